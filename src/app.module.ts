@@ -1,0 +1,49 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { EventEmitterModule } from '@nestjs/event-emitter';
+import { ScheduleModule } from '@nestjs/schedule';
+import { ThrottlerModule } from '@nestjs/throttler';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { AuditModule } from './audit/audit.module.js';
+import { AuthModule } from './auth/auth.module.js';
+import { CommonModule } from './common/common.module.js';
+import { PlanGuard, RolesGuard, SessionAuthGuard } from './common/guards.js';
+import { ProblemDetailsFilter } from './common/problem-details.filter.js';
+import type { AppConfig } from './config/config.js';
+import { ConfigModule } from './config/config.module.js';
+import { dataSourceOptions } from './database/data-source.js';
+import { HealthModule } from './health/health.module.js';
+import { OrganizationsModule } from './organizations/organizations.module.js';
+import { ProvisioningModule } from './provisioning/provisioning.module.js';
+import { UsersModule } from './users/users.module.js';
+
+@Module({})
+export class AppModule {
+  /** `databaseUrl` is resolved by the caller (it may be the embedded PostgreSQL started just before). */
+  static forRoot(config: AppConfig, databaseUrl: string): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        TypeOrmModule.forRoot({ ...dataSourceOptions(databaseUrl), retryAttempts: 3, retryDelay: 1000 }),
+        EventEmitterModule.forRoot(),
+        ScheduleModule.forRoot(),
+        ThrottlerModule.forRoot([{ name: 'auth', ttl: 60_000, limit: config.authRateLimitPerMinute }]),
+        CommonModule,
+        AuditModule,
+        OrganizationsModule,
+        UsersModule,
+        ProvisioningModule,
+        AuthModule,
+        HealthModule,
+      ],
+      providers: [
+        // Order matters: authenticate, then check the role, then the plan.
+        { provide: APP_GUARD, useClass: SessionAuthGuard },
+        { provide: APP_GUARD, useClass: RolesGuard },
+        { provide: APP_GUARD, useClass: PlanGuard },
+        { provide: APP_FILTER, useClass: ProblemDetailsFilter },
+      ],
+    };
+  }
+}

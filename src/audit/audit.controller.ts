@@ -1,0 +1,32 @@
+import { Controller, Get, Query } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ProblemDocumentDto } from '../common/problem.dto.js';
+import { CurrentPrincipal, Roles } from '../common/auth.decorators.js';
+import type { Principal } from '../common/principal.js';
+import { AuditService } from './audit.service.js';
+import { AuditEventPageDto, ListAuditEventsQueryDto, toAuditEventResponse } from './dto/audit-event.dto.js';
+
+@ApiTags('audit')
+@Controller('api/v1/audit-events')
+export class AuditController {
+  constructor(private readonly audit: AuditService) {}
+
+  @Get()
+  @Roles('owner', 'admin')
+  @ApiOperation({
+    operationId: 'listAuditEvents',
+    summary: 'List the organization’s audit trail, newest first',
+  })
+  @ApiOkResponse({ type: AuditEventPageDto })
+  @ApiBadRequestResponse({
+    description: 'Invalid filter (`VALIDATION_FAILED`) or cursor (`INVALID_CURSOR`).',
+    type: ProblemDocumentDto,
+  })
+  async list(
+    @CurrentPrincipal() principal: Principal,
+    @Query() query: ListAuditEventsQueryDto,
+  ): Promise<AuditEventPageDto> {
+    const page = await this.audit.list(principal.organizationId, query);
+    return { items: page.items.map(toAuditEventResponse), nextCursor: page.nextCursor };
+  }
+}

@@ -1,0 +1,54 @@
+import { Injectable } from '@nestjs/common';
+import { decodeCursor, toPage } from '../common/pagination.js';
+import { currentRequestId } from '../common/request-context.js';
+import type { Tx } from '../common/transaction.js';
+import { AuditRepository } from './audit.repository.js';
+import type { ActorType } from './entities/audit-event.entity.js';
+
+export interface AuditActor {
+  type: ActorType;
+  id: string | null;
+}
+
+export const SYSTEM_ACTOR: AuditActor = { type: 'system', id: null };
+
+export interface AuditRecord {
+  organizationId: string | null;
+  actor: AuditActor;
+  action: string;
+  target?: { type: string; id: string };
+  before?: Record<string, unknown> | null;
+  after?: Record<string, unknown> | null;
+}
+
+@Injectable()
+export class AuditService {
+  constructor(private readonly repository: AuditRepository) {}
+
+  /** Appends one event; pass the caller's transaction so the event commits with the change it describes. */
+  async record(event: AuditRecord, tx?: Tx): Promise<void> {
+    await this.repository.insert(
+      {
+        organizationId: event.organizationId,
+        actorType: event.actor.type,
+        actorId: event.actor.id,
+        action: event.action,
+        targetType: event.target?.type ?? null,
+        targetId: event.target?.id ?? null,
+        before: event.before ?? null,
+        after: event.after ?? null,
+        requestId: currentRequestId(),
+      },
+      tx,
+    );
+  }
+
+  async list(
+    organizationId: string,
+    query: { limit?: number; cursor?: string; action?: string; targetId?: string },
+  ) {
+    const limit = query.limit ?? 50;
+    const rows = await this.repository.list(organizationId, query, decodeCursor(query.cursor), limit + 1);
+    return toPage(rows, limit);
+  }
+}

@@ -1,0 +1,122 @@
+import { Controller, Get, HttpCode, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
+import {
+  ApiFoundResponse,
+  ApiNoContentResponse,
+  ApiOperation,
+  ApiQuery,
+  ApiTags,
+  ApiTooManyRequestsResponse,
+} from '@nestjs/swagger';
+import { Inject } from '@nestjs/common';
+import { ThrottlerGuard } from '@nestjs/throttler';
+import type { Request, Response } from 'express';
+import { Authenticated, CurrentPrincipal, Public } from '../common/auth.decorators.js';
+import type { Principal } from '../common/principal.js';
+import { ProblemDocumentDto } from '../common/problem.dto.js';
+import type { AppConfig } from '../config/config.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import { SIGN_IN_ERRORS } from './auth.errors.js';
+import { AuthService } from './auth.service.js';
+import { LoginQueryDto } from './dto/login-query.dto.js';
+import { FLOW_COOKIE, flowCookieOptions, SESSION_COOKIE, sessionCookieOptions } from './session-cookie.js';
+
+const errorList = Object.entries(SIGN_IN_ERRORS)
+  .map(([code, message]) => `- \`${code}\`: ${message}`)
+  .join('\n');
+
+const queryString = (value: unknown) => (typeof value === 'string' ? value : undefined);
+
+@ApiTags('auth')
+@Controller('auth')
+@UseGuards(ThrottlerGuard)
+@ApiTooManyRequestsResponse({
+  description: 'Too many sign-in attempts from this address (`RATE_LIMITED`).',
+  type: ProblemDocumentDto,
+})
+export class AuthController {
+  constructor(
+    private readonly auth: AuthService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  @Get('microsoft/login')
+  @Public()
+  @ApiOperation({
+    operationId: 'signInWithMicrosoft',
+    summary: 'Continue with Microsoft: redirect to Microsoft sign-in',
+    description:
+      'Starts an OpenID Connect authorization-code flow with PKCE, `state` and `nonce` against the `organizations` ' +
+      'endpoint (work and school accounts). Open it in the browser; it ends at the callback.',
+  })
+  @ApiFoundResponse({ description: 'Redirect to Microsoft’s authorize endpoint.' })
+  async login(
+    @Query() query: LoginQueryDto,
+    @Req() request: Request,
+    @Res() response: Response,
+  ): Promise<void> {
+    const { authorizationUrl, browserBinding } = await this.auth.startSignIn({
+      returnTo: query.returnTo,
+      loginHint: query.login_hint,
+      domainHint: query.domain_hint,
+      browserBinding: (request.cookies as Record<string, string> | undefined)?.[FLOW_COOKIE],
+    });
+    response.cookie(FLOW_COOKIE, browserBinding, flowCookieOptions(this.config));
+    response.redirect(302, authorizationUrl);
+  }
+
+  @Get('microsoft/callback')
+  @Public()
+  @ApiOperation({
+    operationId: 'microsoftSignInCallback',
+    summary: 'Microsoft redirects here after sign-in',
+    description:
+      'Redeems the code, validates the ID token, signs the user in (or creates their organization) and sets the ' +
+      '`session` cookie, then redirects to the UI at `returnTo`. On failure it redirects to ' +
+      '`APP_UI_URL/sign-in?error=<code>` without a session. Codes:\n' +
+      errorList,
+  })
+  @ApiQuery({ name: 'code', required: false })
+  @ApiQuery({ name: 'state', required: false })
+  @ApiQuery({ name: 'error', required: false })
+  @ApiQuery({ name: 'error_description', required: false })
+  @ApiFoundResponse({ description: 'Redirect to the UI (`returnTo`) or to its sign-in page with `?error=`.' })
+  async callback(
+    @Query() query: Record<string, unknown>,
+    @Req() request: Request,
+    @Res() response: Response,
+  ): Promise<void> {
+    const outcome = await this.auth.completeSignIn({
+      code: queryString(query.code),
+      state: queryString(query.state),
+      error: queryString(query.error),
+      errorDescription: queryString(query.error_description),
+      browserBinding: (request.cookies as Record<string, string> | undefined)?.[FLOW_COOKIE],
+      userAgent: request.headers['user-agent'],
+    });
+    response.clearCookie(FLOW_COOKIE, { ...flowCookieOptions(this.config), maxAge: undefined });
+    if (outcome.ok) {
+      response.cookie(
+        SESSION_COOKIE,
+        outcome.session.token,
+        sessionCookieOptions(this.config, outcome.session.expiresAt),
+      );
+    }
+    response.redirect(302, outcome.redirectTo);
+  }
+
+  @Post('logout')
+  @HttpCode(204)
+  @Authenticated()
+  @ApiOperation({ operationId: 'signOut', summary: 'Sign out: revoke the current session' })
+  @ApiNoContentResponse({ description: 'The session is revoked and the cookie cleared.' })
+  async logout(
+    @CurrentPrincipal() principal: Principal,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<void> {
+    await this.auth.signOut(principal.sessionId);
+    response.clearCookie(SESSION_COOKIE, {
+      ...sessionCookieOptions(this.config, new Date(0)),
+      expires: undefined,
+    });
+  }
+}

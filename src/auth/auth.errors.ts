@@ -1,0 +1,17 @@
+/**
+ * Stable codes sent to the UI as `APP_UI_URL/sign-in?error=<code>` when "Continue with Microsoft" fails.
+ * Documented in the OpenAPI description of the callback route.
+ */
+export const SIGN_IN_ERRORS = {
+  invalid_state:
+    'The sign-in link expired, was already used, or was started in another browser. Start again.',
+  sign_in_cancelled: 'The sign-in was cancelled at Microsoft.',
+  microsoft_error: 'Microsoft could not complete the sign-in (or refused the authorization code). Try again.',
+  invalid_id_token: 'The identity token from Microsoft failed validation; nobody was signed in.',
+  personal_account_not_supported: 'Personal Microsoft accounts cannot sign in; use a work or school account.',
+  account_deactivated: 'This account has been deactivated by an administrator of its organization.',
+  account_pending: 'This account is not active yet.',
+  server_error: 'Something went wrong on our side. Try again later.',
+} as const;
+
+export type SignInErrorCode = keyof typeof SIGN_IN_ERRORS;

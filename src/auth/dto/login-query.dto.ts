@@ -1,0 +1,34 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { IsOptional, IsString, MaxLength } from 'class-validator';
+
+export class LoginQueryDto {
+  @ApiPropertyOptional({
+    description:
+      'Relative path of the UI to return to after sign-in. Anything else (absolute URLs) becomes `/`.',
+    example: '/assets',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(2000)
+  returnTo?: string;
+
+  @ApiPropertyOptional({
+    name: 'login_hint',
+    description: 'Passed to Microsoft: pre-fills the account.',
+    example: 'megan@contoso.com',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(256)
+  login_hint?: string;
+
+  @ApiPropertyOptional({
+    name: 'domain_hint',
+    description: 'Passed to Microsoft: skips home-realm discovery.',
+    example: 'contoso.com',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(256)
+  domain_hint?: string;
+}

@@ -1,0 +1,19 @@
+/**
+ * Keeps `returnTo` on our own UI: only a relative path is honoured. Anything that could leave the site
+ * (absolute URLs, protocol-relative `//host`, backslash tricks, control characters) becomes `/`.
+ */
+export function safeReturnTo(value: unknown): string {
+  if (typeof value !== 'string' || value.length === 0 || value.length > 2000) return '/';
+  if (!value.startsWith('/') || value.startsWith('//') || value.startsWith('/\\')) return '/';
+  // Control characters let browsers reinterpret the path (e.g. a tab inside `/\t/evil`); refuse them.
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f\\]/.test(value)) return '/';
+  const base = 'http://return-to.invalid';
+  try {
+    const url = new URL(value, base);
+    if (url.origin !== base) return '/';
+    return `${url.pathname}${url.search}${url.hash}`;
+  } catch {
+    return '/';
+  }
+}

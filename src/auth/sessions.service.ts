@@ -1,0 +1,51 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { OnEvent } from '@nestjs/event-emitter';
+import type { AppConfig } from '../config/config.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import { USER_DEACTIVATED, type UserDeactivatedEvent } from '../users/users.events.js';
+import { AuthRepository } from './auth.repository.js';
+import { randomToken, sha256 } from './tokens.js';
+
+export interface IssuedSession {
+  /** The opaque bearer token. Returned once, never stored: the database keeps its SHA-256 only. */
+  token: string;
+  sessionId: string;
+  expiresAt: Date;
+}
+
+@Injectable()
+export class SessionsService {
+  constructor(
+    private readonly repository: AuthRepository,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async issue(userId: string, userAgent: string | undefined): Promise<IssuedSession> {
+    const token = randomToken();
+    const expiresAt = new Date(Date.now() + this.config.session.ttlHours * 3_600_000);
+    const session = await this.repository.createSession({
+      tokenHash: sha256(token),
+      userId,
+      expiresAt,
+      userAgent: userAgent?.slice(0, 300) ?? null,
+    });
+    return { token, sessionId: session.id, expiresAt };
+  }
+
+  /** The live session a token names, or null when unknown, expired or revoked. */
+  async resolve(token: string): Promise<{ sessionId: string; userId: string } | null> {
+    if (!token || token.length > 200) return null;
+    const session = await this.repository.findSessionByTokenHash(sha256(token));
+    if (!session || session.revokedAt || session.expiresAt.getTime() <= Date.now()) return null;
+    return { sessionId: session.id, userId: session.userId };
+  }
+
+  revoke(sessionId: string, reason: string): Promise<void> {
+    return this.repository.revokeSession(sessionId, reason);
+  }
+
+  @OnEvent(USER_DEACTIVATED, { promisify: true, suppressErrors: false })
+  async onUserDeactivated(event: UserDeactivatedEvent): Promise<void> {
+    await this.repository.revokeSessionsOfUser(event.userId, `user_deactivated:${event.reason}`);
+  }
+}

@@ -1,0 +1,75 @@
+import type { ExecutionContext } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { describe, expect, it } from 'vitest';
+import { Public, RequiresPlan, Roles } from './auth.decorators.js';
+import { DomainError } from './domain-error.js';
+import { PlanGuard, RolesGuard } from './guards.js';
+import type { Principal } from './principal.js';
+
+class Routes {
+  @RequiresPlan('enterprise')
+  @Roles('owner', 'admin')
+  enterpriseAdmin() {}
+
+  @Public()
+  open() {}
+}
+
+function contextFor(handler: keyof Routes, principal?: Partial<Principal>): ExecutionContext {
+  return {
+    getHandler: () => Routes.prototype[handler],
+    getClass: () => Routes,
+    switchToHttp: () => ({ getRequest: () => ({ user: principal }) }),
+  } as unknown as ExecutionContext;
+}
+
+function codeOf(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (error) {
+    return error instanceof DomainError ? error.code : 'unexpected';
+  }
+  return undefined;
+}
+
+describe('role and plan guards', () => {
+  const reflector = new Reflector();
+  const roles = new RolesGuard(reflector);
+  const plan = new PlanGuard(reflector);
+
+  it('lets an Admin of an Enterprise organization through', () => {
+    const ctx = contextFor('enterpriseAdmin', { role: 'admin', plan: 'enterprise' });
+    expect(roles.canActivate(ctx)).toBe(true);
+    expect(plan.canActivate(ctx)).toBe(true);
+  });
+
+  it('refuses Manager and Employee with INSUFFICIENT_ROLE', () => {
+    for (const role of ['manager', 'employee'] as const) {
+      expect(
+        codeOf(() => roles.canActivate(contextFor('enterpriseAdmin', { role, plan: 'enterprise' }))),
+      ).toBe('INSUFFICIENT_ROLE');
+    }
+  });
+
+  it('refuses Free and Team organizations with PLAN_REQUIRED naming the plan', () => {
+    for (const current of ['free', 'team'] as const) {
+      try {
+        plan.canActivate(contextFor('enterpriseAdmin', { role: 'owner', plan: current }));
+        expect.unreachable();
+      } catch (error) {
+        expect(error).toBeInstanceOf(DomainError);
+        expect((error as DomainError).code).toBe('PLAN_REQUIRED');
+        expect((error as DomainError).extensions).toMatchObject({
+          requiredPlan: 'enterprise',
+          currentPlan: current,
+        });
+      }
+    }
+  });
+
+  it('leaves routes without requirements alone', () => {
+    const ctx = contextFor('open', undefined);
+    expect(roles.canActivate(ctx)).toBe(true);
+    expect(plan.canActivate(ctx)).toBe(true);
+  });
+});

@@ -1,0 +1,11 @@
+import type { Plan } from '../organizations/entities/organization.entity.js';
+import type { Role } from '../users/entities/user.entity.js';
+
+/** Who is calling: resolved from the session on every request, so role and plan changes apply at once. */
+export interface Principal {
+  sessionId: string;
+  userId: string;
+  organizationId: string;
+  role: Role;
+  plan: Plan;
+}

@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, cookiesAreSecure, loadConfig } from './config.js';
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe('loadConfig', () => {
+  it('applies the documented defaults', () => {
+    const config = loadConfig({});
+    expect(config.port).toBe(3000);
+    expect(config.appBaseUrl).toBe('http://localhost:3000');
+    expect(config.appUiUrl).toBe('http://localhost:3000');
+    expect(config.databaseUrl).toBeUndefined();
+    expect(config.dataDir).toMatch(/\.data$/);
+    expect(config.entra.authorityHost).toBe('https://login.microsoftonline.com');
+    expect(config.entra.graphBaseUrl).toBe('https://graph.microsoft.com');
+    expect(config.entra.clientId).toBeUndefined();
+  });
+
+  it('derives APP_BASE_URL from PORT and APP_UI_URL from APP_BASE_URL', () => {
+    expect(loadConfig({ PORT: '8080' }).appUiUrl).toBe('http://localhost:8080');
+    expect(loadConfig({ APP_BASE_URL: 'https://api.example.com/' }).appUiUrl).toBe('https://api.example.com');
+  });
+
+  it('names each invalid variable', () => {
+    const problems = problemsOf({
+      PORT: 'eighty',
+      APP_BASE_URL: 'not a url',
+      ENTRA_AUTHORITY_HOST: 'http://login.example',
+      DATABASE_URL: 'mysql://x',
+    });
+    expect(problems.join('\n')).toMatch(/PORT/);
+    expect(problems.join('\n')).toMatch(/APP_BASE_URL/);
+    expect(problems.join('\n')).toMatch(/ENTRA_AUTHORITY_HOST must be a https: URL/);
+    expect(problems.join('\n')).toMatch(/DATABASE_URL/);
+  });
+
+  it('requires the secret with the client id', () => {
+    expect(problemsOf({ ENTRA_CLIENT_ID: 'abc' })).toEqual([expect.stringMatching(/ENTRA_CLIENT_SECRET/)]);
+  });
+
+  it('forbids every development fallback in production', () => {
+    const problems = problemsOf({ NODE_ENV: 'production' }).join('\n');
+    expect(problems).toMatch(/ENTRA_CLIENT_ID is required in production/);
+    expect(problems).toMatch(/ENTRA_CLIENT_SECRET is required in production/);
+    expect(problems).toMatch(/DATABASE_URL is required in production/);
+    expect(problems).toMatch(/APP_BASE_URL is required in production/);
+    const ok = loadConfig({
+      NODE_ENV: 'production',
+      ENTRA_CLIENT_ID: 'id',
+      ENTRA_CLIENT_SECRET: 'secret',
+      DATABASE_URL: 'postgresql://db/app',
+      APP_BASE_URL: 'https://api.example.com',
+    });
+    expect(ok.nodeEnv).toBe('production');
+  });
+
+  it('marks cookies Secure everywhere but plain-http loopback', () => {
+    expect(cookiesAreSecure(loadConfig({}))).toBe(false);
+    expect(cookiesAreSecure(loadConfig({ APP_BASE_URL: 'https://api.example.com' }))).toBe(true);
+    expect(cookiesAreSecure(loadConfig({ APP_BASE_URL: 'http://10.0.0.5:3000' }))).toBe(true);
+  });
+});

@@ -1,0 +1,134 @@
+import { resolve } from 'node:path';
+
+/** The typed configuration. Built once at boot by `loadConfig`; nothing else reads `process.env`. */
+export interface AppConfig {
+  nodeEnv: 'development' | 'test' | 'production';
+  port: number;
+  appBaseUrl: string;
+  appUiUrl: string;
+  /** Undefined means: run the embedded PostgreSQL in `dataDir/postgres`. */
+  databaseUrl: string | undefined;
+  dataDir: string;
+  entra: {
+    /** Undefined only outside production, where `npm start` starts the bundled emulator instead. */
+    clientId: string | undefined;
+    clientSecret: string | undefined;
+    authorityHost: string;
+    graphBaseUrl: string;
+  };
+  session: { ttlHours: number };
+  authRateLimitPerMinute: number;
+  logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
+  trustProxy: boolean;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+const LOG_LEVELS = ['error', 'warn', 'log', 'debug', 'verbose'] as const;
+const NODE_ENVS = ['development', 'test', 'production'] as const;
+
+/**
+ * Validates the environment and returns the typed config, or throws a ConfigError that names every
+ * offending variable. Empty strings count as unset, as in most .env tooling.
+ */
+export function loadConfig(env: Env = process.env): AppConfig {
+  const problems: string[] = [];
+  const read = (name: string): string | undefined => {
+    const value = env[name]?.trim();
+    return value ? value : undefined;
+  };
+
+  const oneOf = <T extends string>(name: string, allowed: readonly T[], fallback: T): T => {
+    const value = read(name);
+    if (value === undefined) return fallback;
+    if ((allowed as readonly string[]).includes(value)) return value as T;
+    problems.push(`${name} must be one of ${allowed.join(', ')} (got "${value}")`);
+    return fallback;
+  };
+
+  const integer = (name: string, fallback: number, min: number, max: number): number => {
+    const value = read(name);
+    if (value === undefined) return fallback;
+    const parsed = Number(value);
+    if (!Number.isInteger(parsed) || parsed < min || parsed > max) {
+      problems.push(`${name} must be an integer between ${min} and ${max} (got "${value}")`);
+      return fallback;
+    }
+    return parsed;
+  };
+
+  const url = (name: string, fallback: string | undefined, protocols: string[]): string | undefined => {
+    const value = read(name) ?? fallback;
+    if (value === undefined) return undefined;
+    try {
+      const parsed = new URL(value);
+      if (!protocols.includes(parsed.protocol)) {
+        problems.push(`${name} must be a ${protocols.join(' or ')} URL (got "${value}")`);
+      }
+      return value.replace(/\/+$/, '');
+    } catch {
+      problems.push(`${name} must be an absolute URL (got "${value}")`);
+      return fallback;
+    }
+  };
+
+  const nodeEnv = oneOf('NODE_ENV', NODE_ENVS, 'development');
+  const production = nodeEnv === 'production';
+  const port = integer('PORT', 3000, 0, 65535);
+  const appBaseUrl = url('APP_BASE_URL', `http://localhost:${port}`, ['http:', 'https:'])!;
+  const appUiUrl = url('APP_UI_URL', appBaseUrl, ['http:', 'https:'])!;
+  const databaseUrl = url('DATABASE_URL', undefined, ['postgres:', 'postgresql:']);
+  const dataDir = resolve(read('DATA_DIR') ?? './.data');
+
+  const clientId = read('ENTRA_CLIENT_ID');
+  const clientSecret = read('ENTRA_CLIENT_SECRET');
+  // Microsoft endpoints must be TLS: MSAL refuses http authorities, and tokens must never cross in clear text.
+  const authorityHost = url('ENTRA_AUTHORITY_HOST', 'https://login.microsoftonline.com', ['https:'])!;
+  const graphBaseUrl = url('GRAPH_BASE_URL', 'https://graph.microsoft.com', ['https:'])!;
+
+  if (clientId && !clientSecret) problems.push('ENTRA_CLIENT_SECRET is required when ENTRA_CLIENT_ID is set');
+  if (production) {
+    if (!clientId)
+      problems.push(
+        'ENTRA_CLIENT_ID is required in production (the bundled emulator is for development only)',
+      );
+    if (!clientSecret) problems.push('ENTRA_CLIENT_SECRET is required in production');
+    if (!databaseUrl)
+      problems.push(
+        'DATABASE_URL is required in production (the embedded PostgreSQL is for development only)',
+      );
+    if (!read('APP_BASE_URL'))
+      problems.push('APP_BASE_URL is required in production (redirect URIs derive from it)');
+    else if (!appBaseUrl.startsWith('https://')) problems.push('APP_BASE_URL must be https in production');
+  }
+
+  const config: AppConfig = {
+    nodeEnv,
+    port,
+    appBaseUrl,
+    appUiUrl,
+    databaseUrl,
+    dataDir,
+    entra: { clientId, clientSecret, authorityHost, graphBaseUrl },
+    session: { ttlHours: integer('SESSION_TTL_HOURS', 12, 1, 24 * 30) },
+    authRateLimitPerMinute: integer('AUTH_RATE_LIMIT_PER_MINUTE', 30, 1, 100_000),
+    logLevel: oneOf('LOG_LEVEL', LOG_LEVELS, 'log'),
+    trustProxy: oneOf('TRUST_PROXY', ['true', 'false'], 'false') === 'true',
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
+/** Whether browser cookies can carry the `Secure` flag: everywhere except plain-http loopback development. */
+export function cookiesAreSecure(config: AppConfig): boolean {
+  const { protocol, hostname } = new URL(config.appBaseUrl);
+  const loopback = hostname === 'localhost' || hostname === '127.0.0.1' || hostname === '[::1]';
+  return protocol === 'https:' || !loopback;
+}

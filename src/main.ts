@@ -1,0 +1,76 @@
+import 'reflect-metadata';
+import { join } from 'node:path';
+import { ConsoleLogger, Logger, type LogLevel } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { AppModule } from './app.module.js';
+import { configureApp } from './app.setup.js';
+import { type AppConfig, ConfigError, loadConfig } from './config/config.js';
+import { type EmbeddedDatabase, startEmbeddedPostgres } from './database/embedded-postgres.js';
+import { runMigrations } from './database/migrate.js';
+
+const LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
+
+/** Starts the API: database (embedded unless DATABASE_URL), pending migrations, then HTTP. */
+async function serve(config: AppConfig): Promise<void> {
+  const logger = new ConsoleLogger({
+    json: true,
+    logLevels: LEVELS.slice(0, LEVELS.indexOf(config.logLevel) + 1),
+  });
+  Logger.overrideLogger(logger);
+  const log = new Logger('Bootstrap');
+
+  let embedded: EmbeddedDatabase | undefined;
+  let databaseUrl = config.databaseUrl;
+  if (!databaseUrl) {
+    embedded = await startEmbeddedPostgres({ dir: join(config.dataDir, 'postgres'), log: (m) => log.log(m) });
+    databaseUrl = embedded.url;
+  }
+  const applied = await runMigrations(databaseUrl);
+  log.log(applied.length ? `applied migrations: ${applied.join(', ')}` : 'database schema is up to date');
+
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, databaseUrl), {
+    logger,
+  });
+  configureApp(app, config);
+  await app.listen(config.port);
+  log.log(`listening on ${config.appBaseUrl} (Swagger UI: ${config.appBaseUrl}/docs)`);
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.log(`${signal} received: draining requests, then stopping`);
+    try {
+      await app.close();
+      await embedded?.stop();
+    } finally {
+      process.exit(0);
+    }
+  };
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  if (!config.entra.clientId) {
+    // Outside production only (loadConfig refuses it in production): run against the bundled Entra emulator.
+    const { runWithDevEmulator } = await import('./dev/dev-emulator.js');
+    await runWithDevEmulator(config);
+    return;
+  }
+  await serve(config);
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof ConfigError) {
+    console.error(error.message);
+  } else {
+    console.error(
+      'fatal: the service could not start:',
+      error instanceof Error ? (error.stack ?? error.message) : error,
+    );
+  }
+  process.exit(1);
+});

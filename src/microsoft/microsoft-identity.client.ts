@@ -1,0 +1,226 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { ConfidentialClientApplication, CryptoProvider, LogLevel } from '@azure/msal-node';
+import { createRemoteJWKSet, decodeJwt, errors as joseErrors, type JWTPayload, jwtVerify } from 'jose';
+import type { AppConfig } from '../config/config.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import { InvalidIdTokenError, MicrosoftTokenError } from './microsoft.errors.js';
+
+/** The tenant id Microsoft gives every personal (consumer) account. */
+export const PERSONAL_ACCOUNT_TENANT_ID = '9188040d-6c67-4c5b-b112-36a304b66dad';
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const CLOCK_SKEW_SECONDS = 120;
+export const JWKS_REFETCH_COOLDOWN_MS = 5_000;
+
+/** The claims of a fully validated v2 ID token that the rest of the service relies on. */
+export interface VerifiedIdToken {
+  tenantId: string;
+  objectId: string;
+  issuer: string;
+  /** `preferred_username`, usually the UPN: a hint for display and domain matching, mutable. */
+  preferredUsername: string | null;
+  name: string | null;
+  email: string | null;
+  /** `xms_edov`: the email's domain was verified by the tenant that owns it. */
+  emailDomainVerified: boolean;
+  /** Group object ids, or null when the token has none or signals an overage (see `groupsOverage`). */
+  groups: string[] | null;
+  groupsOverage: boolean;
+  directoryRoleTemplateIds: string[];
+  /** `acct` = 1, or an `idp` differing from the issuer: the account belongs to another tenant. */
+  isGuest: boolean;
+  authTime: Date | null;
+}
+
+export interface AuthorizeRequest {
+  redirectUri: string;
+  scopes: string[];
+  state: string;
+  nonce: string;
+  codeChallenge: string;
+  prompt?: 'login' | 'none' | 'consent' | 'select_account';
+  loginHint?: string;
+  domainHint?: string;
+}
+
+export interface RedeemRequest {
+  code: string;
+  redirectUri: string;
+  scopes: string[];
+  codeVerifier: string;
+  nonce: string;
+}
+
+interface OpenIdConfiguration {
+  issuer: string;
+  jwks_uri: string;
+}
+
+/**
+ * Speaks to the Microsoft identity platform (v2.0) for "Continue with Microsoft" and admin consent: MSAL Node
+ * builds authorize URLs and redeems codes; jose validates every ID token in full. Hosts come from config only.
+ */
+@Injectable()
+export class MicrosoftIdentityClient {
+  private readonly logger = new Logger(MicrosoftIdentityClient.name);
+  private readonly crypto = new CryptoProvider();
+  private readonly msal: ConfidentialClientApplication;
+  private readonly authority: string;
+  private metadata?: Promise<{ issuerTemplate: string; jwks: ReturnType<typeof createRemoteJWKSet> }>;
+
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
+    const { clientId, clientSecret, authorityHost } = config.entra;
+    this.authority = `${authorityHost}/organizations`;
+    this.msal = new ConfidentialClientApplication({
+      auth: {
+        clientId: clientId ?? 'unconfigured',
+        clientSecret: clientSecret ?? 'unconfigured',
+        authority: this.authority,
+        knownAuthorities: [new URL(authorityHost).host],
+      },
+      system: {
+        loggerOptions: {
+          piiLoggingEnabled: false,
+          logLevel: LogLevel.Warning,
+          loggerCallback: (_level, message) => this.logger.warn(message),
+        },
+      },
+    });
+  }
+
+  generatePkce(): Promise<{ verifier: string; challenge: string }> {
+    return this.crypto.generatePkceCodes();
+  }
+
+  authorizationUrl(request: AuthorizeRequest): Promise<string> {
+    return this.msal.getAuthCodeUrl({
+      redirectUri: request.redirectUri,
+      scopes: request.scopes,
+      state: request.state,
+      nonce: request.nonce,
+      codeChallenge: request.codeChallenge,
+      codeChallengeMethod: 'S256',
+      responseMode: 'query',
+      prompt: request.prompt,
+      loginHint: request.loginHint,
+      domainHint: request.domainHint,
+    });
+  }
+
+  /** Redeems an authorization code and returns the raw ID token (still to be validated). */
+  async redeemCode(request: RedeemRequest): Promise<{ idToken: string }> {
+    try {
+      const result = await this.msal.acquireTokenByCode({
+        code: request.code,
+        redirectUri: request.redirectUri,
+        scopes: request.scopes,
+        codeVerifier: request.codeVerifier,
+        nonce: request.nonce,
+      });
+      // MSAL caches every account it sees; a sign-in service must not accumulate them in memory.
+      if (result.account) await this.msal.getTokenCache().removeAccount(result.account);
+      if (!result.idToken)
+        throw new MicrosoftTokenError('no_id_token', 'The token response carried no ID token.');
+      return { idToken: result.idToken };
+    } catch (error) {
+      // MSAL checks the nonce itself before we see the token; report it as the ID-token failure it is.
+      if ((error as { errorCode?: string }).errorCode === 'nonce_mismatch')
+        throw new InvalidIdTokenError('nonce mismatch');
+      throw toTokenError(error);
+    }
+  }
+
+  /**
+   * Validates an ID token as the OpenID Connect spec and Microsoft require: RS256 signature by a key from the
+   * JWKS (re-fetched on an unknown `kid`), the issuer template filled with the token's own `tid`, our client
+   * id as audience, `exp`/`nbf`/`iat` within a small clock skew, and the nonce we sent.
+   */
+  async verifyIdToken(raw: string, expectedNonce: string): Promise<VerifiedIdToken> {
+    const { issuerTemplate, jwks } = await this.loadMetadata();
+    let unverified: JWTPayload;
+    try {
+      unverified = decodeJwt(raw);
+    } catch {
+      throw new InvalidIdTokenError('not a JWT');
+    }
+    const tid = unverified.tid;
+    if (typeof tid !== 'string' || !GUID.test(tid))
+      throw new InvalidIdTokenError('tid missing or not a GUID');
+    const expectedIssuer = issuerTemplate.replace('{tenantid}', tid);
+
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(raw, jwks, {
+        algorithms: ['RS256'],
+        issuer: expectedIssuer,
+        audience: this.config.entra.clientId,
+        clockTolerance: CLOCK_SKEW_SECONDS,
+        requiredClaims: ['iss', 'aud', 'exp', 'iat', 'tid', 'oid', 'nonce'],
+      }));
+    } catch (error) {
+      const reason =
+        error instanceof joseErrors.JOSEError ? `${error.code}: ${error.message}` : String(error);
+      throw new InvalidIdTokenError(reason);
+    }
+    if (payload.nonce !== expectedNonce) throw new InvalidIdTokenError('nonce mismatch');
+    if (typeof payload.oid !== 'string' || !GUID.test(payload.oid))
+      throw new InvalidIdTokenError('oid missing or not a GUID');
+    return toVerifiedIdToken(payload, tid);
+  }
+
+  private loadMetadata() {
+    this.metadata ??= this.fetchMetadata().catch((error: unknown) => {
+      this.metadata = undefined; // retry on the next sign-in rather than caching an outage
+      throw error;
+    });
+    return this.metadata;
+  }
+
+  private async fetchMetadata() {
+    const url = `${this.authority}/v2.0/.well-known/openid-configuration`;
+    const response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+    if (!response.ok)
+      throw new MicrosoftTokenError('discovery_failed', `OpenID discovery answered ${response.status}.`);
+    const document = (await response.json()) as OpenIdConfiguration;
+    if (!document.issuer?.includes('{tenantid}')) {
+      throw new MicrosoftTokenError('discovery_failed', 'The multi-tenant issuer template is missing.');
+    }
+    // jose caches the key set for an hour and re-fetches it when a token names an unknown kid (a rotation),
+    // at most once per cooldown so forged kids cannot turn sign-ins into a flood of JWKS requests.
+    const jwks = createRemoteJWKSet(new URL(document.jwks_uri), {
+      cooldownDuration: JWKS_REFETCH_COOLDOWN_MS,
+      cacheMaxAge: 3_600_000,
+    });
+    return { issuerTemplate: document.issuer, jwks };
+  }
+}
+
+function toVerifiedIdToken(payload: JWTPayload, tenantId: string): VerifiedIdToken {
+  const str = (value: unknown) => (typeof value === 'string' && value.length > 0 ? value : null);
+  const strings = (value: unknown) =>
+    Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
+  const claimNames = payload._claim_names as Record<string, unknown> | undefined;
+  const idp = str(payload.idp);
+  return {
+    tenantId,
+    objectId: payload.oid as string,
+    issuer: payload.iss as string,
+    preferredUsername: str(payload.preferred_username),
+    name: str(payload.name),
+    email: str(payload.email),
+    emailDomainVerified: payload.xms_edov === true || payload.xms_edov === 'true' || payload.xms_edov === 1,
+    groups: Array.isArray(payload.groups) ? strings(payload.groups) : null,
+    groupsOverage: Boolean(claimNames && 'groups' in claimNames),
+    directoryRoleTemplateIds: strings(payload.wids),
+    isGuest: payload.acct === 1 || payload.acct === '1' || (idp !== null && idp !== payload.iss),
+    authTime: typeof payload.auth_time === 'number' ? new Date(payload.auth_time * 1000) : null,
+  };
+}
+
+function toTokenError(error: unknown): MicrosoftTokenError {
+  if (error instanceof MicrosoftTokenError) return error;
+  const e = error as { errorCode?: string; errorMessage?: string };
+  const code = typeof e?.errorCode === 'string' && e.errorCode ? e.errorCode : 'token_request_failed';
+  // AADSTS descriptions carry trace ids, not secrets; keep the first line for operators.
+  const description = typeof e?.errorMessage === 'string' ? e.errorMessage.split('\n')[0].slice(0, 300) : '';
+  return new MicrosoftTokenError(code, description);
+}

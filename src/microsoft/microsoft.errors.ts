@@ -1,0 +1,22 @@
+import { DomainError } from '../common/domain-error.js';
+
+/** Microsoft refused or failed a token request; `microsoftError` is its OAuth `error` value (e.g. `invalid_grant`). */
+export class MicrosoftTokenError extends DomainError {
+  constructor(
+    readonly microsoftError: string,
+    description: string,
+  ) {
+    super(
+      'MICROSOFT_TOKEN_ERROR',
+      'unavailable',
+      `Microsoft refused the token request (${microsoftError}). ${description}`.trim(),
+    );
+  }
+}
+
+/** An ID token failed validation; `reason` is for logs, never for the browser. */
+export class InvalidIdTokenError extends DomainError {
+  constructor(readonly reason: string) {
+    super('INVALID_ID_TOKEN', 'unauthenticated', 'The ID token from Microsoft is not valid.');
+  }
+}

@@ -1,0 +1,75 @@
+import { Injectable } from '@nestjs/common';
+import { type AuditActor, AuditService } from '../audit/audit.service.js';
+import { ValidationFailedError } from '../common/domain-error.js';
+import type { Tx } from '../common/transaction.js';
+import { TransactionRunner } from '../common/transaction.js';
+import { type OrganizationEntity, type Plan, PLANS } from './entities/organization.entity.js';
+import { OrganizationNotFoundError } from './organizations.errors.js';
+import { OrganizationsRepository } from './organizations.repository.js';
+
+@Injectable()
+export class OrganizationsService {
+  constructor(
+    private readonly repository: OrganizationsRepository,
+    private readonly audit: AuditService,
+    private readonly transactions: TransactionRunner,
+  ) {}
+
+  async get(id: string, tx?: Tx): Promise<OrganizationEntity> {
+    const organization = await this.repository.findById(id, tx);
+    if (!organization) throw new OrganizationNotFoundError();
+    return organization;
+  }
+
+  /** Locks the organization row for the rest of `tx` (serialises seat and last-owner checks). */
+  async lock(id: string, tx: Tx): Promise<OrganizationEntity> {
+    const organization = await this.repository.lock(id, tx);
+    if (!organization) throw new OrganizationNotFoundError();
+    return organization;
+  }
+
+  create(name: string, tx?: Tx): Promise<OrganizationEntity> {
+    return this.repository.create({ name: name.slice(0, 200), plan: 'free' }, tx);
+  }
+
+  listAll(): Promise<OrganizationEntity[]> {
+    return this.repository.listAll();
+  }
+
+  /** Operator action (billing lives elsewhere): change the plan and/or the seat limit. */
+  async updateSubscription(
+    id: string,
+    change: { plan?: string; seatLimit?: number },
+    actor: AuditActor,
+  ): Promise<OrganizationEntity> {
+    if (change.plan !== undefined && !(PLANS as readonly string[]).includes(change.plan)) {
+      throw new ValidationFailedError([
+        { field: 'plan', message: `plan must be one of ${PLANS.join(', ')}` },
+      ]);
+    }
+    if (change.seatLimit !== undefined && (!Number.isInteger(change.seatLimit) || change.seatLimit < 1)) {
+      throw new ValidationFailedError([
+        { field: 'seatLimit', message: 'seatLimit must be a positive integer' },
+      ]);
+    }
+    return this.transactions.run(async (tx) => {
+      const organization = await this.lock(id, tx);
+      const before = { plan: organization.plan, seatLimit: organization.seatLimit };
+      if (change.plan !== undefined) organization.plan = change.plan as Plan;
+      if (change.seatLimit !== undefined) organization.seatLimit = change.seatLimit;
+      const saved = await this.repository.save(organization, tx);
+      await this.audit.record(
+        {
+          organizationId: id,
+          actor,
+          action: 'organization.subscription_changed',
+          target: { type: 'organization', id },
+          before,
+          after: { plan: saved.plan, seatLimit: saved.seatLimit },
+        },
+        tx,
+      );
+      return saved;
+    });
+  }
+}

@@ -1,0 +1,12 @@
+import { Module } from '@nestjs/common';
+import { AuditModule } from '../audit/audit.module.js';
+import { OrganizationsModule } from '../organizations/organizations.module.js';
+import { UsersModule } from '../users/users.module.js';
+import { ProvisioningService } from './provisioning.service.js';
+
+@Module({
+  imports: [AuditModule, OrganizationsModule, UsersModule],
+  providers: [ProvisioningService],
+  exports: [ProvisioningService],
+})
+export class ProvisioningModule {}

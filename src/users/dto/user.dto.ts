@@ -1,0 +1,125 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
+import { PageInfoDto, PageQueryDto } from '../../common/pagination.js';
+import type { MicrosoftIdentityEntity } from '../entities/microsoft-identity.entity.js';
+import {
+  type Role,
+  ROLES,
+  type UserEntity,
+  type UserStatus,
+  USER_STATUSES,
+} from '../entities/user.entity.js';
+
+export class ListUsersQueryDto extends PageQueryDto {
+  @ApiPropertyOptional({ enum: USER_STATUSES, enumName: 'UserStatus' })
+  @IsOptional()
+  @IsIn(USER_STATUSES)
+  status?: UserStatus;
+
+  @ApiPropertyOptional({ enum: ROLES, enumName: 'Role' })
+  @IsOptional()
+  @IsIn(ROLES)
+  role?: Role;
+
+  @ApiPropertyOptional({
+    description: 'Case-insensitive substring of the email or display name.',
+    maxLength: 200,
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value))
+  search?: string;
+}
+
+export class UpdateUserDto {
+  @ApiProperty({ enum: ROLES, enumName: 'Role', description: 'Only an owner can grant or remove `owner`.' })
+  @IsIn(ROLES)
+  role: Role;
+}
+
+export class MicrosoftIdentityDto {
+  @ApiProperty({ format: 'uuid', description: 'Entra tenant id (`tid`).' })
+  tenantId: string;
+
+  @ApiProperty({ format: 'uuid', description: 'Entra object id of the user (`oid`).' })
+  objectId: string;
+
+  @ApiProperty({ example: 'megan@contoso.com' })
+  userPrincipalName: string;
+}
+
+export class UserResponseDto {
+  @ApiProperty({ format: 'uuid' })
+  id: string;
+
+  @ApiProperty({ format: 'uuid' })
+  organizationId: string;
+
+  @ApiProperty({ example: 'megan@contoso.com' })
+  email: string;
+
+  @ApiProperty({ example: 'Megan Bowen' })
+  displayName: string;
+
+  @ApiProperty({ enum: ROLES, enumName: 'Role' })
+  role: Role;
+
+  @ApiProperty({ enum: USER_STATUSES, enumName: 'UserStatus' })
+  status: UserStatus;
+
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    example: 'manual',
+    description:
+      'Why the user was deactivated (`manual`, `entra_account_disabled`, `entra_account_deleted`).',
+  })
+  deactivationReason: string | null;
+
+  @ApiProperty({ nullable: true, type: String, format: 'date-time' })
+  deactivatedAt: string | null;
+
+  @ApiProperty({ nullable: true, type: String, format: 'date-time' })
+  lastSignInAt: string | null;
+
+  @ApiProperty({ format: 'date-time' })
+  createdAt: string;
+}
+
+export class UserPageDto extends PageInfoDto {
+  @ApiProperty({ type: [UserResponseDto] })
+  items: UserResponseDto[];
+}
+
+export class MeResponseDto extends UserResponseDto {
+  @ApiProperty({ type: [MicrosoftIdentityDto] })
+  microsoftIdentities: MicrosoftIdentityDto[];
+}
+
+export function toUserResponse(user: UserEntity): UserResponseDto {
+  return {
+    id: user.id,
+    organizationId: user.organizationId,
+    email: user.email,
+    displayName: user.displayName,
+    role: user.role,
+    status: user.status,
+    deactivationReason: user.deactivationReason,
+    deactivatedAt: user.deactivatedAt?.toISOString() ?? null,
+    lastSignInAt: user.lastSignInAt?.toISOString() ?? null,
+    createdAt: user.createdAt.toISOString(),
+  };
+}
+
+export function toMeResponse(user: UserEntity, identities: MicrosoftIdentityEntity[]): MeResponseDto {
+  return {
+    ...toUserResponse(user),
+    microsoftIdentities: identities.map((i) => ({
+      tenantId: i.tenantId,
+      objectId: i.objectId,
+      userPrincipalName: i.userPrincipalName,
+    })),
+  };
+}

@@ -1,0 +1,61 @@
+import {
+  Column,
+  CreateDateColumn,
+  Entity,
+  Index,
+  JoinColumn,
+  ManyToOne,
+  PrimaryGeneratedColumn,
+  type Relation,
+  UpdateDateColumn,
+} from 'typeorm';
+import { OrganizationEntity } from '../../organizations/entities/organization.entity.js';
+
+export const ROLES = ['owner', 'admin', 'manager', 'employee'] as const;
+export type Role = (typeof ROLES)[number];
+export const USER_STATUSES = ['active', 'pending', 'deactivated'] as const;
+export type UserStatus = (typeof USER_STATUSES)[number];
+
+@Entity({ name: 'users' })
+@Index('users_organization_email_key', ['organizationId', 'email'], { unique: true })
+export class UserEntity {
+  @PrimaryGeneratedColumn('uuid')
+  id: string;
+
+  @Column({ name: 'organization_id', type: 'uuid' })
+  organizationId: string;
+
+  // Deleting an organization must never silently take its users (and what they own) with it.
+  @ManyToOne(() => OrganizationEntity, { onDelete: 'RESTRICT' })
+  @JoinColumn({ name: 'organization_id' })
+  organization?: Relation<OrganizationEntity>;
+
+  /** Stored lower-cased, so uniqueness and look-ups are case-insensitive. */
+  @Column({ type: 'text' })
+  email: string;
+
+  @Column({ name: 'display_name', type: 'text' })
+  displayName: string;
+
+  @Column({ type: 'enum', enum: ROLES, enumName: 'user_role', default: 'employee' })
+  role: Role;
+
+  @Column({ type: 'enum', enum: USER_STATUSES, enumName: 'user_status', default: 'active' })
+  status: UserStatus;
+
+  @Column({ name: 'deactivation_reason', type: 'text', nullable: true })
+  deactivationReason: string | null;
+
+  @Column({ name: 'deactivated_at', type: 'timestamptz', nullable: true })
+  deactivatedAt: Date | null;
+
+  @Column({ name: 'last_sign_in_at', type: 'timestamptz', nullable: true })
+  lastSignInAt: Date | null;
+
+  // Millisecond precision, as in JavaScript dates, so pagination cursors compare exactly.
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz', precision: 3 })
+  createdAt: Date;
+
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
+  updatedAt: Date;
+}

@@ -1,0 +1,102 @@
+import { RequestMethod } from '@nestjs/common';
+import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
+import { ModulesContainer } from '@nestjs/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { IS_PUBLIC } from '../../src/common/auth.decorators.js';
+import { createTestContext, type TestContext } from '../support/test-app.js';
+
+/** Routes that must answer without a session. Anything else public is a bug. */
+const PUBLIC_ROUTES = new Set([
+  'GET /auth/microsoft/login',
+  'GET /auth/microsoft/callback',
+  'GET /health/live',
+  'GET /health/ready',
+]);
+
+interface Route {
+  method: string;
+  path: string;
+  isPublic: boolean;
+}
+
+function routesOf(ctx: TestContext): Route[] {
+  const routes: Route[] = [];
+  for (const module of ctx.app.get(ModulesContainer).values()) {
+    for (const wrapper of module.controllers.values()) {
+      const controller = wrapper.metatype as (new (...args: unknown[]) => object) | null;
+      if (!controller) continue;
+      const base = String(Reflect.getMetadata(PATH_METADATA, controller) ?? '');
+      const classPublic = Reflect.getMetadata(IS_PUBLIC, controller) === true;
+      for (const name of Object.getOwnPropertyNames(controller.prototype)) {
+        const handler = (controller.prototype as Record<string, unknown>)[name];
+        if (name === 'constructor' || typeof handler !== 'function') continue;
+        const method = Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod | undefined;
+        if (method === undefined) continue;
+        const sub = String(Reflect.getMetadata(PATH_METADATA, handler) ?? '');
+        const path = `/${[base, sub].filter((p) => p && p !== '/').join('/')}`.replace(/\/+/g, '/');
+        routes.push({
+          method: RequestMethod[method],
+          path,
+          isPublic: classPublic || Reflect.getMetadata(IS_PUBLIC, handler) === true,
+        });
+      }
+    }
+  }
+  return routes;
+}
+
+describe('default-deny route guards', () => {
+  let ctx: TestContext;
+  beforeAll(async () => {
+    ctx = await createTestContext();
+  });
+  afterAll(() => ctx?.close());
+
+  it('every route is either on the public allow-list or refuses a request without a session', async () => {
+    const routes = routesOf(ctx);
+    expect(routes.length).toBeGreaterThan(8);
+    const publicRoutes = routes.filter((r) => r.isPublic).map((r) => `${r.method} ${r.path}`);
+    expect(new Set(publicRoutes)).toEqual(PUBLIC_ROUTES);
+
+    for (const route of routes.filter((r) => !r.isPublic)) {
+      const path = route.path.replace(/:[A-Za-z]+/g, '00000000-0000-4000-8000-000000000000');
+      const method = route.method.toLowerCase() as 'get' | 'post' | 'patch' | 'put' | 'delete';
+      const response = await ctx.http()[method](path).send({});
+      expect({
+        route: `${route.method} ${route.path}`,
+        status: response.status,
+        code: response.body.code,
+      }).toEqual({
+        route: `${route.method} ${route.path}`,
+        status: 401,
+        code: 'UNAUTHENTICATED',
+      });
+    }
+  });
+
+  it('refuses unknown, expired-looking or malformed bearer tokens', async () => {
+    for (const header of [
+      'Bearer not-a-real-token',
+      'Bearer ',
+      'Basic dXNlcjpwYXNz',
+      `Bearer ${'x'.repeat(5000)}`,
+    ]) {
+      const response = await ctx.http().get('/api/v1/me').set('Authorization', header);
+      expect(response.status).toBe(401);
+    }
+  });
+
+  it('serves health, Swagger UI and the OpenAPI document without a session, with security headers', async () => {
+    const ready = await ctx.http().get('/health/ready').expect(200);
+    expect(ready.body.info.database.status).toBe('up');
+    await ctx.http().get('/health/live').expect(200);
+    const docs = await ctx.http().get('/docs/').redirects(1);
+    expect(docs.status).toBe(200);
+    expect(docs.text).toContain('swagger');
+    const json = await ctx.http().get('/docs/openapi.json').expect(200);
+    expect(json.body.openapi).toMatch(/^3\./);
+    expect(ready.headers['x-content-type-options']).toBe('nosniff');
+    expect(ready.headers['x-powered-by']).toBeUndefined();
+    expect(ready.headers['x-request-id']).toEqual(expect.any(String));
+  });
+});

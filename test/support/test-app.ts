@@ -1,0 +1,97 @@
+import 'reflect-metadata';
+import { randomUUID } from 'node:crypto';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import pg from 'pg';
+import request from 'supertest';
+import { inject } from 'vitest';
+import { AppModule } from '../../src/app.module.js';
+import { configureApp } from '../../src/app.setup.js';
+import { type AppConfig, loadConfig } from '../../src/config/config.js';
+import { runMigrations } from '../../src/database/migrate.js';
+import { DEMO, type EntraEmulator, startEntraEmulator } from '../emulator/index.js';
+
+export const APP_BASE_URL = 'http://localhost:3000';
+export const APP_UI_URL = 'http://ui.localhost:5173';
+
+/** A database of its own in the shared test PostgreSQL, migrated to the latest schema. */
+export async function createTestDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  const adminUrl = inject('postgresAdminUrl');
+  const name = `test_${randomUUID().replace(/-/g, '').slice(0, 20)}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  await runMigrations(url.toString());
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const client = new pg.Client({ connectionString: adminUrl });
+      await client.connect();
+      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await client.end();
+    },
+  };
+}
+
+export interface TestContext {
+  app: NestExpressApplication;
+  config: AppConfig;
+  emulator: EntraEmulator;
+  /** Direct SQL on this test's database, for asserting what is stored (never for shortcuts the API offers). */
+  sql: pg.Pool;
+  http(): ReturnType<typeof request>;
+  close(): Promise<void>;
+}
+
+/** The real app on a fresh database, talking to a fresh Entra emulator over HTTPS. */
+export async function createTestContext(env: Record<string, string> = {}): Promise<TestContext> {
+  const database = await createTestDatabase();
+  const tls = inject('emulatorTls');
+  const emulator = await startEntraEmulator({
+    tls,
+    clients: [
+      {
+        ...DEMO.client,
+        redirectUris: [
+          `${APP_BASE_URL}/auth/microsoft/callback`,
+          `${APP_BASE_URL}/auth/microsoft/connect/callback`,
+        ],
+      },
+    ],
+  });
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    APP_BASE_URL,
+    APP_UI_URL,
+    DATABASE_URL: database.url,
+    ENTRA_CLIENT_ID: DEMO.client.clientId,
+    ENTRA_CLIENT_SECRET: DEMO.client.clientSecret,
+    ENTRA_AUTHORITY_HOST: emulator.authorityHost,
+    GRAPH_BASE_URL: emulator.graphBaseUrl,
+    AUTH_RATE_LIMIT_PER_MINUTE: '10000',
+    LOG_LEVEL: 'error',
+    ...env,
+  });
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, database.url), {
+    logger: ['fatal'],
+  });
+  configureApp(app, config);
+  await app.init();
+  const sql = new pg.Pool({ connectionString: database.url, max: 2 });
+  return {
+    app,
+    config,
+    emulator,
+    sql,
+    http: () => request(app.getHttpServer()),
+    close: async () => {
+      await app.close();
+      await sql.end();
+      await emulator.close();
+      await database.drop();
+    },
+  };
+}
