@@ -13,7 +13,7 @@ export class Initial1795306618795 implements MigrationInterface {
     );
     await queryRunner.query('CREATE TYPE "public"."auth_flow_purpose" AS ENUM(\'sign_in\', \'connect\')');
     await queryRunner.query(
-      'CREATE TABLE "auth_flows" ("id" uuid NOT NULL DEFAULT gen_random_uuid(), "state_hash" text NOT NULL, "browser_binding_hash" text NOT NULL, "purpose" "public"."auth_flow_purpose" NOT NULL, "nonce" text NOT NULL, "code_verifier" text NOT NULL, "return_to" text NOT NULL DEFAULT \'/\', "user_id" uuid, "organization_id" uuid, "expires_at" TIMESTAMP WITH TIME ZONE NOT NULL, "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "PK_5b956a3a6a705882a27bbb83271" PRIMARY KEY ("id"))',
+      'CREATE TABLE "auth_flows" ("id" uuid NOT NULL DEFAULT gen_random_uuid(), "state_hash" text NOT NULL, "browser_binding_hash" text, "purpose" "public"."auth_flow_purpose" NOT NULL, "nonce" text NOT NULL, "code_verifier" text NOT NULL, "return_to" text NOT NULL DEFAULT \'/\', "user_id" uuid, "organization_id" uuid, "expires_at" TIMESTAMP WITH TIME ZONE NOT NULL, "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "PK_5b956a3a6a705882a27bbb83271" PRIMARY KEY ("id"))',
     );
     await queryRunner.query(
       'CREATE UNIQUE INDEX "auth_flows_state_hash_key" ON "auth_flows"  ("state_hash") ',

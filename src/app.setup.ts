@@ -24,6 +24,9 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): vo
     }),
   );
   app.use(cookieParser());
+  // The SPA may live on another origin: let it call the API with its session cookie, and nobody else.
+  const uiOrigin = new URL(config.appUiUrl).origin;
+  if (uiOrigin !== new URL(config.appBaseUrl).origin) app.enableCors({ origin: uiOrigin, credentials: true });
   app.use(requestContext());
   app.useGlobalPipes(createValidationPipe());
   app.enableShutdownHooks();

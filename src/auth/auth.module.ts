@@ -6,22 +6,23 @@ import { OrganizationsModule } from '../organizations/organizations.module.js';
 import { ProvisioningModule } from '../provisioning/provisioning.module.js';
 import { UsersModule } from '../users/users.module.js';
 import { AuthController } from './auth.controller.js';
-import { AuthRepository } from './auth.repository.js';
+import { AuthFlowsModule } from './auth-flows.module.js';
 import { AuthService } from './auth.service.js';
 import { SessionStrategy } from './session.strategy.js';
-import { SessionsService } from './sessions.service.js';
+import { SessionsModule } from './sessions.module.js';
 
 @Module({
   imports: [
     PassportModule,
     AuditModule,
+    AuthFlowsModule,
     MicrosoftModule,
     OrganizationsModule,
     ProvisioningModule,
+    SessionsModule,
     UsersModule,
   ],
   controllers: [AuthController],
-  providers: [AuthRepository, AuthService, SessionsService, SessionStrategy],
-  exports: [SessionsService],
+  providers: [AuthService, SessionStrategy],
 })
 export class AuthModule {}

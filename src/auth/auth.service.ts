@@ -7,13 +7,9 @@ import { InvalidIdTokenError, MicrosoftTokenError } from '../microsoft/microsoft
 import { SignInRefusedError } from '../provisioning/provisioning.errors.js';
 import { ProvisioningService } from '../provisioning/provisioning.service.js';
 import type { SignInErrorCode } from './auth.errors.js';
-import { AuthRepository } from './auth.repository.js';
-import type { AuthFlowPurpose } from './entities/auth-flow.entity.js';
-import { safeReturnTo } from './return-to.js';
+import { AuthFlowsService } from './auth-flows.service.js';
 import { type IssuedSession, SessionsService } from './sessions.service.js';
-import { constantTimeEqual, randomToken, sha256 } from './tokens.js';
-
-const FLOW_LIFETIME_MS = 10 * 60_000;
+import { randomToken } from './tokens.js';
 const SIGN_IN_SCOPES = ['openid', 'profile', 'email'];
 export const SIGN_IN_CALLBACK_PATH = '/auth/microsoft/callback';
 
@@ -51,7 +47,7 @@ export class AuthService {
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly repository: AuthRepository,
+    private readonly flows: AuthFlowsService,
     private readonly microsoft: MicrosoftIdentityClient,
     private readonly provisioning: ProvisioningService,
     private readonly sessions: SessionsService,
@@ -64,25 +60,17 @@ export class AuthService {
       request.browserBinding && /^[\w-]{43}$/.test(request.browserBinding)
         ? request.browserBinding
         : randomToken();
-    const state = randomToken();
-    const nonce = randomToken();
-    const pkce = await this.microsoft.generatePkce();
-    await this.repository.deleteExpiredFlows();
-    await this.repository.createFlow({
-      stateHash: sha256(state),
-      browserBindingHash: sha256(browserBinding),
+    const { state, nonce, codeChallenge } = await this.flows.start({
       purpose: 'sign_in',
-      nonce,
-      codeVerifier: pkce.verifier,
-      returnTo: safeReturnTo(request.returnTo),
-      expiresAt: new Date(Date.now() + FLOW_LIFETIME_MS),
+      returnTo: request.returnTo,
+      browserBinding,
     });
     const authorizationUrl = await this.microsoft.authorizationUrl({
       redirectUri: this.redirectUri(SIGN_IN_CALLBACK_PATH),
       scopes: SIGN_IN_SCOPES,
       state,
       nonce,
-      codeChallenge: pkce.challenge,
+      codeChallenge,
       loginHint: request.loginHint?.slice(0, 256),
       domainHint: request.domainHint?.slice(0, 256),
     });
@@ -92,7 +80,8 @@ export class AuthService {
   /** Finishes a sign-in. Never throws: every failure becomes a redirect with a stable error code. */
   async completeSignIn(params: CallbackParams): Promise<CallbackOutcome> {
     try {
-      const flow = await this.consumeFlow('sign_in', params.state, params.browserBinding);
+      const flow = await this.flows.consume('sign_in', params.state, params.browserBinding);
+      if (!flow) throw new SignInFailure('invalid_state');
       if (params.error) {
         this.logger.warn(`Microsoft returned ${params.error} to the sign-in callback`);
         throw new SignInFailure(params.error === 'access_denied' ? 'sign_in_cancelled' : 'microsoft_error');
@@ -124,26 +113,6 @@ export class AuthService {
 
   async signOut(sessionId: string): Promise<void> {
     await this.sessions.revoke(sessionId, 'signed_out');
-  }
-
-  /** Consumes the state exactly once and checks it belongs to this browser and has not expired. */
-  private async consumeFlow(
-    purpose: AuthFlowPurpose,
-    state: string | undefined,
-    binding: string | undefined,
-  ) {
-    if (!state || state.length > 200) throw new SignInFailure('invalid_state');
-    const flow = await this.repository.consumeFlow(sha256(state));
-    if (
-      !flow ||
-      flow.purpose !== purpose ||
-      flow.expiresAt.getTime() < Date.now() ||
-      !binding ||
-      !constantTimeEqual(flow.browserBindingHash, sha256(binding))
-    ) {
-      throw new SignInFailure('invalid_state');
-    }
-    return flow;
   }
 
   private failureCode(error: unknown): SignInErrorCode {

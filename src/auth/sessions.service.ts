@@ -3,7 +3,7 @@ import { OnEvent } from '@nestjs/event-emitter';
 import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { USER_DEACTIVATED, type UserDeactivatedEvent } from '../users/users.events.js';
-import { AuthRepository } from './auth.repository.js';
+import { SessionsRepository } from './sessions.repository.js';
 import { randomToken, sha256 } from './tokens.js';
 
 export interface IssuedSession {
@@ -16,14 +16,14 @@ export interface IssuedSession {
 @Injectable()
 export class SessionsService {
   constructor(
-    private readonly repository: AuthRepository,
+    private readonly repository: SessionsRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async issue(userId: string, userAgent: string | undefined): Promise<IssuedSession> {
     const token = randomToken();
     const expiresAt = new Date(Date.now() + this.config.session.ttlHours * 3_600_000);
-    const session = await this.repository.createSession({
+    const session = await this.repository.create({
       tokenHash: sha256(token),
       userId,
       expiresAt,
@@ -35,17 +35,22 @@ export class SessionsService {
   /** The live session a token names, or null when unknown, expired or revoked. */
   async resolve(token: string): Promise<{ sessionId: string; userId: string } | null> {
     if (!token || token.length > 200) return null;
-    const session = await this.repository.findSessionByTokenHash(sha256(token));
+    const session = await this.repository.findByTokenHash(sha256(token));
     if (!session || session.revokedAt || session.expiresAt.getTime() <= Date.now()) return null;
     return { sessionId: session.id, userId: session.userId };
   }
 
+  /** The user behind a raw token, if the session is live (for flows that must be finished by their starter). */
+  async userOf(token: string | undefined): Promise<string | null> {
+    return token ? ((await this.resolve(token))?.userId ?? null) : null;
+  }
+
   revoke(sessionId: string, reason: string): Promise<void> {
-    return this.repository.revokeSession(sessionId, reason);
+    return this.repository.revoke(sessionId, reason);
   }
 
   @OnEvent(USER_DEACTIVATED, { promisify: true, suppressErrors: false })
   async onUserDeactivated(event: UserDeactivatedEvent): Promise<void> {
-    await this.repository.revokeSessionsOfUser(event.userId, `user_deactivated:${event.reason}`);
+    await this.repository.revokeAllOfUser(event.userId, `user_deactivated:${event.reason}`);
   }
 }

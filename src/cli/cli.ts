@@ -7,12 +7,14 @@ import { DomainError } from '../common/domain-error.js';
 import { loadConfig } from '../config/config.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../database/embedded-postgres.js';
 import { runMigrations } from '../database/migrate.js';
+import { IntegrationsService } from '../integrations/integrations.service.js';
 import { OrganizationsService } from '../organizations/organizations.service.js';
 
 const USAGE = `Operator commands (no HTTP surface):
   npm run cli -- orgs:list
   npm run cli -- orgs:set-plan <organizationId> <free|team|enterprise>
-  npm run cli -- orgs:set-seats <organizationId> <seatLimit>`;
+  npm run cli -- orgs:set-seats <organizationId> <seatLimit>
+  npm run cli -- keys:rotate        re-encrypt every stored token under the first key of TOKEN_ENCRYPTION_KEYS`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...args] = argv;
@@ -65,6 +67,13 @@ async function main(argv: string[]): Promise<number> {
           SYSTEM_ACTOR,
         );
         console.log(`${saved.name}: seat limit is now ${saved.seatLimit}`);
+        return 0;
+      }
+      case 'keys:rotate': {
+        const { reencrypted, total } = await app.get(IntegrationsService).reencryptTokens();
+        console.log(
+          `re-encrypted the tokens of ${reencrypted} of ${total} connection(s) under the current key`,
+        );
         return 0;
       }
       default:

@@ -52,7 +52,9 @@ describe('loadConfig', () => {
     expect(problems).toMatch(/ENTRA_CLIENT_SECRET is required in production/);
     expect(problems).toMatch(/DATABASE_URL is required in production/);
     expect(problems).toMatch(/APP_BASE_URL is required in production/);
+    expect(problems).toMatch(/TOKEN_ENCRYPTION_KEYS is required in production/);
     const ok = loadConfig({
+      TOKEN_ENCRYPTION_KEYS: `k1:${Buffer.alloc(32, 7).toString('base64')}`,
       NODE_ENV: 'production',
       ENTRA_CLIENT_ID: 'id',
       ENTRA_CLIENT_SECRET: 'secret',
@@ -60,6 +62,20 @@ describe('loadConfig', () => {
       APP_BASE_URL: 'https://api.example.com',
     });
     expect(ok.nodeEnv).toBe('production');
+  });
+
+  it('parses the token keyring, first key encrypts, and never echoes a bad value', () => {
+    const k2 = Buffer.alloc(32, 2).toString('base64');
+    const k1 = Buffer.alloc(32, 1).toString('base64');
+    const config = loadConfig({ TOKEN_ENCRYPTION_KEYS: `k2:${k2}, k1:${k1}` });
+    expect(config.tokenEncryptionKeys?.currentKeyId).toBe('k2');
+    expect([...config.tokenEncryptionKeys!.keys.keys()]).toEqual(['k2', 'k1']);
+
+    const short = problemsOf({ TOKEN_ENCRYPTION_KEYS: 'k1:c2hvcnQ=' }).join('\n');
+    expect(short).toMatch(/TOKEN_ENCRYPTION_KEYS is invalid: key "k1" must be 32 random bytes/);
+    expect(short).not.toContain('c2hvcnQ=');
+    expect(problemsOf({ TOKEN_ENCRYPTION_KEYS: `k1:${k1},k1:${k2}` }).join()).toMatch(/appears twice/);
+    expect(problemsOf({ TOKEN_ENCRYPTION_KEYS: k1 }).join()).toMatch(/TOKEN_ENCRYPTION_KEYS is invalid/);
   });
 
   it('marks cookies Secure everywhere but plain-http loopback', () => {

@@ -17,9 +17,41 @@ export interface AppConfig {
     graphBaseUrl: string;
   };
   session: { ttlHours: number };
+  /**
+   * Keys for tokens encrypted at rest, first one encrypts, all decrypt. Undefined outside production means
+   * a development key generated into `dataDir`.
+   */
+  tokenEncryptionKeys: Keyring | undefined;
   authRateLimitPerMinute: number;
   logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
   trustProxy: boolean;
+}
+
+export interface Keyring {
+  /** Id of the key new ciphertexts are written with. */
+  currentKeyId: string;
+  keys: Map<string, Buffer>;
+}
+
+/** Parses `id:<base64 of 32 bytes>` entries separated by commas; the first one encrypts. */
+export function parseKeyring(value: string): Keyring | string {
+  const keys = new Map<string, Buffer>();
+  for (const entry of value
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean)) {
+    const separator = entry.indexOf(':');
+    const id = entry.slice(0, separator);
+    if (separator < 1 || !/^[A-Za-z0-9_-]{1,32}$/.test(id))
+      return `entries must look like "k1:<base64 key>" (key ids: letters, digits, _ and -)`;
+    const key = Buffer.from(entry.slice(separator + 1), 'base64');
+    if (key.length !== 32)
+      return `key "${id}" must be 32 random bytes in base64 (e.g. openssl rand -base64 32)`;
+    if (keys.has(id)) return `key id "${id}" appears twice`;
+    keys.set(id, key);
+  }
+  if (keys.size === 0) return 'no key given';
+  return { currentKeyId: keys.keys().next().value!, keys };
 }
 
 export class ConfigError extends Error {
@@ -93,6 +125,15 @@ export function loadConfig(env: Env = process.env): AppConfig {
   const authorityHost = url('ENTRA_AUTHORITY_HOST', 'https://login.microsoftonline.com', ['https:'])!;
   const graphBaseUrl = url('GRAPH_BASE_URL', 'https://graph.microsoft.com', ['https:'])!;
 
+  let tokenEncryptionKeys: Keyring | undefined;
+  const keyring = read('TOKEN_ENCRYPTION_KEYS');
+  if (keyring) {
+    const parsed = parseKeyring(keyring);
+    // Never echo the value: it is a secret.
+    if (typeof parsed === 'string') problems.push(`TOKEN_ENCRYPTION_KEYS is invalid: ${parsed}`);
+    else tokenEncryptionKeys = parsed;
+  }
+
   if (clientId && !clientSecret) problems.push('ENTRA_CLIENT_SECRET is required when ENTRA_CLIENT_ID is set');
   if (production) {
     if (!clientId)
@@ -100,6 +141,11 @@ export function loadConfig(env: Env = process.env): AppConfig {
         'ENTRA_CLIENT_ID is required in production (the bundled emulator is for development only)',
       );
     if (!clientSecret) problems.push('ENTRA_CLIENT_SECRET is required in production');
+    if (!keyring) {
+      problems.push(
+        'TOKEN_ENCRYPTION_KEYS is required in production (a keyring like k1:<base64 of 32 bytes>)',
+      );
+    }
     if (!databaseUrl)
       problems.push(
         'DATABASE_URL is required in production (the embedded PostgreSQL is for development only)',
@@ -118,6 +164,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     dataDir,
     entra: { clientId, clientSecret, authorityHost, graphBaseUrl },
     session: { ttlHours: integer('SESSION_TTL_HOURS', 12, 1, 24 * 30) },
+    tokenEncryptionKeys,
     authRateLimitPerMinute: integer('AUTH_RATE_LIMIT_PER_MINUTE', 30, 1, 100_000),
     logLevel: oneOf('LOG_LEVEL', LOG_LEVELS, 'log'),
     trustProxy: oneOf('TRUST_PROXY', ['true', 'false'], 'false') === 'true',

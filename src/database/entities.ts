@@ -1,6 +1,7 @@
 import { AuditEventEntity } from '../audit/entities/audit-event.entity.js';
 import { AuthFlowEntity } from '../auth/entities/auth-flow.entity.js';
 import { SessionEntity } from '../auth/entities/session.entity.js';
+import { EntraConnectionEntity } from '../integrations/entities/entra-connection.entity.js';
 import { OrganizationEntity } from '../organizations/entities/organization.entity.js';
 import { MicrosoftIdentityEntity } from '../users/entities/microsoft-identity.entity.js';
 import { UserEntity } from '../users/entities/user.entity.js';
@@ -13,4 +14,5 @@ export const ENTITIES = [
   SessionEntity,
   AuthFlowEntity,
   AuditEventEntity,
+  EntraConnectionEntity,
 ];

@@ -67,7 +67,8 @@ export class ${className} implements MigrationInterface {
   const lines = index.split('\n');
   const lastImport = lines.findLastIndex((line) => line.startsWith('import '));
   lines.splice(lastImport + 1, 0, `import { ${className} } from './${file}.js';`);
-  const updated = lines.join('\n').replace(/\n\];\s*$/, `\n  ${className},\n];\n`);
+  // Append to the array whether prettier laid it out on one line or several.
+  const updated = lines.join('\n').replace(/,?\s*\];\s*$/, `,\n  ${className},\n];\n`);
   await writeFile(indexPath, updated);
   console.log(
     `Wrote migrations/${file}.ts and registered it in migrations/index.ts. Review it, then run npm run lint -- --fix.`,

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { ConfidentialClientApplication, CryptoProvider, LogLevel } from '@azure/msal-node';
+import { type AccountInfo, ConfidentialClientApplication, CryptoProvider, LogLevel } from '@azure/msal-node';
 import { createRemoteJWKSet, decodeJwt, errors as joseErrors, type JWTPayload, jwtVerify } from 'jose';
 import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../config/config.module.js';
@@ -48,6 +48,14 @@ export interface RedeemRequest {
   scopes: string[];
   codeVerifier: string;
   nonce: string;
+}
+
+export interface TokenSet {
+  idToken: string;
+  accessToken: string;
+  accessTokenExpiresAt: Date;
+  refreshToken: string | null;
+  scopes: string[];
 }
 
 interface OpenIdConfiguration {
@@ -106,8 +114,11 @@ export class MicrosoftIdentityClient {
     });
   }
 
-  /** Redeems an authorization code and returns the raw ID token (still to be validated). */
-  async redeemCode(request: RedeemRequest): Promise<{ idToken: string }> {
+  /**
+   * Redeems an authorization code. Returns the raw ID token (still to be validated) and, when
+   * `offline_access` was granted, the refresh token MSAL keeps in its cache (read once, then evicted).
+   */
+  async redeemCode(request: RedeemRequest): Promise<TokenSet> {
     try {
       const result = await this.msal.acquireTokenByCode({
         code: request.code,
@@ -116,17 +127,67 @@ export class MicrosoftIdentityClient {
         codeVerifier: request.codeVerifier,
         nonce: request.nonce,
       });
-      // MSAL caches every account it sees; a sign-in service must not accumulate them in memory.
-      if (result.account) await this.msal.getTokenCache().removeAccount(result.account);
+      const refreshToken = await this.takeFromCache(result.account);
       if (!result.idToken)
         throw new MicrosoftTokenError('no_id_token', 'The token response carried no ID token.');
-      return { idToken: result.idToken };
+      return {
+        idToken: result.idToken,
+        accessToken: result.accessToken,
+        accessTokenExpiresAt: result.expiresOn ?? new Date(Date.now() + 3_000_000),
+        refreshToken,
+        scopes: result.scopes,
+      };
     } catch (error) {
       // MSAL checks the nonce itself before we see the token; report it as the ID-token failure it is.
       if ((error as { errorCode?: string }).errorCode === 'nonce_mismatch')
         throw new InvalidIdTokenError('nonce mismatch');
       throw toTokenError(error);
     }
+  }
+
+  /**
+   * Exchanges a refresh token for a new access token at the tenant's own authority. Microsoft may rotate the
+   * refresh token: the newest is returned and must be stored at once. `invalid_grant` means the grant is gone
+   * (consent revoked, the consenting admin left): the caller must ask for a new consent.
+   */
+  async refresh(
+    tenantId: string,
+    refreshToken: string,
+    scopes: string[],
+  ): Promise<Omit<TokenSet, 'idToken'>> {
+    try {
+      const result = await this.msal.acquireTokenByRefreshToken({
+        refreshToken,
+        scopes,
+        authority: `${this.config.entra.authorityHost}/${tenantId}`,
+        // Without it MSAL does not cache the response, and the rotated refresh token would be lost.
+        forceCache: true,
+      });
+      if (!result) throw new MicrosoftTokenError('no_token', 'The refresh returned no token.');
+      const rotated = await this.takeFromCache(result.account);
+      return {
+        accessToken: result.accessToken,
+        accessTokenExpiresAt: result.expiresOn ?? new Date(Date.now() + 3_000_000),
+        refreshToken: rotated ?? refreshToken,
+        scopes: result.scopes,
+      };
+    } catch (error) {
+      throw toTokenError(error);
+    }
+  }
+
+  /** MSAL caches every account it sees: read the refresh token we need, then evict the account. */
+  private async takeFromCache(account: AccountInfo | null): Promise<string | null> {
+    if (!account) return null;
+    const cache = this.msal.getTokenCache();
+    const serialized = JSON.parse(cache.serialize()) as {
+      RefreshToken?: Record<string, { home_account_id?: string; secret?: string }>;
+    };
+    const entry = Object.values(serialized.RefreshToken ?? {}).find(
+      (t) => t.home_account_id === account.homeAccountId,
+    );
+    await cache.removeAccount(account);
+    return entry?.secret ?? null;
   }
 
   /**

@@ -20,3 +20,23 @@ export class InvalidIdTokenError extends DomainError {
     super('INVALID_ID_TOKEN', 'unauthenticated', 'The ID token from Microsoft is not valid.');
   }
 }
+
+/** A Graph call failed; `status` 0 means it never got an answer (network, timeout). */
+export class GraphRequestError extends DomainError {
+  constructor(
+    readonly status: number,
+    readonly graphCode: string,
+    /** Graph's own message, for logs only. */
+    readonly graphMessage: string,
+  ) {
+    super(
+      'GRAPH_REQUEST_FAILED',
+      'unavailable',
+      `Microsoft Graph request failed (${status || 'no response'} ${graphCode}).`,
+      {
+        graphStatus: status,
+        graphCode,
+      },
+    );
+  }
+}

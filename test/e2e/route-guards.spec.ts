@@ -9,6 +9,7 @@ import { createTestContext, type TestContext } from '../support/test-app.js';
 const PUBLIC_ROUTES = new Set([
   'GET /auth/microsoft/login',
   'GET /auth/microsoft/callback',
+  'GET /auth/microsoft/connect/callback',
   'GET /health/live',
   'GET /health/ready',
 ]);

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { MSA_TENANT_ID } from './constants.js';
+import { MSA_TENANT_ID, ROLE } from './constants.js';
 import { DEMO } from './fixture.js';
 import {
   REDIRECT_URI,
@@ -11,18 +11,22 @@ import {
   postForm,
   redeem,
   redirectParams,
+  signInForTokens,
   startTestEmulator,
   type TestEmulator,
 } from './test-support.js';
 
-describe('authorize endpoint', () => {
-  let t: TestEmulator;
-  beforeAll(async () => {
-    t = await startTestEmulator();
-  });
-  afterEach(() => t.emulator.store.reset());
-  afterAll(() => t.emulator.close());
+const ADMIN_SCOPES =
+  'openid profile offline_access https://graph.microsoft.com/User.Read.All GroupMember.Read.All';
 
+let t: TestEmulator;
+beforeAll(async () => {
+  t = await startTestEmulator();
+});
+afterEach(() => t.emulator.store.reset());
+afterAll(() => t.emulator.close());
+
+describe('authorize endpoint', () => {
   const authorize = (p: Parameters<typeof authorizeUrl>[1]) =>
     call(authorizeUrl(t.emulator.url, { challenge: pkce().challenge, ...p }), t.ca);
 
@@ -163,6 +167,36 @@ describe('authorize endpoint', () => {
     expect(page.text).toContain('Pick an account');
   });
 
+  it('puts the result in the fragment for response_mode=fragment', async () => {
+    const res = await authorize({ loginHint: DEMO.users.megan.upn, responseMode: 'fragment', state: 'f' });
+    const location = new URL(res.headers.location);
+    expect(location.search).toBe('');
+    const params = new URLSearchParams(location.hash.slice(1));
+    expect(params.get('code')).toBeTruthy();
+    expect(params.get('state')).toBe('f');
+  });
+
+  it('admits only personal accounts through /consumers', async () => {
+    expect((await authorize({ tenant: 'consumers', loginHint: DEMO.users.alex.upn })).status).toBe(302);
+    expect((await authorize({ tenant: 'consumers', loginHint: DEMO.users.megan.upn })).text).toContain(
+      'AADSTS50020',
+    );
+  });
+
+  it('redirects after logout only to origins the app registered', async () => {
+    const logout = (target: string) =>
+      call(
+        `${t.emulator.url}/organizations/oauth2/v2.0/logout?post_logout_redirect_uri=${encodeURIComponent(target)}`,
+        t.ca,
+      );
+    expect((await logout('https://app.test/signed-out')).headers.location).toBe(
+      'https://app.test/signed-out',
+    );
+    const refused = await logout('https://evil.test/');
+    expect(refused.status).toBe(200);
+    expect(refused.headers.location).toBeUndefined();
+  });
+
   it('delivers the result by auto-submitting form for response_mode=form_post', async () => {
     const page = await authorize({
       loginHint: DEMO.users.megan.upn,
@@ -174,5 +208,98 @@ describe('authorize endpoint', () => {
     const nonce = /script-src 'nonce-([^']+)'/.exec(page.headers['content-security-policy'])![1];
     expect(page.text).toContain(`<script nonce="${nonce}">document.forms[0].submit();</script>`);
     expect(page.text).toContain('name="state" value="fp"');
+  });
+});
+
+describe('tenant-wide admin consent', () => {
+  const authorize = (loginHint: string, extra: { prompt?: string; state?: string } = {}) =>
+    call(
+      authorizeUrl(t.emulator.url, { loginHint, scope: ADMIN_SCOPES, challenge: pkce().challenge, ...extra }),
+      t.ca,
+    );
+  const grant = () => t.emulator.store.findGrant(DEMO.tenants.contoso.id, TEST_CLIENT.clientId);
+
+  it('sends a non-admin back with consent_required', async () => {
+    const params = redirectParams(await authorize(DEMO.users.megan.upn, { state: 'c1' }));
+    expect(params.get('error')).toBe('consent_required');
+    expect(params.get('error_description')).toMatch(/^AADSTS90094: .*only an admin can grant/);
+    expect(params.get('state')).toBe('c1');
+    expect(grant()).toBeUndefined();
+  });
+
+  it('reports an admin who declines as access_denied with error_subcode=cancel', async () => {
+    t.emulator.store.setConsentDecision('decline');
+    const params = redirectParams(await authorize(DEMO.users.adele.upn, { state: 'c2' }));
+    expect(params.get('error')).toBe('access_denied');
+    expect(params.get('error_subcode')).toBe('cancel');
+    expect(params.get('error_description')).toMatch(/^AADSTS65004: User declined to consent/);
+    expect(params.get('state')).toBe('c2');
+    expect(grant()).toBeUndefined();
+  });
+
+  it('records the grant when an admin accepts, after which non-admins get those scopes', async () => {
+    const admin = await signInForTokens(t, { loginHint: DEMO.users.adele.upn, scope: ADMIN_SCOPES });
+    expect(claims(admin.access_token).scp).toBe('User.Read.All GroupMember.Read.All');
+    expect(grant()?.scopes).toEqual(['User.Read.All', 'GroupMember.Read.All']);
+    // A Global Administrator's consent covers the application permissions too.
+    expect(grant()?.roles).toEqual(['User.Read.All', 'GroupMember.Read.All']);
+
+    const member = await signInForTokens(t, { loginHint: DEMO.users.megan.upn, scope: ADMIN_SCOPES });
+    expect(claims(member.access_token)).toMatchObject({
+      oid: DEMO.users.megan.id,
+      scp: 'User.Read.All GroupMember.Read.All',
+    });
+
+    const fabrikamMember = redirectParams(await authorize(DEMO.users.lee.upn));
+    expect(fabrikamMember.get('error')).toBe('consent_required');
+  });
+
+  it('lets an Application Administrator grant delegated permissions only', async () => {
+    t.emulator.store.updateUser(DEMO.users.megan.id, { directoryRoles: [ROLE.applicationAdministrator] });
+    await signInForTokens(t, { loginHint: DEMO.users.megan.upn, scope: ADMIN_SCOPES });
+    expect(grant()).toMatchObject({ scopes: ['User.Read.All', 'GroupMember.Read.All'], roles: [] });
+  });
+
+  it('always runs the consent step for an admin with prompt=consent', async () => {
+    t.emulator.store.grantConsent(DEMO.tenants.contoso.id, TEST_CLIENT.clientId, {
+      scopes: ['User.Read.All'],
+    });
+    expect((await authorize(DEMO.users.adele.upn)).headers.location).toContain('code=');
+    t.emulator.store.setConsentDecision('decline');
+    expect((await authorize(DEMO.users.adele.upn)).headers.location).toContain('code=');
+    const params = redirectParams(await authorize(DEMO.users.adele.upn, { prompt: 'consent' }));
+    expect(params.get('error')).toBe('access_denied');
+  });
+
+  it('cannot consent silently: prompt=none gives consent_required even to an admin', async () => {
+    const params = redirectParams(await authorize(DEMO.users.adele.upn, { prompt: 'none' }));
+    expect(params.get('error')).toBe('consent_required');
+    expect(params.get('error_description')).toMatch(/^AADSTS65001: /);
+  });
+
+  it('asks a person who picked their account on the consent page', async () => {
+    const picker = await call(
+      authorizeUrl(t.emulator.url, { scope: ADMIN_SCOPES, challenge: pkce().challenge, state: 'i' }),
+      t.ca,
+    );
+    const hidden = (html: string) =>
+      Object.fromEntries(
+        [...html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map((m) => [m[1], m[2]]),
+      );
+    const endpoint = `${t.emulator.url}/organizations/oauth2/v2.0/authorize`;
+    const consentPage = await postForm(endpoint, t.ca, {
+      ...hidden(picker.text),
+      emulator_user_id: DEMO.users.adele.id,
+    });
+    expect(consentPage.status).toBe(200);
+    expect(consentPage.text).toContain('Permissions requested');
+    expect(consentPage.text).toContain('User.Read.All');
+
+    const accepted = await postForm(endpoint, t.ca, {
+      ...hidden(consentPage.text),
+      emulator_consent: 'accept',
+    });
+    expect(redirectParams(accepted).get('code')).toBeTruthy();
+    expect(grant()?.scopes).toContain('GroupMember.Read.All');
   });
 });

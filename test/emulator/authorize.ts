@@ -1,6 +1,12 @@
 import { Router, type Request, type Response } from 'express';
 import { MSA_TENANT_ID } from './constants.js';
-import { param, resolveAuthorityTenant, type AuthorityTenant, type EmulatorContext } from './context.js';
+import {
+  correlationId,
+  param,
+  resolveAuthorityTenant,
+  type AuthorityTenant,
+  type EmulatorContext,
+} from './context.js';
 import { AadError, aadTimestamp } from './errors.js';
 import { sendAccountPicker, sendConsentPage, sendErrorPage, sendFormPost } from './html.js';
 import {
@@ -33,12 +39,11 @@ interface AuthorizeRequest {
   consentAnswer?: string;
 }
 
-/** Renders a user-facing dead end: Entra never redirects to the app for these. */
+/** A user-facing dead end: Entra shows a page and never redirects to the app for these. */
 class PageError extends Error {
   constructor(
     readonly code: number,
     message: string,
-    readonly status = 400,
   ) {
     super(message);
   }
@@ -172,12 +177,11 @@ export function authorizeRouter(ctx: EmulatorContext): Router {
     res.redirect(302, url.toString());
   }
 
-  function respondError(res: Response, ar: AuthorizeRequest, err: AadError): void {
-    const traceId = crypto.randomUUID();
+  function respondError(req: Request, res: Response, ar: AuthorizeRequest, err: AadError): void {
     respond(res, ar, {
       error: err.error,
       error_description:
-        `${err.description}\r\nTrace ID: ${traceId}\r\nCorrelation ID: ${crypto.randomUUID()}\r\n` +
+        `${err.description}\r\nTrace ID: ${crypto.randomUUID()}\r\nCorrelation ID: ${correlationId(req)}\r\n` +
         `Timestamp: ${aadTimestamp(Date.now())}`,
       error_uri: `${ctx.baseUrl}/error?code=${err.code}`,
       ...err.extra,
@@ -215,8 +219,9 @@ export function authorizeRouter(ctx: EmulatorContext): Router {
   function selectUser(res: Response, ar: AuthorizeRequest): User | undefined {
     if (ar.pickedUserId) {
       const user = store.findUser(ar.pickedUserId);
-      if (!user || user.deletedAt)
+      if (!user || user.deletedAt) {
         throw new PageError(50034, 'The user account does not exist in the directory.');
+      }
       return user;
     }
     const loginHint = ar.raw.login_hint;
@@ -260,8 +265,8 @@ export function authorizeRouter(ctx: EmulatorContext): Router {
     const wrongTenant =
       (authority.kind === 'tenant' && user.tenantId !== authority.tenant.id) ||
       (authority.kind === 'consumers' && user.tenantId !== MSA_TENANT_ID);
-    // `organizations` lets a personal account through here on purpose: the service must refuse tid 9188040d-...
-    // itself, because a misconfigured or spoofed authority would let them in against real Entra too.
+    // Unlike real Entra, `organizations` admits personal accounts here on purpose, so tests can prove the
+    // service refuses tid 9188040d-... itself: a `common` authority or a forged response would bring them.
     if (wrongTenant) {
       const name = authority.kind === 'tenant' ? authority.tenant.displayName : authority.segment;
       const idp = store.findTenant(user.homeTenantId ?? user.tenantId);
@@ -357,8 +362,8 @@ export function authorizeRouter(ctx: EmulatorContext): Router {
       if (!handleConsent(res, ar, user)) return;
       complete(res, ar, user);
     } catch (err) {
-      if (err instanceof PageError) sendErrorPage(res, err.status, err.code, err.message);
-      else if (err instanceof AadError && ar) respondError(res, ar, err);
+      if (err instanceof PageError) sendErrorPage(res, 400, err.code, err.message);
+      else if (err instanceof AadError && ar) respondError(req, res, ar, err);
       else throw err;
     }
   };

@@ -1,7 +1,8 @@
-import { X509Certificate, createPrivateKey, randomBytes } from 'node:crypto';
+import { X509Certificate, createPrivateKey, generateKeyPair, randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rmdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
 import { generate } from 'selfsigned';
 
 export interface CertificateBundle {
@@ -76,8 +77,16 @@ async function withLock<T>(dir: string, fn: () => Promise<T>): Promise<T> {
   }
 }
 
+const generateRsa = promisify(generateKeyPair);
+
 async function generateBundle(): Promise<{ ca: string; cert: string; key: string }> {
   const now = Date.now();
+  // The leaf key is generated alongside the CA's instead of after it: both are CPU-heavy.
+  const leafKey = generateRsa('rsa', {
+    modulusLength: 2048,
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+  });
   const ca = await generate([{ name: 'commonName', value: 'Entra Emulator Local CA' }], {
     algorithm: 'sha256',
     keySize: 2048,
@@ -93,6 +102,7 @@ async function generateBundle(): Promise<{ ca: string; cert: string; key: string
     keySize: 2048,
     notBeforeDate: new Date(now - DAY_MS),
     notAfterDate: new Date(now + 365 * DAY_MS),
+    keyPair: await leafKey,
     ca: { key: ca.private, cert: ca.cert },
     extensions: [
       { name: 'basicConstraints', cA: false },

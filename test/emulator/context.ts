@@ -18,8 +18,9 @@ export type AuthorityTenant =
 /** Interprets the `{tenant}` path segment of an authority URL. */
 export function resolveAuthorityTenant(store: EmulatorStore, segment: string): AuthorityTenant {
   const lower = segment.toLowerCase();
-  if (lower === 'organizations' || lower === 'common' || lower === 'consumers')
+  if (lower === 'organizations' || lower === 'common' || lower === 'consumers') {
     return { kind: lower, segment };
+  }
   const tenant = store.resolveTenant(segment);
   if (!tenant) {
     throw new AadError(

@@ -8,8 +8,9 @@ type Body = Record<string, unknown>;
 function body(req: Request): Body {
   const value: unknown = req.body;
   if (value === undefined) return {};
-  if (!value || typeof value !== 'object' || Array.isArray(value))
+  if (!value || typeof value !== 'object' || Array.isArray(value)) {
     throw new EmulatorInputError('JSON object expected');
+  }
   return value as Body;
 }
 
@@ -55,8 +56,9 @@ function strArray(b: Body, key: string): string[] | undefined {
 
 function userType(b: Body): UserType | undefined {
   const v = str(b, 'userType');
-  if (v !== undefined && v !== 'Member' && v !== 'Guest')
+  if (v !== undefined && v !== 'Member' && v !== 'Guest') {
     throw new EmulatorInputError('userType must be Member or Guest');
+  }
   return v;
 }
 
@@ -139,15 +141,17 @@ export function controlRouter(ctx: EmulatorContext): Router {
     ok((req) => {
       const b = body(req);
       const domains = b.verifiedDomains;
-      if (domains !== undefined && !Array.isArray(domains))
+      if (domains !== undefined && !Array.isArray(domains)) {
         throw new EmulatorInputError('verifiedDomains must be an array');
+      }
       return store.addTenant({
         id: str(b, 'id'),
         displayName: requiredStr(b, 'displayName'),
         verifiedDomains: (domains ?? []).map((d: unknown) => {
           if (typeof d === 'string') return d;
-          if (d && typeof d === 'object' && typeof (d as Body).name === 'string')
+          if (d && typeof d === 'object' && typeof (d as Body).name === 'string') {
             return d as { name: string };
+          }
           throw new EmulatorInputError('verifiedDomains entries must be names or {name, ...}');
         }),
       });
@@ -227,8 +231,9 @@ export function controlRouter(ctx: EmulatorContext): Router {
     '/consent',
     ok((req) => {
       const decision = requiredStr(body(req), 'decision');
-      if (decision !== 'accept' && decision !== 'decline')
+      if (decision !== 'accept' && decision !== 'decline') {
         throw new EmulatorInputError('decision must be accept or decline');
+      }
       store.setConsentDecision(decision);
     }),
   );

@@ -26,19 +26,22 @@ class GraphError extends Error {
   }
 }
 
-const USER_DEFAULT_PROPERTIES = [
-  'businessPhones',
-  'displayName',
-  'givenName',
-  'jobTitle',
-  'mail',
-  'mobilePhone',
-  'officeLocation',
-  'preferredLanguage',
-  'surname',
-  'userPrincipalName',
-  'id',
-];
+const USER_TYPE = {
+  name: 'microsoft.graph.user',
+  defaults: [
+    'businessPhones',
+    'displayName',
+    'givenName',
+    'jobTitle',
+    'mail',
+    'mobilePhone',
+    'officeLocation',
+    'preferredLanguage',
+    'surname',
+    'userPrincipalName',
+    'id',
+  ],
+};
 
 /** Everything `$select` may name on a user; `accountEnabled` and `userType` only ever come when selected. */
 function userProperties(user: User): Record<string, unknown> {
@@ -60,9 +63,10 @@ function userProperties(user: User): Record<string, unknown> {
   };
 }
 
+/** Applies `$select` (case-insensitive names) or, without it, the type's default property set. */
 export function selectProperties(
+  type: { name: string; defaults: string[] },
   all: Record<string, unknown>,
-  defaults: string[],
   select: string | undefined,
 ) {
   const wanted = select
@@ -70,16 +74,23 @@ export function selectProperties(
         .split(',')
         .map((s) => s.trim())
         .filter(Boolean)
-    : defaults;
+    : type.defaults;
   const out: Record<string, unknown> = {};
   for (const name of wanted) {
     const key = Object.keys(all).find((k) => k.toLowerCase() === name.toLowerCase());
-    if (!key)
-      throw new GraphError(400, 'Request_BadRequest', `Could not find a property named '${name}' on type.`);
+    if (!key) {
+      throw new GraphError(
+        400,
+        'Request_BadRequest',
+        `Could not find a property named '${name}' on type '${type.name}'.`,
+      );
+    }
     out[key] = all[key];
   }
   return out;
 }
+
+const invalidToken = (message: string) => new GraphError(401, 'InvalidAuthenticationToken', message);
 
 function hasAny(granted: string[], wanted: string[]): boolean {
   return granted.some((g) => wanted.some((w) => w.toLowerCase() === g.toLowerCase()));
@@ -92,12 +103,12 @@ export function graphRouter(ctx: EmulatorContext): Router {
   async function authenticate(req: Request): Promise<GraphPrincipal> {
     const header = req.get('authorization') ?? '';
     const token = /^Bearer\s+(.+)$/i.exec(header)?.[1]?.trim();
-    if (!token) throw new GraphError(401, 'InvalidAuthenticationToken', 'Access token is empty.');
+    if (!token) throw invalidToken('Access token is empty.');
     let payload: JWTPayload;
     try {
       const { kid } = decodeProtectedHeader(token);
       const key = kid ? ctx.keys.find(kid) : undefined;
-      if (!key) throw new GraphError(401, 'InvalidAuthenticationToken', 'Access token validation failure.');
+      if (!key) throw invalidToken('Access token validation failure.');
       ({ payload } = await jwtVerify(token, key.publicKey, {
         algorithms: ['RS256'],
         audience: [GRAPH_RESOURCE, GRAPH_APP_ID],
@@ -106,29 +117,17 @@ export function graphRouter(ctx: EmulatorContext): Router {
     } catch (err) {
       if (err instanceof GraphError) throw err;
       if (err instanceof joseErrors.JWTExpired) {
-        throw new GraphError(
-          401,
-          'InvalidAuthenticationToken',
-          'Lifetime validation failed, the token is expired.',
-        );
+        throw invalidToken('Lifetime validation failed, the token is expired.');
       }
       if (err instanceof joseErrors.JWTClaimValidationFailed && err.claim === 'aud') {
-        throw new GraphError(
-          401,
-          'InvalidAuthenticationToken',
-          'Access token validation failure. Invalid audience.',
-        );
+        throw invalidToken('Access token validation failure. Invalid audience.');
       }
-      throw new GraphError(401, 'InvalidAuthenticationToken', 'Access token validation failure.');
+      throw invalidToken('Access token validation failure.');
     }
     const tid = typeof payload.tid === 'string' ? payload.tid : '';
     const tenant = isGuid(tid) ? store.findTenant(tid) : undefined;
     if (!tenant || payload.iss !== `https://sts.windows.net/${tid}/`) {
-      throw new GraphError(
-        401,
-        'InvalidAuthenticationToken',
-        'Access token validation failure. Invalid issuer.',
-      );
+      throw invalidToken('Access token validation failure. Invalid issuer.');
     }
     const isApp = payload.idtyp === 'app';
     return {
@@ -143,12 +142,13 @@ export function graphRouter(ctx: EmulatorContext): Router {
   /** Delegated calls need one of `scopes`, app-only calls one of `roles`. */
   function authorize(principal: GraphPrincipal, need: { scopes: string[]; roles: string[] }): void {
     const ok = principal.userId ? hasAny(principal.scopes, need.scopes) : hasAny(principal.roles, need.roles);
-    if (!ok)
+    if (!ok) {
       throw new GraphError(
         403,
         'Authorization_RequestDenied',
         'Insufficient privileges to complete the operation.',
       );
+    }
   }
 
   const route =
@@ -215,7 +215,7 @@ export function graphRouter(ctx: EmulatorContext): Router {
       const select = param(req.query, '$select');
       res.json({
         '@odata.context': `${ctx.baseUrl}/v1.0/$metadata#users/$entity`,
-        ...selectProperties(userProperties(user), USER_DEFAULT_PROPERTIES, select),
+        ...selectProperties(USER_TYPE, userProperties(user), select),
       });
     }),
   );

@@ -1,4 +1,11 @@
-import { createHash, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
+import {
+  createHash,
+  generateKeyPair,
+  generateKeyPairSync,
+  randomBytes,
+  sign,
+  type KeyObject,
+} from 'node:crypto';
 import type { SignatureMode } from './types.js';
 
 export interface SigningKey {
@@ -16,12 +23,20 @@ export interface PublishedJwk {
   issuer: string;
 }
 
-function generateSigningKey(): SigningKey {
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const RSA_OPTIONS = { modulusLength: 2048 } as const;
+/** Keys kept ready for rotations and foreign-key signatures, so those never stall a request. */
+const SPARE_KEYS = 1;
+
+function toSigningKey(publicKey: KeyObject, privateKey: KeyObject): SigningKey {
   // Microsoft's kids are base64url SHA-1 thumbprints (27 chars); keep the same shape.
   const der = publicKey.export({ type: 'spki', format: 'der' });
   const kid = createHash('sha1').update(der).digest('base64url');
   return { kid, privateKey, publicKey };
+}
+
+function generateSigningKey(): SigningKey {
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', RSA_OPTIONS);
+  return toSigningKey(publicKey, privateKey);
 }
 
 function b64url(value: unknown): string {
@@ -35,13 +50,36 @@ function b64url(value: unknown): string {
 export class KeyRing {
   private keys: SigningKey[] = [generateSigningKey()];
   private foreign: SigningKey | null = null;
+  private spares: SigningKey[] = [];
+  private sparesPending = 0;
+
+  constructor() {
+    this.refillSpares();
+  }
+
+  /** RSA generation costs a few hundred ms of CPU; it runs on the libuv pool, off the event loop. */
+  private refillSpares(): void {
+    while (this.spares.length + this.sparesPending < SPARE_KEYS) {
+      this.sparesPending++;
+      generateKeyPair('rsa', RSA_OPTIONS, (err, publicKey, privateKey) => {
+        this.sparesPending--;
+        if (!err) this.spares.push(toSigningKey(publicKey, privateKey));
+      });
+    }
+  }
+
+  private takeSpare(): SigningKey {
+    const key = this.spares.shift() ?? generateSigningKey();
+    this.refillSpares();
+    return key;
+  }
 
   get current(): SigningKey {
     return this.keys[this.keys.length - 1];
   }
 
   rotate(options: { dropOld?: boolean } = {}): SigningKey {
-    const key = generateSigningKey();
+    const key = this.takeSpare();
     this.keys = options.dropOld ? [key] : [...this.keys, key];
     return key;
   }
@@ -72,7 +110,7 @@ export class KeyRing {
     let key = this.current;
     let kid = key.kid;
     if (mode === 'foreign-key') {
-      this.foreign ??= generateSigningKey();
+      this.foreign ??= this.takeSpare();
       key = this.foreign;
       kid = randomBytes(20).toString('base64url');
     }

@@ -45,9 +45,8 @@ export function needsAdminConsent(graphScope: string): boolean {
  * for no Graph permission at all still yields a Graph token with User.Read, as sign-in-only requests do.
  */
 export function effectiveGraphScopes(requested: string[], grant: ConsentGrant | undefined): string[] {
-  const explicit = requested.filter((s) => s !== '.default');
-  const wantsDefault = requested.includes('.default') || explicit.length === 0;
-  const result = wantsDefault ? ['User.Read', ...(grant?.scopes ?? [])] : explicit;
+  if (requested.length === 0) return ['User.Read'];
+  const result = requested.includes('.default') ? ['User.Read', ...(grant?.scopes ?? [])] : requested;
   return result.filter((s, i) => result.findIndex((o) => o.toLowerCase() === s.toLowerCase()) === i);
 }
 

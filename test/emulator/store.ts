@@ -80,10 +80,10 @@ export class EmulatorStore {
   private idTokenOverride: IdTokenOverride | null = null;
   private clockOffsetMs = 0;
 
-  constructor(
-    private readonly fixture: EmulatorFixture,
-    clients?: EmulatorClient[],
-  ) {
+  private readonly fixture: EmulatorFixture;
+
+  constructor(fixture: EmulatorFixture, clients?: EmulatorClient[]) {
+    this.fixture = structuredClone(fixture);
     this.clients = structuredClone(clients ?? fixture.clients);
     this.reset();
   }
@@ -123,8 +123,9 @@ export class EmulatorStore {
       typeof d === 'string' ? domain(d, { isDefault: i === 0 }) : { ...domain(d.name), ...definedOnly(d) },
     );
     for (const d of domains) {
-      if (this.findTenantByDomain(d.name))
+      if (this.findTenantByDomain(d.name)) {
         throw new EmulatorInputError(`domain ${d.name} is already verified`);
+      }
     }
     const tenant: Tenant = { id, displayName: input.displayName, verifiedDomains: domains };
     this.tenants.push(tenant);

@@ -47,11 +47,14 @@ export function json<T = Record<string, unknown>>(result: HttpResult): T {
 export function call(
   url: string,
   ca: string,
-  init: { method?: string; headers?: Record<string, string>; body?: string } = {},
+  init: { method?: string; headers?: Record<string, string>; body?: string; timeoutMs?: number } = {},
 ): Promise<HttpResult> {
   return new Promise((resolve, reject) => {
     // An explicit length: Node sends DELETE bodies neither chunked nor sized, which desyncs keep-alive.
-    const headers = { ...init.headers, ...(init.body ? { 'content-length': String(Buffer.byteLength(init.body)) } : {}) };
+    const headers = {
+      ...init.headers,
+      ...(init.body ? { 'content-length': String(Buffer.byteLength(init.body)) } : {}),
+    };
     const req = httpsRequest(url, { method: init.method ?? 'GET', headers, ca }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
@@ -62,6 +65,7 @@ export function call(
       });
     });
     req.on('error', reject);
+    if (init.timeoutMs) req.setTimeout(init.timeoutMs, () => req.destroy(new Error('client timeout')));
     if (init.body) req.write(init.body);
     req.end();
   });
@@ -131,8 +135,9 @@ export function authorizeUrl(baseUrl: string, p: AuthorizeParams): string {
 
 /** The query of the 302 the authorize endpoint answered with. */
 export function redirectParams(result: HttpResult): URLSearchParams {
-  if (result.status !== 302)
+  if (result.status !== 302) {
     throw new Error(`expected a redirect, got ${result.status}: ${result.text.slice(0, 300)}`);
+  }
   return new URL(result.headers.location).searchParams;
 }
 

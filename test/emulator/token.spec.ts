@@ -26,14 +26,14 @@ interface TokenError {
   suberror?: string;
 }
 
-describe('token endpoint', () => {
-  let t: TestEmulator;
-  beforeAll(async () => {
-    t = await startTestEmulator();
-  });
-  afterEach(() => t.emulator.store.reset());
-  afterAll(() => t.emulator.close());
+let t: TestEmulator;
+beforeAll(async () => {
+  t = await startTestEmulator();
+});
+afterEach(() => t.emulator.store.reset());
+afterAll(() => t.emulator.close());
 
+describe('token endpoint', () => {
   const megan = { loginHint: DEMO.users.megan.upn };
   const refresh = (refreshToken: string, extra: Record<string, string> = {}) =>
     postForm(tokenUrl(t.emulator.url), t.ca, {

@@ -135,8 +135,9 @@ export function tokenRouter(ctx: EmulatorContext): Router {
   function authorizationCodeGrant(form: Form, client: EmulatorClient, authority: AuthorityTenant) {
     if (!form.code) throw missing('code');
     const code = store.findCode(form.code);
-    if (!code)
+    if (!code) {
       throw new AadError('invalid_grant', 9002313, 'Invalid request. Request is malformed or invalid.');
+    }
     if (code.redeemedAt !== null) {
       throw new AadError(
         'invalid_grant',
@@ -307,16 +308,19 @@ export function tokenRouter(ctx: EmulatorContext): Router {
       const grantType = form.grant_type;
       if (!grantType) throw missing('grant_type');
       const client = authenticateClient(req, form, authority);
-      let body: Record<string, unknown>;
-      if (grantType === 'authorization_code') body = authorizationCodeGrant(form, client, authority);
-      else if (grantType === 'refresh_token') body = refreshTokenGrant(form, client, authority);
-      else if (grantType === 'client_credentials') body = clientCredentialsGrant(form, client, authority);
-      else
+      const grant = new Map([
+        ['authorization_code', authorizationCodeGrant],
+        ['refresh_token', refreshTokenGrant],
+        ['client_credentials', clientCredentialsGrant],
+      ]).get(grantType);
+      if (!grant) {
         throw new AadError(
           'unsupported_grant_type',
           70003,
           `The app requested an unsupported grant type '${grantType}'.`,
         );
+      }
+      const body = grant(form, client, authority);
       res.set('Cache-Control', 'no-store, no-cache').set('Pragma', 'no-cache').json(body);
     } catch (err) {
       if (!(err instanceof AadError)) throw err;

@@ -68,3 +68,27 @@ export function bearer(token: string | null): { Authorization: string } {
   if (!token) throw new Error('no session token');
   return { Authorization: `Bearer ${token}` };
 }
+
+/**
+ * "Connect Microsoft Entra ID" as an admin's browser does it: ask the API for the consent URL, sign in at
+ * Microsoft as `loginHint`, and come back to the connect callback in the same session.
+ */
+export async function connectTenant(ctx: TestContext, token: string | null, loginHint: string) {
+  const started = await ctx.http().post('/api/v1/integrations/entra/connect').set(bearer(token));
+  if (started.status !== 200) return { started, location: null, code: null, status: null };
+  const authorizeUrl = new URL(started.body.authorizationUrl as string);
+  authorizeUrl.searchParams.set('login_hint', loginHint);
+  const redirect = await followAuthorize(authorizeUrl.toString());
+  const callback = await ctx
+    .http()
+    .get(`${redirect.pathname}${redirect.search}`)
+    .set('Cookie', `session=${token}`);
+  const location = new URL(callback.headers.location as string);
+  return {
+    started,
+    redirect,
+    location: location.toString(),
+    status: location.searchParams.get('status'),
+    code: location.searchParams.get('code'),
+  };
+}

@@ -13,6 +13,8 @@ import { DEMO, type EntraEmulator, startEntraEmulator } from '../emulator/index.
 
 export const APP_BASE_URL = 'http://localhost:3000';
 export const APP_UI_URL = 'http://ui.localhost:5173';
+export const TEST_KEY_1 = Buffer.alloc(32, 11).toString('base64');
+export const TEST_KEYRING = `k1:${TEST_KEY_1}`;
 
 /** A database of its own in the shared test PostgreSQL, migrated to the latest schema. */
 export async function createTestDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
@@ -43,6 +45,8 @@ export interface TestContext {
   /** Direct SQL on this test's database, for asserting what is stored (never for shortcuts the API offers). */
   sql: pg.Pool;
   http(): ReturnType<typeof request>;
+  /** Restarts the app on the same database and emulator with other settings (e.g. a rotated keyring). */
+  reopen(env: Record<string, string>): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -62,7 +66,7 @@ export async function createTestContext(env: Record<string, string> = {}): Promi
       },
     ],
   });
-  const config = loadConfig({
+  const baseEnv: Record<string, string> = {
     NODE_ENV: 'test',
     APP_BASE_URL,
     APP_UI_URL,
@@ -72,26 +76,37 @@ export async function createTestContext(env: Record<string, string> = {}): Promi
     ENTRA_AUTHORITY_HOST: emulator.authorityHost,
     GRAPH_BASE_URL: emulator.graphBaseUrl,
     AUTH_RATE_LIMIT_PER_MINUTE: '10000',
+    TOKEN_ENCRYPTION_KEYS: TEST_KEYRING,
     LOG_LEVEL: 'error',
     ...env,
-  });
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, database.url), {
-    logger: ['fatal'],
-  });
-  configureApp(app, config);
-  await app.init();
+  };
+  const start = async (overrides: Record<string, string>) => {
+    const config = loadConfig({ ...baseEnv, ...overrides });
+    const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, database.url), {
+      logger: ['fatal'],
+      abortOnError: false,
+    });
+    configureApp(app, config);
+    await app.init();
+    return { app, config };
+  };
+  const first = await start({});
   const sql = new pg.Pool({ connectionString: database.url, max: 2 });
-  return {
-    app,
-    config,
+  const ctx: TestContext = {
+    ...first,
     emulator,
     sql,
-    http: () => request(app.getHttpServer()),
+    http: () => request(ctx.app.getHttpServer()),
+    reopen: async (overrides) => {
+      await ctx.app.close();
+      Object.assign(ctx, await start(overrides));
+    },
     close: async () => {
-      await app.close();
+      await ctx.app.close();
       await sql.end();
       await emulator.close();
       await database.drop();
     },
   };
+  return ctx;
 }

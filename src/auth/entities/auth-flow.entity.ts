@@ -17,8 +17,9 @@ export class AuthFlowEntity {
   @Column({ name: 'state_hash', type: 'text' })
   stateHash: string;
 
-  @Column({ name: 'browser_binding_hash', type: 'text' })
-  browserBindingHash: string;
+  /** Hash of a secret cookie of the browser that started a sign-in; null for flows bound to a session user. */
+  @Column({ name: 'browser_binding_hash', type: 'text', nullable: true })
+  browserBindingHash: string | null;
 
   @Column({ type: 'enum', enum: AUTH_FLOW_PURPOSES, enumName: 'auth_flow_purpose' })
   purpose: AuthFlowPurpose;

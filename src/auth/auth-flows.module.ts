@@ -1,0 +1,11 @@
+import { Module } from '@nestjs/common';
+import { MicrosoftModule } from '../microsoft/microsoft.module.js';
+import { AuthFlowsRepository } from './auth-flows.repository.js';
+import { AuthFlowsService } from './auth-flows.service.js';
+
+@Module({
+  imports: [MicrosoftModule],
+  providers: [AuthFlowsRepository, AuthFlowsService],
+  exports: [AuthFlowsService],
+})
+export class AuthFlowsModule {}

@@ -1,0 +1,32 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, IsNull } from 'typeorm';
+import { SessionEntity } from './entities/session.entity.js';
+
+@Injectable()
+export class SessionsRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  private get sessions() {
+    return this.dataSource.getRepository(SessionEntity);
+  }
+
+  create(values: Partial<SessionEntity>): Promise<SessionEntity> {
+    return this.sessions.save(this.sessions.create(values));
+  }
+
+  findByTokenHash(tokenHash: string): Promise<SessionEntity | null> {
+    return this.sessions.findOneBy({ tokenHash });
+  }
+
+  async revoke(id: string, reason: string): Promise<void> {
+    await this.sessions.update({ id, revokedAt: IsNull() }, { revokedAt: new Date(), revokedReason: reason });
+  }
+
+  async revokeAllOfUser(userId: string, reason: string): Promise<number> {
+    const result = await this.sessions.update(
+      { userId, revokedAt: IsNull() },
+      { revokedAt: new Date(), revokedReason: reason },
+    );
+    return result.affected ?? 0;
+  }
+}

@@ -1,0 +1,51 @@
+import { Controller, Get, Query, Req, Res, UseGuards } from '@nestjs/common';
+import { ApiFoundResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ThrottlerGuard } from '@nestjs/throttler';
+import type { Request, Response } from 'express';
+import { SESSION_COOKIE } from '../auth/session-cookie.js';
+import { Public } from '../common/auth.decorators.js';
+import { CONNECT_ERRORS } from './integrations.errors.js';
+import { IntegrationsService } from './integrations.service.js';
+
+const errorList = Object.entries(CONNECT_ERRORS)
+  .map(([code, message]) => `- \`${code}\`: ${message}`)
+  .join('\n');
+const queryString = (value: unknown) => (typeof value === 'string' ? value : undefined);
+
+@ApiTags('integrations')
+@Controller('auth/microsoft/connect')
+@UseGuards(ThrottlerGuard)
+export class ConnectCallbackController {
+  constructor(private readonly integrations: IntegrationsService) {}
+
+  @Get('callback')
+  @Public()
+  @ApiOperation({
+    operationId: 'microsoftConnectCallback',
+    summary: 'Microsoft redirects here after admin consent',
+    description:
+      'Must arrive in the browser session of the admin who started the connection. Redirects to ' +
+      '`APP_UI_URL/settings/integrations/entra?status=connected`, or `?status=error&code=<code>` with nothing ' +
+      'stored. Codes:\n' +
+      errorList,
+  })
+  @ApiQuery({ name: 'code', required: false })
+  @ApiQuery({ name: 'state', required: false })
+  @ApiQuery({ name: 'error', required: false })
+  @ApiQuery({ name: 'error_description', required: false })
+  @ApiFoundResponse({ description: 'Redirect to the UI’s Entra settings page.' })
+  async callback(
+    @Query() query: Record<string, unknown>,
+    @Req() request: Request,
+    @Res() response: Response,
+  ): Promise<void> {
+    const outcome = await this.integrations.completeConnect({
+      code: queryString(query.code),
+      state: queryString(query.state),
+      error: queryString(query.error),
+      errorDescription: queryString(query.error_description),
+      sessionToken: (request.cookies as Record<string, string> | undefined)?.[SESSION_COOKIE],
+    });
+    response.redirect(302, outcome.redirectTo);
+  }
+}

@@ -1,0 +1,90 @@
+import {
+  Column,
+  CreateDateColumn,
+  Entity,
+  Index,
+  JoinColumn,
+  ManyToOne,
+  PrimaryGeneratedColumn,
+  type Relation,
+  UpdateDateColumn,
+} from 'typeorm';
+import { OrganizationEntity } from '../../organizations/entities/organization.entity.js';
+
+export const CONNECTION_STATUSES = ['connected', 'reauthorization_required'] as const;
+export type ConnectionStatus = (typeof CONNECTION_STATUSES)[number];
+
+export interface VerifiedDomain {
+  name: string;
+  isDefault: boolean;
+  isInitial: boolean;
+}
+
+/**
+ * An organization's link to its Entra tenant. One per organization, and one organization per tenant (unique
+ * `tenant_id`). Tokens are stored only as AES-256-GCM ciphertext (see TokenCipher).
+ */
+@Entity({ name: 'entra_connections' })
+export class EntraConnectionEntity {
+  @PrimaryGeneratedColumn('uuid')
+  id: string;
+
+  @Index('entra_connections_organization_key', { unique: true })
+  @Column({ name: 'organization_id', type: 'uuid' })
+  organizationId: string;
+
+  @ManyToOne(() => OrganizationEntity, { onDelete: 'RESTRICT' })
+  @JoinColumn({ name: 'organization_id' })
+  organization?: Relation<OrganizationEntity>;
+
+  @Index('entra_connections_tenant_key', { unique: true })
+  @Column({ name: 'tenant_id', type: 'uuid' })
+  tenantId: string;
+
+  @Column({ name: 'tenant_name', type: 'text', nullable: true })
+  tenantName: string | null;
+
+  @Column({ name: 'verified_domains', type: 'jsonb', default: () => "'[]'" })
+  verifiedDomains: VerifiedDomain[];
+
+  @Column({
+    type: 'enum',
+    enum: CONNECTION_STATUSES,
+    enumName: 'entra_connection_status',
+    default: 'connected',
+  })
+  status: ConnectionStatus;
+
+  @Column({ name: 'refresh_token_ciphertext', type: 'text', nullable: true })
+  refreshTokenCiphertext: string | null;
+
+  @Column({ name: 'access_token_ciphertext', type: 'text', nullable: true })
+  accessTokenCiphertext: string | null;
+
+  @Column({ name: 'access_token_expires_at', type: 'timestamptz', nullable: true })
+  accessTokenExpiresAt: Date | null;
+
+  @Column({ name: 'granted_scopes', type: 'text', array: true, default: () => "'{}'" })
+  grantedScopes: string[];
+
+  @Column({ name: 'connected_at', type: 'timestamptz' })
+  connectedAt: Date;
+
+  @Column({ name: 'connected_by_user_id', type: 'uuid', nullable: true })
+  connectedByUserId: string | null;
+
+  @Column({ name: 'auto_provision_users', type: 'boolean', default: false })
+  autoProvisionUsers: boolean;
+
+  @Column({ name: 'auto_deprovision_sync', type: 'boolean', default: false })
+  autoDeprovisionSync: boolean;
+
+  @Column({ name: 'group_role_mapping', type: 'boolean', default: false })
+  groupRoleMapping: boolean;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
+  updatedAt: Date;
+}

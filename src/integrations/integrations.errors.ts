@@ -1,0 +1,41 @@
+import { DomainError } from '../common/domain-error.js';
+
+export class EntraNotConnectedError extends DomainError {
+  constructor() {
+    super('ENTRA_NOT_CONNECTED', 'conflict', 'This organization is not connected to an Entra ID tenant.');
+  }
+}
+
+export class EntraReauthorizationRequiredError extends DomainError {
+  constructor() {
+    super(
+      'ENTRA_REAUTHORIZATION_REQUIRED',
+      'conflict',
+      'Microsoft no longer accepts this connection’s grant (consent revoked or the consenting admin left). ' +
+        'An administrator must connect the tenant again.',
+    );
+  }
+}
+
+/** Stable codes of a failed connection, sent to the UI as `?status=error&code=<code>`. */
+export const CONNECT_ERRORS = {
+  admin_consent_required:
+    'The account used cannot grant admin consent. Ask a Global Administrator (or Privileged Role Administrator) ' +
+    'of the tenant to complete the connection, or to pre-approve admin consent for this app in Entra ID.',
+  consent_declined: 'The consent request was cancelled or declined at Microsoft. Nothing was connected.',
+  invalid_state:
+    'The connection link expired, was already used, or was opened by another user or browser. Start again from the settings page.',
+  tenant_already_connected:
+    'This Entra ID tenant is already connected to another organization. A tenant can be connected to one organization at a time.',
+  another_tenant_connected: 'This organization is connected to a different tenant. Disconnect it first.',
+  connection_failed:
+    'Microsoft or the directory could not be reached, or the grant was incomplete. Try again.',
+} as const;
+
+export type ConnectErrorCode = keyof typeof CONNECT_ERRORS;
+
+export class ConnectFailure extends Error {
+  constructor(readonly code: ConnectErrorCode) {
+    super(code);
+  }
+}

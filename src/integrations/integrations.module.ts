@@ -1,0 +1,30 @@
+import { Module } from '@nestjs/common';
+import { AuditModule } from '../audit/audit.module.js';
+import { AuthFlowsModule } from '../auth/auth-flows.module.js';
+import { SessionsModule } from '../auth/sessions.module.js';
+import type { AppConfig } from '../config/config.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import { MicrosoftModule } from '../microsoft/microsoft.module.js';
+import { OrganizationsModule } from '../organizations/organizations.module.js';
+import { UsersModule } from '../users/users.module.js';
+import { ConnectCallbackController } from './connect-callback.controller.js';
+import { IntegrationsController } from './integrations.controller.js';
+import { IntegrationsRepository } from './integrations.repository.js';
+import { IntegrationsService } from './integrations.service.js';
+import { resolveKeyring, TokenCipher } from './token-cipher.js';
+
+@Module({
+  imports: [AuditModule, AuthFlowsModule, SessionsModule, MicrosoftModule, OrganizationsModule, UsersModule],
+  controllers: [IntegrationsController, ConnectCallbackController],
+  providers: [
+    IntegrationsRepository,
+    IntegrationsService,
+    {
+      provide: TokenCipher,
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) => new TokenCipher(resolveKeyring(config)),
+    },
+  ],
+  exports: [IntegrationsService],
+})
+export class IntegrationsModule {}

@@ -1,0 +1,461 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { type AuditActor, AuditService } from '../audit/audit.service.js';
+import { AuthFlowsService } from '../auth/auth-flows.service.js';
+import { SessionsService } from '../auth/sessions.service.js';
+import type { Principal } from '../common/principal.js';
+import { TransactionRunner, type Tx } from '../common/transaction.js';
+import type { AppConfig } from '../config/config.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import { GraphClient, type TenantDetails } from '../microsoft/graph.client.js';
+import {
+  PERSONAL_ACCOUNT_TENANT_ID,
+  MicrosoftIdentityClient,
+} from '../microsoft/microsoft-identity.client.js';
+import {
+  GraphRequestError,
+  InvalidIdTokenError,
+  MicrosoftTokenError,
+} from '../microsoft/microsoft.errors.js';
+import { OrganizationsService } from '../organizations/organizations.service.js';
+import { UsersService } from '../users/users.service.js';
+import type { EntraConnectionEntity, VerifiedDomain } from './entities/entra-connection.entity.js';
+import {
+  type ConnectErrorCode,
+  ConnectFailure,
+  EntraNotConnectedError,
+  EntraReauthorizationRequiredError,
+} from './integrations.errors.js';
+import { IntegrationsRepository } from './integrations.repository.js';
+import { TokenCipher } from './token-cipher.js';
+
+export const CONNECT_CALLBACK_PATH = '/auth/microsoft/connect/callback';
+/** Read-only permissions that need admin consent: read users (incl. accountEnabled) and groups. */
+export const GRAPH_SCOPES = [
+  'https://graph.microsoft.com/User.Read.All',
+  'https://graph.microsoft.com/Group.Read.All',
+];
+const ACCESS_TOKEN_MARGIN_MS = 5 * 60_000;
+
+export type EntraSettings = Pick<
+  EntraConnectionEntity,
+  'autoProvisionUsers' | 'autoDeprovisionSync' | 'groupRoleMapping'
+>;
+
+export interface ConnectCallback {
+  code?: string;
+  state?: string;
+  error?: string;
+  errorDescription?: string;
+  sessionToken?: string;
+}
+
+const actorOf = (principal: Principal): AuditActor => ({ type: 'user', id: principal.userId });
+const settingsOf = (c: EntraConnectionEntity): EntraSettings => ({
+  autoProvisionUsers: c.autoProvisionUsers,
+  autoDeprovisionSync: c.autoDeprovisionSync,
+  groupRoleMapping: c.groupRoleMapping,
+});
+const tenantOf = (c: EntraConnectionEntity) => ({
+  tenantId: c.tenantId,
+  tenantName: c.tenantName,
+  status: c.status,
+});
+
+/** The Entra connection of an organization: consent, tenant details, token vault, feature toggles. */
+@Injectable()
+export class IntegrationsService {
+  private readonly logger = new Logger(IntegrationsService.name);
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly repository: IntegrationsRepository,
+    private readonly cipher: TokenCipher,
+    private readonly flows: AuthFlowsService,
+    private readonly sessions: SessionsService,
+    private readonly identity: MicrosoftIdentityClient,
+    private readonly graph: GraphClient,
+    private readonly users: UsersService,
+    private readonly organizations: OrganizationsService,
+    private readonly audit: AuditService,
+    private readonly transactions: TransactionRunner,
+  ) {}
+
+  /** The connection and who made it, or null when the organization is not connected. */
+  async getStatus(organizationId: string) {
+    const connection = await this.repository.findByOrganization(organizationId);
+    if (!connection) return null;
+    const organization = await this.organizations.get(organizationId);
+    const connectedBy = connection.connectedByUserId
+      ? await this.users.findById(connection.connectedByUserId)
+      : null;
+    return { connection, connectedBy, plan: organization.plan };
+  }
+
+  /** Builds the admin-consent authorize URL; its state is bound to this user and organization. */
+  async startConnect(principal: Principal): Promise<string> {
+    const { state, nonce, codeChallenge } = await this.flows.start({
+      purpose: 'connect',
+      userId: principal.userId,
+      organizationId: principal.organizationId,
+    });
+    return this.identity.authorizationUrl({
+      redirectUri: `${this.config.appBaseUrl}${CONNECT_CALLBACK_PATH}`,
+      scopes: GRAPH_SCOPES,
+      state,
+      nonce,
+      codeChallenge,
+      prompt: 'consent',
+    });
+  }
+
+  /** Finishes a connection. Never throws: returns the UI URL with `status=connected` or an error code. */
+  async completeConnect(
+    callback: ConnectCallback,
+  ): Promise<{ redirectTo: string; error: ConnectErrorCode | null }> {
+    let organizationId: string | null = null;
+    let userId: string | null = null;
+    try {
+      const flow = await this.flows.consume('connect', callback.state);
+      if (!flow?.organizationId || !flow.userId) throw new ConnectFailure('invalid_state');
+      // Only the admin who started it, in their own browser session, can finish it.
+      if ((await this.sessions.userOf(callback.sessionToken)) !== flow.userId)
+        throw new ConnectFailure('invalid_state');
+      organizationId = flow.organizationId;
+      userId = flow.userId;
+      if (callback.error)
+        throw new ConnectFailure(consentErrorCode(callback.error, callback.errorDescription ?? ''));
+      if (!callback.code) throw new ConnectFailure('connection_failed');
+      await this.assertMayConnect(userId, organizationId);
+
+      const tokens = await this.identity.redeemCode({
+        code: callback.code,
+        redirectUri: `${this.config.appBaseUrl}${CONNECT_CALLBACK_PATH}`,
+        scopes: GRAPH_SCOPES,
+        codeVerifier: flow.codeVerifier,
+        nonce: flow.nonce,
+      });
+      // The tenant is the signed token's `tid`, never anything from the URL.
+      const claims = await this.identity.verifyIdToken(tokens.idToken, flow.nonce);
+      if (claims.tenantId === PERSONAL_ACCOUNT_TENANT_ID || !tokens.refreshToken)
+        throw new ConnectFailure('connection_failed');
+      const details = await this.graph.getOrganization(tokens.accessToken);
+      if (details.tenantId.toLowerCase() !== claims.tenantId.toLowerCase())
+        throw new ConnectFailure('connection_failed');
+
+      await this.storeConnection(organizationId, userId, claims.tenantId, details, {
+        refreshToken: tokens.refreshToken,
+        accessToken: tokens.accessToken,
+        accessTokenExpiresAt: tokens.accessTokenExpiresAt,
+        scopes: tokens.scopes,
+      });
+      return { redirectTo: this.settingsPage('status=connected'), error: null };
+    } catch (error) {
+      const code = this.connectFailureCode(error);
+      if (organizationId) {
+        await this.audit.record({
+          organizationId,
+          actor: { type: 'user', id: userId },
+          action: 'entra.connect_failed',
+          after: { code },
+        });
+      }
+      return { redirectTo: this.settingsPage(`status=error&code=${code}`), error: code };
+    }
+  }
+
+  /** Re-reads the tenant's name and verified domains from Graph. */
+  async refreshTenantDetails(principal: Principal): Promise<EntraConnectionEntity> {
+    const details = await this.withGraphToken(principal.organizationId, (token) =>
+      this.graph.getOrganization(token),
+    );
+    return this.transactions.run(async (tx) => {
+      const connection = await this.lockConnection(principal.organizationId, tx);
+      const before = { tenantName: connection.tenantName, verifiedDomains: connection.verifiedDomains };
+      connection.tenantName = details.displayName;
+      connection.verifiedDomains = toVerifiedDomains(details);
+      const saved = await this.repository.save(connection, tx);
+      await this.audit.record(
+        {
+          organizationId: principal.organizationId,
+          actor: actorOf(principal),
+          action: 'entra.tenant_details_refreshed',
+          target: { type: 'entra_connection', id: connection.id },
+          before,
+          after: { tenantName: saved.tenantName, verifiedDomains: saved.verifiedDomains },
+        },
+        tx,
+      );
+      return saved;
+    });
+  }
+
+  async updateSettings(principal: Principal, change: Partial<EntraSettings>): Promise<EntraConnectionEntity> {
+    return this.transactions.run(async (tx) => {
+      const connection = await this.lockConnection(principal.organizationId, tx);
+      const before = settingsOf(connection);
+      for (const key of ['autoProvisionUsers', 'autoDeprovisionSync', 'groupRoleMapping'] as const) {
+        if (change[key] !== undefined) connection[key] = change[key];
+      }
+      const saved = await this.repository.save(connection, tx);
+      await this.audit.record(
+        {
+          organizationId: principal.organizationId,
+          actor: actorOf(principal),
+          action: 'entra.settings_changed',
+          target: { type: 'entra_connection', id: connection.id },
+          before,
+          after: settingsOf(saved),
+        },
+        tx,
+      );
+      return saved;
+    });
+  }
+
+  /** Forgets the tenant, its domains and tokens. Users keep their accounts, roles and Microsoft sign-in. */
+  async disconnect(principal: Principal): Promise<void> {
+    await this.transactions.run(async (tx) => {
+      const connection = await this.lockConnection(principal.organizationId, tx);
+      await this.repository.delete(connection.id, tx);
+      await this.audit.record(
+        {
+          organizationId: principal.organizationId,
+          actor: actorOf(principal),
+          action: 'entra.disconnected',
+          target: { type: 'entra_connection', id: connection.id },
+          before: { ...tenantOf(connection), ...settingsOf(connection) },
+        },
+        tx,
+      );
+    });
+  }
+
+  /**
+   * Runs `call` with a Graph access token for the organization's tenant, refreshing it from the stored
+   * refresh token when needed. Refreshes are serialised per connection (row lock) so rotated refresh tokens
+   * are never lost between replicas. A refused grant marks the connection `reauthorization_required`.
+   */
+  async withGraphToken<T>(organizationId: string, call: (accessToken: string) => Promise<T>): Promise<T> {
+    const token = await this.accessToken(organizationId, false);
+    try {
+      return await call(token);
+    } catch (error) {
+      // A token Microsoft stopped accepting early (revoked session, clock skew): refresh once and retry.
+      if (error instanceof GraphRequestError && error.status === 401)
+        return call(await this.accessToken(organizationId, true));
+      throw error;
+    }
+  }
+
+  /** Re-encrypts every stored token under the current key (`npm run cli -- keys:rotate`). */
+  async reencryptTokens(): Promise<{ reencrypted: number; total: number }> {
+    let reencrypted = 0;
+    const organizationIds = await this.repository.listOrganizationIds();
+    for (const organizationId of organizationIds) {
+      await this.transactions.run(async (tx) => {
+        const connection = await this.repository.lockByOrganization(organizationId, tx);
+        if (!connection) return;
+        let changed = false;
+        for (const [field, purpose] of [
+          ['refreshTokenCiphertext', 'refresh_token'],
+          ['accessTokenCiphertext', 'access_token'],
+        ] as const) {
+          const ciphertext = connection[field];
+          if (ciphertext && this.cipher.isStale(ciphertext)) {
+            const aad = associatedData(organizationId, purpose);
+            connection[field] = this.cipher.encrypt(this.cipher.decrypt(ciphertext, aad), aad);
+            changed = true;
+          }
+        }
+        if (changed) {
+          await this.repository.save(connection, tx);
+          reencrypted++;
+        }
+      });
+    }
+    return { reencrypted, total: organizationIds.length };
+  }
+
+  private async accessToken(organizationId: string, forceRefresh: boolean): Promise<string> {
+    const cached = await this.repository.findByOrganization(organizationId);
+    if (!cached) throw new EntraNotConnectedError();
+    if (cached.status !== 'connected') throw new EntraReauthorizationRequiredError();
+    if (!forceRefresh && isFresh(cached)) {
+      return this.cipher.decrypt(
+        cached.accessTokenCiphertext!,
+        associatedData(organizationId, 'access_token'),
+      );
+    }
+    const outcome = await this.transactions.run(async (tx) => {
+      const connection = await this.lockConnection(organizationId, tx);
+      if (connection.status !== 'connected') return { error: new EntraReauthorizationRequiredError() };
+      // Another request may have refreshed while we waited for the lock.
+      if (isFresh(connection) && connection.accessTokenCiphertext !== cached.accessTokenCiphertext) {
+        return {
+          token: this.cipher.decrypt(
+            connection.accessTokenCiphertext!,
+            associatedData(organizationId, 'access_token'),
+          ),
+        };
+      }
+      const refreshToken = this.cipher.decrypt(
+        connection.refreshTokenCiphertext!,
+        associatedData(organizationId, 'refresh_token'),
+      );
+      try {
+        const fresh = await this.identity.refresh(connection.tenantId, refreshToken, GRAPH_SCOPES);
+        this.setTokens(connection, { ...fresh, refreshToken: fresh.refreshToken ?? refreshToken });
+        await this.repository.save(connection, tx);
+        return { token: fresh.accessToken };
+      } catch (error) {
+        if (!(error instanceof MicrosoftTokenError) || error.microsoftError !== 'invalid_grant') throw error;
+        this.logger.warn(
+          `Microsoft refused the refresh token of organization ${organizationId}: reauthorization required`,
+        );
+        connection.status = 'reauthorization_required';
+        connection.accessTokenCiphertext = null;
+        connection.accessTokenExpiresAt = null;
+        await this.repository.save(connection, tx);
+        await this.audit.record(
+          {
+            organizationId,
+            actor: { type: 'system', id: null },
+            action: 'entra.reauthorization_required',
+            target: { type: 'entra_connection', id: connection.id },
+            before: { status: 'connected' },
+            after: { status: 'reauthorization_required' },
+          },
+          tx,
+        );
+        return { error: new EntraReauthorizationRequiredError() };
+      }
+    });
+    if ('error' in outcome) throw outcome.error;
+    return outcome.token;
+  }
+
+  private async storeConnection(
+    organizationId: string,
+    userId: string,
+    tenantId: string,
+    details: TenantDetails,
+    tokens: { refreshToken: string; accessToken: string; accessTokenExpiresAt: Date; scopes: string[] },
+  ): Promise<void> {
+    try {
+      await this.transactions.run(async (tx) => {
+        await this.organizations.lock(organizationId, tx);
+        const holder = await this.repository.findByTenant(tenantId, tx);
+        if (holder && holder.organizationId !== organizationId)
+          throw new ConnectFailure('tenant_already_connected');
+        const existing = await this.repository.findByOrganization(organizationId, tx);
+        if (existing && existing.tenantId !== tenantId) throw new ConnectFailure('another_tenant_connected');
+
+        // Reconnecting refreshes consent and tokens and keeps the settings.
+        const connection = existing ?? this.repository.create({ organizationId, tenantId });
+        connection.tenantName = details.displayName;
+        connection.verifiedDomains = toVerifiedDomains(details);
+        connection.status = 'connected';
+        connection.connectedAt = new Date();
+        connection.connectedByUserId = userId;
+        this.setTokens(connection, tokens);
+        const saved = await this.repository.save(connection, tx);
+        await this.audit.record(
+          {
+            organizationId,
+            actor: { type: 'user', id: userId },
+            action: existing ? 'entra.reconnected' : 'entra.connected',
+            target: { type: 'entra_connection', id: saved.id },
+            before: existing ? tenantOf(existing) : null,
+            after: { ...tenantOf(saved), verifiedDomains: saved.verifiedDomains.map((d) => d.name) },
+          },
+          tx,
+        );
+      });
+    } catch (error) {
+      // The unique tenant index is the last word when two organizations race for the same tenant.
+      if ((error as { code?: string }).code === '23505') throw new ConnectFailure('tenant_already_connected');
+      throw error;
+    }
+  }
+
+  private setTokens(
+    connection: EntraConnectionEntity,
+    tokens: { refreshToken: string; accessToken: string; accessTokenExpiresAt: Date; scopes: string[] },
+  ): void {
+    const id = connection.organizationId;
+    connection.refreshTokenCiphertext = this.cipher.encrypt(
+      tokens.refreshToken,
+      associatedData(id, 'refresh_token'),
+    );
+    connection.accessTokenCiphertext = this.cipher.encrypt(
+      tokens.accessToken,
+      associatedData(id, 'access_token'),
+    );
+    connection.accessTokenExpiresAt = tokens.accessTokenExpiresAt;
+    connection.grantedScopes = tokens.scopes;
+  }
+
+  private async assertMayConnect(userId: string, organizationId: string): Promise<void> {
+    const user = await this.users.findById(userId);
+    const organization = await this.organizations.get(organizationId);
+    const allowed =
+      user?.organizationId === organizationId &&
+      user.status === 'active' &&
+      (user.role === 'owner' || user.role === 'admin') &&
+      organization.plan === 'enterprise';
+    if (!allowed) throw new ConnectFailure('invalid_state');
+  }
+
+  private async lockConnection(organizationId: string, tx: Tx): Promise<EntraConnectionEntity> {
+    const connection = await this.repository.lockByOrganization(organizationId, tx);
+    if (!connection) throw new EntraNotConnectedError();
+    return connection;
+  }
+
+  private connectFailureCode(error: unknown): ConnectErrorCode {
+    if (error instanceof ConnectFailure) return error.code;
+    if (error instanceof InvalidIdTokenError)
+      this.logger.warn(`connect: rejected an ID token: ${error.reason}`);
+    else if (error instanceof MicrosoftTokenError)
+      this.logger.warn(`connect: code redemption failed: ${error.microsoftError}`);
+    else if (error instanceof GraphRequestError)
+      this.logger.warn(`connect: Graph failed: ${error.status} ${error.graphCode}`);
+    else
+      this.logger.error(
+        `connect failed unexpectedly: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+      );
+    return 'connection_failed';
+  }
+
+  private settingsPage(query: string): string {
+    return `${this.config.appUiUrl}/settings/integrations/entra?${query}`;
+  }
+}
+
+function consentErrorCode(error: string, description: string): ConnectErrorCode {
+  // AADSTS90094 / 65001: the user may not grant these admin-only permissions.
+  if (error === 'consent_required' || /AADSTS(90094|90095|65001)\b/.test(description))
+    return 'admin_consent_required';
+  if (error === 'access_denied') return 'consent_declined';
+  return 'connection_failed';
+}
+
+function associatedData(organizationId: string, purpose: 'refresh_token' | 'access_token'): string {
+  return `entra_connection:${organizationId}:${purpose}`;
+}
+
+function isFresh(connection: EntraConnectionEntity): boolean {
+  return (
+    connection.accessTokenCiphertext !== null &&
+    connection.accessTokenExpiresAt !== null &&
+    connection.accessTokenExpiresAt.getTime() - ACCESS_TOKEN_MARGIN_MS > Date.now()
+  );
+}
+
+function toVerifiedDomains(details: TenantDetails): VerifiedDomain[] {
+  return details.verifiedDomains.map((d) => ({
+    name: d.name,
+    isDefault: d.isDefault,
+    isInitial: d.isInitial,
+  }));
+}

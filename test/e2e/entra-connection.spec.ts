@@ -1,0 +1,455 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SYSTEM_ACTOR } from '../../src/audit/audit.service.js';
+import { OrganizationsService } from '../../src/organizations/organizations.service.js';
+import { DEMO } from '../emulator/index.js';
+import { addMember } from '../support/seed.js';
+import { bearer, connectTenant, signIn } from '../support/sign-in.js';
+import { APP_UI_URL, createTestContext, TEST_KEY_1, type TestContext } from '../support/test-app.js';
+
+const { adele, megan, diego } = DEMO.users;
+const contoso = DEMO.tenants.contoso;
+const SETTINGS_PAGE = `${APP_UI_URL}/settings/integrations/entra`;
+
+async function ownerOfNewOrganization(
+  ctx: TestContext,
+  loginHint: string,
+  plan: 'free' | 'team' | 'enterprise' = 'enterprise',
+) {
+  const { token } = await signIn(ctx, loginHint);
+  const me = await ctx.http().get('/api/v1/me').set(bearer(token)).expect(200);
+  if (plan !== 'free')
+    await ctx.app
+      .get(OrganizationsService)
+      .updateSubscription(me.body.organizationId, { plan }, SYSTEM_ACTOR);
+  return { token: token!, organizationId: me.body.organizationId as string, userId: me.body.id as string };
+}
+
+async function connectionRows(ctx: TestContext, organizationId: string) {
+  return (await ctx.sql.query('SELECT * FROM entra_connections WHERE organization_id = $1', [organizationId]))
+    .rows;
+}
+
+/** Makes the cached access token look expired, so the next Graph call must use the refresh token. */
+async function expireAccessToken(ctx: TestContext, organizationId: string) {
+  await ctx.sql.query(
+    "UPDATE entra_connections SET access_token_expires_at = now() - interval '1 minute' WHERE organization_id = $1",
+    [organizationId],
+  );
+}
+
+describe('connecting an Entra tenant', () => {
+  let ctx: TestContext;
+  let admin: Awaited<ReturnType<typeof ownerOfNewOrganization>>;
+
+  beforeAll(async () => {
+    ctx = await createTestContext();
+    admin = await ownerOfNewOrganization(ctx, adele.upn);
+  });
+  afterAll(() => ctx?.close());
+
+  it('starts with no connection', async () => {
+    const status = await ctx.http().get('/api/v1/integrations/entra').set(bearer(admin.token)).expect(200);
+    expect(status.body).toMatchObject({
+      status: 'not_connected',
+      tenantId: null,
+      verifiedDomains: [],
+      lastSync: null,
+    });
+  });
+
+  it('asks Microsoft for admin consent to read-only permissions, with PKCE and state', async () => {
+    const started = await ctx
+      .http()
+      .post('/api/v1/integrations/entra/connect')
+      .set(bearer(admin.token))
+      .expect(200);
+    const url = new URL(started.body.authorizationUrl);
+    expect(`${url.origin}${url.pathname}`).toBe(
+      `${ctx.emulator.authorityHost}/organizations/oauth2/v2.0/authorize`,
+    );
+    expect(url.searchParams.get('prompt')).toBe('consent');
+    expect(url.searchParams.get('redirect_uri')).toBe(
+      'http://localhost:3000/auth/microsoft/connect/callback',
+    );
+    expect(url.searchParams.get('scope')?.split(' ')).toEqual(
+      expect.arrayContaining([
+        'openid',
+        'profile',
+        'offline_access',
+        'https://graph.microsoft.com/User.Read.All',
+        'https://graph.microsoft.com/Group.Read.All',
+      ]),
+    );
+    expect(url.searchParams.get('code_challenge_method')).toBe('S256');
+    expect(url.searchParams.get('state')).toMatch(/^[\w-]{43}$/);
+  });
+
+  it('connects: the status shows the tenant name, verified domains and who connected it; all features off', async () => {
+    const result = await connectTenant(ctx, admin.token, adele.upn);
+    expect(result.location).toBe(`${SETTINGS_PAGE}?status=connected`);
+
+    const status = await ctx.http().get('/api/v1/integrations/entra').set(bearer(admin.token)).expect(200);
+    expect(status.body).toMatchObject({
+      status: 'connected',
+      tenantId: contoso.id,
+      tenantName: 'Contoso',
+      connectedBy: { id: admin.userId, displayName: adele.displayName, email: adele.upn },
+      settings: { autoProvisionUsers: false, autoDeprovisionSync: false, groupRoleMapping: false },
+      featuresActive: true,
+      inactiveReason: null,
+    });
+    expect(status.body.verifiedDomains).toEqual(
+      expect.arrayContaining([
+        { name: 'contoso.com', isDefault: true },
+        { name: 'Contoso.onmicrosoft.com', isDefault: false },
+      ]),
+    );
+    expect(Date.parse(status.body.connectedAt)).toBeGreaterThan(Date.now() - 60_000);
+  });
+
+  it('stores the refresh token only as ciphertext and never shows a token anywhere', async () => {
+    const [row] = await connectionRows(ctx, admin.organizationId);
+    expect(row.refresh_token_ciphertext).toMatch(/^v1\.k1\./);
+    expect(row.access_token_ciphertext).toMatch(/^v1\.k1\./);
+    // The stored value is the real, live refresh token Microsoft issued, encrypted.
+    const { TokenCipher } = await import('../../src/integrations/token-cipher.js');
+    const { parseKeyring } = await import('../../src/config/config.js');
+    const cipher = new TokenCipher(parseKeyring(`k1:${TEST_KEY_1}`) as never);
+    const refreshToken = cipher.decrypt(
+      row.refresh_token_ciphertext,
+      `entra_connection:${admin.organizationId}:refresh_token`,
+    );
+    expect(ctx.emulator.store.findRefreshToken(refreshToken)).toBeDefined();
+    expect(row.refresh_token_ciphertext).not.toContain(refreshToken);
+
+    const status = await ctx.http().get('/api/v1/integrations/entra').set(bearer(admin.token)).expect(200);
+    const audit = await ctx.http().get('/api/v1/audit-events').set(bearer(admin.token)).expect(200);
+    for (const body of [JSON.stringify(status.body), JSON.stringify(audit.body)]) {
+      expect(body).not.toContain(refreshToken);
+      expect(body).not.toMatch(/ciphertext|refresh_?token|access_?token/i);
+    }
+    expect(audit.body.items.map((e: { action: string }) => e.action)).toContain('entra.connected');
+  });
+
+  it('saves each toggle independently and audits the change', async () => {
+    const patch = (body: object) =>
+      ctx.http().patch('/api/v1/integrations/entra/settings').set(bearer(admin.token)).send(body);
+    expect((await patch({ autoProvisionUsers: true }).expect(200)).body.settings).toEqual({
+      autoProvisionUsers: true,
+      autoDeprovisionSync: false,
+      groupRoleMapping: false,
+    });
+    expect((await patch({ groupRoleMapping: true }).expect(200)).body.settings).toEqual({
+      autoProvisionUsers: true,
+      autoDeprovisionSync: false,
+      groupRoleMapping: true,
+    });
+    expect((await patch({ autoProvisionUsers: false }).expect(200)).body.settings).toEqual({
+      autoProvisionUsers: false,
+      autoDeprovisionSync: false,
+      groupRoleMapping: true,
+    });
+    expect((await patch({}).expect(400)).body.code).toBe('VALIDATION_FAILED');
+    expect((await patch({ autoProvisionUsers: 'yes' }).expect(400)).body.errors[0].field).toBe(
+      'autoProvisionUsers',
+    );
+    const events = await ctx
+      .http()
+      .get('/api/v1/audit-events?action=entra.settings_changed')
+      .set(bearer(admin.token))
+      .expect(200);
+    expect(events.body.items[0]).toMatchObject({
+      before: { autoProvisionUsers: true, groupRoleMapping: true },
+      after: { autoProvisionUsers: false, groupRoleMapping: true },
+    });
+  });
+
+  it('re-reads tenant details from Graph on refresh, renewing the access token with the refresh token', async () => {
+    ctx.emulator.store.findTenant(contoso.id)!.displayName = 'Contoso Ltd';
+    const before = (await connectionRows(ctx, admin.organizationId))[0];
+    await expireAccessToken(ctx, admin.organizationId);
+    const refreshed = await ctx
+      .http()
+      .post('/api/v1/integrations/entra/refresh')
+      .set(bearer(admin.token))
+      .expect(200);
+    expect(refreshed.body.tenantName).toBe('Contoso Ltd');
+    const after = (await connectionRows(ctx, admin.organizationId))[0];
+    // Microsoft rotated the refresh token; the new one was stored at once.
+    expect(after.refresh_token_ciphertext).not.toBe(before.refresh_token_ciphertext);
+    await expireAccessToken(ctx, admin.organizationId);
+    await ctx.http().post('/api/v1/integrations/entra/refresh').set(bearer(admin.token)).expect(200);
+  });
+
+  it('keeps working after a key rotation (keys:rotate re-encrypts under the new first key)', async () => {
+    const { IntegrationsService } = await import('../../src/integrations/integrations.service.js');
+    const k2 = Buffer.alloc(32, 22).toString('base64');
+    await ctx.reopen({ TOKEN_ENCRYPTION_KEYS: `k2:${k2},k1:${TEST_KEY_1}` });
+    expect(await ctx.app.get(IntegrationsService).reencryptTokens()).toEqual({ reencrypted: 1, total: 1 });
+    const [row] = await connectionRows(ctx, admin.organizationId);
+    expect(row.refresh_token_ciphertext).toMatch(/^v1\.k2\./);
+    expect(row.access_token_ciphertext).toMatch(/^v1\.k2\./);
+
+    // The old key can now be dropped.
+    await ctx.reopen({ TOKEN_ENCRYPTION_KEYS: `k2:${k2}` });
+    await expireAccessToken(ctx, admin.organizationId);
+    await ctx.http().post('/api/v1/integrations/entra/refresh').set(bearer(admin.token)).expect(200);
+    const status = await ctx.http().get('/api/v1/integrations/entra').set(bearer(admin.token)).expect(200);
+    expect(status.body.status).toBe('connected');
+  });
+
+  it('turns into reauthorization_required when Microsoft revokes the grant, and reconnecting keeps the settings', async () => {
+    ctx.emulator.store.revokeRefreshTokens({ tenantId: contoso.id });
+    await expireAccessToken(ctx, admin.organizationId);
+    const refused = await ctx
+      .http()
+      .post('/api/v1/integrations/entra/refresh')
+      .set(bearer(admin.token))
+      .expect(409);
+    expect(refused.body.code).toBe('ENTRA_REAUTHORIZATION_REQUIRED');
+    const status = await ctx.http().get('/api/v1/integrations/entra').set(bearer(admin.token)).expect(200);
+    expect(status.body).toMatchObject({
+      status: 'reauthorization_required',
+      featuresActive: false,
+      inactiveReason: 'reauthorization_required',
+    });
+
+    const again = await connectTenant(ctx, admin.token, adele.upn);
+    expect(again.status).toBe('connected');
+    const reconnected = await ctx
+      .http()
+      .get('/api/v1/integrations/entra')
+      .set(bearer(admin.token))
+      .expect(200);
+    expect(reconnected.body).toMatchObject({
+      status: 'connected',
+      featuresActive: true,
+      settings: { groupRoleMapping: true },
+    });
+  });
+
+  it('refuses a second organization the same tenant, without saying who holds it', async () => {
+    const secondAdmin = ctx.emulator.store.addUser({
+      tenantId: contoso.id,
+      userPrincipalName: 'it.admin@contoso.com',
+      displayName: 'Second IT Admin',
+      directoryRoles: [DEMO.roles.globalAdministrator],
+    });
+    const other = await ownerOfNewOrganization(ctx, secondAdmin.userPrincipalName);
+    const result = await connectTenant(ctx, other.token, secondAdmin.userPrincipalName);
+    expect(result.location).toBe(`${SETTINGS_PAGE}?status=error&code=tenant_already_connected`);
+    expect(result.location).not.toContain(admin.organizationId);
+    expect(await connectionRows(ctx, other.organizationId)).toHaveLength(0);
+    const status = await ctx.http().get('/api/v1/integrations/entra').set(bearer(other.token)).expect(200);
+    expect(status.body.status).toBe('not_connected');
+  });
+
+  it('after a plan downgrade keeps the connection but its features are inactive and settings locked', async () => {
+    const organizations = ctx.app.get(OrganizationsService);
+    await organizations.updateSubscription(admin.organizationId, { plan: 'team' }, SYSTEM_ACTOR);
+    const status = await ctx.http().get('/api/v1/integrations/entra').set(bearer(admin.token)).expect(200);
+    expect(status.body).toMatchObject({
+      status: 'connected',
+      featuresActive: false,
+      inactiveReason: 'plan_required',
+    });
+    const locked = await ctx
+      .http()
+      .patch('/api/v1/integrations/entra/settings')
+      .set(bearer(admin.token))
+      .send({ autoProvisionUsers: true });
+    expect(locked.status).toBe(403);
+    expect(locked.body).toMatchObject({ code: 'PLAN_REQUIRED', requiredPlan: 'enterprise' });
+    await organizations.updateSubscription(admin.organizationId, { plan: 'enterprise' }, SYSTEM_ACTOR);
+  });
+
+  it('disconnects: tokens, tenant and domains are gone; users stay and still sign in with Microsoft', async () => {
+    const meganId = await addMember(ctx, admin.organizationId, megan, contoso.id, 'manager');
+    await ctx.http().delete('/api/v1/integrations/entra').set(bearer(admin.token)).expect(204);
+    expect(await connectionRows(ctx, admin.organizationId)).toHaveLength(0);
+    const status = await ctx.http().get('/api/v1/integrations/entra').set(bearer(admin.token)).expect(200);
+    expect(status.body).toMatchObject({
+      status: 'not_connected',
+      tenantId: null,
+      tenantName: null,
+      verifiedDomains: [],
+    });
+
+    const users = await ctx.http().get('/api/v1/users').set(bearer(admin.token)).expect(200);
+    expect(users.body.items.map((u: { id: string; role: string }) => [u.id, u.role])).toEqual(
+      expect.arrayContaining([
+        [admin.userId, 'owner'],
+        [meganId, 'manager'],
+      ]),
+    );
+    const signedIn = await signIn(ctx, megan.upn);
+    expect(signedIn.error).toBeNull();
+    const me = await ctx.http().get('/api/v1/me').set(bearer(signedIn.token)).expect(200);
+    expect(me.body).toMatchObject({ id: meganId, organizationId: admin.organizationId, role: 'manager' });
+
+    expect(
+      (await ctx.http().delete('/api/v1/integrations/entra').set(bearer(admin.token)).expect(409)).body.code,
+    ).toBe('ENTRA_NOT_CONNECTED');
+    const settings = await ctx
+      .http()
+      .patch('/api/v1/integrations/entra/settings')
+      .set(bearer(admin.token))
+      .send({ groupRoleMapping: true });
+    expect(settings.status).toBe(409);
+    expect(settings.body.code).toBe('ENTRA_NOT_CONNECTED');
+    const audit = await ctx
+      .http()
+      .get('/api/v1/audit-events?action=entra.disconnected')
+      .set(bearer(admin.token))
+      .expect(200);
+    expect(audit.body.items).toHaveLength(1);
+  });
+});
+
+describe('failed connections store nothing', () => {
+  let ctx: TestContext;
+
+  beforeAll(async () => {
+    ctx = await createTestContext();
+  });
+  afterAll(() => ctx?.close());
+
+  it('a user who cannot grant admin consent gets admin_consent_required', async () => {
+    const member = await ownerOfNewOrganization(ctx, megan.upn);
+    const result = await connectTenant(ctx, member.token, megan.upn);
+    expect(result.location).toBe(`${SETTINGS_PAGE}?status=error&code=admin_consent_required`);
+    expect(await connectionRows(ctx, member.organizationId)).toHaveLength(0);
+  });
+
+  it('an admin who declines gets consent_declined', async () => {
+    const admin = await ownerOfNewOrganization(ctx, diego.upn);
+    ctx.emulator.store.setConsentDecision('decline');
+    try {
+      const result = await connectTenant(ctx, admin.token, diego.upn);
+      expect(result.code).toBe('consent_declined');
+    } finally {
+      ctx.emulator.store.setConsentDecision('accept');
+    }
+    expect(await connectionRows(ctx, admin.organizationId)).toHaveLength(0);
+    const audit = await ctx
+      .http()
+      .get('/api/v1/audit-events?action=entra.connect_failed')
+      .set(bearer(admin.token))
+      .expect(200);
+    expect(audit.body.items[0].after).toEqual({ code: 'consent_declined' });
+  });
+
+  it('a forged, expired, or someone else’s state gets invalid_state', async () => {
+    const admin = await ownerOfNewOrganization(ctx, adele.upn);
+    const start = async () => {
+      const started = await ctx
+        .http()
+        .post('/api/v1/integrations/entra/connect')
+        .set(bearer(admin.token))
+        .expect(200);
+      const url = new URL(started.body.authorizationUrl);
+      url.searchParams.set('login_hint', adele.upn);
+      const { followAuthorize } = await import('../support/sign-in.js');
+      return followAuthorize(url.toString());
+    };
+    const callback = (redirect: URL, token: string | null) =>
+      ctx.http().get(`${redirect.pathname}${redirect.search}`).set('Cookie', `session=${token}`);
+    const codeOf = (response: { headers: Record<string, string> }) =>
+      new URL(response.headers.location).searchParams.get('code');
+
+    const forged = await start();
+    forged.searchParams.set('state', randomUUID());
+    expect(codeOf(await callback(forged, admin.token))).toBe('invalid_state');
+
+    const expired = await start();
+    await ctx.sql.query(
+      "UPDATE auth_flows SET expires_at = now() - interval '1 second' WHERE purpose = 'connect'",
+    );
+    expect(codeOf(await callback(expired, admin.token))).toBe('invalid_state');
+
+    // Bound to the admin who started it: another signed-in user cannot finish it into their session.
+    const stolen = await start();
+    const intruder = await ownerOfNewOrganization(ctx, DEMO.users.lee.upn);
+    expect(codeOf(await callback(stolen, intruder.token))).toBe('invalid_state');
+    expect(codeOf(await callback(stolen, admin.token))).toBe('invalid_state'); // and it is now used up
+
+    expect(await connectionRows(ctx, admin.organizationId)).toHaveLength(0);
+    expect(await connectionRows(ctx, intruder.organizationId)).toHaveLength(0);
+  });
+
+  it('a Graph outage during the connection gets connection_failed', async () => {
+    const admin = await ownerOfNewOrganization(ctx, adele.upn);
+    ctx.emulator.store.addFault({ path: '/v1.0/organization', kind: 'status', status: 500, times: Infinity });
+    try {
+      const result = await connectTenant(ctx, admin.token, adele.upn);
+      expect(result.code).toBe('connection_failed');
+    } finally {
+      ctx.emulator.store.clearFaults();
+    }
+    expect(await connectionRows(ctx, admin.organizationId)).toHaveLength(0);
+  });
+});
+
+describe('who may connect', () => {
+  let ctx: TestContext;
+  beforeAll(async () => {
+    ctx = await createTestContext();
+  });
+  afterAll(() => ctx?.close());
+
+  it('refuses Free and Team organizations with PLAN_REQUIRED naming the plan', async () => {
+    for (const [user, plan] of [
+      [adele, 'free'],
+      [DEMO.users.lee, 'team'],
+    ] as const) {
+      const owner = await ownerOfNewOrganization(ctx, user.upn, plan);
+      for (const call of [
+        ctx.http().post('/api/v1/integrations/entra/connect'),
+        ctx.http().patch('/api/v1/integrations/entra/settings').send({ autoProvisionUsers: true }),
+      ]) {
+        const response = await call.set(bearer(owner.token));
+        expect(response.status).toBe(403);
+        expect(response.headers['content-type']).toMatch(/problem\+json/);
+        expect(response.body).toMatchObject({
+          code: 'PLAN_REQUIRED',
+          requiredPlan: 'enterprise',
+          currentPlan: plan,
+        });
+      }
+    }
+  });
+
+  it('refuses Managers and Employees with INSUFFICIENT_ROLE', async () => {
+    const owner = await ownerOfNewOrganization(ctx, diego.upn);
+    const manager = ctx.emulator.store.addUser({
+      tenantId: DEMO.tenants.fabrikam.id,
+      userPrincipalName: 'pat@fabrikam.com',
+      displayName: 'Pat',
+    });
+    for (const [member, role] of [
+      [{ id: manager.id, upn: manager.userPrincipalName, displayName: manager.displayName }, 'manager'],
+      [megan, 'employee'],
+    ] as const) {
+      await addMember(
+        ctx,
+        owner.organizationId,
+        member,
+        member === megan ? contoso.id : DEMO.tenants.fabrikam.id,
+        role,
+      );
+      const { token } = await signIn(ctx, member.upn);
+      for (const call of [
+        ctx.http().get('/api/v1/integrations/entra'),
+        ctx.http().post('/api/v1/integrations/entra/connect'),
+        ctx.http().patch('/api/v1/integrations/entra/settings').send({ autoProvisionUsers: true }),
+        ctx.http().post('/api/v1/integrations/entra/refresh'),
+        ctx.http().delete('/api/v1/integrations/entra'),
+      ]) {
+        const response = await call.set(bearer(token));
+        expect(response.status).toBe(403);
+        expect(response.body.code).toBe('INSUFFICIENT_ROLE');
+      }
+    }
+  });
+});
