@@ -24,7 +24,7 @@ export interface PublishedJwk {
 }
 
 const RSA_OPTIONS = { modulusLength: 2048 } as const;
-/** Keys kept ready for rotations and foreign-key signatures, so those never stall a request. */
+/** Keys generated ahead for rotations and foreign-key signatures, so those rarely wait for RSA. */
 const SPARE_KEYS = 1;
 
 function toSigningKey(publicKey: KeyObject, privateKey: KeyObject): SigningKey {
