@@ -12,10 +12,12 @@ import { ProblemDetailsFilter } from './common/problem-details.filter.js';
 import type { AppConfig } from './config/config.js';
 import { ConfigModule } from './config/config.module.js';
 import { dataSourceOptions } from './database/data-source.js';
+import { DeprovisioningModule } from './deprovisioning/deprovisioning.module.js';
 import { HealthModule } from './health/health.module.js';
 import { IntegrationsModule } from './integrations/integrations.module.js';
 import { OrganizationsModule } from './organizations/organizations.module.js';
 import { ProvisioningModule } from './provisioning/provisioning.module.js';
+import { RoleMappingModule } from './role-mapping/role-mapping.module.js';
 import { UsersModule } from './users/users.module.js';
 
 @Module({})
@@ -37,6 +39,8 @@ export class AppModule {
         ProvisioningModule,
         AuthModule,
         IntegrationsModule,
+        RoleMappingModule,
+        DeprovisioningModule,
         HealthModule,
       ],
       providers: [

@@ -13,6 +13,14 @@ export class AuditRepository {
     await repository.save(repository.create(event));
   }
 
+  async insertMany(events: Partial<AuditEventEntity>[], tx?: Tx): Promise<void> {
+    const repository = (tx ?? this.dataSource.manager).getRepository(AuditEventEntity);
+    // Chunked: PostgreSQL caps a statement at 65,535 parameters.
+    for (let i = 0; i < events.length; i += 1000) {
+      await repository.insert(events.slice(i, i + 1000).map((e) => repository.create(e)) as never);
+    }
+  }
+
   /** Newest first. */
   list(
     organizationId: string,

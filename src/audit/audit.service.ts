@@ -43,6 +43,26 @@ export class AuditService {
     );
   }
 
+  /** Appends several events in one statement (bulk operations such as a directory sync). */
+  async recordMany(events: AuditRecord[], tx?: Tx): Promise<void> {
+    if (events.length === 0) return;
+    const requestId = currentRequestId();
+    await this.repository.insertMany(
+      events.map((event) => ({
+        organizationId: event.organizationId,
+        actorType: event.actor.type,
+        actorId: event.actor.id,
+        action: event.action,
+        targetType: event.target?.type ?? null,
+        targetId: event.target?.id ?? null,
+        before: event.before ?? null,
+        after: event.after ?? null,
+        requestId,
+      })),
+      tx,
+    );
+  }
+
   async list(
     organizationId: string,
     query: { limit?: number; cursor?: string; action?: string; targetId?: string },

@@ -11,6 +11,9 @@ export const SIGN_IN_ERRORS = {
   personal_account_not_supported: 'Personal Microsoft accounts cannot sign in; use a work or school account.',
   account_deactivated: 'This account has been deactivated by an administrator of its organization.',
   account_pending: 'This account is not active yet.',
+  invitation_required:
+    'Your company’s organization requires an invitation to join: ask one of its administrators to invite you.',
+  seat_limit_reached: 'Your organization has no free seat left: ask one of its administrators.',
   server_error: 'Something went wrong on our side. Try again later.',
 } as const;
 

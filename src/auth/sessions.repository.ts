@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, IsNull } from 'typeorm';
+import { DataSource, In, IsNull } from 'typeorm';
 import { SessionEntity } from './entities/session.entity.js';
 
 @Injectable()
@@ -20,6 +20,14 @@ export class SessionsRepository {
 
   async revoke(id: string, reason: string): Promise<void> {
     await this.sessions.update({ id, revokedAt: IsNull() }, { revokedAt: new Date(), revokedReason: reason });
+  }
+
+  async revokeAllOfUsers(userIds: string[], reason: string): Promise<void> {
+    if (userIds.length === 0) return;
+    await this.sessions.update(
+      { userId: In(userIds), revokedAt: IsNull() },
+      { revokedAt: new Date(), revokedReason: reason },
+    );
   }
 
   async revokeAllOfUser(userId: string, reason: string): Promise<number> {

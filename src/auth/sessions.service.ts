@@ -2,7 +2,12 @@ import { Inject, Injectable } from '@nestjs/common';
 import { OnEvent } from '@nestjs/event-emitter';
 import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../config/config.module.js';
-import { USER_DEACTIVATED, type UserDeactivatedEvent } from '../users/users.events.js';
+import {
+  USER_DEACTIVATED,
+  type UserDeactivatedEvent,
+  USERS_DEACTIVATED,
+  type UsersDeactivatedEvent,
+} from '../users/users.events.js';
 import { SessionsRepository } from './sessions.repository.js';
 import { randomToken, sha256 } from './tokens.js';
 
@@ -47,6 +52,11 @@ export class SessionsService {
 
   revoke(sessionId: string, reason: string): Promise<void> {
     return this.repository.revoke(sessionId, reason);
+  }
+
+  @OnEvent(USERS_DEACTIVATED, { promisify: true, suppressErrors: false })
+  async onUsersDeactivated(event: UsersDeactivatedEvent): Promise<void> {
+    await this.repository.revokeAllOfUsers(event.userIds, `user_deactivated:${event.reason}`);
   }
 
   @OnEvent(USER_DEACTIVATED, { promisify: true, suppressErrors: false })

@@ -26,6 +26,8 @@ async function main(argv: string[]): Promise<number> {
     ...process.env,
     ENTRA_CLIENT_ID: process.env.ENTRA_CLIENT_ID || 'cli',
     ENTRA_CLIENT_SECRET: process.env.ENTRA_CLIENT_SECRET || 'cli',
+    // A one-off command must not pick up queued syncs.
+    SYNC_WORKER_ENABLED: 'false',
   });
   let embedded: EmbeddedDatabase | undefined;
   let url = config.databaseUrl;

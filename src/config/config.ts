@@ -24,6 +24,7 @@ export interface AppConfig {
   tokenEncryptionKeys: Keyring | undefined;
   authRateLimitPerMinute: number;
   logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
+  sync: { workerEnabled: boolean; pollIntervalMs: number };
   trustProxy: boolean;
 }
 
@@ -167,6 +168,10 @@ export function loadConfig(env: Env = process.env): AppConfig {
     tokenEncryptionKeys,
     authRateLimitPerMinute: integer('AUTH_RATE_LIMIT_PER_MINUTE', 30, 1, 100_000),
     logLevel: oneOf('LOG_LEVEL', LOG_LEVELS, 'log'),
+    sync: {
+      workerEnabled: oneOf('SYNC_WORKER_ENABLED', ['true', 'false'], 'true') === 'true',
+      pollIntervalMs: integer('SYNC_POLL_INTERVAL_MS', 5000, 50, 600_000),
+    },
     trustProxy: oneOf('TRUST_PROXY', ['true', 'false'], 'false') === 'true',
   };
   if (problems.length > 0) throw new ConfigError(problems);

@@ -1,7 +1,13 @@
 import { AuditEventEntity } from '../audit/entities/audit-event.entity.js';
 import { AuthFlowEntity } from '../auth/entities/auth-flow.entity.js';
 import { SessionEntity } from '../auth/entities/session.entity.js';
+import { DirectorySyncStateEntity } from '../deprovisioning/entities/directory-sync-state.entity.js';
+import { SyncRunOutcomeEntity } from '../deprovisioning/entities/sync-run-outcome.entity.js';
+import { SyncRunEntity } from '../deprovisioning/entities/sync-run.entity.js';
+import { SyncSeenObjectEntity } from '../deprovisioning/entities/sync-seen-object.entity.js';
 import { EntraConnectionEntity } from '../integrations/entities/entra-connection.entity.js';
+import { GroupRoleMappingEntity } from '../role-mapping/entities/group-role-mapping.entity.js';
+import { InvitationEntity } from '../users/entities/invitation.entity.js';
 import { OrganizationEntity } from '../organizations/entities/organization.entity.js';
 import { MicrosoftIdentityEntity } from '../users/entities/microsoft-identity.entity.js';
 import { UserEntity } from '../users/entities/user.entity.js';
@@ -15,4 +21,10 @@ export const ENTITIES = [
   AuthFlowEntity,
   AuditEventEntity,
   EntraConnectionEntity,
+  InvitationEntity,
+  GroupRoleMappingEntity,
+  SyncRunEntity,
+  SyncRunOutcomeEntity,
+  SyncSeenObjectEntity,
+  DirectorySyncStateEntity,
 ];

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Patch, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Optional, Patch, Post } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiConflictResponse,
@@ -19,13 +19,23 @@ import {
   UpdateEntraSettingsDto,
 } from './dto/entra-integration.dto.js';
 import { IntegrationsService } from './integrations.service.js';
+import { SYNC_SUMMARY, type SyncSummaryPort } from './sync-summary.port.js';
 
 const NOT_CONNECTED = { description: 'Not connected (`ENTRA_NOT_CONNECTED`).', type: ProblemDocumentDto };
 
 @ApiTags('integrations')
 @Controller('api/v1/integrations/entra')
 export class IntegrationsController {
-  constructor(private readonly integrations: IntegrationsService) {}
+  constructor(
+    private readonly integrations: IntegrationsService,
+    @Optional() @Inject(SYNC_SUMMARY) private readonly syncSummary?: SyncSummaryPort,
+  ) {}
+
+  private async status(organizationId: string): Promise<EntraIntegrationResponseDto> {
+    const status = await this.integrations.getStatus(organizationId);
+    const lastSync = status && this.syncSummary ? await this.syncSummary.latestSummary(organizationId) : null;
+    return toEntraIntegrationResponse(status, lastSync);
+  }
 
   @Get()
   @Roles('owner', 'admin')
@@ -35,7 +45,7 @@ export class IntegrationsController {
   })
   @ApiOkResponse({ type: EntraIntegrationResponseDto })
   async get(@CurrentPrincipal() principal: Principal): Promise<EntraIntegrationResponseDto> {
-    return toEntraIntegrationResponse(await this.integrations.getStatus(principal.organizationId));
+    return this.status(principal.organizationId);
   }
 
   @Post('connect')
@@ -77,7 +87,7 @@ export class IntegrationsController {
   })
   async refresh(@CurrentPrincipal() principal: Principal): Promise<EntraIntegrationResponseDto> {
     await this.integrations.refreshTenantDetails(principal);
-    return toEntraIntegrationResponse(await this.integrations.getStatus(principal.organizationId));
+    return this.status(principal.organizationId);
   }
 
   @Patch('settings')
@@ -86,7 +96,8 @@ export class IntegrationsController {
   @ApiOperation({
     operationId: 'updateEntraSettings',
     summary: 'Switch features on or off',
-    description: 'Any subset of the three toggles; each is independent and takes effect immediately.',
+    description:
+      'Any subset of the three toggles (each independent, effective immediately) and of the sync safety threshold.',
   })
   @ApiOkResponse({ type: EntraIntegrationResponseDto })
   @ApiBadRequestResponse({
@@ -102,7 +113,7 @@ export class IntegrationsController {
       throw new ValidationFailedError([{ field: 'body', message: 'give at least one setting to change' }]);
     }
     await this.integrations.updateSettings(principal, body);
-    return toEntraIntegrationResponse(await this.integrations.getStatus(principal.organizationId));
+    return this.status(principal.organizationId);
   }
 
   @Delete()

@@ -36,10 +36,12 @@ export const GRAPH_SCOPES = [
 ];
 const ACCESS_TOKEN_MARGIN_MS = 5 * 60_000;
 
-export type EntraSettings = Pick<
-  EntraConnectionEntity,
-  'autoProvisionUsers' | 'autoDeprovisionSync' | 'groupRoleMapping'
->;
+export type EntraSettings = {
+  autoProvisionUsers: boolean;
+  autoDeprovisionSync: boolean;
+  groupRoleMapping: boolean;
+  deprovisionThreshold: { count: number; percent: number };
+};
 
 export interface ConnectCallback {
   code?: string;
@@ -54,12 +56,26 @@ const settingsOf = (c: EntraConnectionEntity): EntraSettings => ({
   autoProvisionUsers: c.autoProvisionUsers,
   autoDeprovisionSync: c.autoDeprovisionSync,
   groupRoleMapping: c.groupRoleMapping,
+  deprovisionThreshold: { count: c.deprovisionThresholdCount, percent: c.deprovisionThresholdPercent },
 });
 const tenantOf = (c: EntraConnectionEntity) => ({
   tenantId: c.tenantId,
   tenantName: c.tenantName,
   status: c.status,
 });
+
+/** What other modules need to know about a tenant's connection, and which of its features run now. */
+export interface TenantConnection {
+  organizationId: string;
+  tenantId: string;
+  verifiedDomains: VerifiedDomain[];
+  features: { autoProvisionUsers: boolean; groupRoleMapping: boolean; autoDeprovisionSync: boolean };
+  /** Whether Microsoft still accepts the grant and the organization is on the Enterprise plan. */
+  healthy: boolean;
+  /** The sync setting itself, whatever the plan or grant. */
+  autoDeprovisionSyncEnabled: boolean;
+  deprovisionThreshold: { count: number; percent: number };
+}
 
 /** The Entra connection of an organization: consent, tenant details, token vault, feature toggles. */
 @Injectable()
@@ -89,6 +105,61 @@ export class IntegrationsService {
       ? await this.users.findById(connection.connectedByUserId)
       : null;
     return { connection, connectedBy, plan: organization.plan };
+  }
+
+  /**
+   * The connection holding a tenant, with each feature reported as running only when it is switched on,
+   * the organization is on the Enterprise plan and Microsoft still accepts the grant.
+   */
+  async findByTenant(tenantId: string): Promise<TenantConnection | null> {
+    const connection = await this.repository.findByTenant(tenantId);
+    return connection ? this.describe(connection) : null;
+  }
+
+  async findByOrganization(organizationId: string): Promise<TenantConnection | null> {
+    const connection = await this.repository.findByOrganization(organizationId);
+    return connection ? this.describe(connection) : null;
+  }
+
+  /** Connections whose directory sync runs now (switched on, Enterprise plan, grant accepted). */
+  async listSyncEnabled(): Promise<TenantConnection[]> {
+    const all = await Promise.all(
+      (await this.repository.listOrganizationIds()).map((id) => this.findByOrganization(id)),
+    );
+    return all.filter((c): c is TenantConnection => c !== null && c.features.autoDeprovisionSync);
+  }
+
+  /** A Graph access token for the organization's tenant (refreshed when needed), for long jobs that page Graph. */
+  graphAccessToken(organizationId: string, forceRefresh = false): Promise<string> {
+    return this.accessToken(organizationId, forceRefresh);
+  }
+
+  /** The organization's connection, or ENTRA_NOT_CONNECTED. */
+  async requireConnection(organizationId: string): Promise<TenantConnection> {
+    const connection = await this.findByOrganization(organizationId);
+    if (!connection) throw new EntraNotConnectedError();
+    return connection;
+  }
+
+  private async describe(connection: EntraConnectionEntity): Promise<TenantConnection> {
+    const organization = await this.organizations.get(connection.organizationId);
+    const running = connection.status === 'connected' && organization.plan === 'enterprise';
+    return {
+      organizationId: connection.organizationId,
+      tenantId: connection.tenantId,
+      verifiedDomains: connection.verifiedDomains,
+      features: {
+        autoProvisionUsers: running && connection.autoProvisionUsers,
+        groupRoleMapping: running && connection.groupRoleMapping,
+        autoDeprovisionSync: running && connection.autoDeprovisionSync,
+      },
+      healthy: running,
+      autoDeprovisionSyncEnabled: connection.autoDeprovisionSync,
+      deprovisionThreshold: {
+        count: connection.deprovisionThresholdCount,
+        percent: connection.deprovisionThresholdPercent,
+      },
+    };
   }
 
   /** Builds the admin-consent authorize URL; its state is bound to this user and organization. */
@@ -189,12 +260,22 @@ export class IntegrationsService {
     });
   }
 
-  async updateSettings(principal: Principal, change: Partial<EntraSettings>): Promise<EntraConnectionEntity> {
+  async updateSettings(
+    principal: Principal,
+    change: Partial<Omit<EntraSettings, 'deprovisionThreshold'>> & {
+      deprovisionThreshold?: { count?: number; percent?: number };
+    },
+  ): Promise<EntraConnectionEntity> {
     return this.transactions.run(async (tx) => {
       const connection = await this.lockConnection(principal.organizationId, tx);
       const before = settingsOf(connection);
       for (const key of ['autoProvisionUsers', 'autoDeprovisionSync', 'groupRoleMapping'] as const) {
         if (change[key] !== undefined) connection[key] = change[key];
+      }
+      if (change.deprovisionThreshold?.count !== undefined)
+        connection.deprovisionThresholdCount = change.deprovisionThreshold.count;
+      if (change.deprovisionThreshold?.percent !== undefined) {
+        connection.deprovisionThresholdPercent = change.deprovisionThreshold.percent;
       }
       const saved = await this.repository.save(connection, tx);
       await this.audit.record(

@@ -10,7 +10,13 @@ export interface TenantDetails {
   verifiedDomains: { name: string; isDefault: boolean; isInitial: boolean }[];
 }
 
+export interface DirectoryGroup {
+  id: string;
+  displayName: string;
+}
+
 const REQUEST_TIMEOUT_MS = 30_000;
+const GROUP_PAGE_SIZE = 50;
 
 /**
  * Microsoft Graph v1.0 through the official client (its retry handler honours 429/503/504 `Retry-After`).
@@ -56,6 +62,64 @@ export class GraphClient {
           isInitial: d.isInitial === true,
         })),
     };
+  }
+
+  /** A page of the tenant's groups, optionally those whose name starts with `search`. */
+  async listGroups(
+    accessToken: string,
+    options: { search?: string; pageUrl?: string },
+  ): Promise<{ groups: DirectoryGroup[]; nextPageUrl: string | null }> {
+    const client = this.client(accessToken);
+    let request;
+    if (options.pageUrl) {
+      // Only ever follow links back to our own Graph host (the link round-trips through clients).
+      if (!options.pageUrl.startsWith(`${this.config.entra.graphBaseUrl}/v1.0/groups?`)) {
+        throw new GraphRequestError(400, 'invalid_page_link', 'The page link is not a Graph groups link.');
+      }
+      request = client.api(options.pageUrl);
+    } else {
+      request = client.api('/groups').select('id,displayName').top(GROUP_PAGE_SIZE);
+      if (options.search)
+        request = request.filter(`startswith(displayName,'${options.search.replace(/'/g, "''")}')`);
+    }
+    const body = (await this.call(() =>
+      request.option('signal', AbortSignal.timeout(REQUEST_TIMEOUT_MS)).get(),
+    )) as {
+      value?: { id: string; displayName?: string | null }[];
+      '@odata.nextLink'?: string;
+    };
+    return {
+      groups: (body.value ?? []).map((g) => ({ id: g.id, displayName: g.displayName ?? '' })),
+      nextPageUrl: body['@odata.nextLink'] ?? null,
+    };
+  }
+
+  /** One group, or null when the tenant has no group with this id. */
+  async getGroup(accessToken: string, groupId: string): Promise<DirectoryGroup | null> {
+    try {
+      const body = (await this.call(() =>
+        this.client(accessToken)
+          .api(`/groups/${encodeURIComponent(groupId)}`)
+          .select('id,displayName')
+          .option('signal', AbortSignal.timeout(REQUEST_TIMEOUT_MS))
+          .get(),
+      )) as { id: string; displayName?: string | null };
+      return { id: body.id, displayName: body.displayName ?? '' };
+    } catch (error) {
+      if (error instanceof GraphRequestError && error.status === 404) return null;
+      throw error;
+    }
+  }
+
+  /** Every group (transitively) and directory role the user is a member of. */
+  async getMemberObjectIds(accessToken: string, userObjectId: string): Promise<string[]> {
+    const body = (await this.call(() =>
+      this.client(accessToken)
+        .api(`/users/${encodeURIComponent(userObjectId)}/getMemberObjects`)
+        .option('signal', AbortSignal.timeout(REQUEST_TIMEOUT_MS))
+        .post({ securityEnabledOnly: false }),
+    )) as { value?: string[] };
+    return body.value ?? [];
   }
 
   private async call<T>(request: () => Promise<T>): Promise<T> {

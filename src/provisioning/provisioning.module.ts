@@ -1,11 +1,13 @@
 import { Module } from '@nestjs/common';
 import { AuditModule } from '../audit/audit.module.js';
+import { IntegrationsModule } from '../integrations/integrations.module.js';
 import { OrganizationsModule } from '../organizations/organizations.module.js';
+import { RoleMappingModule } from '../role-mapping/role-mapping.module.js';
 import { UsersModule } from '../users/users.module.js';
 import { ProvisioningService } from './provisioning.service.js';
 
 @Module({
-  imports: [AuditModule, OrganizationsModule, UsersModule],
+  imports: [AuditModule, IntegrationsModule, OrganizationsModule, RoleMappingModule, UsersModule],
   providers: [ProvisioningService],
   exports: [ProvisioningService],
 })

@@ -6,3 +6,12 @@ export interface UserDeactivatedEvent {
   organizationId: string;
   reason: string;
 }
+
+/** Emitted after a directory sync deactivated several users at once. */
+export const USERS_DEACTIVATED = 'users.deactivated';
+
+export interface UsersDeactivatedEvent {
+  userIds: string[];
+  organizationId: string;
+  reason: string;
+}

@@ -1,6 +1,9 @@
 import { Module } from '@nestjs/common';
 import { AuditModule } from '../audit/audit.module.js';
 import { OrganizationsModule } from '../organizations/organizations.module.js';
+import { InvitationsController } from './invitations.controller.js';
+import { InvitationsRepository } from './invitations.repository.js';
+import { InvitationsService } from './invitations.service.js';
 import { MeController } from './me.controller.js';
 import { UsersController } from './users.controller.js';
 import { UsersRepository } from './users.repository.js';
@@ -8,8 +11,8 @@ import { UsersService } from './users.service.js';
 
 @Module({
   imports: [AuditModule, OrganizationsModule],
-  controllers: [MeController, UsersController],
-  providers: [UsersRepository, UsersService],
-  exports: [UsersService],
+  controllers: [MeController, UsersController, InvitationsController],
+  providers: [UsersRepository, UsersService, InvitationsRepository, InvitationsService],
+  exports: [UsersService, InvitationsService],
 })
 export class UsersModule {}

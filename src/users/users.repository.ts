@@ -6,6 +6,13 @@ import type { Tx } from '../common/transaction.js';
 import { MicrosoftIdentityEntity } from './entities/microsoft-identity.entity.js';
 import { type Role, UserEntity, type UserStatus } from './entities/user.entity.js';
 
+export interface LinkedUser {
+  userId: string;
+  objectId: string;
+  status: UserStatus;
+  role: Role;
+}
+
 export interface UserListFilter {
   status?: UserStatus;
   role?: Role;
@@ -64,6 +71,75 @@ export class UsersRepository {
     }
     if (cursor) query.andWhere('(u.created_at, u.id) > (:createdAt, :id)', cursor);
     return query.getMany();
+  }
+
+  /** Users of the organization linked to these directory objects of the tenant. */
+  findLinkedByObjectIds(
+    organizationId: string,
+    tenantId: string,
+    objectIds: string[],
+  ): Promise<LinkedUser[]> {
+    if (objectIds.length === 0) return Promise.resolve([]);
+    return this.linkedQuery(organizationId, tenantId)
+      .andWhere('i.object_id = ANY(:objectIds)', { objectIds })
+      .getRawMany();
+  }
+
+  /** Linked users in object-id order after `afterObjectId`: a keyset scan that never loads the whole tenant. */
+  linkedPage(
+    organizationId: string,
+    tenantId: string,
+    afterObjectId: string | null,
+    limit: number,
+  ): Promise<LinkedUser[]> {
+    const query = this.linkedQuery(organizationId, tenantId).orderBy('i.object_id', 'ASC').limit(limit);
+    if (afterObjectId) query.andWhere('i.object_id > :afterObjectId', { afterObjectId });
+    return query.getRawMany();
+  }
+
+  /** Active linked users changed (e.g. reactivated by hand) since `since`. */
+  linkedActiveChangedSince(organizationId: string, tenantId: string, since: Date): Promise<LinkedUser[]> {
+    return this.linkedQuery(organizationId, tenantId)
+      .andWhere("u.status = 'active' AND u.updated_at > :since", { since })
+      .getRawMany();
+  }
+
+  async countLinkedActive(organizationId: string, tenantId: string): Promise<number> {
+    const row = await this.linkedQuery(organizationId, tenantId)
+      .andWhere("u.status = 'active'")
+      .select('count(*)::int', 'count')
+      .getRawOne<{ count: number }>();
+    return row?.count ?? 0;
+  }
+
+  private linkedQuery(organizationId: string, tenantId: string) {
+    return this.identities()
+      .createQueryBuilder('i')
+      .innerJoin(UserEntity, 'u', 'u.id = i.user_id')
+      .select(['u.id AS "userId"', 'i.object_id AS "objectId"', 'u.status AS status', 'u.role AS role'])
+      .where('u.organization_id = :organizationId AND i.tenant_id = :tenantId', { organizationId, tenantId });
+  }
+
+  /** Deactivates the still-active users among `ids` in one statement; returns those it changed. */
+  async deactivateMany(
+    organizationId: string,
+    items: { userId: string; reason: string }[],
+    tx: Tx,
+  ): Promise<{ id: string; role: Role; reason: string }[]> {
+    if (items.length === 0) return [];
+    // For UPDATE, TypeORM answers [rows, rowCount].
+    const [rows] = (await tx.query(
+      `UPDATE users u SET status = 'deactivated', deactivation_reason = v.reason, deactivated_at = now(), updated_at = now()
+         FROM unnest($2::uuid[], $3::text[]) AS v(id, reason)
+        WHERE u.id = v.id AND u.organization_id = $1 AND u.status = 'active'
+        RETURNING u.id, u.role, v.reason`,
+      [organizationId, items.map((i) => i.userId), items.map((i) => i.reason)],
+    )) as [{ id: string; role: Role; reason: string }[], number];
+    return rows;
+  }
+
+  findByEmail(organizationId: string, email: string, tx?: Tx): Promise<UserEntity | null> {
+    return this.users(tx).findOneBy({ organizationId, email: email.toLowerCase() });
   }
 
   countActive(organizationId: string, tx?: Tx): Promise<number> {

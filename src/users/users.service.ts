@@ -6,7 +6,7 @@ import type { Principal } from '../common/principal.js';
 import { TransactionRunner, type Tx } from '../common/transaction.js';
 import { OrganizationsService } from '../organizations/organizations.service.js';
 import type { MicrosoftIdentityEntity } from './entities/microsoft-identity.entity.js';
-import type { Role, UserEntity } from './entities/user.entity.js';
+import type { Role, RoleSource, UserEntity } from './entities/user.entity.js';
 import {
   InvalidUserStateError,
   LastOwnerError,
@@ -14,14 +14,21 @@ import {
   SeatLimitReachedError,
   UserNotFoundError,
 } from './users.errors.js';
-import { USER_DEACTIVATED, type UserDeactivatedEvent } from './users.events.js';
-import { type UserListFilter, UsersRepository } from './users.repository.js';
+import {
+  USER_DEACTIVATED,
+  type UserDeactivatedEvent,
+  USERS_DEACTIVATED,
+  type UsersDeactivatedEvent,
+} from './users.events.js';
+import { type LinkedUser, type UserListFilter, UsersRepository } from './users.repository.js';
 
 export interface NewMicrosoftUser {
   organizationId: string;
   email: string;
   displayName: string;
   role: Role;
+  roleSource: RoleSource;
+  roleSourceGroup?: { id: string; displayName: string } | null;
   tenantId: string;
   objectId: string;
   userPrincipalName: string;
@@ -30,6 +37,7 @@ export interface NewMicrosoftUser {
 const actorOf = (principal: Principal): AuditActor => ({ type: 'user', id: principal.userId });
 const snapshot = (user: UserEntity) => ({
   role: user.role,
+  roleSource: user.roleSource,
   status: user.status,
   deactivationReason: user.deactivationReason,
 });
@@ -79,6 +87,11 @@ export class UsersService {
     return user ? { user, identity } : null;
   }
 
+  /** Active users (seats taken), inside the caller's transaction when given. */
+  countActive(organizationId: string, tx?: Tx): Promise<number> {
+    return this.repository.countActive(organizationId, tx);
+  }
+
   recordSignIn(
     user: UserEntity,
     identity: MicrosoftIdentityEntity,
@@ -95,6 +108,9 @@ export class UsersService {
         email: input.email.toLowerCase(),
         displayName: input.displayName,
         role: input.role,
+        roleSource: input.roleSource,
+        roleSourceGroupId: input.roleSourceGroup?.id ?? null,
+        roleSourceGroupName: input.roleSourceGroup?.displayName ?? null,
         status: 'active',
         lastSignInAt: new Date(),
       },
@@ -138,6 +154,119 @@ export class UsersService {
       );
       return saved;
     });
+  }
+
+  /**
+   * Applies the role a group mapping resolved at sign-in (system actor), with an audit event naming the
+   * deciding group. No-op when nothing changes.
+   */
+  async applyMappedRole(
+    user: UserEntity,
+    resolved: { role: Role; source: RoleSource; groupId: string | null; groupDisplayName: string | null },
+  ): Promise<UserEntity> {
+    const unchanged =
+      user.role === resolved.role &&
+      user.roleSource === resolved.source &&
+      user.roleSourceGroupId === resolved.groupId;
+    if (unchanged) return user;
+    return this.transactions.run(async (tx) => {
+      const locked = await this.lockUser(user.organizationId, user.id, tx);
+      // Owners are never changed by a mapping, even if one became Owner since the decision was made.
+      if (locked.role === 'owner') return locked;
+      const before = { ...snapshot(locked), group: locked.roleSourceGroupName };
+      locked.role = resolved.role;
+      locked.roleSource = resolved.source;
+      locked.roleSourceGroupId = resolved.groupId;
+      locked.roleSourceGroupName = resolved.groupId ? resolved.groupDisplayName : null;
+      const saved = await this.repository.save(locked, tx);
+      if (before.role !== saved.role) {
+        await this.audit.record(
+          {
+            organizationId: saved.organizationId,
+            actor: { type: 'system', id: null },
+            action: 'user.role_changed_by_group_mapping',
+            target: { type: 'user', id: saved.id },
+            before,
+            after: {
+              ...snapshot(saved),
+              group: resolved.groupId
+                ? { id: resolved.groupId, displayName: resolved.groupDisplayName }
+                : null,
+            },
+          },
+          tx,
+        );
+      }
+      return saved;
+    });
+  }
+
+  /** Users of the organization linked to these objects of the tenant (at most one page's worth). */
+  findLinkedByObjectIds(
+    organizationId: string,
+    tenantId: string,
+    objectIds: string[],
+  ): Promise<LinkedUser[]> {
+    return this.repository.findLinkedByObjectIds(organizationId, tenantId, objectIds);
+  }
+
+  /** A keyset page of the organization's users linked to the tenant, in object-id order. */
+  linkedPage(
+    organizationId: string,
+    tenantId: string,
+    afterObjectId: string | null,
+    limit: number,
+  ): Promise<LinkedUser[]> {
+    return this.repository.linkedPage(organizationId, tenantId, afterObjectId, limit);
+  }
+
+  linkedActiveChangedSince(organizationId: string, tenantId: string, since: Date): Promise<LinkedUser[]> {
+    return this.repository.linkedActiveChangedSince(organizationId, tenantId, since);
+  }
+
+  countLinkedActive(organizationId: string, tenantId: string): Promise<number> {
+    return this.repository.countLinkedActive(organizationId, tenantId);
+  }
+
+  /**
+   * The directory sync's deactivation: many users in one transaction, each with an audit event, sessions
+   * revoked at once. Unlike a person, the directory may deactivate the last active owner (it is the source
+   * of truth); the caller is told so it can say it loudly.
+   */
+  async deactivateForDirectory(
+    organizationId: string,
+    items: { userId: string; reason: string }[],
+    context: { runId: string },
+  ): Promise<{ deactivated: string[]; lastOwnerDeactivated: boolean }> {
+    if (items.length === 0) return { deactivated: [], lastOwnerDeactivated: false };
+    const result = await this.transactions.run(async (tx) => {
+      await this.organizations.lock(organizationId, tx);
+      const changed = await this.repository.deactivateMany(organizationId, items, tx);
+      await this.audit.recordMany(
+        changed.map((user) => ({
+          organizationId,
+          actor: { type: 'system' as const, id: null },
+          action: 'user.deactivated',
+          target: { type: 'user', id: user.id },
+          before: { status: 'active' },
+          after: { status: 'deactivated', deactivationReason: user.reason, syncRunId: context.runId },
+        })),
+        tx,
+      );
+      const ownerHit = changed.some((user) => user.role === 'owner');
+      const lastOwnerDeactivated =
+        ownerHit && (await this.repository.countActiveOwners(organizationId, tx)) === 0;
+      return { deactivated: changed.map((u) => u.id), lastOwnerDeactivated };
+    });
+    if (result.deactivated.length > 0) {
+      const event: UsersDeactivatedEvent = {
+        userIds: result.deactivated,
+        organizationId,
+        reason: 'directory_sync',
+      };
+      await this.events.emitAsync(USERS_DEACTIVATED, event);
+    }
+    return result;
   }
 
   /** Deactivates (never deletes) a user: their data stays, their sessions end, they can be reactivated. */

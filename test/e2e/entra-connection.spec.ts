@@ -135,17 +135,17 @@ describe('connecting an Entra tenant', () => {
   it('saves each toggle independently and audits the change', async () => {
     const patch = (body: object) =>
       ctx.http().patch('/api/v1/integrations/entra/settings').set(bearer(admin.token)).send(body);
-    expect((await patch({ autoProvisionUsers: true }).expect(200)).body.settings).toEqual({
+    expect((await patch({ autoProvisionUsers: true }).expect(200)).body.settings).toMatchObject({
       autoProvisionUsers: true,
       autoDeprovisionSync: false,
       groupRoleMapping: false,
     });
-    expect((await patch({ groupRoleMapping: true }).expect(200)).body.settings).toEqual({
+    expect((await patch({ groupRoleMapping: true }).expect(200)).body.settings).toMatchObject({
       autoProvisionUsers: true,
       autoDeprovisionSync: false,
       groupRoleMapping: true,
     });
-    expect((await patch({ autoProvisionUsers: false }).expect(200)).body.settings).toEqual({
+    expect((await patch({ autoProvisionUsers: false }).expect(200)).body.settings).toMatchObject({
       autoProvisionUsers: false,
       autoDeprovisionSync: false,
       groupRoleMapping: true,
@@ -163,6 +163,16 @@ describe('connecting an Entra tenant', () => {
       before: { autoProvisionUsers: true, groupRoleMapping: true },
       after: { autoProvisionUsers: false, groupRoleMapping: true },
     });
+    const threshold = await patch({ deprovisionThreshold: { percent: 5 } }).expect(200);
+    expect(threshold.body.settings).toMatchObject({
+      autoProvisionUsers: false,
+      deprovisionThreshold: { count: 25, percent: 5 },
+    });
+    const badThreshold = await patch({ deprovisionThreshold: { percent: 101, count: -1 } }).expect(400);
+    expect(badThreshold.body.errors.map((e: { field: string }) => e.field).sort()).toEqual([
+      'deprovisionThreshold.count',
+      'deprovisionThreshold.percent',
+    ]);
   });
 
   it('re-reads tenant details from Graph on refresh, renewing the access token with the refresh token', async () => {
@@ -230,13 +240,14 @@ describe('connecting an Entra tenant', () => {
   });
 
   it('refuses a second organization the same tenant, without saying who holds it', async () => {
+    // Organization B is run by someone outside Contoso, who asks a Contoso administrator to consent.
     const secondAdmin = ctx.emulator.store.addUser({
       tenantId: contoso.id,
       userPrincipalName: 'it.admin@contoso.com',
       displayName: 'Second IT Admin',
       directoryRoles: [DEMO.roles.globalAdministrator],
     });
-    const other = await ownerOfNewOrganization(ctx, secondAdmin.userPrincipalName);
+    const other = await ownerOfNewOrganization(ctx, DEMO.users.lee.upn);
     const result = await connectTenant(ctx, other.token, secondAdmin.userPrincipalName);
     expect(result.location).toBe(`${SETTINGS_PAGE}?status=error&code=tenant_already_connected`);
     expect(result.location).not.toContain(admin.organizationId);

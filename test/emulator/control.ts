@@ -54,6 +54,12 @@ function strArray(b: Body, key: string): string[] | undefined {
   return v as string[];
 }
 
+function requiredStrArray(b: Body, key: string): string[] {
+  const v = strArray(b, key);
+  if (!v) throw new EmulatorInputError(`${key} is required`);
+  return v;
+}
+
 function userType(b: Body): UserType | undefined {
   const v = str(b, 'userType');
   if (v !== undefined && v !== 'Member' && v !== 'Guest') {
@@ -119,7 +125,8 @@ function fault(b: Body): FaultRule {
 export function controlRouter(ctx: EmulatorContext): Router {
   const router = Router();
   const { store } = ctx;
-  router.use(express.json());
+  // Bulk user operations can carry thousands of ids.
+  router.use(express.json({ limit: '10mb' }));
 
   const ok =
     (handler: (req: Request, res: Response) => unknown, status = 200) =>
@@ -182,6 +189,35 @@ export function controlRouter(ctx: EmulatorContext): Router {
   router.post(
     '/users/:id/restore',
     ok((req) => store.restoreUser(String(req.params.id))),
+  );
+
+  router.post(
+    '/users/:id/purge',
+    ok((req) => store.purgeUser(String(req.params.id))),
+  );
+  router.post(
+    '/users/generate',
+    ok((req) => {
+      const b = body(req);
+      const count = num(b, 'count');
+      if (count === undefined) throw new EmulatorInputError('count is required');
+      const ids = store.generateUsers(requiredStr(b, 'tenantId'), count, {
+        disabledEvery: num(b, 'disabledEvery'),
+        disabledRatio: num(b, 'disabledRatio'),
+      });
+      return { count: ids.length, ids };
+    }, 201),
+  );
+  router.post(
+    '/users/bulk-update',
+    ok((req) => {
+      const b = body(req);
+      return { updated: store.updateUsers(requiredStrArray(b, 'ids'), userPatch(b)) };
+    }),
+  );
+  router.post(
+    '/users/bulk-delete',
+    ok((req) => ({ deleted: store.deleteUsers(requiredStrArray(body(req), 'ids')) })),
   );
 
   router.post(
@@ -258,6 +294,28 @@ export function controlRouter(ctx: EmulatorContext): Router {
   router.delete(
     '/faults',
     ok(() => store.clearFaults()),
+  );
+  router.post(
+    '/graph-settings',
+    ok((req) => {
+      const b = body(req);
+      return store.updateGraphSettings({
+        latencyMs: num(b, 'latencyMs'),
+        deltaPageSize: num(b, 'deltaPageSize'),
+      });
+    }),
+  );
+  router.get(
+    '/graph-stats',
+    ok(() => ({ requests: store.graphRequestCount(), settings: store.graphSettings })),
+  );
+  router.post(
+    '/graph-stats/reset',
+    ok(() => store.resetGraphRequestCount()),
+  );
+  router.post(
+    '/delta-tokens/expire',
+    ok(() => store.expireDeltaTokens()),
   );
   router.post(
     '/clock',

@@ -1,4 +1,8 @@
 import type { Response } from 'express';
+import { graphErrorBody } from './graph-common.js';
+
+/** Raised for input the directory would refuse; the control API turns it into HTTP 400. */
+export class EmulatorInputError extends Error {}
 
 /** An identity-platform error: `error` is what clients branch on, `code` the AADSTS diagnostic. */
 export class AadError extends Error {
@@ -49,18 +53,17 @@ export function sendTokenError(
 }
 
 /** Graph's error envelope; `client-request-id` is echoed the way Graph does. */
-export function sendGraphError(res: Response, status: number, code: string, message: string) {
+export function sendGraphError(
+  res: Response,
+  status: number,
+  code: string,
+  message: string,
+  headers: Record<string, string> = {},
+) {
   const requestId = String(res.getHeader('request-id') ?? crypto.randomUUID());
   const clientRequestId = String(res.getHeader('client-request-id') ?? requestId);
-  res.status(status).json({
-    error: {
-      code,
-      message,
-      innerError: {
-        date: new Date().toISOString().replace(/\.\d+Z$/, ''),
-        'request-id': requestId,
-        'client-request-id': clientRequestId,
-      },
-    },
-  });
+  res
+    .status(status)
+    .set(headers)
+    .json(graphErrorBody(code, message, requestId, clientRequestId));
 }

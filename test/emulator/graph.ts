@@ -1,104 +1,74 @@
-import { Router, type NextFunction, type Request, type Response } from 'express';
+import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import { decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import { GRAPH_APP_ID, GRAPH_RESOURCE } from './constants.js';
-import { param, type EmulatorContext } from './context.js';
+import type { EmulatorContext } from './context.js';
 import { sendGraphError } from './errors.js';
+import { batchRunner } from './graph-batch.js';
+import {
+  authorize,
+  GraphError,
+  type GraphCall,
+  type GraphPrincipal,
+  type GraphRoute,
+} from './graph-common.js';
+import { deltaRoutes } from './graph-delta.js';
+import { groupRoutes } from './graph-groups.js';
+import { GraphRoutes, pathSegments } from './graph-routes.js';
+import { userRoutes } from './graph-users.js';
 import { isGuid } from './store.js';
-import type { Tenant, User } from './types.js';
 
-/** Who is calling, from a validated access token. */
-export interface GraphPrincipal {
-  tenant: Tenant;
-  appId: string;
-  /** Absent for app-only tokens. */
-  userId?: string;
-  scopes: string[];
-  roles: string[];
-}
-
-class GraphError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-const USER_TYPE = {
-  name: 'microsoft.graph.user',
-  defaults: [
-    'businessPhones',
-    'displayName',
-    'givenName',
-    'jobTitle',
-    'mail',
-    'mobilePhone',
-    'officeLocation',
-    'preferredLanguage',
-    'surname',
-    'userPrincipalName',
-    'id',
-  ],
-};
-
-/** Everything `$select` may name on a user; `accountEnabled` and `userType` only ever come when selected. */
-function userProperties(user: User): Record<string, unknown> {
-  return {
-    businessPhones: [],
-    displayName: user.displayName,
-    givenName: user.givenName,
-    jobTitle: null,
-    mail: user.mail,
-    mobilePhone: null,
-    officeLocation: null,
-    preferredLanguage: null,
-    surname: user.surname,
-    userPrincipalName: user.userPrincipalName,
-    id: user.id,
-    accountEnabled: user.accountEnabled,
-    userType: user.userType,
-    deletedDateTime: user.deletedAt?.toISOString() ?? null,
-  };
-}
-
-/** Applies `$select` (case-insensitive names) or, without it, the type's default property set. */
-export function selectProperties(
-  type: { name: string; defaults: string[] },
-  all: Record<string, unknown>,
-  select: string | undefined,
-) {
-  const wanted = select
-    ? select
-        .split(',')
-        .map((s) => s.trim())
-        .filter(Boolean)
-    : type.defaults;
-  const out: Record<string, unknown> = {};
-  for (const name of wanted) {
-    const key = Object.keys(all).find((k) => k.toLowerCase() === name.toLowerCase());
-    if (!key) {
-      throw new GraphError(
-        400,
-        'Request_BadRequest',
-        `Could not find a property named '${name}' on type '${type.name}'.`,
-      );
-    }
-    out[key] = all[key];
-  }
-  return out;
-}
+export type { GraphPrincipal } from './graph-common.js';
 
 const invalidToken = (message: string) => new GraphError(401, 'InvalidAuthenticationToken', message);
 
-function hasAny(granted: string[], wanted: string[]): boolean {
-  return granted.some((g) => wanted.some((w) => w.toLowerCase() === g.toLowerCase()));
+function organizationRoute(ctx: EmulatorContext): GraphRoute {
+  return {
+    method: 'GET',
+    pattern: '/organization',
+    handle: ({ principal }) => {
+      authorize(principal, {
+        scopes: ['User.Read', 'User.Read.All', 'Organization.Read.All', 'Directory.Read.All'],
+        roles: [
+          'Organization.Read.All',
+          'Organization.ReadWrite.All',
+          'Directory.Read.All',
+          'Directory.ReadWrite.All',
+        ],
+      });
+      const { tenant } = principal;
+      return {
+        status: 200,
+        body: {
+          '@odata.context': `${ctx.baseUrl}/v1.0/$metadata#organization`,
+          value: [
+            { id: tenant.id, displayName: tenant.displayName, verifiedDomains: tenant.verifiedDomains },
+          ],
+        },
+      };
+    },
+  };
+}
+
+/** Counts every HTTP request to /v1.0 and adds the configured latency, before faults and handlers. */
+export function graphMeter(ctx: EmulatorContext) {
+  return async (_req: Request, _res: Response, next: NextFunction) => {
+    ctx.store.countGraphRequest();
+    const delay = ctx.store.graphSettings.latencyMs;
+    if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
+    next();
+  };
 }
 
 export function graphRouter(ctx: EmulatorContext): Router {
   const router = Router();
   const { store } = ctx;
+  const routes = new GraphRoutes([
+    organizationRoute(ctx),
+    ...deltaRoutes(ctx),
+    ...userRoutes(ctx),
+    ...groupRoutes(ctx),
+  ]);
+  const runBatch = batchRunner(ctx, routes);
 
   async function authenticate(req: Request): Promise<GraphPrincipal> {
     const header = req.get('authorization') ?? '';
@@ -139,29 +109,6 @@ export function graphRouter(ctx: EmulatorContext): Router {
     };
   }
 
-  /** Delegated calls need one of `scopes`, app-only calls one of `roles`. */
-  function authorize(principal: GraphPrincipal, need: { scopes: string[]; roles: string[] }): void {
-    const ok = principal.userId ? hasAny(principal.scopes, need.scopes) : hasAny(principal.roles, need.roles);
-    if (!ok) {
-      throw new GraphError(
-        403,
-        'Authorization_RequestDenied',
-        'Insufficient privileges to complete the operation.',
-      );
-    }
-  }
-
-  const route =
-    (handler: (req: Request, res: Response, principal: GraphPrincipal) => unknown) =>
-    async (req: Request, res: Response, next: NextFunction) => {
-      try {
-        handler(req, res, await authenticate(req));
-      } catch (err) {
-        if (err instanceof GraphError) sendGraphError(res, err.status, err.code, err.message);
-        else next(err);
-      }
-    };
-
   router.use((req, res, next) => {
     const requestId = crypto.randomUUID();
     const clientRequestId = req.get('client-request-id');
@@ -169,60 +116,54 @@ export function graphRouter(ctx: EmulatorContext): Router {
     res.set('x-ms-ags-diagnostic', JSON.stringify({ ServerInfo: { DataCenter: 'Emulator', Slice: 'E' } }));
     next();
   });
+  router.use(express.json({ limit: '4mb' }));
 
-  router.get(
-    '/organization',
-    route((_req, res, principal) => {
-      authorize(principal, {
-        scopes: ['User.Read', 'User.Read.All', 'Organization.Read.All', 'Directory.Read.All'],
-        roles: [
-          'Organization.Read.All',
-          'Organization.ReadWrite.All',
-          'Directory.Read.All',
-          'Directory.ReadWrite.All',
-        ],
-      });
-      const { tenant } = principal;
-      res.json({
-        '@odata.context': `${ctx.baseUrl}/v1.0/$metadata#organization`,
-        value: [{ id: tenant.id, displayName: tenant.displayName, verifiedDomains: tenant.verifiedDomains }],
-      });
-    }),
-  );
-
-  router.get(
-    '/me',
-    route((req, res, principal) => {
-      if (!principal.userId) {
+  router.use(async (req: Request, res: Response, next: NextFunction) => {
+    try {
+      const segments = pathSegments(req.path);
+      const isBatch = segments.length === 1 && segments[0].toLowerCase() === '$batch';
+      if (isBatch && req.method !== 'POST') {
         throw new GraphError(
-          400,
-          'BadRequest',
-          '/me request is only valid with delegated authentication flow.',
+          405,
+          'Request_BadRequest',
+          'Specified HTTP method is not allowed for the request target.',
         );
       }
-      authorize(principal, {
-        scopes: ['User.Read', 'User.ReadWrite', 'User.Read.All', 'User.ReadWrite.All', 'Directory.Read.All'],
-        roles: [],
-      });
-      const user = store.findUser(principal.userId);
-      if (!user || user.deletedAt) {
-        throw new GraphError(
-          404,
-          'Request_ResourceNotFound',
-          `Resource '${principal.userId}' does not exist.`,
-        );
-      }
-      const select = param(req.query, '$select');
-      res.json({
-        '@odata.context': `${ctx.baseUrl}/v1.0/$metadata#users/$entity`,
-        ...selectProperties(USER_TYPE, userProperties(user), select),
-      });
-    }),
-  );
+      if (!isBatch) routes.resolve(req.method, segments);
+      const call: GraphCall = {
+        method: req.method,
+        segments,
+        query: new URLSearchParams(req.originalUrl.split('?')[1] ?? ''),
+        header: (name) => req.get(name),
+        body: req.body,
+        principal: await authenticate(req),
+      };
+      const result = isBatch
+        ? await runBatch(call, {
+            requestId: String(res.getHeader('request-id')),
+            clientRequestId: String(res.getHeader('client-request-id')),
+          })
+        : routes.dispatch(call);
+      res.status(result.status).set(result.headers ?? {});
+      if (result.body === undefined) res.end();
+      else res.json(result.body);
+    } catch (err) {
+      if (err instanceof GraphError) sendGraphError(res, err.status, err.code, err.message, err.headers);
+      else next(err);
+    }
+  });
 
-  router.use((req, res) => {
-    const segment = req.path.split('/').filter(Boolean)[0] ?? '';
-    sendGraphError(res, 400, 'BadRequest', `Resource not found for the segment '${segment}'.`);
+  router.use((err: unknown, _req: Request, res: Response, next: NextFunction) => {
+    if (err instanceof SyntaxError) {
+      sendGraphError(
+        res,
+        400,
+        'BadRequest',
+        'Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.',
+      );
+      return;
+    }
+    next(err);
   });
 
   return router;

@@ -7,7 +7,8 @@ import { controlRouter } from './control.js';
 import { discoveryRouter } from './discovery.js';
 import { sendGraphError, sendTokenError, AadError } from './errors.js';
 import { demoFixture } from './fixture.js';
-import { graphRouter } from './graph.js';
+import { faultCode } from './graph-common.js';
+import { graphMeter, graphRouter } from './graph.js';
 import { KeyRing } from './keys.js';
 import { EmulatorStore } from './store.js';
 import { tokenRouter } from './token.js';
@@ -50,9 +51,7 @@ function faultInjector(ctx: EmulatorContext) {
     const status = rule.status ?? 500;
     if (rule.retryAfter !== undefined) res.set('Retry-After', String(rule.retryAfter));
     if (req.path.startsWith('/v1.0/')) {
-      const code =
-        status === 429 ? 'TooManyRequests' : status === 503 ? 'serviceNotAvailable' : 'generalException';
-      sendGraphError(res, status, code, 'Injected fault.');
+      sendGraphError(res, status, faultCode(status), 'Injected fault.');
     } else {
       const error = status === 503 || status === 429 ? 'temporarily_unavailable' : 'server_error';
       sendTokenError(
@@ -91,9 +90,11 @@ export async function startEntraEmulator(opts: StartOptions): Promise<EntraEmula
   app.disable('x-powered-by');
   app.set('etag', false);
   if (opts.logger) app.use(requestLogger(opts.logger));
+  // Counted and delayed before faults, so a faulted request still costs the client a round trip.
+  app.use('/v1.0', graphMeter(ctx));
   app.use(faultInjector(ctx));
   app.use('/_emulator', controlRouter(ctx));
-  app.use('/v1.0', express.json(), graphRouter(ctx));
+  app.use('/v1.0', graphRouter(ctx));
   app.use(express.urlencoded({ extended: false, limit: '1mb' }));
   app.use(discoveryRouter(ctx));
   app.use(authorizeRouter(ctx));

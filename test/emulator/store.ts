@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { REFRESH_TOKEN_INACTIVITY_MS } from './constants.js';
+import { EmulatorInputError } from './errors.js';
 import { definedOnly, domain, makeGroup, makeUser } from './fixture.js';
+import { GroupDirectory } from './group-directory.js';
+import { UserDirectory, type Tombstone } from './user-directory.js';
 import type {
   AuthorizationCode,
   ConsentDecision,
@@ -18,8 +21,7 @@ import type {
   VerifiedDomain,
 } from './types.js';
 
-/** Raised for input the directory would refuse; the control API turns it into HTTP 400. */
-export class EmulatorInputError extends Error {}
+export { EmulatorInputError };
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -57,6 +59,22 @@ export interface NewGroup {
   mailEnabled?: boolean;
 }
 
+export interface GraphSettings {
+  /** Added to every HTTP request to /v1.0 (a batch counts once). */
+  latencyMs: number;
+  /** Users per /users/delta page when the client sends no `Prefer: odata.maxpagesize`. */
+  deltaPageSize: number;
+}
+
+export const DEFAULT_GRAPH_SETTINGS: GraphSettings = { latencyMs: 0, deltaPageSize: 100 };
+
+export interface GenerateUsersOptions {
+  /** Every n-th generated user is disabled. */
+  disabledEvery?: number;
+  /** Share of generated users (0..1) that is disabled, spread evenly. */
+  disabledRatio?: number;
+}
+
 /** Opaque, long, URL-safe values shaped like Entra's (which are not JWTs either). */
 function opaqueToken(bytes: number): string {
   return `1.${randomBytes(bytes).toString('base64url')}`;
@@ -68,9 +86,7 @@ function opaqueToken(bytes: number): string {
  */
 export class EmulatorStore {
   tenants: Tenant[] = [];
-  users: User[] = [];
-  groups: Group[] = [];
-  memberships: Membership[] = [];
+  graphSettings: GraphSettings = { ...DEFAULT_GRAPH_SETTINGS };
   grants: ConsentGrant[] = [];
   readonly clients: EmulatorClient[];
   consentDecision: ConsentDecision = 'accept';
@@ -79,6 +95,10 @@ export class EmulatorStore {
   private refreshTokens = new Map<string, RefreshToken>();
   private idTokenOverride: IdTokenOverride | null = null;
   private clockOffsetMs = 0;
+  private userDirectory = new UserDirectory();
+  private groupDirectory = new GroupDirectory();
+  private graphRequests = 0;
+  private deltaGeneration = 0;
 
   private readonly fixture: EmulatorFixture;
 
@@ -91,9 +111,8 @@ export class EmulatorStore {
   reset(): void {
     const copy = structuredClone(this.fixture);
     this.tenants = copy.tenants;
-    this.users = copy.users;
-    this.groups = copy.groups;
-    this.memberships = copy.memberships;
+    this.userDirectory = new UserDirectory(copy.users);
+    this.groupDirectory = new GroupDirectory(copy.groups, copy.memberships);
     this.grants = copy.grants;
     this.codes.clear();
     this.refreshTokens.clear();
@@ -101,6 +120,28 @@ export class EmulatorStore {
     this.idTokenOverride = null;
     this.faults = [];
     this.clockOffsetMs = 0;
+    this.graphSettings = { ...DEFAULT_GRAPH_SETTINGS };
+    this.graphRequests = 0;
+    // The change counter starts over with the fixture, so tokens from before cannot be honoured.
+    this.deltaGeneration++;
+  }
+
+  /** Every user not purged, soft-deleted ones included. Change users through the methods below only. */
+  get users(): readonly User[] {
+    return this.userDirectory.all;
+  }
+
+  /** Indexed, paged read access for the Graph handlers. */
+  get directory(): UserDirectory {
+    return this.userDirectory;
+  }
+
+  get groups(): readonly Group[] {
+    return this.groupDirectory.all;
+  }
+
+  get memberships(): readonly Membership[] {
+    return this.groupDirectory.memberships;
   }
 
   /** The emulator's notion of "now" in ms; tests move it forward to expire codes and tokens. */
@@ -154,41 +195,102 @@ export class EmulatorStore {
     }
     if (!input.userPrincipalName?.includes('@')) throw new EmulatorInputError('userPrincipalName is invalid');
     if (input.id !== undefined && !isGuid(input.id)) throw new EmulatorInputError('id must be a GUID');
-    if (input.id && this.users.some((u) => u.id === input.id)) {
+    if (input.id && this.userDirectory.find(input.id)) {
       throw new EmulatorInputError(`user ${input.id} already exists`);
     }
     this.assertUpnFree(input.userPrincipalName);
     const user = makeUser(input);
-    this.users.push(user);
+    this.userDirectory.add(user);
     return user;
   }
 
   updateUser(id: string, patch: UserPatch): User {
     const user = this.requireUser(id);
+    const previousUpn = user.userPrincipalName;
     if (patch.userPrincipalName !== undefined && patch.userPrincipalName !== user.userPrincipalName) {
-      this.assertUpnFree(patch.userPrincipalName, id);
+      this.assertUpnFree(patch.userPrincipalName, user.id);
     }
     Object.assign(user, definedOnly(patch));
+    this.userDirectory.changed(user, previousUpn);
     return user;
+  }
+
+  /** One patch for many users, e.g. to disable a hundred at once; returns how many were changed. */
+  updateUsers(ids: readonly string[], patch: UserPatch): number {
+    if (patch.userPrincipalName !== undefined && ids.length > 1) {
+      throw new EmulatorInputError('userPrincipalName must be unique; patch one user at a time');
+    }
+    const users = ids.map((id) => this.requireUser(id));
+    for (const user of users) this.updateUser(user.id, patch);
+    return users.length;
   }
 
   /** Soft delete, like Entra's recycle bin: the object stays findable by id for restores and delta. */
   deleteUser(id: string): User {
     const user = this.requireUser(id);
-    user.deletedAt ??= new Date(this.now());
-    this.revokeRefreshTokens({ userId: id });
+    if (!user.deletedAt) {
+      user.deletedAt = new Date(this.now());
+      this.userDirectory.changed(user);
+    }
+    this.revokeRefreshTokens({ userId: user.id });
     return user;
+  }
+
+  deleteUsers(ids: readonly string[]): number {
+    const users = ids.map((id) => this.requireUser(id));
+    for (const user of users) this.deleteUser(user.id);
+    return users.length;
   }
 
   restoreUser(id: string): User {
     const user = this.requireUser(id);
-    user.deletedAt = null;
+    if (user.deletedAt) {
+      user.deletedAt = null;
+      this.userDirectory.changed(user);
+    }
     return user;
+  }
+
+  /**
+   * Permanent deletion (soft-deleted or not): the user and its memberships are gone for good and only a
+   * tombstone remains for delta's `@removed: deleted`.
+   */
+  purgeUser(id: string): Tombstone {
+    const user = this.requireUser(id);
+    this.revokeRefreshTokens({ userId: user.id });
+    for (const groupId of this.groupDirectory.directGroupIds(user.id)) this.removeMember(groupId, user.id);
+    return this.userDirectory.purge(user, new Date(this.now()));
+  }
+
+  /**
+   * Bulk users for load tests: ids derive from tenant and index (the same on every run), UPNs are
+   * `user{n}@<default domain>`. Returns the new ids in order.
+   */
+  generateUsers(tenantId: string, count: number, options: GenerateUsersOptions = {}): string[] {
+    const tenant = this.findTenant(tenantId);
+    if (!tenant) throw new EmulatorInputError(`unknown tenant '${tenantId}'`);
+    if (!Number.isInteger(count) || count < 0) throw new EmulatorInputError('count must be a whole number');
+    const { disabledEvery, disabledRatio } = options;
+    if (disabledEvery !== undefined && (!Number.isInteger(disabledEvery) || disabledEvery < 1)) {
+      throw new EmulatorInputError('disabledEvery must be a positive whole number');
+    }
+    if (disabledRatio !== undefined && !(disabledRatio >= 0 && disabledRatio <= 1)) {
+      throw new EmulatorInputError('disabledRatio must be between 0 and 1');
+    }
+    const domainName = (tenant.verifiedDomains.find((d) => d.isDefault) ?? tenant.verifiedDomains[0])?.name;
+    if (!domainName) throw new EmulatorInputError(`tenant ${tenant.id} has no verified domain`);
+
+    return this.userDirectory.generate(tenant.id, domainName, count, (i) => {
+      if (disabledEvery !== undefined && (i + 1) % disabledEvery === 0) return true;
+      return (
+        disabledRatio !== undefined && Math.floor((i + 1) * disabledRatio) > Math.floor(i * disabledRatio)
+      );
+    });
   }
 
   /** Includes soft-deleted users; callers decide what a deleted user means for them. */
   findUser(id: string): User | undefined {
-    return this.users.find((u) => u.id.toLowerCase() === id.toLowerCase());
+    return this.userDirectory.find(id);
   }
 
   activeUsers(tenantId?: string): User[] {
@@ -198,10 +300,9 @@ export class EmulatorStore {
   /** Entra accepts a UPN or an email address as login hint; a hint in the requested tenant wins. */
   findUserByLoginHint(hint: string, preferTenantId?: string): User | undefined {
     const wanted = hint.trim().toLowerCase();
-    const byUpn = this.activeUsers().filter((u) => u.userPrincipalName.toLowerCase() === wanted);
-    const candidates = byUpn.length
-      ? byUpn
-      : this.activeUsers().filter((u) => u.mail?.toLowerCase() === wanted);
+    const byUpn = this.userDirectory.findByUpn(wanted);
+    if (byUpn && !byUpn.deletedAt) return byUpn;
+    const candidates = this.activeUsers().filter((u) => u.mail?.toLowerCase() === wanted);
     return candidates.find((u) => u.tenantId === preferTenantId) ?? candidates[0];
   }
 
@@ -212,10 +313,10 @@ export class EmulatorStore {
   }
 
   private assertUpnFree(upn: string, exceptId?: string): void {
-    const clash = this.users.find(
-      (u) => u.id !== exceptId && u.userPrincipalName.toLowerCase() === upn.toLowerCase(),
-    );
-    if (clash) throw new EmulatorInputError(`userPrincipalName ${upn} is already in use`);
+    const clash = this.userDirectory.findByUpn(upn);
+    if (clash && clash.id !== exceptId) {
+      throw new EmulatorInputError(`userPrincipalName ${upn} is already in use`);
+    }
   }
 
   // --- groups --------------------------------------------------------------------------------------
@@ -227,12 +328,17 @@ export class EmulatorStore {
       throw new EmulatorInputError('id must be a new GUID');
     }
     const group = makeGroup(input);
-    this.groups.push(group);
+    this.groupDirectory.add(group);
     return group;
   }
 
   findGroup(id: string): Group | undefined {
-    return this.groups.find((g) => g.id.toLowerCase() === id.toLowerCase());
+    return this.groupDirectory.find(id);
+  }
+
+  /** A tenant's groups ordered by lower-cased displayName, then id. */
+  sortedGroups(tenantId: string): readonly Group[] {
+    return this.groupDirectory.sorted(tenantId);
   }
 
   addMember(groupId: string, memberId: string): void {
@@ -242,37 +348,16 @@ export class EmulatorStore {
     if (!member) throw new EmulatorInputError(`unknown member '${memberId}'`);
     if (member.tenantId !== group.tenantId) throw new EmulatorInputError('member belongs to another tenant');
     if (member.id === group.id) throw new EmulatorInputError('a group cannot contain itself');
-    if (!this.memberships.some((m) => m.groupId === group.id && m.memberId === member.id)) {
-      this.memberships.push({ groupId: group.id, memberId: member.id });
-    }
+    this.groupDirectory.addMember(group.id, member.id);
   }
 
   removeMember(groupId: string, memberId: string): boolean {
-    const before = this.memberships.length;
-    this.memberships = this.memberships.filter(
-      (m) =>
-        !(
-          m.groupId.toLowerCase() === groupId.toLowerCase() &&
-          m.memberId.toLowerCase() === memberId.toLowerCase()
-        ),
-    );
-    return this.memberships.length < before;
+    return this.groupDirectory.removeMember(groupId, memberId);
   }
 
   /** Groups the object belongs to directly or through nested groups; cycles are tolerated. */
   transitiveGroupIds(memberId: string): string[] {
-    const seen = new Set<string>();
-    const queue = [memberId.toLowerCase()];
-    while (queue.length) {
-      const current = queue.shift()!;
-      for (const m of this.memberships) {
-        if (m.memberId.toLowerCase() !== current || seen.has(m.groupId)) continue;
-        if (this.findGroup(m.groupId)?.deletedAt !== null) continue;
-        seen.add(m.groupId);
-        queue.push(m.groupId.toLowerCase());
-      }
-    }
-    return [...seen];
+    return this.groupDirectory.transitiveGroupIds(memberId);
   }
 
   // --- apps and consent ----------------------------------------------------------------------------
@@ -405,6 +490,43 @@ export class EmulatorStore {
     return rule;
   }
 
+  // --- Graph measurements and delta tokens -------------------------------------------------------
+
+  countGraphRequest(): void {
+    this.graphRequests++;
+  }
+
+  /** HTTP requests that reached /v1.0 since the last reset; a batch counts as one. */
+  graphRequestCount(): number {
+    return this.graphRequests;
+  }
+
+  resetGraphRequestCount(): void {
+    this.graphRequests = 0;
+  }
+
+  updateGraphSettings(patch: Partial<GraphSettings>): GraphSettings {
+    const next = { ...this.graphSettings, ...definedOnly(patch) };
+    if (!Number.isFinite(next.latencyMs) || next.latencyMs < 0) {
+      throw new EmulatorInputError('latencyMs must be a non-negative number');
+    }
+    if (!Number.isInteger(next.deltaPageSize) || next.deltaPageSize < 1 || next.deltaPageSize > 999) {
+      throw new EmulatorInputError('deltaPageSize must be a whole number from 1 to 999');
+    }
+    this.graphSettings = next;
+    return next;
+  }
+
+  /** Delta and delta-paging tokens carry this; older ones answer 410 syncStateNotFound. */
+  get deltaTokenGeneration(): number {
+    return this.deltaGeneration;
+  }
+
+  /** Like Entra forgetting sync state after about 7 days: every outstanding delta token stops working. */
+  expireDeltaTokens(): void {
+    this.deltaGeneration++;
+  }
+
   /** What the control API shows; never includes secrets, codes or tokens. */
   snapshot() {
     return {
@@ -423,6 +545,8 @@ export class EmulatorStore {
       liveRefreshTokens: this.liveRefreshTokenCount(),
       pendingIdTokenOverride: this.idTokenOverride !== null,
       faults: this.faults.map((f) => ({ ...f, path: String(f.path) })),
+      graphSettings: this.graphSettings,
+      graphRequests: this.graphRequests,
     };
   }
 }

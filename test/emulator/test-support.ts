@@ -198,6 +198,75 @@ export function claims(jwt: string): Record<string, unknown> {
   return decodeJwt(jwt) as Record<string, unknown>;
 }
 
+/** An app-only Graph access token for `tenantId`, after granting `roles` to the spec app there. */
+export async function appGraphToken(t: TestEmulator, tenantId: string, roles: string[]): Promise<string> {
+  t.emulator.store.grantConsent(tenantId, TEST_CLIENT.clientId, { roles });
+  const res = await postForm(tokenUrl(t.emulator.url, tenantId), t.ca, {
+    client_id: TEST_CLIENT.clientId,
+    client_secret: TEST_CLIENT.clientSecret,
+    grant_type: 'client_credentials',
+    scope: 'https://graph.microsoft.com/.default',
+  });
+  if (res.status !== 200) throw new Error(`token endpoint said ${res.status}: ${res.text}`);
+  return json<TokenResponse>(res).access_token;
+}
+
+/** A delegated Graph access token for `upn` carrying exactly `scopes` (admin consent granted first). */
+export async function userGraphToken(t: TestEmulator, upn: string, scopes: string[]): Promise<string> {
+  const user = t.emulator.store.findUserByLoginHint(upn);
+  if (!user) throw new Error(`no user ${upn}`);
+  t.emulator.store.grantConsent(user.tenantId, TEST_CLIENT.clientId, { scopes });
+  return (await signInForTokens(t, { loginHint: upn, scope: `openid ${scopes.join(' ')}` })).access_token;
+}
+
+/** Calls Graph: `pathOrUrl` is below /v1.0 (`/users?...`) or an absolute nextLink/deltaLink. */
+export function graphCall(
+  t: TestEmulator,
+  pathOrUrl: string,
+  token: string,
+  init: { method?: string; headers?: Record<string, string>; body?: unknown; timeoutMs?: number } = {},
+): Promise<HttpResult> {
+  const url = pathOrUrl.startsWith('https://') ? pathOrUrl : `${t.emulator.graphBaseUrl}/v1.0${pathOrUrl}`;
+  return call(url, t.ca, {
+    method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(init.body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...init.headers,
+    },
+    body: init.body === undefined ? undefined : JSON.stringify(init.body),
+    timeoutMs: init.timeoutMs,
+  });
+}
+
+export interface GraphPage<T = Record<string, unknown>> {
+  value: T[];
+  '@odata.nextLink'?: string;
+  '@odata.deltaLink'?: string;
+}
+
+/** Follows `@odata.nextLink` to the end; returns every page (to check page sizes) and the last deltaLink. */
+export async function graphPages<T = Record<string, unknown>>(
+  t: TestEmulator,
+  first: string,
+  token: string,
+  headers: Record<string, string> = {},
+): Promise<{ pages: T[][]; deltaLink?: string; links: string[] }> {
+  const pages: T[][] = [];
+  const links: string[] = [];
+  let next: string | undefined = first;
+  while (next) {
+    const res = await graphCall(t, next, token, { headers });
+    if (res.status !== 200) throw new Error(`GET ${next} said ${res.status}: ${res.text}`);
+    const page = json<GraphPage<T>>(res);
+    pages.push(page.value);
+    next = page['@odata.nextLink'];
+    if (next) links.push(next);
+    if (page['@odata.deltaLink']) return { pages, deltaLink: page['@odata.deltaLink'], links };
+  }
+  return { pages, links };
+}
+
 /** MSAL's network module over node:https with our CA, standing in for NODE_EXTRA_CA_CERTS. */
 export function msalNetworkClient(ca: string): INetworkModule {
   const send = async <T>(

@@ -1,11 +1,47 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsOptional } from 'class-validator';
+import { Type } from 'class-transformer';
+import { IsBoolean, IsInt, IsOptional, Max, Min, ValidateNested } from 'class-validator';
 import type { Plan } from '../../organizations/entities/organization.entity.js';
 import type { UserEntity } from '../../users/entities/user.entity.js';
 import type { EntraConnectionEntity } from '../entities/entra-connection.entity.js';
+import type { SyncSummary } from '../sync-summary.port.js';
 
 export const INTEGRATION_STATUSES = ['not_connected', 'connected', 'reauthorization_required'] as const;
 export type IntegrationStatus = (typeof INTEGRATION_STATUSES)[number];
+
+export class DeprovisionThresholdDto {
+  @ApiProperty({
+    minimum: 0,
+    maximum: 1_000_000,
+    example: 25,
+    description: 'Deactivations a run may apply without approval.',
+  })
+  count: number;
+
+  @ApiProperty({
+    minimum: 0,
+    maximum: 100,
+    example: 10,
+    description: '… or this percentage of linked active users, whichever is larger.',
+  })
+  percent: number;
+}
+
+export class UpdateDeprovisionThresholdDto {
+  @ApiPropertyOptional({ minimum: 0, maximum: 1_000_000 })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(1_000_000)
+  count?: number;
+
+  @ApiPropertyOptional({ minimum: 0, maximum: 100 })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(100)
+  percent?: number;
+}
 
 export class EntraSettingsDto {
   @ApiProperty({
@@ -21,6 +57,12 @@ export class EntraSettingsDto {
 
   @ApiProperty({ description: 'Entra group membership decides the role at every Microsoft sign-in.' })
   groupRoleMapping: boolean;
+
+  @ApiProperty({
+    type: DeprovisionThresholdDto,
+    description: 'Safety threshold of the directory sync (default 25 users or 10 %, whichever is larger).',
+  })
+  deprovisionThreshold: DeprovisionThresholdDto;
 }
 
 export class UpdateEntraSettingsDto {
@@ -38,6 +80,12 @@ export class UpdateEntraSettingsDto {
   @IsOptional()
   @IsBoolean()
   groupRoleMapping?: boolean;
+
+  @ApiPropertyOptional({ type: UpdateDeprovisionThresholdDto })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => UpdateDeprovisionThresholdDto)
+  deprovisionThreshold?: UpdateDeprovisionThresholdDto;
 }
 
 export class VerifiedDomainDto {
@@ -98,10 +146,39 @@ export class EntraIntegrationResponseDto {
 
   @ApiProperty({
     nullable: true,
-    type: Object,
-    description: 'Summary of the latest directory sync (none yet).',
+    type: () => LastSyncDto,
+    description: 'The latest directory sync run, if any.',
   })
-  lastSync: Record<string, unknown> | null;
+  lastSync: LastSyncDto | null;
+}
+
+export class LastSyncDto {
+  @ApiProperty({ format: 'uuid' })
+  runId: string;
+
+  @ApiProperty({ enum: ['schedule', 'manual'] })
+  trigger: string;
+
+  @ApiProperty()
+  dryRun: boolean;
+
+  @ApiProperty({ enum: ['queued', 'running', 'succeeded', 'failed', 'awaiting_approval', 'rejected'] })
+  status: string;
+
+  @ApiProperty({ nullable: true, type: String, format: 'date-time' })
+  startedAt: string | null;
+
+  @ApiProperty({ nullable: true, type: String, format: 'date-time' })
+  finishedAt: string | null;
+
+  @ApiProperty({ description: 'Users the run deactivated.' })
+  deactivated: number;
+
+  @ApiProperty({ description: 'Deactivations the run planned (applied, awaiting approval, or previewed).' })
+  planned: number;
+
+  @ApiProperty({ nullable: true, type: String })
+  errorCode: string | null;
 }
 
 export class ConnectEntraResponseDto {
@@ -116,6 +193,7 @@ export class ConnectEntraResponseDto {
 
 export function toEntraIntegrationResponse(
   status: { connection: EntraConnectionEntity; connectedBy: UserEntity | null; plan: Plan } | null,
+  lastSync: SyncSummary | null = null,
 ): EntraIntegrationResponseDto {
   if (!status) {
     return {
@@ -125,7 +203,12 @@ export function toEntraIntegrationResponse(
       verifiedDomains: [],
       connectedAt: null,
       connectedBy: null,
-      settings: { autoProvisionUsers: false, autoDeprovisionSync: false, groupRoleMapping: false },
+      settings: {
+        autoProvisionUsers: false,
+        autoDeprovisionSync: false,
+        groupRoleMapping: false,
+        deprovisionThreshold: { count: 25, percent: 10 },
+      },
       featuresActive: false,
       inactiveReason: 'not_connected',
       lastSync: null,
@@ -151,9 +234,13 @@ export function toEntraIntegrationResponse(
       autoProvisionUsers: connection.autoProvisionUsers,
       autoDeprovisionSync: connection.autoDeprovisionSync,
       groupRoleMapping: connection.groupRoleMapping,
+      deprovisionThreshold: {
+        count: connection.deprovisionThresholdCount,
+        percent: connection.deprovisionThresholdPercent,
+      },
     },
     featuresActive: inactiveReason === null,
     inactiveReason,
-    lastSync: null,
+    lastSync,
   };
 }

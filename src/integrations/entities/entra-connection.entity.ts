@@ -82,6 +82,13 @@ export class EntraConnectionEntity {
   @Column({ name: 'group_role_mapping', type: 'boolean', default: false })
   groupRoleMapping: boolean;
 
+  /** A sync run deactivating more than max(count, percent % of linked active users) waits for approval. */
+  @Column({ name: 'deprovision_threshold_count', type: 'integer', default: 25 })
+  deprovisionThresholdCount: number;
+
+  @Column({ name: 'deprovision_threshold_percent', type: 'integer', default: 10 })
+  deprovisionThresholdPercent: number;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 

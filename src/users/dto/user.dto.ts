@@ -5,6 +5,8 @@ import { PageInfoDto, PageQueryDto } from '../../common/pagination.js';
 import type { MicrosoftIdentityEntity } from '../entities/microsoft-identity.entity.js';
 import {
   type Role,
+  ROLE_SOURCES,
+  type RoleSource,
   ROLES,
   type UserEntity,
   type UserStatus,
@@ -50,6 +52,14 @@ export class MicrosoftIdentityDto {
   userPrincipalName: string;
 }
 
+export class RoleSourceGroupDto {
+  @ApiProperty({ format: 'uuid', description: 'Entra group object id.' })
+  id: string;
+
+  @ApiProperty({ example: 'IT Admins' })
+  displayName: string;
+}
+
 export class UserResponseDto {
   @ApiProperty({ format: 'uuid' })
   id: string;
@@ -65,6 +75,22 @@ export class UserResponseDto {
 
   @ApiProperty({ enum: ROLES, enumName: 'Role' })
   role: Role;
+
+  @ApiProperty({
+    enum: ROLE_SOURCES,
+    enumName: 'RoleSource',
+    description:
+      'Why the user has this role: `default` (Employee, or the creator of the organization), `group_mapping` (an ' +
+      'Entra group mapping decided it at the last sign-in), `invitation`, or `manual` (set by an admin).',
+  })
+  roleSource: RoleSource;
+
+  @ApiProperty({
+    type: RoleSourceGroupDto,
+    nullable: true,
+    description: 'The deciding group, for `group_mapping`.',
+  })
+  roleSourceGroup: RoleSourceGroupDto | null;
 
   @ApiProperty({ enum: USER_STATUSES, enumName: 'UserStatus' })
   status: UserStatus;
@@ -105,6 +131,11 @@ export function toUserResponse(user: UserEntity): UserResponseDto {
     email: user.email,
     displayName: user.displayName,
     role: user.role,
+    roleSource: user.roleSource,
+    roleSourceGroup:
+      user.roleSource === 'group_mapping' && user.roleSourceGroupId
+        ? { id: user.roleSourceGroupId, displayName: user.roleSourceGroupName ?? '' }
+        : null,
     status: user.status,
     deactivationReason: user.deactivationReason,
     deactivatedAt: user.deactivatedAt?.toISOString() ?? null,

@@ -13,6 +13,9 @@ import { OrganizationEntity } from '../../organizations/entities/organization.en
 
 export const ROLES = ['owner', 'admin', 'manager', 'employee'] as const;
 export type Role = (typeof ROLES)[number];
+/** Why a user holds their role: the Employee default, an Entra group mapping, an invitation, or a person. */
+export const ROLE_SOURCES = ['default', 'group_mapping', 'invitation', 'manual'] as const;
+export type RoleSource = (typeof ROLE_SOURCES)[number];
 export const USER_STATUSES = ['active', 'pending', 'deactivated'] as const;
 export type UserStatus = (typeof USER_STATUSES)[number];
 
@@ -39,6 +42,22 @@ export class UserEntity {
 
   @Column({ type: 'enum', enum: ROLES, enumName: 'user_role', default: 'employee' })
   role: Role;
+
+  @Column({
+    name: 'role_source',
+    type: 'enum',
+    enum: ROLE_SOURCES,
+    enumName: 'user_role_source',
+    default: 'default',
+  })
+  roleSource: RoleSource;
+
+  /** The Entra group whose mapping decided the role (when `roleSource` is `group_mapping`). */
+  @Column({ name: 'role_source_group_id', type: 'uuid', nullable: true })
+  roleSourceGroupId: string | null;
+
+  @Column({ name: 'role_source_group_name', type: 'text', nullable: true })
+  roleSourceGroupName: string | null;
 
   @Column({ type: 'enum', enum: USER_STATUSES, enumName: 'user_status', default: 'active' })
   status: UserStatus;

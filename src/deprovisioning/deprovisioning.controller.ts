@@ -1,0 +1,133 @@
+import { Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import {
+  ApiAcceptedResponse,
+  ApiBadRequestResponse,
+  ApiConflictResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
+import { CurrentPrincipal, RequiresPlan, Roles } from '../common/auth.decorators.js';
+import { PageQueryDto } from '../common/pagination.js';
+import type { Principal } from '../common/principal.js';
+import { ProblemDocumentDto } from '../common/problem.dto.js';
+import {
+  ListOutcomesQueryDto,
+  StartSyncQueryDto,
+  SyncOutcomePageDto,
+  SyncRunPageDto,
+  SyncRunResponseDto,
+  toOutcomeResponse,
+  toSyncRunResponse,
+} from './dto/sync-run.dto.js';
+import { SyncRunsService } from './sync-runs.service.js';
+
+const NOT_FOUND = { description: 'No such run (`SYNC_RUN_NOT_FOUND`).', type: ProblemDocumentDto };
+const NOT_AWAITING = {
+  description:
+    'The run is not awaiting approval (`SYNC_RUN_NOT_AWAITING_APPROVAL`), or another run is active (`SYNC_IN_PROGRESS`).',
+  type: ProblemDocumentDto,
+};
+
+@ApiTags('deprovisioning')
+@Controller('api/v1/integrations/entra')
+@Roles('owner', 'admin')
+@RequiresPlan('enterprise')
+export class DeprovisioningController {
+  constructor(private readonly runs: SyncRunsService) {}
+
+  @Post('sync')
+  @HttpCode(202)
+  @ApiOperation({
+    operationId: 'startEntraSync',
+    summary: 'Sync now: deactivate users whose Entra account is disabled or deleted',
+    description:
+      'Queues a directory sync and returns the run (poll it for progress). Deactivation is never deletion. A run ' +
+      'that would deactivate more than the safety threshold applies nothing and waits for approval. With ' +
+      '`dryRun=true` it only computes who would be deactivated (allowed even while auto-deprovisioning is off).',
+  })
+  @ApiAcceptedResponse({ type: SyncRunResponseDto })
+  @ApiConflictResponse({
+    description:
+      'A run is queued or running (`SYNC_IN_PROGRESS`, with `runId`), not connected (`ENTRA_NOT_CONNECTED`), grant ' +
+      'refused (`ENTRA_REAUTHORIZATION_REQUIRED`), or auto-deprovisioning off (`DEPROVISIONING_DISABLED`).',
+    type: ProblemDocumentDto,
+  })
+  async start(
+    @CurrentPrincipal() principal: Principal,
+    @Query() query: StartSyncQueryDto,
+  ): Promise<SyncRunResponseDto> {
+    return toSyncRunResponse(await this.runs.requestSync(principal, query.dryRun ?? false));
+  }
+
+  @Get('sync-runs')
+  @ApiOperation({ operationId: 'listEntraSyncRuns', summary: 'List sync runs, newest first' })
+  @ApiOkResponse({ type: SyncRunPageDto })
+  @ApiBadRequestResponse({ description: 'Invalid cursor.', type: ProblemDocumentDto })
+  async list(
+    @CurrentPrincipal() principal: Principal,
+    @Query() query: PageQueryDto,
+  ): Promise<SyncRunPageDto> {
+    const page = await this.runs.list(principal.organizationId, query);
+    return { items: page.items.map(toSyncRunResponse), nextCursor: page.nextCursor };
+  }
+
+  @Get('sync-runs/:id')
+  @ApiOperation({ operationId: 'getEntraSyncRun', summary: 'One sync run: status, progress, counts, error' })
+  @ApiOkResponse({ type: SyncRunResponseDto })
+  @ApiNotFoundResponse(NOT_FOUND)
+  async get(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<SyncRunResponseDto> {
+    return toSyncRunResponse(await this.runs.get(principal.organizationId, id));
+  }
+
+  @Get('sync-runs/:id/outcomes')
+  @ApiOperation({
+    operationId: 'listEntraSyncRunOutcomes',
+    summary: 'Per-user outcomes of a run, with reasons',
+  })
+  @ApiOkResponse({ type: SyncOutcomePageDto })
+  @ApiNotFoundResponse(NOT_FOUND)
+  async outcomes(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id') id: string,
+    @Query() query: ListOutcomesQueryDto,
+  ): Promise<SyncOutcomePageDto> {
+    const page = await this.runs.outcomes(principal.organizationId, id, query);
+    return { items: page.items.map(toOutcomeResponse), nextCursor: page.nextCursor };
+  }
+
+  @Post('sync-runs/:id/approve')
+  @HttpCode(200)
+  @ApiOperation({
+    operationId: 'approveEntraSyncRun',
+    summary: 'Apply a plan held back by the safety threshold',
+    description:
+      'Each user is checked again (still active here, still disabled or deleted in Entra) before deactivation.',
+  })
+  @ApiOkResponse({ type: SyncRunResponseDto })
+  @ApiNotFoundResponse(NOT_FOUND)
+  @ApiConflictResponse(NOT_AWAITING)
+  async approve(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id') id: string,
+  ): Promise<SyncRunResponseDto> {
+    return toSyncRunResponse(await this.runs.approve(principal, id));
+  }
+
+  @Post('sync-runs/:id/reject')
+  @HttpCode(200)
+  @ApiOperation({
+    operationId: 'rejectEntraSyncRun',
+    summary: 'Discard a plan held back by the safety threshold',
+  })
+  @ApiOkResponse({ type: SyncRunResponseDto })
+  @ApiNotFoundResponse(NOT_FOUND)
+  @ApiConflictResponse(NOT_AWAITING)
+  async reject(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id') id: string,
+  ): Promise<SyncRunResponseDto> {
+    return toSyncRunResponse(await this.runs.reject(principal, id));
+  }
+}

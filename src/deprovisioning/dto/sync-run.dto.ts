@@ -1,0 +1,208 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsBoolean, IsIn, IsOptional } from 'class-validator';
+import { PageInfoDto, PageQueryDto } from '../../common/pagination.js';
+import {
+  DEACTIVATION_REASONS,
+  type DeactivationReason,
+  SYNC_OUTCOMES,
+  type SyncOutcome,
+  type SyncRunOutcomeEntity,
+} from '../entities/sync-run-outcome.entity.js';
+import {
+  SYNC_MODES,
+  SYNC_STATUSES,
+  SYNC_TRIGGERS,
+  type SyncMode,
+  type SyncRunEntity,
+  type SyncStatus,
+  type SyncTrigger,
+} from '../entities/sync-run.entity.js';
+
+export class StartSyncQueryDto {
+  @ApiPropertyOptional({
+    description: 'Compute the plan and apply nothing; the run lists who would be deactivated.',
+  })
+  @IsOptional()
+  @Transform(({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value))
+  @IsBoolean()
+  dryRun?: boolean;
+}
+
+export class ListOutcomesQueryDto extends PageQueryDto {
+  @ApiPropertyOptional({ enum: SYNC_OUTCOMES, enumName: 'SyncOutcome' })
+  @IsOptional()
+  @IsIn(SYNC_OUTCOMES)
+  outcome?: SyncOutcome;
+}
+
+export class SyncProgressDto {
+  @ApiProperty({ description: 'Directory users examined so far.' })
+  checked: number;
+
+  @ApiProperty({
+    nullable: true,
+    type: Number,
+    description: 'All users to examine, once known (at the end of reading).',
+  })
+  total: number | null;
+}
+
+export class SyncCountsDto {
+  @ApiProperty({ description: 'Directory users examined.' })
+  checked: number;
+
+  @ApiProperty({ description: 'Users deactivated by this run.' })
+  deactivated: number;
+
+  @ApiProperty({
+    description: 'Linked users disabled or deleted in Entra and already deactivated here (untouched).',
+  })
+  alreadyDeactivated: number;
+
+  @ApiProperty({ description: 'Directory users not linked to a user of this organization (never touched).' })
+  notLinked: number;
+
+  @ApiProperty()
+  errors: number;
+
+  @ApiProperty({
+    description: 'Deactivations planned: applied, awaiting approval, or what a dry run would do.',
+  })
+  planned: number;
+}
+
+export class SyncRunResponseDto {
+  @ApiProperty({ format: 'uuid' })
+  id: string;
+
+  @ApiProperty({ enum: SYNC_TRIGGERS, enumName: 'SyncTrigger' })
+  trigger: SyncTrigger;
+
+  @ApiProperty()
+  dryRun: boolean;
+
+  @ApiProperty({ enum: SYNC_STATUSES, enumName: 'SyncStatus' })
+  status: SyncStatus;
+
+  @ApiProperty({
+    enum: SYNC_MODES,
+    enumName: 'SyncMode',
+    nullable: true,
+    description: 'Full round or changes only.',
+  })
+  mode: SyncMode | null;
+
+  @ApiProperty({ type: SyncProgressDto })
+  progress: SyncProgressDto;
+
+  @ApiProperty({ type: SyncCountsDto })
+  counts: SyncCountsDto;
+
+  @ApiProperty({
+    nullable: true,
+    type: Number,
+    description: 'Most deactivations this run could apply without approval (safety threshold).',
+  })
+  thresholdLimit: number | null;
+
+  @ApiProperty({
+    description: 'The run deactivated the organization’s last active owner (their Entra account is gone).',
+  })
+  lastOwnerDeactivated: boolean;
+
+  @ApiProperty({ nullable: true, type: String, example: 'DIRECTORY_UNAVAILABLE' })
+  errorCode: string | null;
+
+  @ApiProperty({ nullable: true, type: String })
+  errorMessage: string | null;
+
+  @ApiProperty({ nullable: true, type: String, format: 'uuid' })
+  requestedByUserId: string | null;
+
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    format: 'uuid',
+    description: 'Who approved or rejected the plan.',
+  })
+  decidedByUserId: string | null;
+
+  @ApiProperty({ format: 'date-time' })
+  createdAt: string;
+
+  @ApiProperty({ nullable: true, type: String, format: 'date-time' })
+  startedAt: string | null;
+
+  @ApiProperty({ nullable: true, type: String, format: 'date-time' })
+  finishedAt: string | null;
+}
+
+export class SyncRunPageDto extends PageInfoDto {
+  @ApiProperty({ type: [SyncRunResponseDto] })
+  items: SyncRunResponseDto[];
+}
+
+export class SyncOutcomeResponseDto {
+  @ApiProperty({ format: 'uuid' })
+  userId: string;
+
+  @ApiProperty({ format: 'uuid', description: 'Entra object id.' })
+  objectId: string;
+
+  @ApiProperty({
+    enum: SYNC_OUTCOMES,
+    enumName: 'SyncOutcome',
+    description: '`planned`: would be (or waits to be) deactivated; `skipped`: not applied, see `detail`.',
+  })
+  outcome: SyncOutcome;
+
+  @ApiProperty({ enum: DEACTIVATION_REASONS, enumName: 'DeactivationReason' })
+  reason: DeactivationReason;
+
+  @ApiProperty({ nullable: true, type: String })
+  detail: string | null;
+}
+
+export class SyncOutcomePageDto extends PageInfoDto {
+  @ApiProperty({ type: [SyncOutcomeResponseDto] })
+  items: SyncOutcomeResponseDto[];
+}
+
+export function toSyncRunResponse(run: SyncRunEntity): SyncRunResponseDto {
+  return {
+    id: run.id,
+    trigger: run.trigger,
+    dryRun: run.dryRun,
+    status: run.status,
+    mode: run.mode,
+    progress: { checked: run.progressChecked, total: run.progressTotal },
+    counts: {
+      checked: run.countChecked || run.progressChecked,
+      deactivated: run.countDeactivated,
+      alreadyDeactivated: run.countAlreadyDeactivated,
+      notLinked: run.countNotLinked,
+      errors: run.countErrors,
+      planned: run.countPlanned,
+    },
+    thresholdLimit: run.thresholdLimit,
+    lastOwnerDeactivated: run.lastOwnerDeactivated,
+    errorCode: run.errorCode,
+    errorMessage: run.errorMessage,
+    requestedByUserId: run.requestedByUserId,
+    decidedByUserId: run.decidedByUserId,
+    createdAt: run.createdAt.toISOString(),
+    startedAt: run.startedAt?.toISOString() ?? null,
+    finishedAt: run.finishedAt?.toISOString() ?? null,
+  };
+}
+
+export function toOutcomeResponse(outcome: SyncRunOutcomeEntity): SyncOutcomeResponseDto {
+  return {
+    userId: outcome.userId,
+    objectId: outcome.objectId,
+    outcome: outcome.outcome,
+    reason: outcome.reason,
+    detail: outcome.detail,
+  };
+}

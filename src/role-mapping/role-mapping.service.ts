@@ -1,0 +1,194 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { AuditService } from '../audit/audit.service.js';
+import type { Principal } from '../common/principal.js';
+import { TransactionRunner } from '../common/transaction.js';
+import { IntegrationsService } from '../integrations/integrations.service.js';
+import { GraphClient } from '../microsoft/graph.client.js';
+import type { VerifiedIdToken } from '../microsoft/microsoft-identity.client.js';
+import type { GroupRoleMappingEntity } from './entities/group-role-mapping.entity.js';
+import {
+  InvalidPageCursorError,
+  MappingExistsError,
+  MappingNotFoundError,
+  UnknownGroupError,
+} from './role-mapping.errors.js';
+import { RoleMappingRepository } from './role-mapping.repository.js';
+import { type CurrentRole, type MappableRole, type ResolvedRole, resolveRole } from './resolve-role.js';
+
+const snapshot = (m: GroupRoleMappingEntity) => ({
+  groupId: m.groupId,
+  groupDisplayName: m.groupDisplayName,
+  role: m.role,
+});
+
+/** Entra group → role mappings: their management, and the role they give a user at sign-in. */
+@Injectable()
+export class RoleMappingService {
+  private readonly logger = new Logger(RoleMappingService.name);
+
+  constructor(
+    private readonly repository: RoleMappingRepository,
+    private readonly integrations: IntegrationsService,
+    private readonly graph: GraphClient,
+    private readonly audit: AuditService,
+    private readonly transactions: TransactionRunner,
+  ) {}
+
+  async list(organizationId: string): Promise<GroupRoleMappingEntity[]> {
+    await this.integrations.requireConnection(organizationId);
+    return this.repository.list(organizationId);
+  }
+
+  async create(
+    principal: Principal,
+    input: { groupId: string; role: MappableRole },
+  ): Promise<GroupRoleMappingEntity> {
+    const group = await this.lookUpGroup(principal.organizationId, input.groupId);
+    try {
+      return await this.transactions.run(async (tx) => {
+        const mapping = await this.repository.create(
+          {
+            organizationId: principal.organizationId,
+            groupId: group.id,
+            groupDisplayName: group.displayName,
+            role: input.role,
+            createdByUserId: principal.userId,
+          },
+          tx,
+        );
+        await this.record(principal, 'role_mapping.created', mapping, null, snapshot(mapping), tx);
+        return mapping;
+      });
+    } catch (error) {
+      if ((error as { code?: string }).code === '23505') throw new MappingExistsError();
+      throw error;
+    }
+  }
+
+  async update(
+    principal: Principal,
+    id: string,
+    input: { groupId: string; role: MappableRole },
+  ): Promise<GroupRoleMappingEntity> {
+    const mapping = await this.get(principal.organizationId, id);
+    const before = snapshot(mapping);
+    // Re-read the group on every save: it may have been renamed, or the id changed to another group.
+    const group = await this.lookUpGroup(principal.organizationId, input.groupId);
+    mapping.groupId = group.id;
+    mapping.groupDisplayName = group.displayName;
+    mapping.role = input.role;
+    try {
+      return await this.transactions.run(async (tx) => {
+        const saved = await this.repository.save(mapping, tx);
+        await this.record(principal, 'role_mapping.updated', saved, before, snapshot(saved), tx);
+        return saved;
+      });
+    } catch (error) {
+      if ((error as { code?: string }).code === '23505') throw new MappingExistsError();
+      throw error;
+    }
+  }
+
+  async remove(principal: Principal, id: string): Promise<void> {
+    const mapping = await this.get(principal.organizationId, id);
+    await this.transactions.run(async (tx) => {
+      await this.repository.delete(mapping.id, tx);
+      await this.record(principal, 'role_mapping.deleted', mapping, snapshot(mapping), null, tx);
+    });
+  }
+
+  /** A page of the tenant's groups (name prefix search), for picking one to map. */
+  async searchGroups(organizationId: string, query: { search?: string; cursor?: string }) {
+    await this.integrations.requireConnection(organizationId);
+    let pageUrl: string | undefined;
+    if (query.cursor) {
+      try {
+        pageUrl = Buffer.from(query.cursor, 'base64url').toString('utf8');
+      } catch {
+        throw new InvalidPageCursorError();
+      }
+    }
+    const page = await this.integrations
+      .withGraphToken(organizationId, (token) =>
+        this.graph.listGroups(token, { search: query.search, pageUrl }),
+      )
+      .catch((error: unknown) => {
+        if ((error as { graphCode?: string }).graphCode === 'invalid_page_link')
+          throw new InvalidPageCursorError();
+        throw error;
+      });
+    return {
+      groups: page.groups,
+      nextCursor: page.nextPageUrl ? Buffer.from(page.nextPageUrl).toString('base64url') : null,
+    };
+  }
+
+  /**
+   * The role a signing-in user should hold, or null when group mapping is not running for the user's
+   * organization or their groups cannot be read (the current role is then kept; nothing is inferred).
+   */
+  async resolveAtSignIn(
+    organizationId: string,
+    token: VerifiedIdToken,
+    current: CurrentRole,
+  ): Promise<ResolvedRole | null> {
+    const connection = await this.integrations.findByOrganization(organizationId);
+    if (!connection?.features.groupRoleMapping || connection.tenantId !== token.tenantId) return null;
+    if (current.role === 'owner') return null;
+    const mappings = await this.repository.list(organizationId);
+    const groups = await this.groupsOf(organizationId, token);
+    if (groups === null) return null;
+    return resolveRole(current, groups, mappings);
+  }
+
+  /** The token's `groups` claim, or Graph's transitive membership when the claim is absent or overflowed. */
+  private async groupsOf(organizationId: string, token: VerifiedIdToken): Promise<string[] | null> {
+    if (token.groups && !token.groupsOverage) return token.groups;
+    try {
+      return await this.integrations.withGraphToken(organizationId, (accessToken) =>
+        this.graph.getMemberObjectIds(accessToken, token.objectId),
+      );
+    } catch (error) {
+      this.logger.warn(
+        `group membership unavailable for a sign-in in ${organizationId}; role kept: ${String(error)}`,
+      );
+      return null;
+    }
+  }
+
+  private async lookUpGroup(organizationId: string, groupId: string) {
+    await this.integrations.requireConnection(organizationId);
+    const group = await this.integrations.withGraphToken(organizationId, (token) =>
+      this.graph.getGroup(token, groupId),
+    );
+    if (!group) throw new UnknownGroupError(groupId);
+    return group;
+  }
+
+  private async get(organizationId: string, id: string): Promise<GroupRoleMappingEntity> {
+    const mapping = await this.repository.findInOrganization(organizationId, id);
+    if (!mapping) throw new MappingNotFoundError();
+    return mapping;
+  }
+
+  private record(
+    principal: Principal,
+    action: string,
+    mapping: GroupRoleMappingEntity,
+    before: Record<string, unknown> | null,
+    after: Record<string, unknown> | null,
+    tx: Parameters<AuditService['record']>[1],
+  ) {
+    return this.audit.record(
+      {
+        organizationId: principal.organizationId,
+        actor: { type: 'user', id: principal.userId },
+        action,
+        target: { type: 'group_role_mapping', id: mapping.id },
+        before,
+        after,
+      },
+      tx,
+    );
+  }
+}

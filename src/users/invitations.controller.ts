@@ -1,0 +1,81 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
+import { CurrentPrincipal, Roles } from '../common/auth.decorators.js';
+import type { Principal } from '../common/principal.js';
+import { ProblemDocumentDto } from '../common/problem.dto.js';
+import {
+  CreateInvitationDto,
+  InvitationPageDto,
+  InvitationResponseDto,
+  ListInvitationsQueryDto,
+  toInvitationResponse,
+} from './dto/invitation.dto.js';
+import { InvitationsService } from './invitations.service.js';
+
+@ApiTags('invitations')
+@Controller('api/v1/invitations')
+export class InvitationsController {
+  constructor(private readonly invitations: InvitationsService) {}
+
+  @Post()
+  @Roles('owner', 'admin')
+  @ApiOperation({
+    operationId: 'createInvitation',
+    summary: 'Invite someone by address',
+    description:
+      'Accepted at their first Microsoft sign-in whose verified address matches (the UPN of a member account, or an ' +
+      '`email` its domain owner verified). Expires after 7 days unless `expiresInDays` says otherwise.',
+  })
+  @ApiCreatedResponse({ type: InvitationResponseDto })
+  @ApiBadRequestResponse({ description: 'Invalid body (`VALIDATION_FAILED`).', type: ProblemDocumentDto })
+  @ApiConflictResponse({
+    description:
+      'Already invited (`INVITATION_ALREADY_PENDING`) or already a member (`USER_ALREADY_EXISTS`).',
+    type: ProblemDocumentDto,
+  })
+  async create(
+    @CurrentPrincipal() principal: Principal,
+    @Body() body: CreateInvitationDto,
+  ): Promise<InvitationResponseDto> {
+    return toInvitationResponse(await this.invitations.create(principal, body));
+  }
+
+  @Get()
+  @Roles('owner', 'admin')
+  @ApiOperation({ operationId: 'listInvitations', summary: 'List invitations, newest first' })
+  @ApiOkResponse({ type: InvitationPageDto })
+  @ApiBadRequestResponse({ description: 'Invalid filter or cursor.', type: ProblemDocumentDto })
+  async list(
+    @CurrentPrincipal() principal: Principal,
+    @Query() query: ListInvitationsQueryDto,
+  ): Promise<InvitationPageDto> {
+    const page = await this.invitations.list(principal.organizationId, query);
+    return { items: page.items.map(toInvitationResponse), nextCursor: page.nextCursor };
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @Roles('owner', 'admin')
+  @ApiOperation({ operationId: 'revokeInvitation', summary: 'Revoke a pending invitation' })
+  @ApiNoContentResponse({ description: 'Revoked.' })
+  @ApiNotFoundResponse({
+    description: 'No such invitation (`INVITATION_NOT_FOUND`).',
+    type: ProblemDocumentDto,
+  })
+  @ApiConflictResponse({
+    description: 'Already accepted, revoked or expired (`INVITATION_NOT_PENDING`).',
+    type: ProblemDocumentDto,
+  })
+  async revoke(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<void> {
+    await this.invitations.revoke(principal, id);
+  }
+}

@@ -1,0 +1,118 @@
+import { Injectable } from '@nestjs/common';
+import { AuditService } from '../audit/audit.service.js';
+import { decodeCursor, toPage } from '../common/pagination.js';
+import type { Principal } from '../common/principal.js';
+import { TransactionRunner, type Tx } from '../common/transaction.js';
+import type { InvitationEntity, InvitationStatus } from './entities/invitation.entity.js';
+import type { Role } from './entities/user.entity.js';
+import {
+  InvitationAlreadyPendingError,
+  InvitationNotFoundError,
+  InvitationNotPendingError,
+  UserAlreadyExistsError,
+} from './invitations.errors.js';
+import { InvitationsRepository } from './invitations.repository.js';
+import { OwnerRoleReservedError } from './users.errors.js';
+import { UsersRepository } from './users.repository.js';
+
+export const DEFAULT_INVITATION_DAYS = 7;
+
+/** Invitations into an organization; accepted by provisioning at the invitee's first Microsoft sign-in. */
+@Injectable()
+export class InvitationsService {
+  constructor(
+    private readonly repository: InvitationsRepository,
+    private readonly users: UsersRepository,
+    private readonly audit: AuditService,
+    private readonly transactions: TransactionRunner,
+  ) {}
+
+  async create(
+    principal: Principal,
+    input: { email: string; role: Role; expiresInDays?: number },
+  ): Promise<InvitationEntity> {
+    if (input.role === 'owner' && principal.role !== 'owner') throw new OwnerRoleReservedError();
+    const email = input.email.trim().toLowerCase();
+    try {
+      return await this.transactions.run(async (tx) => {
+        if (await this.users.findByEmail(principal.organizationId, email, tx))
+          throw new UserAlreadyExistsError();
+        await this.repository.expireOverdue({ organizationId: principal.organizationId, email }, tx);
+        const days = input.expiresInDays ?? DEFAULT_INVITATION_DAYS;
+        const invitation = await this.repository.create(
+          {
+            organizationId: principal.organizationId,
+            email,
+            role: input.role,
+            invitedByUserId: principal.userId,
+            expiresAt: new Date(Date.now() + days * 86_400_000),
+          },
+          tx,
+        );
+        await this.audit.record(
+          {
+            organizationId: principal.organizationId,
+            actor: { type: 'user', id: principal.userId },
+            action: 'invitation.created',
+            target: { type: 'invitation', id: invitation.id },
+            after: { email, role: invitation.role, expiresAt: invitation.expiresAt.toISOString() },
+          },
+          tx,
+        );
+        return invitation;
+      });
+    } catch (error) {
+      if ((error as { code?: string }).code === '23505') throw new InvitationAlreadyPendingError();
+      throw error;
+    }
+  }
+
+  async list(organizationId: string, query: { status?: InvitationStatus; limit?: number; cursor?: string }) {
+    await this.repository.expireOverdue({ organizationId });
+    const limit = query.limit ?? 50;
+    const rows = await this.repository.list(
+      organizationId,
+      query.status,
+      decodeCursor(query.cursor),
+      limit + 1,
+    );
+    return toPage(rows, limit);
+  }
+
+  async revoke(principal: Principal, id: string): Promise<void> {
+    await this.transactions.run(async (tx) => {
+      const invitation = await this.repository.lockInOrganization(principal.organizationId, id, tx);
+      if (!invitation) throw new InvitationNotFoundError();
+      if (invitation.status !== 'pending' || invitation.expiresAt.getTime() <= Date.now()) {
+        throw new InvitationNotPendingError(invitation.status === 'pending' ? 'expired' : invitation.status);
+      }
+      invitation.status = 'revoked';
+      invitation.endedAt = new Date();
+      await this.repository.save(invitation, tx);
+      await this.audit.record(
+        {
+          organizationId: principal.organizationId,
+          actor: { type: 'user', id: principal.userId },
+          action: 'invitation.revoked',
+          target: { type: 'invitation', id },
+          before: { status: 'pending' },
+          after: { status: 'revoked' },
+        },
+        tx,
+      );
+    });
+  }
+
+  /** The newest pending, unexpired invitation for a verified address (in `organizationId` if given). */
+  findPending(email: string, organizationId?: string): Promise<InvitationEntity | null> {
+    return this.repository.findPending(email.toLowerCase(), organizationId);
+  }
+
+  /** Marks an invitation accepted by `userId`, inside the transaction that created the user. */
+  async markAccepted(invitation: InvitationEntity, userId: string, tx: Tx): Promise<void> {
+    invitation.status = 'accepted';
+    invitation.acceptedByUserId = userId;
+    invitation.endedAt = new Date();
+    await this.repository.save(invitation, tx);
+  }
+}

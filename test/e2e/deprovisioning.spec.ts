@@ -1,0 +1,480 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SchedulerRegistry } from '@nestjs/schedule';
+import { SYSTEM_ACTOR } from '../../src/audit/audit.service.js';
+import { SyncRunsService } from '../../src/deprovisioning/sync-runs.service.js';
+import { OrganizationsService } from '../../src/organizations/organizations.service.js';
+import { DEMO } from '../emulator/index.js';
+import { addMember } from '../support/seed.js';
+import { bearer, connectTenant, signIn } from '../support/sign-in.js';
+import { outcomesOf, syncNow, waitForRun } from '../support/sync.js';
+import { createTestContext, type TestContext } from '../support/test-app.js';
+
+const contoso = DEMO.tenants.contoso;
+
+interface Org {
+  token: string;
+  organizationId: string;
+  userId: string;
+}
+
+async function connectedOrganization(ctx: TestContext, adminUpn: string): Promise<Org> {
+  const { token } = await signIn(ctx, adminUpn);
+  const me = await ctx.http().get('/api/v1/me').set(bearer(token)).expect(200);
+  await ctx.app
+    .get(OrganizationsService)
+    .updateSubscription(me.body.organizationId, { plan: 'enterprise', seatLimit: 1000 }, SYSTEM_ACTOR);
+  expect((await connectTenant(ctx, token, adminUpn)).status).toBe('connected');
+  await ctx
+    .http()
+    .patch('/api/v1/integrations/entra/settings')
+    .set(bearer(token))
+    .send({ autoDeprovisionSync: true })
+    .expect(200);
+  return { token: token!, organizationId: me.body.organizationId, userId: me.body.id };
+}
+
+/** A Contoso user in the emulator, linked to a user of the organization. */
+async function linkedUser(
+  ctx: TestContext,
+  org: Org,
+  upn: string,
+  role: 'admin' | 'manager' | 'employee' = 'employee',
+) {
+  const entra = ctx.emulator.store.addUser({
+    tenantId: contoso.id,
+    userPrincipalName: upn,
+    displayName: upn.split('@')[0],
+  });
+  const userId = await addMember(
+    ctx,
+    org.organizationId,
+    { id: entra.id, upn, displayName: entra.displayName },
+    contoso.id,
+    role,
+  );
+  return { entraId: entra.id, userId, upn };
+}
+
+async function userOf(ctx: TestContext, org: Org, userId: string) {
+  return (await ctx.http().get(`/api/v1/users/${userId}`).set(bearer(org.token)).expect(200)).body;
+}
+
+describe('directory sync (auto-deprovisioning)', () => {
+  let ctx: TestContext;
+  let org: Org;
+
+  beforeAll(async () => {
+    ctx = await createTestContext({ SYNC_POLL_INTERVAL_MS: '100' });
+    org = await connectedOrganization(ctx, DEMO.users.adele.upn);
+  });
+  afterAll(() => ctx?.close());
+
+  it('deactivates a user whose Entra account is disabled: sessions end, nothing is deleted', async () => {
+    const alice = await linkedUser(ctx, org, 'alice@contoso.com');
+    const session = (await signIn(ctx, alice.upn)).token;
+    await ctx.http().get('/api/v1/me').set(bearer(session)).expect(200);
+    // Never touched: an invited-only user without a Microsoft link, and directory users not linked here.
+    const unlinked = await ctx.sql.query(
+      `INSERT INTO users (organization_id, email, display_name, role) VALUES ($1, 'local@contoso.com', 'Local', 'employee') RETURNING id`,
+      [org.organizationId],
+    );
+
+    ctx.emulator.store.updateUser(alice.entraId, { accountEnabled: false });
+    const run = await syncNow(ctx, org.token);
+    expect(run).toMatchObject({
+      status: 'succeeded',
+      trigger: 'manual',
+      dryRun: false,
+      mode: 'full',
+      errorCode: null,
+    });
+    expect(run.counts).toMatchObject({ deactivated: 1, planned: 1 });
+    expect(run.counts.notLinked).toBeGreaterThan(0);
+    expect(run.counts.checked).toBeGreaterThanOrEqual(run.counts.notLinked);
+
+    expect(await userOf(ctx, org, alice.userId)).toMatchObject({
+      status: 'deactivated',
+      deactivationReason: 'entra_account_disabled',
+    });
+    expect((await ctx.http().get('/api/v1/me').set(bearer(session)).expect(401)).body.code).toBe(
+      'UNAUTHENTICATED',
+    );
+    expect(await outcomesOf(ctx, org.token, run.id)).toEqual([
+      expect.objectContaining({
+        userId: alice.userId,
+        outcome: 'deactivated',
+        reason: 'entra_account_disabled',
+      }),
+    ]);
+    expect(await userOf(ctx, org, unlinked.rows[0].id)).toMatchObject({ status: 'active' });
+    const disabledButUnlinked = await ctx.sql.query('SELECT count(*)::int AS n FROM users WHERE email = $1', [
+      'disabled.user@contoso.com',
+    ]);
+    expect(disabledButUnlinked.rows[0].n).toBe(0);
+
+    const audit = await ctx
+      .http()
+      .get(`/api/v1/audit-events?action=user.deactivated&targetId=${alice.userId}`)
+      .set(bearer(org.token))
+      .expect(200);
+    expect(audit.body.items[0]).toMatchObject({
+      actor: { type: 'system' },
+      after: { deactivationReason: 'entra_account_disabled', syncRunId: run.id },
+    });
+    const status = await ctx.http().get('/api/v1/integrations/entra').set(bearer(org.token)).expect(200);
+    expect(status.body.lastSync).toMatchObject({ runId: run.id, status: 'succeeded', deactivated: 1 });
+  });
+
+  it('leaves already deactivated users untouched, and reads only changes the next time', async () => {
+    const run = await syncNow(ctx, org.token);
+    expect(run).toMatchObject({ status: 'succeeded', mode: 'incremental' });
+    expect(run.counts.deactivated).toBe(0);
+    expect(run.counts.checked).toBeLessThan(5);
+  });
+
+  it('deactivates a user deleted from Entra without being disabled, once Graph confirms the deletion', async () => {
+    const bob = await linkedUser(ctx, org, 'bob@contoso.com');
+    await syncNow(ctx, org.token);
+    ctx.emulator.store.deleteUser(bob.entraId);
+    const run = await syncNow(ctx, org.token);
+    expect(run.counts.deactivated).toBe(1);
+    expect(await userOf(ctx, org, bob.userId)).toMatchObject({
+      status: 'deactivated',
+      deactivationReason: 'entra_account_deleted',
+    });
+  });
+
+  it('re-deactivates a user reactivated by hand whose Entra account is still disabled', async () => {
+    const carol = await linkedUser(ctx, org, 'carol@contoso.com');
+    ctx.emulator.store.updateUser(carol.entraId, { accountEnabled: false });
+    await syncNow(ctx, org.token);
+    await ctx.http().post(`/api/v1/users/${carol.userId}/reactivate`).set(bearer(org.token)).expect(200);
+    expect(await userOf(ctx, org, carol.userId)).toMatchObject({ status: 'active' });
+
+    const run = await syncNow(ctx, org.token);
+    expect(run.mode).toBe('incremental');
+    expect(await userOf(ctx, org, carol.userId)).toMatchObject({
+      status: 'deactivated',
+      deactivationReason: 'entra_account_disabled',
+    });
+  });
+
+  it('a dry run shows who would be deactivated, applies nothing, and the next real run still sees it', async () => {
+    const dave = await linkedUser(ctx, org, 'dave@contoso.com');
+    await syncNow(ctx, org.token);
+    ctx.emulator.store.updateUser(dave.entraId, { accountEnabled: false });
+    const preview = await syncNow(ctx, org.token, true);
+    expect(preview).toMatchObject({
+      status: 'succeeded',
+      dryRun: true,
+      counts: { planned: 1, deactivated: 0 },
+    });
+    expect(await outcomesOf(ctx, org.token, preview.id)).toEqual([
+      expect.objectContaining({ userId: dave.userId, outcome: 'planned', reason: 'entra_account_disabled' }),
+    ]);
+    expect(await userOf(ctx, org, dave.userId)).toMatchObject({ status: 'active' });
+
+    const real = await syncNow(ctx, org.token);
+    expect(real.counts.deactivated).toBe(1);
+    expect(await userOf(ctx, org, dave.userId)).toMatchObject({ status: 'deactivated' });
+  });
+
+  it('refuses a second run while one is queued or running (409 SYNC_IN_PROGRESS with its id)', async () => {
+    ctx.emulator.store.updateGraphSettings({ latencyMs: 300 });
+    try {
+      const first = await ctx
+        .http()
+        .post('/api/v1/integrations/entra/sync')
+        .set(bearer(org.token))
+        .expect(202);
+      const second = await ctx
+        .http()
+        .post('/api/v1/integrations/entra/sync?dryRun=true')
+        .set(bearer(org.token))
+        .expect(409);
+      expect(second.body).toMatchObject({ code: 'SYNC_IN_PROGRESS', runId: first.body.id });
+      const running = await ctx
+        .http()
+        .get(`/api/v1/integrations/entra/sync-runs/${first.body.id}`)
+        .set(bearer(org.token))
+        .expect(200);
+      expect(['queued', 'running']).toContain(running.body.status);
+      await waitForRun(ctx, org.token, first.body.id);
+    } finally {
+      ctx.emulator.store.updateGraphSettings({ latencyMs: 0 });
+    }
+  });
+
+  it('holds back a run above the safety threshold; reject discards it, approve re-checks and applies', async () => {
+    await ctx
+      .http()
+      .patch('/api/v1/integrations/entra/settings')
+      .set(bearer(org.token))
+      .send({ deprovisionThreshold: { count: 1, percent: 0 } })
+      .expect(200);
+    const erin = await linkedUser(ctx, org, 'erin@contoso.com');
+    const frank = await linkedUser(ctx, org, 'frank@contoso.com');
+    await syncNow(ctx, org.token);
+    ctx.emulator.store.updateUser(erin.entraId, { accountEnabled: false });
+    ctx.emulator.store.updateUser(frank.entraId, { accountEnabled: false });
+
+    const held = await syncNow(ctx, org.token);
+    expect(held).toMatchObject({
+      status: 'awaiting_approval',
+      thresholdLimit: 1,
+      counts: { planned: 2, deactivated: 0 },
+    });
+    expect(await userOf(ctx, org, erin.userId)).toMatchObject({ status: 'active' });
+    const rejected = await ctx
+      .http()
+      .post(`/api/v1/integrations/entra/sync-runs/${held.id}/reject`)
+      .set(bearer(org.token))
+      .expect(200);
+    expect(rejected.body.status).toBe('rejected');
+    expect((await outcomesOf(ctx, org.token, held.id)).map((o) => o.outcome)).toEqual(['skipped', 'skipped']);
+
+    // The changes were not consumed: the next run plans them again.
+    const again = await syncNow(ctx, org.token);
+    expect(again).toMatchObject({ status: 'awaiting_approval', counts: { planned: 2 } });
+    ctx.emulator.store.updateUser(frank.entraId, { accountEnabled: true }); // fixed in Entra before the approval
+    const approved = await ctx
+      .http()
+      .post(`/api/v1/integrations/entra/sync-runs/${again.id}/approve`)
+      .set(bearer(org.token))
+      .expect(200);
+    expect(approved.body).toMatchObject({
+      status: 'succeeded',
+      counts: { deactivated: 1 },
+      decidedByUserId: org.userId,
+    });
+    expect(await userOf(ctx, org, erin.userId)).toMatchObject({ status: 'deactivated' });
+    expect(await userOf(ctx, org, frank.userId)).toMatchObject({ status: 'active' });
+    const twice = await ctx
+      .http()
+      .post(`/api/v1/integrations/entra/sync-runs/${again.id}/approve`)
+      .set(bearer(org.token))
+      .expect(409);
+    expect(twice.body.code).toBe('SYNC_RUN_NOT_AWAITING_APPROVAL');
+    const audit = await ctx
+      .http()
+      .get('/api/v1/audit-events?action=sync.approved')
+      .set(bearer(org.token))
+      .expect(200);
+    expect(audit.body.items).toHaveLength(1);
+    await ctx
+      .http()
+      .patch('/api/v1/integrations/entra/settings')
+      .set(bearer(org.token))
+      .send({ deprovisionThreshold: { count: 25, percent: 10 } })
+      .expect(200);
+  });
+
+  it('fails without deactivating anybody when the directory cannot be read completely', async () => {
+    const gina = await linkedUser(ctx, org, 'gina@contoso.com');
+    ctx.emulator.store.updateUser(gina.entraId, { accountEnabled: false });
+    ctx.emulator.store.addFault({ path: '/v1.0/$batch', kind: 'status', status: 500, times: Infinity });
+    ctx.emulator.store.expireDeltaTokens(); // force a full round, which must confirm the missing and deleted users
+    ctx.emulator.store.deleteUser((await linkedUser(ctx, org, 'henry@contoso.com')).entraId);
+    try {
+      const run = await syncNow(ctx, org.token);
+      expect(run).toMatchObject({ status: 'failed', errorCode: 'DIRECTORY_UNAVAILABLE' });
+      expect(run.errorMessage).toMatch(/nobody was deactivated/);
+    } finally {
+      ctx.emulator.store.clearFaults();
+    }
+    expect(await userOf(ctx, org, gina.userId)).toMatchObject({ status: 'active' });
+    const recovered = await syncNow(ctx, org.token);
+    expect(recovered).toMatchObject({ status: 'succeeded', mode: 'full' });
+    expect(await userOf(ctx, org, gina.userId)).toMatchObject({ status: 'deactivated' });
+  });
+
+  it('rides out throttling: 429 with Retry-After on pages and on batch items', async () => {
+    const ivan = await linkedUser(ctx, org, 'ivan@contoso.com');
+    await syncNow(ctx, org.token);
+    ctx.emulator.store.deleteUser(ivan.entraId);
+    ctx.emulator.store.addFault({
+      path: '/v1.0/users/delta',
+      kind: 'status',
+      status: 429,
+      retryAfter: 0.2,
+      times: 2,
+    });
+    ctx.emulator.store.addFault({
+      path: `/v1.0/users/${ivan.entraId}`,
+      kind: 'status',
+      status: 429,
+      retryAfter: 0.2,
+      times: 2,
+    });
+    try {
+      const run = await syncNow(ctx, org.token);
+      expect(run).toMatchObject({ status: 'succeeded', counts: { deactivated: 1 } });
+    } finally {
+      ctx.emulator.store.clearFaults();
+    }
+    expect(await userOf(ctx, org, ivan.userId)).toMatchObject({
+      deactivationReason: 'entra_account_deleted',
+    });
+  });
+
+  it('finishes a run whose worker died as failed instead of leaving it running', async () => {
+    const dead = await ctx.sql.query(
+      `INSERT INTO sync_runs (organization_id, tenant_id, trigger, status, started_at, heartbeat_at, worker_id)
+       VALUES ($1, $2, 'manual', 'running', now() - interval '10 minutes', now() - interval '10 minutes', 'gone:1') RETURNING id`,
+      [org.organizationId, contoso.id],
+    );
+    const blocked = await ctx
+      .http()
+      .post('/api/v1/integrations/entra/sync')
+      .set(bearer(org.token))
+      .expect(409);
+    expect(blocked.body.runId).toBe(dead.rows[0].id);
+    ctx.app.get(SyncRunsService).kick();
+    const finished = await waitForRun(ctx, org.token, dead.rows[0].id);
+    expect(finished).toMatchObject({ status: 'failed', errorCode: 'WORKER_LOST' });
+    await syncNow(ctx, org.token);
+  });
+
+  it('queues one nightly run per organization and slot, however many replicas fire', async () => {
+    const cron = ctx.app.get(SchedulerRegistry).getCronJob('entra-directory-sync');
+    expect(String(cron.cronTime.source)).toBe('0 3 * * *');
+    expect(cron.cronTime.timeZone).toBe('UTC');
+    const runs = ctx.app.get(SyncRunsService);
+    const slot = '2030-01-01T03:00Z';
+    expect(await runs.enqueueScheduled(slot)).toBe(1);
+    expect(await runs.enqueueScheduled(slot)).toBe(0);
+    const list = await ctx
+      .http()
+      .get('/api/v1/integrations/entra/sync-runs')
+      .set(bearer(org.token))
+      .expect(200);
+    const scheduled = list.body.items.filter((r: { trigger: string }) => r.trigger === 'schedule');
+    expect(scheduled).toHaveLength(1);
+    await waitForRun(ctx, org.token, scheduled[0].id);
+    expect(await runs.enqueueScheduled(slot)).toBe(0); // even once that run has finished
+  });
+
+  it('stops with the toggle off (reactivating nobody), after a downgrade, and after a disconnect', async () => {
+    const jane = await linkedUser(ctx, org, 'jane@contoso.com');
+    await syncNow(ctx, org.token);
+    ctx.emulator.store.updateUser(jane.entraId, { accountEnabled: false });
+    await ctx
+      .http()
+      .patch('/api/v1/integrations/entra/settings')
+      .set(bearer(org.token))
+      .send({ autoDeprovisionSync: false })
+      .expect(200);
+    const off = await ctx.http().post('/api/v1/integrations/entra/sync').set(bearer(org.token)).expect(409);
+    expect(off.body.code).toBe('DEPROVISIONING_DISABLED');
+    const runs = ctx.app.get(SyncRunsService);
+    expect(await runs.enqueueScheduled('2030-01-02T03:00Z')).toBe(0);
+    expect(await userOf(ctx, org, jane.userId)).toMatchObject({ status: 'active' });
+    const deactivated = await ctx.sql.query(
+      "SELECT count(*)::int AS n FROM users WHERE organization_id = $1 AND status = 'deactivated'",
+      [org.organizationId],
+    );
+    expect(deactivated.rows[0].n).toBeGreaterThan(0); // turning it off reactivated nobody
+
+    await ctx
+      .http()
+      .patch('/api/v1/integrations/entra/settings')
+      .set(bearer(org.token))
+      .send({ autoDeprovisionSync: true })
+      .expect(200);
+    await ctx.app
+      .get(OrganizationsService)
+      .updateSubscription(org.organizationId, { plan: 'team' }, SYSTEM_ACTOR);
+    expect(
+      (await ctx.http().post('/api/v1/integrations/entra/sync').set(bearer(org.token)).expect(403)).body.code,
+    ).toBe('PLAN_REQUIRED');
+    expect(await runs.enqueueScheduled('2030-01-03T03:00Z')).toBe(0);
+    await ctx.app
+      .get(OrganizationsService)
+      .updateSubscription(org.organizationId, { plan: 'enterprise' }, SYSTEM_ACTOR);
+
+    await ctx.http().delete('/api/v1/integrations/entra').set(bearer(org.token)).expect(204);
+    expect(
+      (await ctx.http().post('/api/v1/integrations/entra/sync').set(bearer(org.token)).expect(409)).body.code,
+    ).toBe('ENTRA_NOT_CONNECTED');
+    expect(await runs.enqueueScheduled('2030-01-04T03:00Z')).toBe(0);
+    expect(await userOf(ctx, org, jane.userId)).toMatchObject({ status: 'active' });
+  });
+});
+
+describe('directory sync failures and edges', () => {
+  let ctx: TestContext;
+  let org: Org;
+
+  beforeAll(async () => {
+    ctx = await createTestContext({ SYNC_POLL_INTERVAL_MS: '100' });
+    org = await connectedOrganization(ctx, DEMO.users.adele.upn);
+  });
+  afterAll(() => ctx?.close());
+
+  it('a refresh token Microsoft rejects fails the run with ENTRA_REAUTHORIZATION_REQUIRED and deactivates nobody', async () => {
+    const kim = await linkedUser(ctx, org, 'kim@contoso.com');
+    ctx.emulator.store.updateUser(kim.entraId, { accountEnabled: false });
+    ctx.emulator.store.revokeRefreshTokens({ tenantId: contoso.id });
+    await ctx.sql.query("UPDATE entra_connections SET access_token_expires_at = now() - interval '1 minute'");
+    const started = await ctx
+      .http()
+      .post('/api/v1/integrations/entra/sync')
+      .set(bearer(org.token))
+      .expect(202);
+    const run = await waitForRun(ctx, org.token, started.body.id);
+    expect(run).toMatchObject({ status: 'failed', errorCode: 'ENTRA_REAUTHORIZATION_REQUIRED' });
+    expect(await userOf(ctx, org, kim.userId)).toMatchObject({ status: 'active' });
+    const status = await ctx.http().get('/api/v1/integrations/entra').set(bearer(org.token)).expect(200);
+    expect(status.body.status).toBe('reauthorization_required');
+    const next = await ctx.http().post('/api/v1/integrations/entra/sync').set(bearer(org.token)).expect(409);
+    expect(next.body.code).toBe('ENTRA_REAUTHORIZATION_REQUIRED');
+  });
+
+  it('says so loudly when it deactivates the last active owner', async () => {
+    expect((await connectTenant(ctx, org.token, DEMO.users.adele.upn)).status).toBe('connected');
+    ctx.emulator.store.updateUser(DEMO.users.adele.id, { accountEnabled: false });
+    const started = await ctx
+      .http()
+      .post('/api/v1/integrations/entra/sync')
+      .set(bearer(org.token))
+      .expect(202);
+    // The owner's own session ends with the run, so watch it from the database.
+    let run: { status: string; last_owner_deactivated: boolean } | undefined;
+    for (let i = 0; i < 200 && !['succeeded', 'failed'].includes(run?.status ?? ''); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      run = (
+        await ctx.sql.query('SELECT status, last_owner_deactivated FROM sync_runs WHERE id = $1', [
+          started.body.id,
+        ])
+      ).rows[0];
+    }
+    expect(run).toEqual({ status: 'succeeded', last_owner_deactivated: true });
+    await ctx.http().get('/api/v1/me').set(bearer(org.token)).expect(401);
+    const row = await ctx.sql.query('SELECT status FROM users WHERE id = $1', [org.userId]);
+    expect(row.rows[0].status).toBe('deactivated');
+    const audit = await ctx.sql.query(
+      "SELECT count(*)::int AS n FROM audit_events WHERE action = 'sync.last_owner_deactivated'",
+    );
+    expect(audit.rows[0].n).toBe(1);
+  });
+
+  it('keeps runs to their organization: another organization gets 404', async () => {
+    const [{ id }] = (await ctx.sql.query('SELECT id FROM sync_runs LIMIT 1')).rows;
+    const other = await signIn(ctx, DEMO.users.diego.upn);
+    const me = await ctx.http().get('/api/v1/me').set(bearer(other.token)).expect(200);
+    await ctx.app
+      .get(OrganizationsService)
+      .updateSubscription(me.body.organizationId, { plan: 'enterprise' }, SYSTEM_ACTOR);
+    const response = await ctx
+      .http()
+      .get(`/api/v1/integrations/entra/sync-runs/${id}`)
+      .set(bearer(other.token))
+      .expect(404);
+    expect(response.body.code).toBe('SYNC_RUN_NOT_FOUND');
+    await ctx
+      .http()
+      .post(`/api/v1/integrations/entra/sync-runs/${id}/approve`)
+      .set(bearer(other.token))
+      .expect(404);
+  });
+});
