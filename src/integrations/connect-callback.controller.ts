@@ -1,5 +1,12 @@
 import { Controller, Get, Query, Req, Res, UseGuards } from '@nestjs/common';
-import { ApiFoundResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import {
+  ApiFoundResponse,
+  ApiOperation,
+  ApiQuery,
+  ApiTags,
+  ApiTooManyRequestsResponse,
+} from '@nestjs/swagger';
+import { ProblemDocumentDto } from '../common/problem.dto.js';
 import { ThrottlerGuard } from '@nestjs/throttler';
 import type { Request, Response } from 'express';
 import { SESSION_COOKIE } from '../auth/session-cookie.js';
@@ -15,6 +22,10 @@ const queryString = (value: unknown) => (typeof value === 'string' ? value : und
 @ApiTags('integrations')
 @Controller('auth/microsoft/connect')
 @UseGuards(ThrottlerGuard)
+@ApiTooManyRequestsResponse({
+  description: 'Too many requests from this address (`RATE_LIMITED`).',
+  type: ProblemDocumentDto,
+})
 export class ConnectCallbackController {
   constructor(private readonly integrations: IntegrationsService) {}
 

@@ -26,10 +26,6 @@ const NOT_FOUND = {
 
 @ApiTags('users')
 @Controller('api/v1/users')
-@ApiNotFoundResponse({
-  description: 'No such user in your organization (`USER_NOT_FOUND`).',
-  type: ProblemDocumentDto,
-})
 export class UsersController {
   constructor(private readonly users: UsersService) {}
 
@@ -61,8 +57,16 @@ export class UsersController {
   @Patch(':id')
   @ApiNotFoundResponse(NOT_FOUND)
   @Roles('owner', 'admin')
-  @ApiOperation({ operationId: 'updateUser', summary: 'Change a user’s role' })
+  @ApiOperation({
+    operationId: 'updateUser',
+    summary: 'Change a user’s role',
+    description: 'The role is then `manual`: kept at sign-in unless an Entra group mapping matches.',
+  })
   @ApiOkResponse({ type: UserResponseDto })
+  @ApiBadRequestResponse({
+    description: 'Invalid body (`VALIDATION_FAILED`, `MALFORMED_JSON`).',
+    type: ProblemDocumentDto,
+  })
   @ApiConflictResponse({
     description: 'Would leave no active owner (`LAST_OWNER`).',
     type: ProblemDocumentDto,

@@ -133,13 +133,19 @@ export class UsersService {
     return this.transactions.run(async (tx) => {
       await this.organizations.lock(principal.organizationId, tx);
       const user = await this.lockUser(principal.organizationId, id, tx);
-      if (user.role === role) return user;
-      if ((user.role === 'owner' || role === 'owner') && principal.role !== 'owner')
+      if ((user.role === 'owner' || role === 'owner') && principal.role !== 'owner') {
         throw new OwnerRoleReservedError();
-      if (user.role === 'owner' && user.status === 'active')
+      }
+      if (user.role === role && user.roleSource === 'manual') return user;
+      if (user.role === 'owner' && role !== 'owner' && user.status === 'active') {
         await this.assertAnotherActiveOwner(principal.organizationId, tx);
+      }
       const before = snapshot(user);
+      // A role set by hand is kept when no group mapping matches (see role-mapping/resolve-role.ts).
       user.role = role;
+      user.roleSource = 'manual';
+      user.roleSourceGroupId = null;
+      user.roleSourceGroupName = null;
       const saved = await this.repository.save(user, tx);
       await this.audit.record(
         {
