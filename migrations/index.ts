@@ -2,12 +2,12 @@ import type { MigrationInterface } from 'typeorm';
 import { Initial1795306618795 } from './1795306618795-initial.js';
 import { EntraConnections1795307570616 } from './1795307570616-entra-connections.js';
 import { ProvisioningAndRoleMapping1795308137552 } from './1795308137552-provisioning-and-role-mapping.js';
-import { DirectorySync1795308618972 } from './1795308618972-directory-sync.js';
+import { DirectorySync1795309250169 } from './1795309250169-directory-sync.js';
 
 /** Every migration in order. `npm run migration:generate` appends here. */
 export const MIGRATIONS: (new () => MigrationInterface)[] = [
   Initial1795306618795,
   EntraConnections1795307570616,
   ProvisioningAndRoleMapping1795308137552,
-  DirectorySync1795308618972,
+  DirectorySync1795309250169,
 ];

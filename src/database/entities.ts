@@ -4,7 +4,6 @@ import { SessionEntity } from '../auth/entities/session.entity.js';
 import { DirectorySyncStateEntity } from '../deprovisioning/entities/directory-sync-state.entity.js';
 import { SyncRunOutcomeEntity } from '../deprovisioning/entities/sync-run-outcome.entity.js';
 import { SyncRunEntity } from '../deprovisioning/entities/sync-run.entity.js';
-import { SyncSeenObjectEntity } from '../deprovisioning/entities/sync-seen-object.entity.js';
 import { EntraConnectionEntity } from '../integrations/entities/entra-connection.entity.js';
 import { GroupRoleMappingEntity } from '../role-mapping/entities/group-role-mapping.entity.js';
 import { InvitationEntity } from '../users/entities/invitation.entity.js';
@@ -25,6 +24,5 @@ export const ENTITIES = [
   GroupRoleMappingEntity,
   SyncRunEntity,
   SyncRunOutcomeEntity,
-  SyncSeenObjectEntity,
   DirectorySyncStateEntity,
 ];

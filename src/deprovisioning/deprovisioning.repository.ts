@@ -9,7 +9,6 @@ import {
   SyncRunOutcomeEntity,
 } from './entities/sync-run-outcome.entity.js';
 import { SyncRunEntity, type SyncStatus } from './entities/sync-run.entity.js';
-import { SyncSeenObjectEntity } from './entities/sync-seen-object.entity.js';
 
 export interface PlannedOutcome {
   userId: string;
@@ -133,27 +132,6 @@ export class DeprovisioningRepository {
 
   async countOutcomes(runId: string, outcome: SyncOutcome): Promise<number> {
     return this.outcomes.countBy({ runId, outcome });
-  }
-
-  async markSeen(runId: string, objectIds: string[]): Promise<void> {
-    if (objectIds.length === 0) return;
-    await this.dataSource.query(
-      'INSERT INTO sync_seen_objects (run_id, object_id) SELECT $1, unnest($2::uuid[]) ON CONFLICT DO NOTHING',
-      [runId, objectIds],
-    );
-  }
-
-  /** Which of `objectIds` the run has seen. */
-  async seen(runId: string, objectIds: string[]): Promise<Set<string>> {
-    if (objectIds.length === 0) return new Set();
-    const rows = await this.dataSource
-      .getRepository(SyncSeenObjectEntity)
-      .find({ select: { objectId: true }, where: { runId, objectId: In(objectIds) } });
-    return new Set(rows.map((r) => r.objectId));
-  }
-
-  async forgetSeen(runId: string): Promise<void> {
-    await this.dataSource.getRepository(SyncSeenObjectEntity).delete({ runId });
   }
 
   findState(organizationId: string, tenantId: string): Promise<DirectorySyncStateEntity | null> {

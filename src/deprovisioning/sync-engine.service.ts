@@ -16,6 +16,10 @@ import type { SyncRunEntity } from './entities/sync-run.entity.js';
 import { deactivationLimit, verdictFor } from './sync-plan.js';
 
 const APPLY_CHUNK = 500;
+const PREFETCH_PAGES = 3;
+const PLAN_CONCURRENCY = 2;
+
+type DeltaPageWithLinks = Awaited<ReturnType<DirectoryClient['usersDeltaPage']>>;
 const SCAN_CHUNK = 1000;
 
 interface Counters {
@@ -37,6 +41,8 @@ export class SyncInterrupted extends Error {}
 @Injectable()
 export class SyncEngine {
   private readonly logger = new Logger(SyncEngine.name);
+  /** Access tokens of the runs in progress, by organization; dropped when a run ends. */
+  private readonly tokens = new Map<string, Promise<string>>();
 
   constructor(
     private readonly repository: DeprovisioningRepository,
@@ -47,6 +53,14 @@ export class SyncEngine {
   ) {}
 
   async execute(run: SyncRunEntity, shouldStop: () => boolean): Promise<void> {
+    try {
+      await this.executeRun(run, shouldStop);
+    } finally {
+      this.tokens.delete(run.organizationId);
+    }
+  }
+
+  private async executeRun(run: SyncRunEntity, shouldStop: () => boolean): Promise<void> {
     const connection = await this.integrations.findByOrganization(run.organizationId);
     if (!connection || connection.tenantId !== run.tenantId) {
       throw new SyncFailure('ENTRA_NOT_CONNECTED', 'The organization is no longer connected to this tenant.');
@@ -84,7 +98,6 @@ export class SyncEngine {
     }
     if (mode === 'full') await this.planMissingUsers(run, counters);
     else if (state?.lastRunStartedAt) await this.recheckChangedUsers(run, state.lastRunStartedAt, counters);
-    await this.repository.forgetSeen(run.id);
 
     const linkedActive = await this.users.countLinkedActive(run.organizationId, run.tenantId);
     const limit = deactivationLimit(linkedActive, connection.deprovisionThreshold);
@@ -135,11 +148,20 @@ export class SyncEngine {
     });
   }
 
+  /** Applies a plan held back for approval, re-reading each user's Entra state first. */
+  async applyApprovedPlan(run: SyncRunEntity) {
+    try {
+      return await this.applyPlan(run, true);
+    } finally {
+      this.tokens.delete(run.organizationId);
+    }
+  }
+
   /**
    * Applies a run's stored plan in chunks. With `recheck`, each user's Entra state is read again first
    * (approvals can come hours later) and only still-disabled or still-deleted accounts are deactivated.
    */
-  async applyPlan(
+  private async applyPlan(
     run: SyncRunEntity,
     recheck: boolean,
   ): Promise<{ deactivated: number; errors: number; lastOwnerDeactivated: boolean }> {
@@ -213,7 +235,11 @@ export class SyncEngine {
     return { deactivated, errors, lastOwnerDeactivated };
   }
 
-  /** Reads one delta round page by page; returns the delta link that ends it. */
+  /**
+   * Reads one delta round and returns the delta link that ends it. Pages must be fetched one after another
+   * (each names the next), so fetching runs up to PREFETCH_PAGES ahead of planning: the round costs about
+   * its sequential Graph requests, and at most that many pages are ever held in memory.
+   */
   private async readRound(
     run: SyncRunEntity,
     startLink: string | null,
@@ -221,41 +247,59 @@ export class SyncEngine {
     shouldStop: () => boolean,
   ): Promise<string> {
     const full = startLink === null;
-    let link: string | null = startLink;
-    for (let first = true; ; first = false) {
-      if (shouldStop()) throw new SyncInterrupted('the process is shutting down');
-      const page = await this.withToken(run.organizationId, (token) =>
-        this.directory.usersDeltaPage(token, first ? startLink : link),
-      );
-      if (full)
-        await this.repository.markSeen(
-          run.id,
-          page.users.filter((u) => !u.removed).map((u) => u.id),
+    const fetchPage = (link: string) =>
+      this.withToken(run.organizationId, (token) => this.directory.usersDeltaPage(token, link || null));
+    const ahead: Promise<DeltaPageWithLinks | null>[] = [fetchPage(startLink ?? '')];
+    // Pages are independent: plan up to PLAN_CONCURRENCY of them at once, waiting for the oldest beyond that.
+    const planning: Promise<void>[] = [];
+    for (;;) {
+      while (ahead.length < PREFETCH_PAGES) {
+        const next = ahead[ahead.length - 1].then((prev) =>
+          prev?.nextLink ? fetchPage(prev.nextLink) : null,
         );
-      await this.planPage(run, page.users, counters);
-      await this.repository.updateRun(run.id, {
-        progressChecked: counters.checked,
-        countPlanned: counters.planned,
-        mode: full ? 'full' : 'incremental',
-      });
-      if (page.deltaLink) return page.deltaLink;
-      if (!page.nextLink)
+        next.catch(() => undefined); // surfaced when awaited below; never an unhandled rejection
+        ahead.push(next);
+      }
+      const page = await ahead.shift()!;
+      if (shouldStop()) throw new SyncInterrupted('the process is shutting down');
+      if (!page || (!page.deltaLink && !page.nextLink)) {
         throw new SyncFailure('GRAPH_INCOMPLETE', 'Graph ended a delta round without a delta link.');
-      link = page.nextLink;
+      }
+      const planned = this.planPage(run, page.users, counters, full).then(() =>
+        this.repository.updateRun(run.id, {
+          progressChecked: counters.checked,
+          countPlanned: counters.planned,
+          mode: full ? 'full' : 'incremental',
+        }),
+      );
+      planned.catch(() => undefined); // surfaced by the awaits below
+      planning.push(planned);
+      if (planning.length >= PLAN_CONCURRENCY) await planning.shift();
+      if (page.deltaLink) {
+        await Promise.all(planning);
+        return page.deltaLink;
+      }
     }
   }
 
-  private async planPage(run: SyncRunEntity, page: DeltaUser[], counters: Counters): Promise<void> {
+  private async planPage(
+    run: SyncRunEntity,
+    page: DeltaUser[],
+    counters: Counters,
+    full: boolean,
+  ): Promise<void> {
     counters.checked += page.length;
-    const linked = new Map(
-      (
-        await this.users.findLinkedByObjectIds(
-          run.organizationId,
-          run.tenantId,
-          page.map((u) => u.id),
-        )
-      ).map((l) => [l.objectId, l]),
-    );
+    const ids = page.map((u) => u.id);
+    const present = page.filter((u) => !u.removed).map((u) => u.id);
+    const removed = page.filter((u) => u.removed).map((u) => u.id);
+    // A full round also records which accounts it saw, to find the linked users it never listed.
+    const linkedList = full
+      ? [
+          ...(await this.users.markSeenInDirectory(run.organizationId, run.tenantId, present, run.id)),
+          ...(await this.users.findLinkedByObjectIds(run.organizationId, run.tenantId, removed)),
+        ]
+      : await this.users.findLinkedByObjectIds(run.organizationId, run.tenantId, ids);
+    const linked = new Map(linkedList.map((l) => [l.objectId, l]));
     counters.notLinked += page.length - linked.size;
     const states = new Map<string, UserState>();
     const toConfirm: string[] = [];
@@ -273,24 +317,24 @@ export class SyncEngine {
   private async planMissingUsers(run: SyncRunEntity, counters: Counters): Promise<void> {
     let after: string | null = null;
     for (;;) {
-      const linked = await this.users.linkedPage(run.organizationId, run.tenantId, after, SCAN_CHUNK);
-      if (linked.length === 0) return;
-      after = linked[linked.length - 1].objectId;
-      const seen = await this.repository.seen(
+      const missing = await this.users.linkedNotSeen(
+        run.organizationId,
+        run.tenantId,
         run.id,
-        linked.map((l) => l.objectId),
+        after,
+        SCAN_CHUNK,
       );
-      const missing = linked.filter((l) => !seen.has(l.objectId) && l.status === 'active');
-      counters.alreadyDeactivated += linked.filter(
-        (l) => !seen.has(l.objectId) && l.status === 'deactivated',
-      ).length;
-      if (missing.length === 0) continue;
+      if (missing.length === 0) return;
+      after = missing[missing.length - 1].objectId;
+      const active = missing.filter((l) => l.status === 'active');
+      counters.alreadyDeactivated += missing.filter((l) => l.status === 'deactivated').length;
+      if (active.length === 0) continue;
       const states = await this.userStates(
         run.organizationId,
-        missing.map((l) => l.objectId),
+        active.map((l) => l.objectId),
       );
-      counters.checked += missing.length;
-      await this.plan(run, missing, states, counters);
+      counters.checked += active.length;
+      await this.plan(run, active, states, counters);
     }
   }
 
@@ -343,15 +387,23 @@ export class SyncEngine {
     return this.withToken(organizationId, (token) => this.directory.userStates(token, objectIds));
   }
 
-  /** Calls Graph with the connection's token; a token Graph stops accepting mid-run is refreshed once. */
+  /**
+   * Calls Graph with the connection's access token, read once and kept for the run (a run makes hundreds of
+   * requests); a token Graph stops accepting mid-run (expiry, revocation) is refreshed once and retried.
+   */
   private async withToken<T>(organizationId: string, call: (token: string) => Promise<T>): Promise<T> {
+    let token = this.tokens.get(organizationId);
+    if (!token) {
+      token = this.integrations.graphAccessToken(organizationId);
+      this.tokens.set(organizationId, token);
+    }
     try {
-      return await call(await this.integrations.graphAccessToken(organizationId));
+      return await call(await token);
     } catch (error) {
-      if (error instanceof GraphRequestError && error.status === 401) {
-        return call(await this.integrations.graphAccessToken(organizationId, true));
-      }
-      throw error;
+      if (!(error instanceof GraphRequestError && error.status === 401)) throw error;
+      const fresh = this.integrations.graphAccessToken(organizationId, true);
+      this.tokens.set(organizationId, fresh);
+      return call(await fresh);
     }
   }
 }

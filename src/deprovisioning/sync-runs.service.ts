@@ -169,7 +169,7 @@ export class SyncRunsService implements OnApplicationBootstrap, OnApplicationShu
       after: { planned: run.countPlanned },
     });
     try {
-      const applied = await this.engine.applyPlan(run, true);
+      const applied = await this.engine.applyApprovedPlan(run);
       if (run.deltaLink)
         await this.repository.saveState(
           run.organizationId,
@@ -261,7 +261,6 @@ export class SyncRunsService implements OnApplicationBootstrap, OnApplicationShu
     if (code === 'INTERNAL_ERROR')
       this.logger.error(`sync ${run.id} failed: ${error instanceof Error ? error.stack : String(error)}`);
     else this.logger.warn(`sync ${run.id} failed: ${code}: ${message}`);
-    await this.repository.forgetSeen(run.id).catch(() => undefined);
     await this.repository.updateRun(run.id, {
       status: 'failed',
       errorCode: code,

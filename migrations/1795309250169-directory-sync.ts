@@ -1,7 +1,7 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
-export class DirectorySync1795308618972 implements MigrationInterface {
-  name = 'DirectorySync1795308618972';
+export class DirectorySync1795309250169 implements MigrationInterface {
+  name = 'DirectorySync1795309250169';
 
   public async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(
@@ -38,14 +38,12 @@ export class DirectorySync1795308618972 implements MigrationInterface {
       'CREATE UNIQUE INDEX "sync_runs_one_active_per_organization" ON "sync_runs"  ("organization_id") WHERE "status" IN (\'queued\', \'running\')',
     );
     await queryRunner.query(
-      'CREATE TABLE "sync_seen_objects" ("run_id" uuid NOT NULL, "object_id" uuid NOT NULL, CONSTRAINT "PK_c4033ad6d83f9aaabb17e02880a" PRIMARY KEY ("run_id", "object_id"))',
-    );
-    await queryRunner.query(
       'ALTER TABLE "entra_connections" ADD "deprovision_threshold_count" integer NOT NULL DEFAULT \'25\'',
     );
     await queryRunner.query(
       'ALTER TABLE "entra_connections" ADD "deprovision_threshold_percent" integer NOT NULL DEFAULT \'10\'',
     );
+    await queryRunner.query('ALTER TABLE "microsoft_identities" ADD "directory_seen_run_id" uuid');
     await queryRunner.query(
       'ALTER TABLE "sync_runs" ADD CONSTRAINT "FK_62877f26fb52f671a15433f4cd5" FOREIGN KEY ("organization_id") REFERENCES "organizations"("id") ON DELETE RESTRICT ON UPDATE NO ACTION',
     );
@@ -53,9 +51,9 @@ export class DirectorySync1795308618972 implements MigrationInterface {
 
   public async down(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query('ALTER TABLE "sync_runs" DROP CONSTRAINT "FK_62877f26fb52f671a15433f4cd5"');
+    await queryRunner.query('ALTER TABLE "microsoft_identities" DROP COLUMN "directory_seen_run_id"');
     await queryRunner.query('ALTER TABLE "entra_connections" DROP COLUMN "deprovision_threshold_percent"');
     await queryRunner.query('ALTER TABLE "entra_connections" DROP COLUMN "deprovision_threshold_count"');
-    await queryRunner.query('DROP TABLE "sync_seen_objects"');
     await queryRunner.query('DROP INDEX "public"."sync_runs_one_active_per_organization"');
     await queryRunner.query('DROP INDEX "public"."sync_runs_one_per_schedule_slot"');
     await queryRunner.query('DROP INDEX "public"."sync_runs_organization_created_idx"');
