@@ -115,7 +115,17 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   if (!initialised) {
     log(`embedded PostgreSQL: initialising a new cluster in ${options.dir}`);
     await rm(options.dir, { recursive: true, force: true });
-    await server.initialise();
+    try {
+      await server.initialise();
+    } catch (error) {
+      if (process.getuid?.() === 0 && /Permission denied/i.test(String(error))) {
+        throw new Error(
+          `embedded PostgreSQL runs as the unprivileged "postgres" user when started as root, and cannot reach ${options.dir}: ` +
+            'make its parent directories traversable (chmod o+x), or choose another DATA_DIR, or set DATABASE_URL',
+        );
+      }
+      throw error;
+    }
     await chmod(options.dir, 0o700);
   } else {
     await clearStalePidFile(options.dir, log);

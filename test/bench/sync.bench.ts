@@ -39,7 +39,7 @@ async function relaunch(): Promise<void> {
   for (const users of sizes.length ? sizes : [10_000, 100_000]) {
     const result = spawnSync(
       process.execPath,
-      ['--max-old-space-size=4096', process.argv[1], String(users)],
+      ['--max-old-space-size=4096', '--expose-gc', process.argv[1], String(users)],
       {
         stdio: ['ignore', 'pipe', 'inherit'],
         encoding: 'utf8',
@@ -121,6 +121,8 @@ interface Measured {
   wallMs: number;
   graphRequests: number;
   rssBeforeMb: number;
+  heapBeforeMb: number;
+  heapAfterMb: number;
   peakRssMb: number;
   status: string;
   deactivated: number;
@@ -191,6 +193,7 @@ async function benchmark(users: number) {
       const syncOnce = async (): Promise<Measured> => {
         global.gc?.();
         const baseline = process.memoryUsage().rss;
+        const heapBefore = process.memoryUsage().heapUsed;
         let peak = baseline;
         const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 10);
         const before = (await emulator.call<{ graphRequests: number }>({ type: 'stats' })).graphRequests;
@@ -205,11 +208,15 @@ async function benchmark(users: number) {
           run = await runs.get(me.organizationId, id);
         }
         clearInterval(sampler);
+        global.gc?.();
+        const retained = process.memoryUsage().heapUsed;
         const after = (await emulator.call<{ graphRequests: number }>({ type: 'stats' })).graphRequests;
         return {
           wallMs: run.finishedAt!.getTime() - run.startedAt!.getTime(),
           graphRequests: after - before,
           rssBeforeMb: Math.round(baseline / 1024 / 1024),
+          heapBeforeMb: Math.round(heapBefore / 1024 / 1024),
+          heapAfterMb: Math.round(retained / 1024 / 1024),
           peakRssMb: Math.round(peak / 1024 / 1024),
           status: run.status,
           deactivated: run.countDeactivated,
@@ -242,7 +249,8 @@ async function main(): Promise<void> {
   console.log(`  tenant generated in ${r.generatedMs} ms (emulator process)`);
   console.log(
     `  full sync:        ${r.full.wallMs} ms, ${r.full.graphRequests} Graph requests, API process RSS ${r.full.rssBeforeMb} MB ` +
-      `before → peak ${r.full.peakRssMb} MB, ${r.full.deactivated} deactivated (${r.full.status}, ${r.full.mode})`,
+      `before → peak ${r.full.peakRssMb} MB (JS heap after GC: ${r.full.heapBeforeMb} → ${r.full.heapAfterMb} MB), ` +
+      `${r.full.deactivated} deactivated (${r.full.status}, ${r.full.mode})`,
   );
   console.log(
     `  lower bound:      ${r.lowerBoundMs} ms (${r.pages} sequential delta pages × ${LATENCY_MS} ms) → ${ratio.toFixed(2)}× (target ≤ 1.5×)`,
