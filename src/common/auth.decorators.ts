@@ -1,11 +1,5 @@
 import { applyDecorators, createParamDecorator, type ExecutionContext, SetMetadata } from '@nestjs/common';
-import {
-  ApiCookieAuth,
-  ApiBearerAuth,
-  ApiForbiddenResponse,
-  ApiOperation,
-  ApiUnauthorizedResponse,
-} from '@nestjs/swagger';
+import { ApiCookieAuth, ApiBearerAuth, ApiForbiddenResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import type { Request } from 'express';
 import type { Plan } from '../organizations/entities/organization.entity.js';
 import type { Role } from '../users/entities/user.entity.js';
@@ -16,8 +10,18 @@ export const IS_PUBLIC = 'auth:public';
 export const REQUIRED_ROLES = 'auth:roles';
 export const REQUIRED_PLAN = 'auth:plan';
 
+// @nestjs/swagger's operation metadata key. ApiOperation() itself cannot be used here: it resets `summary`.
+const API_OPERATION = 'swagger/apiOperation';
+
+/** Marks the operation as needing no credentials (`security: []`) and keeps the rest of its documentation. */
+const NoSecurityRequired = (): MethodDecorator => (_target, _key, descriptor) => {
+  const previous = (Reflect.getMetadata(API_OPERATION, descriptor.value as object) ?? {}) as object;
+  Reflect.defineMetadata(API_OPERATION, { ...previous, security: [] }, descriptor.value as object);
+  return descriptor;
+};
+
 /** Opts a route out of the global default-deny authentication guard. */
-export const Public = () => applyDecorators(SetMetadata(IS_PUBLIC, true), ApiOperation({ security: [] }));
+export const Public = () => applyDecorators(SetMetadata(IS_PUBLIC, true), NoSecurityRequired());
 
 /** Marks a route as needing a signed-in user (the default); documents the security scheme and the 401. */
 export const Authenticated = () =>
