@@ -1,22 +1,18 @@
 import 'reflect-metadata';
 import { join } from 'node:path';
-import { ConsoleLogger, Logger, type LogLevel } from '@nestjs/common';
+import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module.js';
 import { configureApp } from './app.setup.js';
+import { AppLogger } from './common/app-logger.js';
 import { type AppConfig, ConfigError, loadConfig } from './config/config.js';
 import { type EmbeddedDatabase, startEmbeddedPostgres } from './database/embedded-postgres.js';
 import { runMigrations } from './database/migrate.js';
 
-const LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
-
 /** Starts the API: database (embedded unless DATABASE_URL), pending migrations, then HTTP. */
 async function serve(config: AppConfig): Promise<void> {
-  const logger = new ConsoleLogger({
-    json: true,
-    logLevels: LEVELS.slice(0, LEVELS.indexOf(config.logLevel) + 1),
-  });
+  const logger = new AppLogger(config.logLevel);
   Logger.overrideLogger(logger);
   const log = new Logger('Bootstrap');
 

@@ -9,7 +9,6 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { CurrentPrincipal, RequiresPlan, Roles } from '../common/auth.decorators.js';
-import { ValidationFailedError } from '../common/domain-error.js';
 import type { Principal } from '../common/principal.js';
 import { ProblemDocumentDto } from '../common/problem.dto.js';
 import {
@@ -109,9 +108,6 @@ export class IntegrationsController {
     @CurrentPrincipal() principal: Principal,
     @Body() body: UpdateEntraSettingsDto,
   ): Promise<EntraIntegrationResponseDto> {
-    if (Object.values(body).every((v) => v === undefined)) {
-      throw new ValidationFailedError([{ field: 'body', message: 'give at least one setting to change' }]);
-    }
     await this.integrations.updateSettings(principal, body);
     return this.status(principal.organizationId);
   }

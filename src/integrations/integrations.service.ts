@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { type AuditActor, AuditService } from '../audit/audit.service.js';
 import { AuthFlowsService } from '../auth/auth-flows.service.js';
 import { SessionsService } from '../auth/sessions.service.js';
+import { ValidationFailedError } from '../common/domain-error.js';
 import type { Principal } from '../common/principal.js';
 import { TransactionRunner, type Tx } from '../common/transaction.js';
 import type { AppConfig } from '../config/config.js';
@@ -266,6 +267,9 @@ export class IntegrationsService {
       deprovisionThreshold?: { count?: number; percent?: number };
     },
   ): Promise<EntraConnectionEntity> {
+    if (Object.values(change).every((value) => value === undefined)) {
+      throw new ValidationFailedError([{ field: 'body', message: 'give at least one setting to change' }]);
+    }
     return this.transactions.run(async (tx) => {
       const connection = await this.lockConnection(principal.organizationId, tx);
       const before = settingsOf(connection);
