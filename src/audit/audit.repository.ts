@@ -8,11 +8,6 @@ import { AuditEventEntity } from './entities/audit-event.entity.js';
 export class AuditRepository {
   constructor(private readonly dataSource: DataSource) {}
 
-  async insert(event: Partial<AuditEventEntity>, tx?: Tx): Promise<void> {
-    const repository = (tx ?? this.dataSource.manager).getRepository(AuditEventEntity);
-    await repository.save(repository.create(event));
-  }
-
   async insertMany(events: Partial<AuditEventEntity>[], tx?: Tx): Promise<void> {
     const repository = (tx ?? this.dataSource.manager).getRepository(AuditEventEntity);
     // Chunked: PostgreSQL caps a statement at 65,535 parameters.

@@ -27,20 +27,7 @@ export class AuditService {
 
   /** Appends one event; pass the caller's transaction so the event commits with the change it describes. */
   async record(event: AuditRecord, tx?: Tx): Promise<void> {
-    await this.repository.insert(
-      {
-        organizationId: event.organizationId,
-        actorType: event.actor.type,
-        actorId: event.actor.id,
-        action: event.action,
-        targetType: event.target?.type ?? null,
-        targetId: event.target?.id ?? null,
-        before: event.before ?? null,
-        after: event.after ?? null,
-        requestId: currentRequestId(),
-      },
-      tx,
-    );
+    await this.recordMany([event], tx);
   }
 
   /** Appends several events in one statement (bulk operations such as a directory sync). */

@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { isUniqueViolation } from '../common/database-errors.js';
 import { randomUUID } from 'node:crypto';
 import {
   Inject,
@@ -153,7 +154,7 @@ export class SyncRunsService implements OnApplicationBootstrap, OnApplicationShu
       });
     } catch (error) {
       // Another run of the organization is queued or running: apply this plan after it.
-      if ((error as { code?: string }).code === '23505') {
+      if (isUniqueViolation(error)) {
         throw new SyncInProgressError(
           (await this.repository.findActiveRun(principal.organizationId))?.id ?? 'unknown',
         );
@@ -273,7 +274,7 @@ export class SyncRunsService implements OnApplicationBootstrap, OnApplicationShu
     try {
       return await this.repository.createRun({ ...values, status: 'queued' });
     } catch (error) {
-      if ((error as { code?: string }).code === '23505') return null; // one already queued/running, or this slot done
+      if (isUniqueViolation(error)) return null; // one already queued/running, or this slot done
       throw error;
     }
   }

@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { isUniqueViolation } from '../common/database-errors.js';
 import { type AuditActor, AuditService } from '../audit/audit.service.js';
 import { AuthFlowsService } from '../auth/auth-flows.service.js';
 import { SessionsService } from '../auth/sessions.service.js';
@@ -458,7 +459,7 @@ export class IntegrationsService {
       });
     } catch (error) {
       // The unique tenant index is the last word when two organizations race for the same tenant.
-      if ((error as { code?: string }).code === '23505') throw new ConnectFailure('tenant_already_connected');
+      if (isUniqueViolation(error)) throw new ConnectFailure('tenant_already_connected');
       throw error;
     }
   }

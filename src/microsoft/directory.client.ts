@@ -1,7 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Client, GraphError } from '@microsoft/microsoft-graph-client';
+import type { Client } from '@microsoft/microsoft-graph-client';
+import { GraphError } from '@microsoft/microsoft-graph-client';
 import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../config/config.module.js';
+import { GRAPH_REQUEST_TIMEOUT_MS, graphClient, toGraphError } from './graph-session.js';
 import { GraphRequestError } from './microsoft.errors.js';
 
 /** A user as the delta query reports it: present (enabled or not), or removed from the directory. */
@@ -25,7 +27,6 @@ export class DeltaExpiredError extends Error {
   }
 }
 
-const REQUEST_TIMEOUT_MS = 30_000;
 const BATCH_LIMIT = 20;
 const MAX_BATCH_ATTEMPTS = 5;
 const MAX_RETRY_AFTER_MS = 60_000;
@@ -38,19 +39,10 @@ const SELECT = 'id,accountEnabled,userPrincipalName';
  */
 @Injectable()
 export class DirectoryClient {
-  private readonly hosts: Set<string>;
-
-  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
-    this.hosts = new Set([new URL(config.entra.graphBaseUrl).hostname]);
-  }
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
 
   private client(accessToken: string): Client {
-    return Client.init({
-      baseUrl: `${this.config.entra.graphBaseUrl}/`,
-      defaultVersion: 'v1.0',
-      customHosts: this.hosts,
-      authProvider: (done) => done(null, accessToken),
-    });
+    return graphClient(this.config.entra.graphBaseUrl, accessToken);
   }
 
   /** One page of users: the first of a full round (`link` null), or the page a next/delta link names. */
@@ -68,7 +60,7 @@ export class DirectoryClient {
     }
     const request = (link ? client.api(link) : client.api('/users/delta').select(SELECT))
       .header('Prefer', 'odata.maxpagesize=999')
-      .option('signal', AbortSignal.timeout(REQUEST_TIMEOUT_MS));
+      .option('signal', AbortSignal.timeout(GRAPH_REQUEST_TIMEOUT_MS));
     let body: { value?: Record<string, unknown>[]; '@odata.nextLink'?: string; '@odata.deltaLink'?: string };
     try {
       body = await request.get();
@@ -121,7 +113,7 @@ export class DirectoryClient {
         try {
           body = await client
             .api('/$batch')
-            .option('signal', AbortSignal.timeout(REQUEST_TIMEOUT_MS))
+            .option('signal', AbortSignal.timeout(GRAPH_REQUEST_TIMEOUT_MS))
             .post({ requests });
         } catch (error) {
           throw toGraphError(error);
@@ -161,11 +153,4 @@ function retryAfterMs(headers: Record<string, string> | undefined, attempt: numb
   const seconds = Number(header);
   const ms = Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : 2 ** attempt * 500;
   return Math.min(ms, MAX_RETRY_AFTER_MS);
-}
-
-function toGraphError(error: unknown): GraphRequestError {
-  if (error instanceof GraphRequestError) return error;
-  if (error instanceof GraphError)
-    return new GraphRequestError(error.statusCode, error.code ?? 'unknown', error.message);
-  return new GraphRequestError(0, 'network_error', error instanceof Error ? error.message : String(error));
 }

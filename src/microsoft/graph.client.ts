@@ -1,7 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Client, GraphError } from '@microsoft/microsoft-graph-client';
+import type { Client } from '@microsoft/microsoft-graph-client';
 import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../config/config.module.js';
+import { GRAPH_REQUEST_TIMEOUT_MS, graphClient, toGraphError } from './graph-session.js';
 import { GraphRequestError } from './microsoft.errors.js';
 
 export interface TenantDetails {
@@ -15,7 +16,6 @@ export interface DirectoryGroup {
   displayName: string;
 }
 
-const REQUEST_TIMEOUT_MS = 30_000;
 const GROUP_PAGE_SIZE = 50;
 
 /**
@@ -24,20 +24,10 @@ const GROUP_PAGE_SIZE = 50;
  */
 @Injectable()
 export class GraphClient {
-  private readonly hosts: Set<string>;
-
-  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
-    // customHosts takes host names without the port; otherwise the client silently drops the token.
-    this.hosts = new Set([new URL(config.entra.graphBaseUrl).hostname]);
-  }
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
 
   private client(accessToken: string): Client {
-    return Client.init({
-      baseUrl: `${this.config.entra.graphBaseUrl}/`,
-      defaultVersion: 'v1.0',
-      customHosts: this.hosts,
-      authProvider: (done) => done(null, accessToken),
-    });
+    return graphClient(this.config.entra.graphBaseUrl, accessToken);
   }
 
   async getOrganization(accessToken: string): Promise<TenantDetails> {
@@ -45,7 +35,7 @@ export class GraphClient {
       this.client(accessToken)
         .api('/organization')
         .select('id,displayName,verifiedDomains')
-        .option('signal', AbortSignal.timeout(REQUEST_TIMEOUT_MS))
+        .option('signal', AbortSignal.timeout(GRAPH_REQUEST_TIMEOUT_MS))
         .get(),
     )) as { value?: { id: string; displayName?: string; verifiedDomains?: Record<string, unknown>[] }[] };
     const organization = body.value?.[0];
@@ -83,7 +73,7 @@ export class GraphClient {
         request = request.filter(`startswith(displayName,'${options.search.replace(/'/g, "''")}')`);
     }
     const body = (await this.call(() =>
-      request.option('signal', AbortSignal.timeout(REQUEST_TIMEOUT_MS)).get(),
+      request.option('signal', AbortSignal.timeout(GRAPH_REQUEST_TIMEOUT_MS)).get(),
     )) as {
       value?: { id: string; displayName?: string | null }[];
       '@odata.nextLink'?: string;
@@ -101,7 +91,7 @@ export class GraphClient {
         this.client(accessToken)
           .api(`/groups/${encodeURIComponent(groupId)}`)
           .select('id,displayName')
-          .option('signal', AbortSignal.timeout(REQUEST_TIMEOUT_MS))
+          .option('signal', AbortSignal.timeout(GRAPH_REQUEST_TIMEOUT_MS))
           .get(),
       )) as { id: string; displayName?: string | null };
       return { id: body.id, displayName: body.displayName ?? '' };
@@ -116,7 +106,7 @@ export class GraphClient {
     const body = (await this.call(() =>
       this.client(accessToken)
         .api(`/users/${encodeURIComponent(userObjectId)}/getMemberObjects`)
-        .option('signal', AbortSignal.timeout(REQUEST_TIMEOUT_MS))
+        .option('signal', AbortSignal.timeout(GRAPH_REQUEST_TIMEOUT_MS))
         .post({ securityEnabledOnly: false }),
     )) as { value?: string[] };
     return body.value ?? [];
@@ -126,9 +116,7 @@ export class GraphClient {
     try {
       return await request();
     } catch (error) {
-      if (error instanceof GraphError)
-        throw new GraphRequestError(error.statusCode, error.code ?? 'unknown', error.message);
-      throw new GraphRequestError(0, 'network_error', error instanceof Error ? error.message : String(error));
+      throw toGraphError(error);
     }
   }
 }

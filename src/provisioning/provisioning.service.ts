@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { isUniqueViolation } from '../common/database-errors.js';
 import { AuditService } from '../audit/audit.service.js';
 import { TransactionRunner, type Tx } from '../common/transaction.js';
 import { IntegrationsService } from '../integrations/integrations.service.js';
@@ -249,7 +250,7 @@ export class ProvisioningService {
 
   /** Two first sign-ins of one account raced and the other linked it: sign in as that user instead. */
   private async afterRace(error: unknown, token: VerifiedIdToken): Promise<UserEntity> {
-    if ((error as { code?: string }).code === '23505') {
+    if (isUniqueViolation(error)) {
       const linked = await this.users.findByMicrosoftIdentity(token.tenantId, token.objectId);
       if (linked) return (await this.signIn(token)).user;
     }

@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { isUniqueViolation } from '../common/database-errors.js';
 import { AuditService } from '../audit/audit.service.js';
 import type { Principal } from '../common/principal.js';
 import { TransactionRunner } from '../common/transaction.js';
@@ -60,7 +61,7 @@ export class RoleMappingService {
         return mapping;
       });
     } catch (error) {
-      if ((error as { code?: string }).code === '23505') throw new MappingExistsError();
+      if (isUniqueViolation(error)) throw new MappingExistsError();
       throw error;
     }
   }
@@ -84,7 +85,7 @@ export class RoleMappingService {
         return saved;
       });
     } catch (error) {
-      if ((error as { code?: string }).code === '23505') throw new MappingExistsError();
+      if (isUniqueViolation(error)) throw new MappingExistsError();
       throw error;
     }
   }

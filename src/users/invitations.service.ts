@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { isUniqueViolation } from '../common/database-errors.js';
 import { AuditService } from '../audit/audit.service.js';
 import { decodeCursor, toPage } from '../common/pagination.js';
 import type { Principal } from '../common/principal.js';
@@ -62,7 +63,7 @@ export class InvitationsService {
         return invitation;
       });
     } catch (error) {
-      if ((error as { code?: string }).code === '23505') throw new InvitationAlreadyPendingError();
+      if (isUniqueViolation(error)) throw new InvitationAlreadyPendingError();
       throw error;
     }
   }
