@@ -84,3 +84,15 @@ describe('loadConfig', () => {
     expect(cookiesAreSecure(loadConfig({ APP_BASE_URL: 'http://10.0.0.5:3000' }))).toBe(true);
   });
 });
+
+describe('.env.example', () => {
+  it('documents every variable the configuration reads', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const source = await readFile(new URL('./config.ts', import.meta.url), 'utf8');
+    const read = [...source.matchAll(/(?:read|oneOf|integer|url)\('([A-Z_]+)'/g)].map((m) => m[1]);
+    const example = await readFile(new URL('../../.env.example', import.meta.url), 'utf8');
+    const documented = [...example.matchAll(/^([A-Z_]+)=/gm)].map((m) => m[1]);
+    expect(read.length).toBeGreaterThan(10);
+    expect([...new Set(read)].filter((name) => !documented.includes(name))).toEqual([]);
+  });
+});
