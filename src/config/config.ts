@@ -15,6 +15,8 @@ export interface AppConfig {
     clientSecret: string | undefined;
     authorityHost: string;
     graphBaseUrl: string;
+    /** A Graph request (its retries after `Retry-After` included) gives up after this long. */
+    graphTimeoutMs: number;
   };
   session: { ttlHours: number };
   /**
@@ -163,7 +165,13 @@ export function loadConfig(env: Env = process.env): AppConfig {
     appUiUrl,
     databaseUrl,
     dataDir,
-    entra: { clientId, clientSecret, authorityHost, graphBaseUrl },
+    entra: {
+      clientId,
+      clientSecret,
+      authorityHost,
+      graphBaseUrl,
+      graphTimeoutMs: integer('GRAPH_TIMEOUT_MS', 30_000, 100, 600_000),
+    },
     session: { ttlHours: integer('SESSION_TTL_HOURS', 12, 1, 24 * 30) },
     tokenEncryptionKeys,
     authRateLimitPerMinute: integer('AUTH_RATE_LIMIT_PER_MINUTE', 30, 1, 100_000),

@@ -1,14 +1,14 @@
-import { hostname } from 'node:os';
-import { isUniqueViolation } from '../common/database-errors.js';
 import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import {
   Inject,
   Injectable,
   Logger,
   type OnApplicationBootstrap,
-  type OnApplicationShutdown,
+  type BeforeApplicationShutdown,
 } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service.js';
+import { isUniqueViolation } from '../common/database-errors.js';
 import { DomainError } from '../common/domain-error.js';
 import { decodeCursor, toPage } from '../common/pagination.js';
 import type { Principal } from '../common/principal.js';
@@ -39,7 +39,7 @@ const HEARTBEAT_MS = 15_000;
  * heartbeats while running, and fails runs whose worker died.
  */
 @Injectable()
-export class SyncRunsService implements OnApplicationBootstrap, OnApplicationShutdown {
+export class SyncRunsService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(SyncRunsService.name);
   private readonly workerId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   private timer?: NodeJS.Timeout;
@@ -61,7 +61,8 @@ export class SyncRunsService implements OnApplicationBootstrap, OnApplicationShu
     this.kick();
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** Before the database closes: stop claiming runs and let the current one end (as INTERRUPTED) cleanly. */
+  async beforeApplicationShutdown(): Promise<void> {
     this.stopping = true;
     clearInterval(this.timer);
     await this.draining;

@@ -3,7 +3,7 @@ import type { Client } from '@microsoft/microsoft-graph-client';
 import { GraphError } from '@microsoft/microsoft-graph-client';
 import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../config/config.module.js';
-import { GRAPH_REQUEST_TIMEOUT_MS, graphClient, toGraphError } from './graph-session.js';
+import { graphClient, toGraphError } from './graph-session.js';
 import { GraphRequestError } from './microsoft.errors.js';
 
 /** A user as the delta query reports it: present (enabled or not), or removed from the directory. */
@@ -60,7 +60,7 @@ export class DirectoryClient {
     }
     const request = (link ? client.api(link) : client.api('/users/delta').select(SELECT))
       .header('Prefer', 'odata.maxpagesize=999')
-      .option('signal', AbortSignal.timeout(GRAPH_REQUEST_TIMEOUT_MS));
+      .option('signal', AbortSignal.timeout(this.config.entra.graphTimeoutMs));
     let body: { value?: Record<string, unknown>[]; '@odata.nextLink'?: string; '@odata.deltaLink'?: string };
     try {
       body = await request.get();
@@ -113,7 +113,7 @@ export class DirectoryClient {
         try {
           body = await client
             .api('/$batch')
-            .option('signal', AbortSignal.timeout(GRAPH_REQUEST_TIMEOUT_MS))
+            .option('signal', AbortSignal.timeout(this.config.entra.graphTimeoutMs))
             .post({ requests });
         } catch (error) {
           throw toGraphError(error);

@@ -1,9 +1,6 @@
 import { Client, GraphError } from '@microsoft/microsoft-graph-client';
 import { GraphRequestError } from './microsoft.errors.js';
 
-/** Every Graph request gives up after this long (a retry after `Retry-After` included). */
-export const GRAPH_REQUEST_TIMEOUT_MS = 30_000;
-
 /**
  * A Graph client for one access token, on the configured Graph host. `customHosts` takes host names without
  * the port: with the port, the client silently drops the Authorization header.

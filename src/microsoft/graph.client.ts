@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Client } from '@microsoft/microsoft-graph-client';
 import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../config/config.module.js';
-import { GRAPH_REQUEST_TIMEOUT_MS, graphClient, toGraphError } from './graph-session.js';
+import { graphClient, toGraphError } from './graph-session.js';
 import { GraphRequestError } from './microsoft.errors.js';
 
 export interface TenantDetails {
@@ -35,7 +35,7 @@ export class GraphClient {
       this.client(accessToken)
         .api('/organization')
         .select('id,displayName,verifiedDomains')
-        .option('signal', AbortSignal.timeout(GRAPH_REQUEST_TIMEOUT_MS))
+        .option('signal', AbortSignal.timeout(this.config.entra.graphTimeoutMs))
         .get(),
     )) as { value?: { id: string; displayName?: string; verifiedDomains?: Record<string, unknown>[] }[] };
     const organization = body.value?.[0];
@@ -73,7 +73,7 @@ export class GraphClient {
         request = request.filter(`startswith(displayName,'${options.search.replace(/'/g, "''")}')`);
     }
     const body = (await this.call(() =>
-      request.option('signal', AbortSignal.timeout(GRAPH_REQUEST_TIMEOUT_MS)).get(),
+      request.option('signal', AbortSignal.timeout(this.config.entra.graphTimeoutMs)).get(),
     )) as {
       value?: { id: string; displayName?: string | null }[];
       '@odata.nextLink'?: string;
@@ -91,7 +91,7 @@ export class GraphClient {
         this.client(accessToken)
           .api(`/groups/${encodeURIComponent(groupId)}`)
           .select('id,displayName')
-          .option('signal', AbortSignal.timeout(GRAPH_REQUEST_TIMEOUT_MS))
+          .option('signal', AbortSignal.timeout(this.config.entra.graphTimeoutMs))
           .get(),
       )) as { id: string; displayName?: string | null };
       return { id: body.id, displayName: body.displayName ?? '' };
@@ -106,7 +106,7 @@ export class GraphClient {
     const body = (await this.call(() =>
       this.client(accessToken)
         .api(`/users/${encodeURIComponent(userObjectId)}/getMemberObjects`)
-        .option('signal', AbortSignal.timeout(GRAPH_REQUEST_TIMEOUT_MS))
+        .option('signal', AbortSignal.timeout(this.config.entra.graphTimeoutMs))
         .post({ securityEnabledOnly: false }),
     )) as { value?: string[] };
     return body.value ?? [];

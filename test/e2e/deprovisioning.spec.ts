@@ -478,3 +478,55 @@ describe('directory sync failures and edges', () => {
       .expect(404);
   });
 });
+
+describe('directory sync under timeouts and shutdowns', () => {
+  let ctx: TestContext;
+  let org: Org;
+
+  beforeAll(async () => {
+    ctx = await createTestContext({ SYNC_POLL_INTERVAL_MS: '100', GRAPH_TIMEOUT_MS: '800' });
+    org = await connectedOrganization(ctx, DEMO.users.adele.upn);
+  });
+  afterAll(() => ctx?.close());
+
+  it('gives up on a Graph request that never answers, fails the run and deactivates nobody', async () => {
+    const lena = await linkedUser(ctx, org, 'lena@contoso.com');
+    ctx.emulator.store.updateUser(lena.entraId, { accountEnabled: false });
+    ctx.emulator.store.addFault({ path: '/v1.0/users/delta', kind: 'timeout', times: Infinity });
+    try {
+      const run = await syncNow(ctx, org.token);
+      expect(run).toMatchObject({ status: 'failed', errorCode: 'DIRECTORY_UNAVAILABLE' });
+    } finally {
+      ctx.emulator.store.clearFaults();
+    }
+    expect(await userOf(ctx, org, lena.userId)).toMatchObject({ status: 'active' });
+  });
+
+  it('a run cut short by a shutdown ends as failed (INTERRUPTED), never left running', async () => {
+    ctx.emulator.store.generateUsers(contoso.id, 4000);
+    ctx.emulator.store.updateGraphSettings({ latencyMs: 250 });
+    try {
+      const started = await ctx
+        .http()
+        .post('/api/v1/integrations/entra/sync')
+        .set(bearer(org.token))
+        .expect(202);
+      for (let i = 0; i < 100; i++) {
+        const { rows } = await ctx.sql.query('SELECT progress_checked FROM sync_runs WHERE id = $1', [
+          started.body.id,
+        ]);
+        if (rows[0].progress_checked > 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      await ctx.reopen({}); // the old process stops: graceful shutdown of the worker
+      const { rows } = await ctx.sql.query('SELECT status, error_code FROM sync_runs WHERE id = $1', [
+        started.body.id,
+      ]);
+      expect(rows[0]).toEqual({ status: 'failed', error_code: 'INTERRUPTED' });
+    } finally {
+      ctx.emulator.store.updateGraphSettings({ latencyMs: 0 });
+    }
+    const users = await ctx.sql.query("SELECT count(*)::int AS n FROM users WHERE status = 'deactivated'");
+    expect(users.rows[0].n).toBe(0);
+  });
+});
