@@ -120,6 +120,11 @@ export class DeprovisioningRepository {
     if (ids.length > 0) await this.outcomes.update({ id: In(ids) }, { outcome, detail });
   }
 
+  /** Marks every still-planned outcome of the run as skipped (a rejected plan), in one statement. */
+  async skipPlanned(runId: string, detail: string): Promise<void> {
+    await this.outcomes.update({ runId, outcome: 'planned' }, { outcome: 'skipped', detail });
+  }
+
   /** Which of `userIds` the run already plans to deactivate. */
   async plannedUserIds(runId: string, userIds: string[]): Promise<Set<string>> {
     if (userIds.length === 0) return new Set();

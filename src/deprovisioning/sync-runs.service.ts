@@ -202,11 +202,7 @@ export class SyncRunsService implements OnApplicationBootstrap, BeforeApplicatio
     ) {
       throw new SyncRunNotAwaitingApprovalError(run.status);
     }
-    await this.repository.setOutcomes(
-      (await this.repository.outcomesPage(run.id, 'planned', null, 100_000)).map((o) => o.id),
-      'skipped',
-      'plan rejected',
-    );
+    await this.repository.skipPlanned(run.id, 'plan rejected');
     await this.audit.record({
       organizationId: principal.organizationId,
       actor: { type: 'user', id: principal.userId },
