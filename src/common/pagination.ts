@@ -27,6 +27,12 @@ export class PageInfoDto {
   nextCursor: string | null;
 }
 
+export class InvalidCursorError extends DomainError {
+  constructor() {
+    super('INVALID_CURSOR', 'bad_request', 'The cursor is not one this API issued.');
+  }
+}
+
 /** A position in a list ordered by (createdAt, id), newest or oldest first. */
 export interface Cursor {
   createdAt: string;
@@ -53,7 +59,7 @@ export function decodeCursor(cursor: string | undefined): Cursor | null {
   } catch {
     // fall through to the error below
   }
-  throw new DomainError('INVALID_CURSOR', 'bad_request', 'The cursor is not one this API issued.');
+  throw new InvalidCursorError();
 }
 
 /** Given `limit + 1` rows, returns the page and the cursor of the next one. */

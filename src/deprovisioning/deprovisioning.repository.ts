@@ -135,10 +135,6 @@ export class DeprovisioningRepository {
     return new Set(rows.map((r) => r.userId));
   }
 
-  async countOutcomes(runId: string, outcome: SyncOutcome): Promise<number> {
-    return this.outcomes.countBy({ runId, outcome });
-  }
-
   findState(organizationId: string, tenantId: string): Promise<DirectorySyncStateEntity | null> {
     return this.dataSource.getRepository(DirectorySyncStateEntity).findOneBy({ organizationId, tenantId });
   }

@@ -8,8 +8,7 @@ import {
   type UserState,
 } from '../microsoft/directory.client.js';
 import { GraphRequestError } from '../microsoft/microsoft.errors.js';
-import type { LinkedUser } from '../users/users.repository.js';
-import { UsersService } from '../users/users.service.js';
+import { type LinkedUser, UsersService } from '../users/users.service.js';
 import { type PlannedOutcome, DeprovisioningRepository } from './deprovisioning.repository.js';
 import { SyncFailure } from './deprovisioning.errors.js';
 import type { SyncRunEntity } from './entities/sync-run.entity.js';

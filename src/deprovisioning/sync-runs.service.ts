@@ -9,8 +9,7 @@ import {
 } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service.js';
 import { isUniqueViolation } from '../common/database-errors.js';
-import { DomainError } from '../common/domain-error.js';
-import { decodeCursor, toPage } from '../common/pagination.js';
+import { decodeCursor, InvalidCursorError, toPage } from '../common/pagination.js';
 import type { Principal } from '../common/principal.js';
 import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../config/config.module.js';
@@ -122,10 +121,6 @@ export class SyncRunsService implements OnApplicationBootstrap, BeforeApplicatio
     const run = await this.repository.findRun(organizationId, id);
     if (!run) throw new SyncRunNotFoundError();
     return run;
-  }
-
-  latest(organizationId: string): Promise<SyncRunEntity | null> {
-    return this.repository.findLatestRun(organizationId);
   }
 
   async outcomes(
@@ -296,7 +291,6 @@ function describeFailure(error: unknown): { code: string; message: string } {
 
 function decodeOutcomeCursor(cursor: string): string {
   const id = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (!/^\d{1,19}$/.test(id))
-    throw new DomainError('INVALID_CURSOR', 'bad_request', 'The cursor is not one this API issued.');
+  if (!/^\d{1,19}$/.test(id)) throw new InvalidCursorError();
   return id;
 }

@@ -19,9 +19,3 @@ export class MappingExistsError extends DomainError {
     super('MAPPING_EXISTS', 'conflict', 'This group already has a mapping; change its role instead.');
   }
 }
-
-export class InvalidPageCursorError extends DomainError {
-  constructor() {
-    super('INVALID_CURSOR', 'bad_request', 'The cursor is not one this API issued.');
-  }
-}

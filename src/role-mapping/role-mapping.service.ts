@@ -1,18 +1,14 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { isUniqueViolation } from '../common/database-errors.js';
 import { AuditService } from '../audit/audit.service.js';
+import { InvalidCursorError } from '../common/pagination.js';
 import type { Principal } from '../common/principal.js';
 import { TransactionRunner } from '../common/transaction.js';
 import { IntegrationsService } from '../integrations/integrations.service.js';
 import { GraphClient } from '../microsoft/graph.client.js';
 import type { VerifiedIdToken } from '../microsoft/microsoft-identity.client.js';
 import type { GroupRoleMappingEntity } from './entities/group-role-mapping.entity.js';
-import {
-  InvalidPageCursorError,
-  MappingExistsError,
-  MappingNotFoundError,
-  UnknownGroupError,
-} from './role-mapping.errors.js';
+import { MappingExistsError, MappingNotFoundError, UnknownGroupError } from './role-mapping.errors.js';
 import { RoleMappingRepository } from './role-mapping.repository.js';
 import { type CurrentRole, type MappableRole, type ResolvedRole, resolveRole } from './resolve-role.js';
 
@@ -106,7 +102,7 @@ export class RoleMappingService {
       try {
         pageUrl = Buffer.from(query.cursor, 'base64url').toString('utf8');
       } catch {
-        throw new InvalidPageCursorError();
+        throw new InvalidCursorError();
       }
     }
     const page = await this.integrations
@@ -115,7 +111,7 @@ export class RoleMappingService {
       )
       .catch((error: unknown) => {
         if ((error as { graphCode?: string }).graphCode === 'invalid_page_link')
-          throw new InvalidPageCursorError();
+          throw new InvalidCursorError();
         throw error;
       });
     return {

@@ -122,18 +122,6 @@ export class UsersRepository {
     return query.getRawMany<LinkedUser>();
   }
 
-  /** Linked users in object-id order after `afterObjectId`: a keyset scan that never loads the whole tenant. */
-  linkedPage(
-    organizationId: string,
-    tenantId: string,
-    afterObjectId: string | null,
-    limit: number,
-  ): Promise<LinkedUser[]> {
-    const query = this.linkedQuery(organizationId, tenantId).orderBy('i.object_id', 'ASC').limit(limit);
-    if (afterObjectId) query.andWhere('i.object_id > :afterObjectId', { afterObjectId });
-    return query.getRawMany();
-  }
-
   /** Active linked users changed (e.g. reactivated by hand) since `since`. */
   linkedActiveChangedSince(organizationId: string, tenantId: string, since: Date): Promise<LinkedUser[]> {
     return this.linkedQuery(organizationId, tenantId)

@@ -22,6 +22,8 @@ import {
 } from './users.events.js';
 import { type LinkedUser, type UserListFilter, UsersRepository } from './users.repository.js';
 
+export type { LinkedUser };
+
 export interface NewMicrosoftUser {
   organizationId: string;
   email: string;
@@ -235,16 +237,6 @@ export class UsersService {
     limit: number,
   ) {
     return this.repository.linkedNotSeen(organizationId, tenantId, runId, afterObjectId, limit);
-  }
-
-  /** A keyset page of the organization's users linked to the tenant, in object-id order. */
-  linkedPage(
-    organizationId: string,
-    tenantId: string,
-    afterObjectId: string | null,
-    limit: number,
-  ): Promise<LinkedUser[]> {
-    return this.repository.linkedPage(organizationId, tenantId, afterObjectId, limit);
   }
 
   linkedActiveChangedSince(organizationId: string, tenantId: string, since: Date): Promise<LinkedUser[]> {
