@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { Tx } from '../common/transaction.js';
-import { EntraConnectionEntity } from './entities/entra-connection.entity.js';
+import { EntraConnectionEntity, type StoredSyncSummary } from './entities/entra-connection.entity.js';
 
 @Injectable()
 export class IntegrationsRepository {
@@ -38,6 +38,22 @@ export class IntegrationsRepository {
 
   async delete(id: string, tx: Tx): Promise<void> {
     await this.repo(tx).delete({ id });
+  }
+
+  /**
+   * Keeps the summary of the organization's latest sync run. Events can arrive out of order: a summary of an
+   * older run never replaces a newer run's, and a finished run's summary is never replaced by an earlier state
+   * of the same run.
+   */
+  async recordSyncSummary(organizationId: string, summary: StoredSyncSummary): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE entra_connections SET last_sync = $2::jsonb
+        WHERE organization_id = $1
+          AND (last_sync IS NULL
+               OR (last_sync->>'runCreatedAt', last_sync->>'runId') < ($3::text, $4::text)
+               OR (last_sync->>'runId' = $4::text AND last_sync->>'status' NOT IN ('succeeded', 'failed', 'rejected')))`,
+      [organizationId, JSON.stringify(summary), summary.runCreatedAt, summary.runId],
+    );
   }
 
   listOrganizationIds(): Promise<string[]> {
