@@ -41,6 +41,21 @@ export class IntegrationsRepository {
   }
 
   /**
+   * Connections whose sync runs now (switched on, grant accepted, Enterprise plan), in one query with the
+   * organization joined for its plan.
+   */
+  listSyncEnabled(): Promise<EntraConnectionEntity[]> {
+    return this.repo()
+      .createQueryBuilder('c')
+      .innerJoinAndSelect('c.organization', 'o')
+      .where('c.auto_deprovision_sync = true')
+      .andWhere("c.status = 'connected'")
+      .andWhere("o.plan = 'enterprise'")
+      .orderBy('c.organization_id')
+      .getMany();
+  }
+
+  /**
    * Keeps the summary of the organization's latest sync run. Events can arrive out of order: a summary of an
    * older run never replaces a newer run's, and a finished run's summary is never replaced by an earlier state
    * of the same run.

@@ -3,6 +3,7 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { SYSTEM_ACTOR } from '../../src/audit/audit.service.js';
 import { DeprovisioningRepository } from '../../src/deprovisioning/deprovisioning.repository.js';
 import { SyncRunsService } from '../../src/deprovisioning/sync-runs.service.js';
+import { IntegrationsService } from '../../src/integrations/integrations.service.js';
 import { OrganizationsService } from '../../src/organizations/organizations.service.js';
 import { DEMO } from '../emulator/index.js';
 import { addMember } from '../support/seed.js';
@@ -656,6 +657,13 @@ describe('approving a held-back plan goes through the queue', () => {
       'sync.finished',
     ]);
     expect(audit.rows[3].after).toMatchObject({ status: 'succeeded', deactivated: 3 });
+  });
+
+  it('lists the connections whose sync runs now with the same shape as a single lookup', async () => {
+    const integrations = ctx.app.get(IntegrationsService);
+    const single = await integrations.findByOrganization(org.organizationId);
+    expect(single).toMatchObject({ healthy: true, features: { autoDeprovisionSync: true } });
+    expect(await integrations.listSyncEnabled()).toEqual([single]);
   });
 
   it('a status change that finds an unexpected status changes nothing', async () => {
