@@ -18,7 +18,7 @@ import {
   InvalidIdTokenError,
   MicrosoftTokenError,
 } from '../microsoft/microsoft.errors.js';
-import type { Plan } from '../organizations/entities/organization.entity.js';
+import type { Plan } from '../common/access.js';
 import { OrganizationsService } from '../organizations/organizations.service.js';
 import { UsersService } from '../users/users.service.js';
 import type { EntraConnectionEntity, VerifiedDomain } from './entities/entra-connection.entity.js';
