@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, LessThan } from 'typeorm';
+import { DataSource, LessThan, MoreThan } from 'typeorm';
 import { AuthFlowEntity } from './entities/auth-flow.entity.js';
 
 @Injectable()
@@ -14,29 +14,20 @@ export class AuthFlowsRepository {
     return this.flows.save(this.flows.create(values));
   }
 
-  /** Deletes and returns the flow in one statement, so a state is consumed once even under races. */
-  async consume(stateHash: string): Promise<AuthFlowEntity | null> {
-    const result = await this.flows
-      .createQueryBuilder()
-      .delete()
-      .where('state_hash = :stateHash', { stateHash })
-      .returning('*')
-      .execute();
-    const row = (result.raw as Record<string, unknown>[])[0];
-    if (!row) return null;
-    return this.flows.create({
-      id: row.id as string,
-      stateHash: row.state_hash as string,
-      browserBindingHash: (row.browser_binding_hash as string | null) ?? null,
-      purpose: row.purpose as AuthFlowEntity['purpose'],
-      nonce: row.nonce as string,
-      codeVerifier: row.code_verifier as string,
-      returnTo: row.return_to as string,
-      userId: (row.user_id as string | null) ?? null,
-      organizationId: (row.organization_id as string | null) ?? null,
-      expiresAt: new Date(row.expires_at as string),
-      createdAt: new Date(row.created_at as string),
-    });
+  /** Reads a flow without consuming it, so a callback can be checked before the state is spent. */
+  findByStateHash(stateHash: string): Promise<AuthFlowEntity | null> {
+    return this.flows.findOneBy({ stateHash });
+  }
+
+  /** Deletes the flow in one statement: true for the one caller that consumed it, even under races. */
+  async consume(id: string): Promise<boolean> {
+    const result = await this.flows.delete({ id });
+    return (result.affected ?? 0) > 0;
+  }
+
+  /** Whether a browser binding belongs to a flow we issued that is still pending. */
+  hasPendingBinding(browserBindingHash: string): Promise<boolean> {
+    return this.flows.existsBy({ browserBindingHash, expiresAt: MoreThan(new Date()) });
   }
 
   async deleteExpired(): Promise<void> {

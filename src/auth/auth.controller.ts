@@ -18,7 +18,13 @@ import { APP_CONFIG } from '../config/config.module.js';
 import { SIGN_IN_ERRORS } from './auth.errors.js';
 import { AuthService } from './auth.service.js';
 import { LoginQueryDto } from './dto/login-query.dto.js';
-import { FLOW_COOKIE, flowCookieOptions, SESSION_COOKIE, sessionCookieOptions } from './session-cookie.js';
+import {
+  flowCookieName,
+  flowCookieOptions,
+  readCookie,
+  sessionCookieName,
+  sessionCookieOptions,
+} from '../sessions/session-cookie.js';
 
 const errorList = Object.entries(SIGN_IN_ERRORS)
   .map(([code, message]) => `- \`${code}\`: ${message}`)
@@ -58,9 +64,9 @@ export class AuthController {
       returnTo: query.returnTo,
       loginHint: query.login_hint,
       domainHint: query.domain_hint,
-      browserBinding: (request.cookies as Record<string, string> | undefined)?.[FLOW_COOKIE],
+      browserBinding: readCookie(request, flowCookieName(this.config)),
     });
-    response.cookie(FLOW_COOKIE, browserBinding, flowCookieOptions(this.config));
+    response.cookie(flowCookieName(this.config), browserBinding, flowCookieOptions(this.config));
     response.redirect(302, authorizationUrl);
   }
 
@@ -90,13 +96,18 @@ export class AuthController {
       state: queryString(query.state),
       error: queryString(query.error),
       errorDescription: queryString(query.error_description),
-      browserBinding: (request.cookies as Record<string, string> | undefined)?.[FLOW_COOKIE],
+      browserBinding: readCookie(request, flowCookieName(this.config)),
       userAgent: request.headers['user-agent'],
     });
-    response.clearCookie(FLOW_COOKIE, { ...flowCookieOptions(this.config), maxAge: undefined });
+    // Only when the flow this cookie bound has finished: a forged callback must not end other pending tabs.
+    if (outcome.clearFlowCookie)
+      response.clearCookie(flowCookieName(this.config), {
+        ...flowCookieOptions(this.config),
+        maxAge: undefined,
+      });
     if (outcome.ok) {
       response.cookie(
-        SESSION_COOKIE,
+        sessionCookieName(this.config),
         outcome.session.token,
         sessionCookieOptions(this.config, outcome.session.expiresAt),
       );
@@ -114,7 +125,7 @@ export class AuthController {
     @Res({ passthrough: true }) response: Response,
   ): Promise<void> {
     await this.auth.signOut(principal.sessionId);
-    response.clearCookie(SESSION_COOKIE, {
+    response.clearCookie(sessionCookieName(this.config), {
       ...sessionCookieOptions(this.config, new Date(0)),
       expires: undefined,
     });

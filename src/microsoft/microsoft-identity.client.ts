@@ -37,10 +37,16 @@ export interface AuthorizeRequest {
   state: string;
   nonce: string;
   codeChallenge: string;
-  prompt?: 'login' | 'none' | 'consent' | 'select_account';
+  prompt?: AuthorizePrompt;
+  /** Seconds since the last interactive sign-in beyond which Microsoft must ask again (`max_age`). */
+  maxAge?: number;
   loginHint?: string;
   domainHint?: string;
+  /** The `{tenant}` of the authority: `organizations` (default), a tenant id or a verified domain. */
+  tenant?: string;
 }
+
+export type AuthorizePrompt = 'login' | 'none' | 'consent' | 'select_account';
 
 export interface RedeemRequest {
   code: string;
@@ -48,6 +54,8 @@ export interface RedeemRequest {
   scopes: string[];
   codeVerifier: string;
   nonce: string;
+  /** The authority tenant the authorize request used; `organizations` by default. */
+  tenant?: string;
 }
 
 export interface TokenSet {
@@ -109,9 +117,15 @@ export class MicrosoftIdentityClient {
       codeChallengeMethod: 'S256',
       responseMode: 'query',
       prompt: request.prompt,
+      maxAge: request.maxAge,
       loginHint: request.loginHint,
       domainHint: request.domainHint,
+      authority: this.authorityFor(request.tenant),
     });
+  }
+
+  private authorityFor(tenant: string | undefined): string {
+    return tenant ? `${this.config.entra.authorityHost}/${encodeURIComponent(tenant)}` : this.authority;
   }
 
   /**
@@ -126,6 +140,7 @@ export class MicrosoftIdentityClient {
         scopes: request.scopes,
         codeVerifier: request.codeVerifier,
         nonce: request.nonce,
+        authority: this.authorityFor(request.tenant),
       });
       const refreshToken = await this.takeFromCache(result.account);
       if (!result.idToken)

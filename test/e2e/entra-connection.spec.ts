@@ -383,10 +383,41 @@ describe('failed connections store nothing', () => {
     const stolen = await start();
     const intruder = await ownerOfNewOrganization(ctx, DEMO.users.lee.upn);
     expect(codeOf(await callback(stolen, intruder.token))).toBe('invalid_state');
-    expect(codeOf(await callback(stolen, admin.token))).toBe('invalid_state'); // and it is now used up
-
+    expect(codeOf(await callback(stolen, null))).toBe('invalid_state');
     expect(await connectionRows(ctx, admin.organizationId)).toHaveLength(0);
     expect(await connectionRows(ctx, intruder.organizationId)).toHaveLength(0);
+
+    // Nor can they burn it: the state is checked before it is spent, so the admin still finishes it once.
+    const finished = await callback(stolen, admin.token);
+    expect(new URL(finished.headers.location).searchParams.get('status')).toBe('connected');
+    expect(codeOf(await callback(stolen, admin.token))).toBe('invalid_state');
+    await ctx.http().delete('/api/v1/integrations/entra').set(bearer(admin.token)).expect(204);
+    expect(await connectionRows(ctx, admin.organizationId)).toHaveLength(0);
+  });
+
+  it('a connect state presented at the sign-in callback is refused there and not spent', async () => {
+    const admin = await ownerOfNewOrganization(ctx, adele.upn);
+    const started = await ctx
+      .http()
+      .post('/api/v1/integrations/entra/connect')
+      .set(bearer(admin.token))
+      .expect(200);
+    const url = new URL(started.body.authorizationUrl);
+    url.searchParams.set('login_hint', adele.upn);
+    const { followAuthorize } = await import('../support/sign-in.js');
+    const redirect = await followAuthorize(url.toString());
+    const atSignIn = await ctx
+      .http()
+      .get(`/auth/microsoft/callback${redirect.search}`)
+      .set('Cookie', `session=${admin.token}`);
+    expect(atSignIn.headers.location).toBe(`${APP_UI_URL}/sign-in?error=invalid_state`);
+
+    const finished = await ctx
+      .http()
+      .get(`${redirect.pathname}${redirect.search}`)
+      .set('Cookie', `session=${admin.token}`);
+    expect(new URL(finished.headers.location).searchParams.get('status')).toBe('connected');
+    await ctx.http().delete('/api/v1/integrations/entra').set(bearer(admin.token)).expect(204);
   });
 
   it('a Graph outage during the connection gets connection_failed', async () => {
