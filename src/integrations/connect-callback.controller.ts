@@ -40,7 +40,8 @@ export class ConnectCallbackController {
     operationId: 'microsoftConnectCallback',
     summary: 'Microsoft redirects here after admin consent',
     description:
-      'Must arrive in the browser session of the admin who started the connection. Redirects to ' +
+      'Must arrive in the browser session of the admin who started the connection, signed in at Microsoft as a ' +
+      'tenant administrator (Global, Privileged Role, Application or Cloud Application Administrator). Redirects to ' +
       '`APP_UI_URL/settings/integrations/entra?status=connected`, or `?status=error&code=<code>` with nothing ' +
       'stored. Codes:\n' +
       errorList,

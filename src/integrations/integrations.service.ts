@@ -19,6 +19,7 @@ import {
   MicrosoftIdentityClient,
 } from '../microsoft/microsoft-identity.client.js';
 import { GraphRequestError, MicrosoftTokenError } from '../microsoft/microsoft.errors.js';
+import { type TenantAdministratorRole, tenantAdministratorRole } from '../microsoft/tenant-administrator.js';
 import { OrganizationsService } from '../organizations/organizations.service.js';
 import { UsersService } from '../users/users.service.js';
 import type { EntraConnectionEntity, VerifiedDomain } from './entities/entra-connection.entity.js';
@@ -201,11 +202,18 @@ export class IntegrationsService {
       const { tokens, claims } = result;
       if (claims.tenantId === PERSONAL_ACCOUNT_TENANT_ID || !tokens.refreshToken)
         throw new ConnectFailure('connection_failed');
+      // Consent is tenant-wide: once granted, any member passes Microsoft's screen. Binding the tenant takes
+      // an account that could have granted it.
+      const administrator = tenantAdministratorRole(claims);
+      if (!administrator.isAdministrator)
+        throw new ConnectFailure(
+          administrator.rolesClaimPresent ? 'admin_role_required' : 'roles_claim_missing',
+        );
       const details = await this.graph.getOrganization(tokens.accessToken);
       if (details.tenantId.toLowerCase() !== claims.tenantId.toLowerCase())
         throw new ConnectFailure('connection_failed');
 
-      await this.storeConnection(organizationId, userId, claims.tenantId, details, {
+      await this.storeConnection(organizationId, userId, claims.tenantId, details, administrator.role, {
         refreshToken: tokens.refreshToken,
         accessToken: tokens.accessToken,
         accessTokenExpiresAt: tokens.accessTokenExpiresAt,
@@ -415,6 +423,7 @@ export class IntegrationsService {
     userId: string,
     tenantId: string,
     details: TenantDetails,
+    administratorRole: TenantAdministratorRole,
     tokens: { refreshToken: string; accessToken: string; accessTokenExpiresAt: Date; scopes: string[] },
   ): Promise<void> {
     try {
@@ -445,6 +454,7 @@ export class IntegrationsService {
             after: {
               ...tenantOf(saved),
               verifiedDomains: saved.verifiedDomains.map((d) => d.name),
+              administratorRole,
             },
           },
           tx,

@@ -25,7 +25,11 @@ export interface VerifiedIdToken {
   /** Group object ids, or null when the token has none or signals an overage (see `groupsOverage`). */
   groups: string[] | null;
   groupsOverage: boolean;
-  directoryRoleTemplateIds: string[];
+  /**
+   * `wids`: template ids of the account's tenant-wide directory roles; null when the token has no `wids`
+   * claim at all (the app registration does not emit it), which is not the same as holding no role.
+   */
+  directoryRoleTemplateIds: string[] | null;
   /** `acct` = 1, or an `idp` differing from the issuer: the account belongs to another tenant. */
   isGuest: boolean;
   authTime: Date | null;
@@ -286,7 +290,7 @@ function toVerifiedIdToken(payload: JWTPayload, tenantId: string): VerifiedIdTok
     emailDomainVerified: payload.xms_edov === true || payload.xms_edov === 'true' || payload.xms_edov === 1,
     groups: Array.isArray(payload.groups) ? strings(payload.groups) : null,
     groupsOverage: Boolean(claimNames && 'groups' in claimNames),
-    directoryRoleTemplateIds: strings(payload.wids),
+    directoryRoleTemplateIds: Array.isArray(payload.wids) ? strings(payload.wids) : null,
     isGuest: payload.acct === 1 || payload.acct === '1' || (idp !== null && idp !== payload.iss),
     authTime: typeof payload.auth_time === 'number' ? new Date(payload.auth_time * 1000) : null,
   };
