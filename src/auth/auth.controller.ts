@@ -77,8 +77,10 @@ export class AuthController {
     summary: 'Microsoft redirects here after sign-in',
     description:
       'Redeems the code, validates the ID token, signs the user in (or creates their organization) and sets the ' +
-      '`session` cookie, then redirects to the UI at `returnTo`. On failure it redirects to ' +
-      '`APP_UI_URL/sign-in?error=<code>` without a session. Codes:\n' +
+      '`session` cookie (`__Host-session` when `APP_BASE_URL` is https), then redirects to the UI at `returnTo`. ' +
+      'Must arrive in the browser that started the sign-in (its flow cookie); a callback that does not is ' +
+      'refused without spending the flow. On failure it redirects to `APP_UI_URL/sign-in?error=<code>` without ' +
+      'a session. Codes:\n' +
       errorList,
   })
   @ApiQuery({ name: 'code', required: false })
