@@ -12,7 +12,7 @@ import type { Request, Response } from 'express';
 import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { readCookie, sessionCookieName } from '../sessions/session-cookie.js';
-import { Public } from '../common/auth.decorators.js';
+import { Auth } from '../common/auth.decorators.js';
 import { CONNECT_ERRORS } from './integrations.errors.js';
 import { IntegrationsService } from './integrations.service.js';
 
@@ -35,7 +35,7 @@ export class ConnectCallbackController {
   ) {}
 
   @Get('callback')
-  @Public()
+  @Auth('public')
   @ApiOperation({
     operationId: 'microsoftConnectCallback',
     summary: 'Microsoft redirects here after admin consent',

@@ -1,17 +1,17 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Authenticated, CurrentPrincipal } from '../common/auth.decorators.js';
+import { Auth, CurrentPrincipal } from '../common/auth.decorators.js';
 import type { Principal } from '../common/principal.js';
 import { OrganizationResponseDto, toOrganizationResponse } from './dto/organization.dto.js';
 import { OrganizationsService } from './organizations.service.js';
 
 @ApiTags('me')
 @Controller('api/v1')
+@Auth('session')
 export class OrganizationsController {
   constructor(private readonly organizations: OrganizationsService) {}
 
   @Get('organization')
-  @Authenticated()
   @ApiOperation({
     operationId: 'getOrganization',
     summary: 'The signed-in user’s organization, plan and seats',

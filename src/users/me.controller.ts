@@ -1,6 +1,6 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Authenticated, CurrentPrincipal } from '../common/auth.decorators.js';
+import { Auth, CurrentPrincipal } from '../common/auth.decorators.js';
 import type { Principal } from '../common/principal.js';
 import { MeResponseDto, toMeResponse } from './dto/user.dto.js';
 import { UsersService } from './users.service.js';
@@ -8,11 +8,11 @@ import { UsersService } from './users.service.js';
 /** The signed-in user's own view: who they are. */
 @ApiTags('me')
 @Controller('api/v1')
+@Auth('session')
 export class MeController {
   constructor(private readonly users: UsersService) {}
 
   @Get('me')
-  @Authenticated()
   @ApiOperation({ operationId: 'getMe', summary: 'The signed-in user' })
   @ApiOkResponse({ type: MeResponseDto })
   async me(@CurrentPrincipal() principal: Principal): Promise<MeResponseDto> {

@@ -5,8 +5,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * purpose list makes room for the tenant-assignment admin verification. Flows live ten minutes; the ones
  * pending during the deploy are dropped (their users start again).
  */
-export class RedirectFlows1795400000000 implements MigrationInterface {
-  name = 'RedirectFlows1795400000000';
+export class RedirectFlows1796200000000 implements MigrationInterface {
+  name = 'RedirectFlows1796200000000';
 
   public async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query('DELETE FROM "auth_flows"');
