@@ -14,7 +14,7 @@ import { APP_CONFIG } from '../config/config.module.js';
 import { readCookie, sessionCookieName } from '../sessions/session-cookie.js';
 import { Auth } from '../common/auth.decorators.js';
 import { CONNECT_ERRORS } from './integrations.errors.js';
-import { IntegrationsService } from './integrations.service.js';
+import { ConnectFlowService } from './connect-flow.service.js';
 
 const errorList = Object.entries(CONNECT_ERRORS)
   .map(([code, message]) => `- \`${code}\`: ${message}`)
@@ -30,7 +30,7 @@ const queryString = (value: unknown) => (typeof value === 'string' ? value : und
 })
 export class ConnectCallbackController {
   constructor(
-    private readonly integrations: IntegrationsService,
+    private readonly connectFlow: ConnectFlowService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -56,7 +56,7 @@ export class ConnectCallbackController {
     @Req() request: Request,
     @Res() response: Response,
   ): Promise<void> {
-    const outcome = await this.integrations.completeConnect({
+    const outcome = await this.connectFlow.completeConnect({
       code: queryString(query.code),
       state: queryString(query.state),
       error: queryString(query.error),

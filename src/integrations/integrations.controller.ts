@@ -17,7 +17,8 @@ import {
   toEntraIntegrationResponse,
   UpdateEntraSettingsDto,
 } from './dto/entra-integration.dto.js';
-import { IntegrationsService } from './integrations.service.js';
+import { ConnectFlowService } from './connect-flow.service.js';
+import { EntraConnectionService } from './entra-connection.service.js';
 
 const NOT_CONNECTED = { description: 'Not connected (`ENTRA_NOT_CONNECTED`).', type: ProblemDocumentDto };
 
@@ -25,10 +26,13 @@ const NOT_CONNECTED = { description: 'Not connected (`ENTRA_NOT_CONNECTED`).', t
 @Controller('api/v1/integrations/entra')
 @Auth('session')
 export class IntegrationsController {
-  constructor(private readonly integrations: IntegrationsService) {}
+  constructor(
+    private readonly connections: EntraConnectionService,
+    private readonly connectFlow: ConnectFlowService,
+  ) {}
 
   private async status(organizationId: string): Promise<EntraIntegrationResponseDto> {
-    return toEntraIntegrationResponse(await this.integrations.getStatus(organizationId));
+    return toEntraIntegrationResponse(await this.connections.getStatus(organizationId));
   }
 
   @Get()
@@ -58,7 +62,7 @@ export class IntegrationsController {
   })
   @ApiOkResponse({ type: ConnectEntraResponseDto })
   async connect(@CurrentPrincipal() principal: Principal): Promise<ConnectEntraResponseDto> {
-    return { authorizationUrl: await this.integrations.startConnect(principal) };
+    return { authorizationUrl: await this.connectFlow.startConnect(principal) };
   }
 
   @Post('refresh')
@@ -80,7 +84,7 @@ export class IntegrationsController {
     type: ProblemDocumentDto,
   })
   async refresh(@CurrentPrincipal() principal: Principal): Promise<EntraIntegrationResponseDto> {
-    await this.integrations.refreshTenantDetails(principal);
+    await this.connections.refreshTenantDetails(principal);
     return this.status(principal.organizationId);
   }
 
@@ -103,7 +107,7 @@ export class IntegrationsController {
     @CurrentPrincipal() principal: Principal,
     @Body() body: UpdateEntraSettingsDto,
   ): Promise<EntraIntegrationResponseDto> {
-    await this.integrations.updateSettings(principal, body);
+    await this.connections.updateSettings(principal, body);
     return this.status(principal.organizationId);
   }
 
@@ -120,6 +124,6 @@ export class IntegrationsController {
   @ApiNoContentResponse({ description: 'Disconnected.' })
   @ApiConflictResponse(NOT_CONNECTED)
   async disconnect(@CurrentPrincipal() principal: Principal): Promise<void> {
-    await this.integrations.disconnect(principal);
+    await this.connections.disconnect(principal);
   }
 }

@@ -4,7 +4,7 @@ import { AuditService } from '../audit/audit.service.js';
 import { InvalidCursorError } from '../common/pagination.js';
 import type { Principal } from '../common/principal.js';
 import { TransactionRunner } from '../common/transaction.js';
-import { IntegrationsService } from '../integrations/integrations.service.js';
+import { EntraConnectionService } from '../integrations/entra-connection.service.js';
 import { GraphClient } from '../microsoft/graph.client.js';
 import type { VerifiedIdToken } from '../microsoft/microsoft-identity.client.js';
 import type { GroupRoleMappingEntity } from './entities/group-role-mapping.entity.js';
@@ -25,7 +25,7 @@ export class RoleMappingService {
 
   constructor(
     private readonly repository: RoleMappingRepository,
-    private readonly integrations: IntegrationsService,
+    private readonly integrations: EntraConnectionService,
     private readonly graph: GraphClient,
     private readonly audit: AuditService,
     private readonly transactions: TransactionRunner,

@@ -193,10 +193,10 @@ describe('connecting an Entra tenant', () => {
   });
 
   it('keeps working after a key rotation (keys:rotate re-encrypts under the new first key)', async () => {
-    const { IntegrationsService } = await import('../../src/integrations/integrations.service.js');
+    const { TokenVault } = await import('../../src/integrations/token-vault.service.js');
     const k2 = Buffer.alloc(32, 22).toString('base64');
     await ctx.reopen({ TOKEN_ENCRYPTION_KEYS: `k2:${k2},k1:${TEST_KEY_1}` });
-    expect(await ctx.app.get(IntegrationsService).reencryptTokens()).toEqual({ reencrypted: 1, total: 1 });
+    expect(await ctx.app.get(TokenVault).reencryptTokens()).toEqual({ reencrypted: 1, total: 1 });
     const [row] = await connectionRows(ctx, admin.organizationId);
     expect(row.refresh_token_ciphertext).toMatch(/^v1\.k2\./);
     expect(row.access_token_ciphertext).toMatch(/^v1\.k2\./);
