@@ -71,12 +71,16 @@ export class IntegrationsController {
   @ApiOperation({
     operationId: 'refreshEntraTenantDetails',
     summary: 'Re-read the tenant name and verified domains from Microsoft Graph',
-    description: 'The fix when tenant details are missing or have changed in Entra ID.',
+    description:
+      'The fix when tenant details are missing or have changed in Entra ID. The verified domains are claimed ' +
+      'anew for the organization within its tenant.',
   })
   @ApiOkResponse({ type: EntraIntegrationResponseDto })
   @ApiConflictResponse({
     description:
-      'Not connected (`ENTRA_NOT_CONNECTED`) or Microsoft refused the grant (`ENTRA_REAUTHORIZATION_REQUIRED`).',
+      'Not connected (`ENTRA_NOT_CONNECTED`), Microsoft refused the grant (`ENTRA_REAUTHORIZATION_REQUIRED`), or ' +
+      'a newly verified domain is claimed by another organization of the tenant (`DOMAINS_CLAIMED`, with ' +
+      '`domains`; nothing changes).',
     type: ProblemDocumentDto,
   })
   @ApiServiceUnavailableResponse({
