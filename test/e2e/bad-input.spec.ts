@@ -166,5 +166,12 @@ describe('bad input is a 400 problem with a code, never a 500', () => {
       expect((await search('R&D')).sort()).toEqual(["R&D #1 'core' 100%", 'R&D archive']);
       expect(await search('%')).toEqual([]);
     });
+
+    it('refuses a cursor that is a Graph groups link with a query Graph rejects as INVALID_CURSOR', async () => {
+      for (const link of ['$filter=nonsense', '$skiptoken=forged', '$top=%zz']) {
+        const cursor = b64(`${ctx.config.entra.graphBaseUrl}/v1.0/groups?${link}`);
+        expectProblem(await api().get(groups).query({ cursor }).set(bearer(token)), 'INVALID_CURSOR');
+      }
+    });
   });
 });
