@@ -46,8 +46,8 @@ export interface Operation {
 export interface FuzzRequest {
   path: string;
   query: string;
-  /** A value sent as JSON, or a raw string sent as `application/json` as is. */
-  body: { json: unknown } | { raw: string } | null;
+  /** A value sent as JSON, or a raw string sent as is (as `application/json` unless `type` says otherwise). */
+  body: { json: unknown } | { raw: string; type?: string } | null;
 }
 
 export function operationsOf(document: OpenApiDocument): Operation[] {
@@ -310,6 +310,20 @@ export class FuzzGenerators {
             arbitrary: fc
               .constantFrom('{', '{"a":', '"\\ud800"', '{"email":"\\ud800@x.io"}')
               .map((raw) => ({ raw })),
+          },
+          {
+            weight: 1,
+            arbitrary: fc
+              .tuple(
+                fc.constantFrom(
+                  'text/plain',
+                  'application/x-www-form-urlencoded',
+                  'multipart/form-data',
+                  'application/xml',
+                ),
+                fc.constantFrom('role=owner&email=a%40b.c', '<a/>', '{"role":"owner"}', ''),
+              )
+              .map(([type, raw]) => ({ raw, type })),
           },
         )
       : fc.constant(null);
