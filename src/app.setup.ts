@@ -67,6 +67,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
         'Sign in by opening `/auth/microsoft/login` in this browser; Swagger UI then sends the session cookie.',
     )
     .setVersion('1.0.0')
+    .addServer('/', 'This API, on the origin that serves this document')
     .addBearerAuth(
       { type: 'http', scheme: 'bearer', bearerFormat: 'opaque', description: 'A session token of this API.' },
       'bearer',

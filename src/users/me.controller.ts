@@ -1,6 +1,6 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Authenticated, CurrentPrincipal } from '../common/auth.decorators.js';
+import { Auth, CurrentPrincipal } from '../common/auth.decorators.js';
 import type { Principal } from '../common/principal.js';
 import { OrganizationResponseDto, toOrganizationResponse } from '../organizations/dto/organization.dto.js';
 import { MeResponseDto, toMeResponse } from './dto/user.dto.js';
@@ -9,11 +9,11 @@ import { UsersService } from './users.service.js';
 /** The signed-in user's own view: who they are and the organization they belong to. */
 @ApiTags('me')
 @Controller('api/v1')
+@Auth('session')
 export class MeController {
   constructor(private readonly users: UsersService) {}
 
   @Get('me')
-  @Authenticated()
   @ApiOperation({ operationId: 'getMe', summary: 'The signed-in user' })
   @ApiOkResponse({ type: MeResponseDto })
   async me(@CurrentPrincipal() principal: Principal): Promise<MeResponseDto> {
@@ -22,7 +22,6 @@ export class MeController {
   }
 
   @Get('organization')
-  @Authenticated()
   @ApiOperation({
     operationId: 'getOrganization',
     summary: 'The signed-in user’s organization, plan and seats',
