@@ -11,7 +11,8 @@ if [ "$(git rev-parse --is-shallow-repository)" = true ]; then
 fi
 status=0
 for file in migrations/[0-9]*.ts; do
-  first=$(git log --first-parent --reverse --format=%H -- "$file" | head -n 1)
+  # sed, not head: head exits after one line and git, still writing, dies of SIGPIPE under pipefail.
+  first=$(git log --first-parent --reverse --format=%H -- "$file" | sed -n 1p)
   [ -n "$first" ] || continue # not committed yet
   if git merge-base --is-ancestor "$first" "$rule_introduced"; then first=$rule_introduced; fi
   if ! git diff --quiet "$first" -- "$file"; then
