@@ -11,8 +11,7 @@ if [ "$(git rev-parse --is-shallow-repository)" = true ]; then
 fi
 status=0
 for file in migrations/[0-9]*.ts; do
-  # sed, not head: head exits after one line and git, still writing, dies of SIGPIPE under pipefail.
-  first=$(git log --first-parent --reverse --format=%H -- "$file" | sed -n 1p)
+  first=$(git log --first-parent --format=%H -- "$file" | tail -n 1) # the oldest; tail reads all, so no SIGPIPE
   [ -n "$first" ] || continue # not committed yet
   if git merge-base --is-ancestor "$first" "$rule_introduced"; then first=$rule_introduced; fi
   if ! git diff --quiet "$first" -- "$file"; then

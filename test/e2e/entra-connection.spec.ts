@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SYSTEM_ACTOR } from '../../src/audit/audit.service.js';
 import { OrganizationsService } from '../../src/organizations/organizations.service.js';
-import { DEMO } from '../emulator/index.js';
+import { DEMO } from '@entra-integration/entra-emulator';
 import { addMember } from '../support/seed.js';
 import { bearer, connectTenant, signIn } from '../support/sign-in.js';
 import { APP_UI_URL, createTestContext, TEST_KEY_1, type TestContext } from '../support/test-app.js';

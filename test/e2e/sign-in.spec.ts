@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JWKS_REFETCH_COOLDOWN_MS } from '../../src/microsoft/microsoft-identity.client.js';
-import { DEMO } from '../emulator/index.js';
+import { DEMO } from '@entra-integration/entra-emulator';
 import { bearer, callCallback, followAuthorize, signIn, startSignIn } from '../support/sign-in.js';
 import { APP_UI_URL, createTestContext, type TestContext } from '../support/test-app.js';
 
