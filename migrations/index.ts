@@ -4,6 +4,7 @@ import { EntraConnections1795307570616 } from './1795307570616-entra-connections
 import { ProvisioningAndRoleMapping1795308137552 } from './1795308137552-provisioning-and-role-mapping.js';
 import { DirectorySync1795309250169 } from './1795309250169-directory-sync.js';
 import { SyncApprovalQueue1796120365850 } from './1796120365850-sync-approval-queue.js';
+import { RedirectFlows1796200000000 } from './1796200000000-redirect-flows.js';
 
 /** Every migration in order. `npm run migration:generate` appends here. */
 export const MIGRATIONS: (new () => MigrationInterface)[] = [
@@ -12,4 +13,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   ProvisioningAndRoleMapping1795308137552,
   DirectorySync1795309250169,
   SyncApprovalQueue1796120365850,
+  RedirectFlows1796200000000,
 ];
