@@ -1,6 +1,11 @@
 import { Module } from '@nestjs/common';
+import { AuditModule } from '../audit/audit.module.js';
 import { SessionsRepository } from './sessions.repository.js';
 import { SessionsService } from './sessions.service.js';
 
-@Module({ providers: [SessionsRepository, SessionsService], exports: [SessionsService] })
+@Module({
+  imports: [AuditModule],
+  providers: [SessionsRepository, SessionsService],
+  exports: [SessionsService],
+})
 export class SessionsModule {}
