@@ -95,7 +95,10 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .setDescription(
       'Connects an organization to its Microsoft Entra ID tenant and makes the directory the source of truth ' +
         'for access. Errors are `application/problem+json` (RFC 9457) with a stable `code`.\n\n' +
-        'Sign in by opening `/auth/microsoft/login` in this browser; Swagger UI then sends the session cookie.',
+        'Sign in by opening `/auth/microsoft/login` in this browser; Swagger UI then sends the session cookie.\n\n' +
+        'A write (POST, PATCH, PUT, DELETE) authenticated by the session cookie must come from the application’s ' +
+        'own origin (`Origin` or `Sec-Fetch-Site: same-origin`), else 403 `ORIGIN_NOT_ALLOWED`; Bearer requests ' +
+        'are exempt. Request bodies are JSON: form, multipart and text bodies get 415 `UNSUPPORTED_MEDIA_TYPE`.',
     )
     .setVersion('1.0.0')
     .addBearerAuth(
