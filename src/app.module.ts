@@ -7,7 +7,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuditModule } from './audit/audit.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { CommonModule } from './common/common.module.js';
-import { PlanGuard, RolesGuard, SessionAuthGuard } from './common/guards.js';
+import { PlanGuard, RolesGuard, AuthKindGuard } from './common/guards.js';
 import { ProblemDetailsFilter } from './common/problem-details.filter.js';
 import type { AppConfig } from './config/config.js';
 import { ConfigModule } from './config/config.module.js';
@@ -45,7 +45,7 @@ export class AppModule {
       ],
       providers: [
         // Order matters: authenticate, then check the role, then the plan.
-        { provide: APP_GUARD, useClass: SessionAuthGuard },
+        { provide: APP_GUARD, useClass: AuthKindGuard },
         { provide: APP_GUARD, useClass: RolesGuard },
         { provide: APP_GUARD, useClass: PlanGuard },
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },

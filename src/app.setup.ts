@@ -101,6 +101,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
         'are exempt. Request bodies are JSON: form, multipart and text bodies get 415 `UNSUPPORTED_MEDIA_TYPE`.',
     )
     .setVersion('1.0.0')
+    .addServer('/', 'This API, on the origin that serves this document')
     .addBearerAuth(
       { type: 'http', scheme: 'bearer', bearerFormat: 'opaque', description: 'A session token of this API.' },
       'bearer',

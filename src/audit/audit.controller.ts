@@ -1,13 +1,14 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ProblemDocumentDto } from '../common/problem.dto.js';
-import { CurrentPrincipal, Roles } from '../common/auth.decorators.js';
+import { Auth, CurrentPrincipal, Roles } from '../common/auth.decorators.js';
 import type { Principal } from '../common/principal.js';
 import { AuditService } from './audit.service.js';
 import { AuditEventPageDto, ListAuditEventsQueryDto, toAuditEventResponse } from './dto/audit-event.dto.js';
 
 @ApiTags('audit')
 @Controller('api/v1/audit-events')
+@Auth('session')
 export class AuditController {
   constructor(private readonly audit: AuditService) {}
 

@@ -10,7 +10,7 @@ import {
 import { Inject } from '@nestjs/common';
 import { ThrottlerGuard } from '@nestjs/throttler';
 import type { Request, Response } from 'express';
-import { Authenticated, CurrentPrincipal, Public } from '../common/auth.decorators.js';
+import { Auth, CurrentPrincipal } from '../common/auth.decorators.js';
 import type { Principal } from '../common/principal.js';
 import { ProblemDocumentDto } from '../common/problem.dto.js';
 import type { AppConfig } from '../config/config.js';
@@ -40,7 +40,7 @@ export class AuthController {
   ) {}
 
   @Get('microsoft/login')
-  @Public()
+  @Auth('public')
   @ApiOperation({
     operationId: 'signInWithMicrosoft',
     summary: 'Continue with Microsoft: redirect to Microsoft sign-in',
@@ -65,7 +65,7 @@ export class AuthController {
   }
 
   @Get('microsoft/callback')
-  @Public()
+  @Auth('public')
   @ApiOperation({
     operationId: 'microsoftSignInCallback',
     summary: 'Microsoft redirects here after sign-in',
@@ -106,7 +106,7 @@ export class AuthController {
 
   @Post('logout')
   @HttpCode(204)
-  @Authenticated()
+  @Auth('session')
   @ApiOperation({ operationId: 'signOut', summary: 'Sign out: revoke the current session' })
   @ApiNoContentResponse({ description: 'The session is revoked and the cookie cleared.' })
   async logout(

@@ -6,39 +6,66 @@ import type { Role } from '../users/entities/user.entity.js';
 import type { Principal } from './principal.js';
 import { ProblemDocumentDto } from './problem.dto.js';
 
-export const IS_PUBLIC = 'auth:public';
+/**
+ * How a route authenticates. `public` needs no credentials; `session` is the API's own session (cookie or
+ * Bearer); `api_key` and `scim_token` are reserved for integrators' keys and the SCIM endpoint, and are refused
+ * until their strategies exist.
+ */
+export const AUTH_KINDS = ['public', 'session', 'api_key', 'scim_token'] as const;
+export type AuthKind = (typeof AUTH_KINDS)[number];
+
+export const AUTH_KIND = 'auth:kinds';
 export const REQUIRED_ROLES = 'auth:roles';
 export const REQUIRED_PLAN = 'auth:plan';
 
 // @nestjs/swagger's operation metadata key. ApiOperation() itself cannot be used here: it resets `summary`.
 const API_OPERATION = 'swagger/apiOperation';
 
-/** Marks the operation as needing no credentials (`security: []`) and keeps the rest of its documentation. */
+/** Documents the operation as needing no credentials (`security: []`) and keeps the rest of its documentation. */
 const NoSecurityRequired = (): MethodDecorator => (_target, _key, descriptor) => {
   const previous = (Reflect.getMetadata(API_OPERATION, descriptor.value as object) ?? {}) as object;
   Reflect.defineMetadata(API_OPERATION, { ...previous, security: [] }, descriptor.value as object);
   return descriptor;
 };
 
-/** Opts a route out of the global default-deny authentication guard. */
-export const Public = () => applyDecorators(SetMetadata(IS_PUBLIC, true), NoSecurityRequired());
+/** The OpenAPI security requirement and 401 of each credential-bearing kind. */
+const SECURITY_DOCS: Record<Exclude<AuthKind, 'public'>, () => ClassDecorator & MethodDecorator> = {
+  session: () => applyDecorators(ApiBearerAuth('bearer'), ApiCookieAuth('session')),
+  // Not served yet: documented once their strategies land.
+  api_key: () => applyDecorators(),
+  scim_token: () => applyDecorators(),
+};
 
-/** Marks a route as needing a signed-in user (the default); documents the security scheme and the 401. */
-export const Authenticated = () =>
-  applyDecorators(
-    ApiBearerAuth('bearer'),
-    ApiCookieAuth('session'),
+/**
+ * Names how a route (or every route of a controller) authenticates. The global guard picks the strategy from it,
+ * and the same decorator writes the OpenAPI security requirement, so the documentation cannot drift from what is
+ * enforced. A route without it is refused: authentication is default-deny.
+ */
+export function Auth(...kinds: [AuthKind, ...AuthKind[]]): ClassDecorator & MethodDecorator {
+  const unique = [...new Set(kinds)];
+  if (unique.includes('public')) {
+    if (unique.length > 1) throw new Error(`@Auth('public') cannot be combined with ${unique.join(', ')}`);
+    return ((target: object, key?: string | symbol, descriptor?: PropertyDescriptor) => {
+      if (!descriptor)
+        throw new Error("@Auth('public') applies to single routes only, never to a controller");
+      SetMetadata(AUTH_KIND, unique)(target, key!, descriptor);
+      NoSecurityRequired()(target, key!, descriptor);
+    }) as ClassDecorator & MethodDecorator;
+  }
+  return applyDecorators(
+    SetMetadata(AUTH_KIND, unique),
+    ...unique.map((kind) => SECURITY_DOCS[kind as Exclude<AuthKind, 'public'>]()),
     ApiUnauthorizedResponse({
       description: 'No valid session (`UNAUTHENTICATED`).',
       type: ProblemDocumentDto,
     }),
   );
+}
 
 /** Restricts a route to users holding one of `roles` in their organization. */
 export const Roles = (...roles: Role[]) =>
   applyDecorators(
     SetMetadata(REQUIRED_ROLES, roles),
-    Authenticated(),
     ApiForbiddenResponse({
       description: `Requires the role ${roles.join(' or ')} (\`INSUFFICIENT_ROLE\`).`,
       type: ProblemDocumentDto,

@@ -1,9 +1,9 @@
 import type { ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { describe, expect, it } from 'vitest';
-import { Public, RequiresPlan, Roles } from './auth.decorators.js';
+import { Auth, RequiresPlan, Roles } from './auth.decorators.js';
 import { DomainError } from './domain-error.js';
-import { PlanGuard, RolesGuard } from './guards.js';
+import { AuthKindGuard, PlanGuard, RolesGuard } from './guards.js';
 import type { Principal } from './principal.js';
 
 class Routes {
@@ -11,8 +11,13 @@ class Routes {
   @Roles('owner', 'admin')
   enterpriseAdmin() {}
 
-  @Public()
+  @Auth('public')
   open() {}
+
+  undeclared() {}
+
+  @Auth('api_key')
+  integratorOnly() {}
 }
 
 function contextFor(handler: keyof Routes, principal?: Partial<Principal>): ExecutionContext {
@@ -31,6 +36,30 @@ function codeOf(fn: () => unknown): string | undefined {
   }
   return undefined;
 }
+
+describe('the auth-kind guard', () => {
+  const guard = new AuthKindGuard(new Reflector());
+
+  it('lets public routes through without credentials', async () => {
+    await expect(guard.canActivate(contextFor('open'))).resolves.toBe(true);
+  });
+
+  it('refuses a route that names no kind: forgetting @Auth never opens a route', async () => {
+    await expect(guard.canActivate(contextFor('undeclared'))).rejects.toMatchObject({
+      code: 'UNAUTHENTICATED',
+    });
+  });
+
+  it('refuses a kind whose strategy does not exist yet', async () => {
+    await expect(guard.canActivate(contextFor('integratorOnly'))).rejects.toMatchObject({
+      code: 'UNAUTHENTICATED',
+    });
+  });
+
+  it('cannot combine public with a credential kind', () => {
+    expect(() => Auth('public', 'session')).toThrow(/cannot be combined/);
+  });
+});
 
 describe('role and plan guards', () => {
   const reflector = new Reflector();

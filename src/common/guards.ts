@@ -1,40 +1,69 @@
-import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
+import { type CanActivate, type ExecutionContext, Injectable, Logger } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 import type { Request } from 'express';
 import type { Plan } from '../organizations/entities/organization.entity.js';
 import type { Role } from '../users/entities/user.entity.js';
-import { IS_PUBLIC, REQUIRED_PLAN, REQUIRED_ROLES } from './auth.decorators.js';
+import { AUTH_KIND, type AuthKind, REQUIRED_PLAN, REQUIRED_ROLES } from './auth.decorators.js';
 import { DomainError } from './domain-error.js';
 import type { Principal } from './principal.js';
 
 export const SESSION_STRATEGY = 'session';
 
-/** Global and default-deny: every route needs a valid session unless it is marked `@Public()`. */
-@Injectable()
-export class SessionAuthGuard extends AuthGuard(SESSION_STRATEGY) {
-  constructor(private readonly reflector: Reflector) {
-    super();
-  }
+/** The passport strategy behind each credential-bearing kind; a kind without one is refused. */
+const STRATEGY_OF: Partial<Record<AuthKind, string>> = { session: SESSION_STRATEGY };
 
-  override canActivate(context: ExecutionContext) {
-    const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [
+const unauthenticated = () =>
+  new DomainError(
+    'UNAUTHENTICATED',
+    'unauthenticated',
+    'Sign in first: no valid credentials were presented.',
+  );
+
+/** Runs passport with the given strategies (the first that accepts wins) and renders a refusal as a 401. */
+function passportGuard(strategies: string[]): CanActivate {
+  class StrategyGuard extends AuthGuard(strategies) {
+    override handleRequest<T>(error: unknown, principal: T | false): T {
+      if (error) throw error;
+      if (!principal) throw unauthenticated();
+      return principal;
+    }
+  }
+  return new StrategyGuard();
+}
+
+/**
+ * Global and default-deny: authenticates every route by the kind its `@Auth(...)` names. A route that names no
+ * kind is refused (and logged), so forgetting the decorator can never open a route.
+ */
+@Injectable()
+export class AuthKindGuard implements CanActivate {
+  private readonly logger = new Logger(AuthKindGuard.name);
+  private readonly guards = new Map<string, CanActivate>();
+
+  constructor(private readonly reflector: Reflector) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const kinds = this.reflector.getAllAndOverride<AuthKind[] | undefined>(AUTH_KIND, [
       context.getHandler(),
       context.getClass(),
     ]);
-    if (isPublic) return true;
-    return super.canActivate(context);
-  }
-
-  override handleRequest<T>(error: unknown, principal: T | false): T {
-    if (error) throw error;
-    if (!principal)
-      throw new DomainError(
-        'UNAUTHENTICATED',
-        'unauthenticated',
-        'Sign in first: no valid session was presented.',
+    if (!kinds?.length) {
+      this.logger.error(
+        `${context.getClass().name}.${context.getHandler().name} declares no @Auth kind: refused`,
       );
-    return principal;
+      throw unauthenticated();
+    }
+    if (kinds.includes('public')) return true;
+    const strategies = kinds.flatMap((kind) => STRATEGY_OF[kind] ?? []);
+    if (!strategies.length) throw unauthenticated();
+    const key = strategies.join(',');
+    let guard = this.guards.get(key);
+    if (!guard) {
+      guard = passportGuard(strategies);
+      this.guards.set(key, guard);
+    }
+    return (await guard.canActivate(context)) as boolean;
   }
 }
 

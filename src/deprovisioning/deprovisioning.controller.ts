@@ -8,7 +8,7 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
-import { CurrentPrincipal, RequiresPlan, Roles } from '../common/auth.decorators.js';
+import { Auth, CurrentPrincipal, RequiresPlan, Roles } from '../common/auth.decorators.js';
 import { PageQueryDto } from '../common/pagination.js';
 import type { Principal } from '../common/principal.js';
 import { ProblemDocumentDto } from '../common/problem.dto.js';
@@ -32,6 +32,7 @@ const NOT_AWAITING = {
 
 @ApiTags('deprovisioning')
 @Controller('api/v1/integrations/entra')
+@Auth('session')
 @Roles('owner', 'admin')
 @RequiresPlan('enterprise')
 export class DeprovisioningController {

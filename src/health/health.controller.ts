@@ -1,7 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
-import { Public } from '../common/auth.decorators.js';
+import { Auth } from '../common/auth.decorators.js';
 
 @ApiTags('health')
 @Controller('health')
@@ -12,7 +12,7 @@ export class HealthController {
   ) {}
 
   @Get('live')
-  @Public()
+  @Auth('public')
   @ApiOperation({ operationId: 'getLiveness', summary: 'Liveness: the process is up' })
   @HealthCheck()
   live() {
@@ -20,7 +20,7 @@ export class HealthController {
   }
 
   @Get('ready')
-  @Public()
+  @Auth('public')
   @ApiOperation({ operationId: 'getReadiness', summary: 'Readiness: the database answers' })
   @HealthCheck()
   ready() {

@@ -10,7 +10,7 @@ import { ProblemDocumentDto } from '../common/problem.dto.js';
 import { ThrottlerGuard } from '@nestjs/throttler';
 import type { Request, Response } from 'express';
 import { SESSION_COOKIE } from '../auth/session-cookie.js';
-import { Public } from '../common/auth.decorators.js';
+import { Auth } from '../common/auth.decorators.js';
 import { CONNECT_ERRORS } from './integrations.errors.js';
 import { IntegrationsService } from './integrations.service.js';
 
@@ -30,7 +30,7 @@ export class ConnectCallbackController {
   constructor(private readonly integrations: IntegrationsService) {}
 
   @Get('callback')
-  @Public()
+  @Auth('public')
   @ApiOperation({
     operationId: 'microsoftConnectCallback',
     summary: 'Microsoft redirects here after admin consent',

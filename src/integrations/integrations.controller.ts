@@ -8,7 +8,7 @@ import {
   ApiServiceUnavailableResponse,
   ApiTags,
 } from '@nestjs/swagger';
-import { CurrentPrincipal, RequiresPlan, Roles } from '../common/auth.decorators.js';
+import { Auth, CurrentPrincipal, RequiresPlan, Roles } from '../common/auth.decorators.js';
 import type { Principal } from '../common/principal.js';
 import { ProblemDocumentDto } from '../common/problem.dto.js';
 import {
@@ -24,6 +24,7 @@ const NOT_CONNECTED = { description: 'Not connected (`ENTRA_NOT_CONNECTED`).', t
 
 @ApiTags('integrations')
 @Controller('api/v1/integrations/entra')
+@Auth('session')
 export class IntegrationsController {
   constructor(
     private readonly integrations: IntegrationsService,

@@ -10,7 +10,7 @@ import {
   ApiTags,
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
-import { CurrentPrincipal, RequiresPlan, Roles } from '../common/auth.decorators.js';
+import { Auth, CurrentPrincipal, RequiresPlan, Roles } from '../common/auth.decorators.js';
 import type { Principal } from '../common/principal.js';
 import { ProblemDocumentDto } from '../common/problem.dto.js';
 import {
@@ -36,6 +36,7 @@ const INVALID = { description: 'Invalid body (`VALIDATION_FAILED`).', type: Prob
 
 @ApiTags('role-mapping')
 @Controller('api/v1/integrations/entra')
+@Auth('session')
 @Roles('owner', 'admin')
 @RequiresPlan('enterprise')
 export class RoleMappingController {

@@ -9,7 +9,7 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
-import { CurrentPrincipal, Roles } from '../common/auth.decorators.js';
+import { Auth, CurrentPrincipal, Roles } from '../common/auth.decorators.js';
 import type { Principal } from '../common/principal.js';
 import { ProblemDocumentDto } from '../common/problem.dto.js';
 import {
@@ -23,6 +23,7 @@ import { InvitationsService } from './invitations.service.js';
 
 @ApiTags('invitations')
 @Controller('api/v1/invitations')
+@Auth('session')
 export class InvitationsController {
   constructor(private readonly invitations: InvitationsService) {}
 

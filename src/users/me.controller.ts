@@ -3,7 +3,7 @@ import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nes
 import type { Response } from 'express';
 import { SESSION_COOKIE, sessionCookieOptions } from '../auth/session-cookie.js';
 import { SessionsService } from '../auth/sessions.service.js';
-import { Authenticated, CurrentPrincipal } from '../common/auth.decorators.js';
+import { Auth, CurrentPrincipal } from '../common/auth.decorators.js';
 import type { Principal } from '../common/principal.js';
 import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../config/config.module.js';
@@ -14,6 +14,7 @@ import { UsersService } from './users.service.js';
 /** The signed-in user's own view: who they are and the organization they belong to. */
 @ApiTags('me')
 @Controller('api/v1')
+@Auth('session')
 export class MeController {
   constructor(
     private readonly users: UsersService,
@@ -22,7 +23,6 @@ export class MeController {
   ) {}
 
   @Get('me')
-  @Authenticated()
   @ApiOperation({ operationId: 'getMe', summary: 'The signed-in user' })
   @ApiOkResponse({ type: MeResponseDto })
   async me(@CurrentPrincipal() principal: Principal): Promise<MeResponseDto> {
@@ -31,7 +31,6 @@ export class MeController {
   }
 
   @Get('organization')
-  @Authenticated()
   @ApiOperation({
     operationId: 'getOrganization',
     summary: 'The signed-in user’s organization, plan and seats',
@@ -44,7 +43,6 @@ export class MeController {
 
   @Post('me/sessions/revoke')
   @HttpCode(204)
-  @Authenticated()
   @ApiOperation({
     operationId: 'revokeMySessions',
     summary: 'Sign out everywhere: revoke every session of the signed-in user',

@@ -7,7 +7,7 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
-import { Authenticated, CurrentPrincipal, Roles } from '../common/auth.decorators.js';
+import { Auth, CurrentPrincipal, Roles } from '../common/auth.decorators.js';
 import type { Principal } from '../common/principal.js';
 import { ProblemDocumentDto } from '../common/problem.dto.js';
 import {
@@ -26,11 +26,11 @@ const NOT_FOUND = {
 
 @ApiTags('users')
 @Controller('api/v1/users')
+@Auth('session')
 export class UsersController {
   constructor(private readonly users: UsersService) {}
 
   @Get()
-  @Authenticated()
   @ApiBadRequestResponse({
     description: 'Invalid filter (`VALIDATION_FAILED`) or cursor (`INVALID_CURSOR`).',
     type: ProblemDocumentDto,
@@ -47,7 +47,6 @@ export class UsersController {
 
   @Get(':id')
   @ApiNotFoundResponse(NOT_FOUND)
-  @Authenticated()
   @ApiOperation({ operationId: 'getUser', summary: 'Get one user' })
   @ApiOkResponse({ type: UserResponseDto })
   async get(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<UserResponseDto> {

@@ -1,8 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { RequestMethod } from '@nestjs/common';
 import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
 import { ModulesContainer } from '@nestjs/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { IS_PUBLIC } from '../../src/common/auth.decorators.js';
+import { AUTH_KIND, type AuthKind } from '../../src/common/auth.decorators.js';
 import { createTestContext, type TestContext } from '../support/test-app.js';
 
 /** Routes that must answer without a session. Anything else public is a bug. */
@@ -17,7 +18,8 @@ const PUBLIC_ROUTES = new Set([
 interface Route {
   method: string;
   path: string;
-  isPublic: boolean;
+  /** What `@Auth(...)` names on the handler, else on its controller; undefined when neither does. */
+  kinds: AuthKind[] | undefined;
 }
 
 function routesOf(ctx: TestContext): Route[] {
@@ -27,7 +29,7 @@ function routesOf(ctx: TestContext): Route[] {
       const controller = wrapper.metatype as (new (...args: unknown[]) => object) | null;
       if (!controller) continue;
       const base = String(Reflect.getMetadata(PATH_METADATA, controller) ?? '');
-      const classPublic = Reflect.getMetadata(IS_PUBLIC, controller) === true;
+      const classKinds = Reflect.getMetadata(AUTH_KIND, controller) as AuthKind[] | undefined;
       for (const name of Object.getOwnPropertyNames(controller.prototype)) {
         const handler = (controller.prototype as Record<string, unknown>)[name];
         if (name === 'constructor' || typeof handler !== 'function') continue;
@@ -38,7 +40,7 @@ function routesOf(ctx: TestContext): Route[] {
         routes.push({
           method: RequestMethod[method],
           path,
-          isPublic: classPublic || Reflect.getMetadata(IS_PUBLIC, handler) === true,
+          kinds: (Reflect.getMetadata(AUTH_KIND, handler) as AuthKind[] | undefined) ?? classKinds,
         });
       }
     }
@@ -53,13 +55,36 @@ describe('default-deny route guards', () => {
   });
   afterAll(() => ctx?.close());
 
-  it('every route is either on the public allow-list or refuses a request without a session', async () => {
+  it('every route names how it authenticates', () => {
     const routes = routesOf(ctx);
     expect(routes.length).toBeGreaterThan(8);
-    const publicRoutes = routes.filter((r) => r.isPublic).map((r) => `${r.method} ${r.path}`);
+    expect(routes.filter((r) => !r.kinds?.length).map((r) => `${r.method} ${r.path}`)).toEqual([]);
+  });
+
+  it('documents each route with the security requirement of its kind', () => {
+    const document = JSON.parse(readFileSync('openapi/openapi.json', 'utf8')) as {
+      paths: Record<string, Record<string, { security?: Record<string, string[]>[] }>>;
+    };
+    for (const route of routesOf(ctx)) {
+      const path = route.path.replace(/:([A-Za-z]+)/g, '{$1}');
+      const operation = document.paths[path]?.[route.method.toLowerCase()];
+      const schemes = (operation?.security ?? []).flatMap((requirement) => Object.keys(requirement)).sort();
+      const expected = route.kinds?.includes('public') ? [] : ['bearer', 'session'];
+      expect({ route: `${route.method} ${route.path}`, schemes }).toEqual({
+        route: `${route.method} ${route.path}`,
+        schemes: expected,
+      });
+    }
+  });
+
+  it('every route is either on the public allow-list or refuses a request without credentials', async () => {
+    const routes = routesOf(ctx);
+    const publicRoutes = routes
+      .filter((r) => r.kinds?.includes('public'))
+      .map((r) => `${r.method} ${r.path}`);
     expect(new Set(publicRoutes)).toEqual(PUBLIC_ROUTES);
 
-    for (const route of routes.filter((r) => !r.isPublic)) {
+    for (const route of routes.filter((r) => !r.kinds?.includes('public'))) {
       const path = route.path.replace(/:[A-Za-z]+/g, '00000000-0000-4000-8000-000000000000');
       const method = route.method.toLowerCase() as 'get' | 'post' | 'patch' | 'put' | 'delete';
       const response = await ctx.http()[method](path).send({});

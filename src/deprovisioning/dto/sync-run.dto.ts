@@ -86,8 +86,9 @@ export class SyncRunResponseDto {
   status: SyncStatus;
 
   @ApiProperty({
+    // Inline rather than a named schema: OpenAPI 3.0 cannot mark a $ref nullable.
+    type: 'string',
     enum: SYNC_MODES,
-    enumName: 'SyncMode',
     nullable: true,
     description: 'Full round or changes only.',
   })
