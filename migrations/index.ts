@@ -3,7 +3,9 @@ import { Initial1795306618795 } from './1795306618795-initial.js';
 import { EntraConnections1795307570616 } from './1795307570616-entra-connections.js';
 import { ProvisioningAndRoleMapping1795308137552 } from './1795308137552-provisioning-and-role-mapping.js';
 import { DirectorySync1795309250169 } from './1795309250169-directory-sync.js';
-import { SessionIdleTimeout1796121051807 } from './1796121051807-session-idle-timeout.js';
+import { SyncApprovalQueue1796120365850 } from './1796120365850-sync-approval-queue.js';
+import { RedirectFlows1796200000000 } from './1796200000000-redirect-flows.js';
+import { SessionIdleTimeout1796300000000 } from './1796300000000-session-idle-timeout.js';
 
 /** Every migration in order. `npm run migration:generate` appends here. */
 export const MIGRATIONS: (new () => MigrationInterface)[] = [
@@ -11,5 +13,7 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   EntraConnections1795307570616,
   ProvisioningAndRoleMapping1795308137552,
   DirectorySync1795309250169,
-  SessionIdleTimeout1796121051807,
+  SyncApprovalQueue1796120365850,
+  RedirectFlows1796200000000,
+  SessionIdleTimeout1796300000000,
 ];

@@ -14,6 +14,7 @@ import {
 import { runWithRequestContext } from './common/request-context.js';
 import { createValidationPipe } from './common/validation.js';
 import type { AppConfig } from './config/config.js';
+import { sessionCookieName } from './sessions/session-cookie.js';
 
 /**
  * Node's own limits on slow clients: headers or a body that never complete are answered 408 and the socket
@@ -53,8 +54,8 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): vo
   app.use(cookieParser());
   // Before the body parsers (Nest adds them at init), so a refused body is never read.
   app.use(requestContext());
-  app.use(noStoreForAuthenticated());
-  app.use(cookieOriginCheck(config.trustedOrigins));
+  app.use(noStoreForAuthenticated(sessionCookieName(config)));
+  app.use(cookieOriginCheck(config.trustedOrigins, sessionCookieName(config)));
   app.use('/api', refuseFormBodies());
   // The SPA may live on another origin: let it call the API with its session cookie, and nobody else.
   const uiOrigin = new URL(config.appUiUrl).origin;

@@ -1,28 +1,15 @@
 import { Module } from '@nestjs/common';
-import { PassportModule } from '@nestjs/passport';
 import { AuditModule } from '../audit/audit.module.js';
-import { MicrosoftModule } from '../microsoft/microsoft.module.js';
-import { OrganizationsModule } from '../organizations/organizations.module.js';
+import { AuthFlowsModule } from '../auth-flows/auth-flows.module.js';
 import { ProvisioningModule } from '../provisioning/provisioning.module.js';
-import { UsersModule } from '../users/users.module.js';
+import { SessionsModule } from '../sessions/sessions.module.js';
 import { AuthController } from './auth.controller.js';
-import { AuthFlowsModule } from './auth-flows.module.js';
 import { AuthService } from './auth.service.js';
-import { SessionStrategy } from './session.strategy.js';
-import { SessionsModule } from './sessions.module.js';
 
+/** "Continue with Microsoft" and sign-out. */
 @Module({
-  imports: [
-    PassportModule,
-    AuditModule,
-    AuthFlowsModule,
-    MicrosoftModule,
-    OrganizationsModule,
-    ProvisioningModule,
-    SessionsModule,
-    UsersModule,
-  ],
+  imports: [AuditModule, AuthFlowsModule, ProvisioningModule, SessionsModule],
   controllers: [AuthController],
-  providers: [AuthService, SessionStrategy],
+  providers: [AuthService],
 })
 export class AuthModule {}

@@ -4,8 +4,6 @@ import { DomainError } from './domain-error.js';
 import { toProblem } from './problem-details.filter.js';
 import { currentRequestId } from './request-context.js';
 
-/** The cookie carrying the SPA's session; only its presence matters here. */
-const SESSION_COOKIE_NAME = 'session';
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 /** The media types an HTML form can send without a preflight: never accepted by the JSON API. */
 const FORM_MEDIA_TYPES = ['application/x-www-form-urlencoded', 'multipart/form-data', 'text/plain'];
@@ -22,8 +20,9 @@ function hasBearer(request: Request): boolean {
   return /^Bearer\s+\S+$/i.test(request.headers.authorization ?? '');
 }
 
-function hasSessionCookie(request: Request): boolean {
-  return Boolean((request.cookies as Record<string, string> | undefined)?.[SESSION_COOKIE_NAME]);
+/** Whether the request carries the session cookie (named by the caller: `__Host-session` over https). */
+function hasCookie(request: Request, name: string): boolean {
+  return Boolean((request.cookies as Record<string, string> | undefined)?.[name]);
 }
 
 /**
@@ -32,10 +31,11 @@ function hasSessionCookie(request: Request): boolean {
  * header, or the browser's own `Sec-Fetch-Site: same-origin`. SameSite=Lax alone lets sibling subdomains
  * and other ports of the same host through, as they count as the same site.
  */
-export function cookieOriginCheck(trustedOrigins: readonly string[]) {
+export function cookieOriginCheck(trustedOrigins: readonly string[], sessionCookie: string) {
   const trusted = new Set(trustedOrigins);
   return (request: Request, response: Response, next: NextFunction) => {
-    if (SAFE_METHODS.has(request.method) || hasBearer(request) || !hasSessionCookie(request)) return next();
+    if (SAFE_METHODS.has(request.method) || hasBearer(request) || !hasCookie(request, sessionCookie))
+      return next();
     const origin = request.headers.origin;
     const sameOrigin = request.headers['sec-fetch-site'] === 'same-origin';
     if (sameOrigin || (typeof origin === 'string' && trusted.has(origin))) return next();
@@ -73,9 +73,9 @@ export function refuseFormBodies() {
  * Answers that depend on who asks must never sit in a browser or proxy cache: every API answer, and any
  * answer to a request carrying credentials.
  */
-export function noStoreForAuthenticated() {
+export function noStoreForAuthenticated(sessionCookie: string) {
   return (request: Request, response: Response, next: NextFunction) => {
-    if (request.path.startsWith('/api/') || hasBearer(request) || hasSessionCookie(request)) {
+    if (request.path.startsWith('/api/') || hasBearer(request) || hasCookie(request, sessionCookie)) {
       response.setHeader('Cache-Control', 'no-store');
     }
     next();

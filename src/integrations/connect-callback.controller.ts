@@ -1,4 +1,4 @@
-import { Controller, Get, Query, Req, Res, UseGuards } from '@nestjs/common';
+import { Controller, Get, Inject, Query, Req, Res, UseGuards } from '@nestjs/common';
 import {
   ApiFoundResponse,
   ApiOperation,
@@ -9,7 +9,9 @@ import {
 import { ProblemDocumentDto } from '../common/problem.dto.js';
 import { ThrottlerGuard } from '@nestjs/throttler';
 import type { Request, Response } from 'express';
-import { SESSION_COOKIE } from '../auth/session-cookie.js';
+import type { AppConfig } from '../config/config.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import { readCookie, sessionCookieName } from '../sessions/session-cookie.js';
 import { Auth } from '../common/auth.decorators.js';
 import { CONNECT_ERRORS } from './integrations.errors.js';
 import { IntegrationsService } from './integrations.service.js';
@@ -27,7 +29,10 @@ const queryString = (value: unknown) => (typeof value === 'string' ? value : und
   type: ProblemDocumentDto,
 })
 export class ConnectCallbackController {
-  constructor(private readonly integrations: IntegrationsService) {}
+  constructor(
+    private readonly integrations: IntegrationsService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
 
   @Get('callback')
   @Auth('public')
@@ -35,7 +40,8 @@ export class ConnectCallbackController {
     operationId: 'microsoftConnectCallback',
     summary: 'Microsoft redirects here after admin consent',
     description:
-      'Must arrive in the browser session of the admin who started the connection. Redirects to ' +
+      'Must arrive in the browser session of the admin who started the connection, signed in at Microsoft as a ' +
+      'tenant administrator (Global, Privileged Role, Application or Cloud Application Administrator). Redirects to ' +
       '`APP_UI_URL/settings/integrations/entra?status=connected`, or `?status=error&code=<code>` with nothing ' +
       'stored. Codes:\n' +
       errorList,
@@ -55,7 +61,7 @@ export class ConnectCallbackController {
       state: queryString(query.state),
       error: queryString(query.error),
       errorDescription: queryString(query.error_description),
-      sessionToken: (request.cookies as Record<string, string> | undefined)?.[SESSION_COOKIE],
+      sessionToken: readCookie(request, sessionCookieName(this.config)),
     });
     response.redirect(302, outcome.redirectTo);
   }

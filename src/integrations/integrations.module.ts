@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AuditModule } from '../audit/audit.module.js';
-import { AuthFlowsModule } from '../auth/auth-flows.module.js';
-import { SessionsModule } from '../auth/sessions.module.js';
+import { AuthFlowsModule } from '../auth-flows/auth-flows.module.js';
+import { SessionsModule } from '../sessions/sessions.module.js';
 import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { MicrosoftModule } from '../microsoft/microsoft.module.js';
@@ -11,6 +11,7 @@ import { ConnectCallbackController } from './connect-callback.controller.js';
 import { IntegrationsController } from './integrations.controller.js';
 import { IntegrationsRepository } from './integrations.repository.js';
 import { IntegrationsService } from './integrations.service.js';
+import { SyncSummaryListener } from './sync-summary.listener.js';
 import { resolveKeyring, TokenCipher } from './token-cipher.js';
 
 @Module({
@@ -19,6 +20,7 @@ import { resolveKeyring, TokenCipher } from './token-cipher.js';
   providers: [
     IntegrationsRepository,
     IntegrationsService,
+    SyncSummaryListener,
     {
       provide: TokenCipher,
       inject: [APP_CONFIG],

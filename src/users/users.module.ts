@@ -1,6 +1,5 @@
 import { Module } from '@nestjs/common';
 import { AuditModule } from '../audit/audit.module.js';
-import { SessionsModule } from '../auth/sessions.module.js';
 import { OrganizationsModule } from '../organizations/organizations.module.js';
 import { InvitationsController } from './invitations.controller.js';
 import { InvitationsRepository } from './invitations.repository.js';
@@ -11,7 +10,7 @@ import { UsersRepository } from './users.repository.js';
 import { UsersService } from './users.service.js';
 
 @Module({
-  imports: [AuditModule, OrganizationsModule, SessionsModule],
+  imports: [AuditModule, OrganizationsModule],
   controllers: [MeController, UsersController, InvitationsController],
   providers: [UsersRepository, UsersService, InvitationsRepository, InvitationsService],
   exports: [UsersService, InvitationsService],

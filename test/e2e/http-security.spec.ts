@@ -1,7 +1,7 @@
 import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO } from '../emulator/index.js';
+import { DEMO } from '@entra-integration/entra-emulator';
 import { bearer, signIn } from '../support/sign-in.js';
 import { APP_BASE_URL, APP_UI_URL, createTestContext, type TestContext } from '../support/test-app.js';
 

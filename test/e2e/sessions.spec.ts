@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sha256 } from '../../src/auth/tokens.js';
-import { DEMO } from '../emulator/index.js';
+import { sha256 } from '../../src/common/tokens.js';
+import { DEMO } from '@entra-integration/entra-emulator';
 import { bearer, signIn } from '../support/sign-in.js';
 import { APP_UI_URL, createTestContext, type TestContext } from '../support/test-app.js';
 

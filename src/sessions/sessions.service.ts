@@ -1,0 +1,87 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { OnEvent } from '@nestjs/event-emitter';
+import { AuditService } from '../audit/audit.service.js';
+import type { Principal } from '../common/principal.js';
+import type { AppConfig } from '../config/config.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import {
+  USER_DEACTIVATED,
+  type UserDeactivatedEvent,
+  USERS_DEACTIVATED,
+  type UsersDeactivatedEvent,
+} from '../users/users.events.js';
+import { SessionsRepository } from './sessions.repository.js';
+import { randomToken, sha256 } from '../common/tokens.js';
+
+export interface IssuedSession {
+  /** The opaque bearer token. Returned once, never stored: the database keeps its SHA-256 only. */
+  token: string;
+  sessionId: string;
+  expiresAt: Date;
+}
+
+@Injectable()
+export class SessionsService {
+  constructor(
+    private readonly repository: SessionsRepository,
+    private readonly audit: AuditService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async issue(userId: string, userAgent: string | undefined): Promise<IssuedSession> {
+    const token = randomToken();
+    const expiresAt = new Date(Date.now() + this.config.session.ttlHours * 3_600_000);
+    const session = await this.repository.create({
+      tokenHash: sha256(token),
+      userId,
+      expiresAt,
+      userAgent: userAgent?.slice(0, 300) ?? null,
+    });
+    return { token, sessionId: session.id, expiresAt };
+  }
+
+  /** The live session a token names, or null when unknown, expired, idle for too long or revoked. */
+  async resolve(token: string): Promise<{ sessionId: string; userId: string } | null> {
+    if (!token || token.length > 200) return null;
+    const session = await this.repository.findByTokenHash(sha256(token));
+    const now = Date.now();
+    if (!session || session.revokedAt || session.expiresAt.getTime() <= now) return null;
+    const idleSince = session.lastSeenAt.getTime();
+    if (idleSince + this.config.session.idleMinutes * 60_000 <= now) return null;
+    // A write per minute at most, not per request; the repository re-checks so replicas cannot pile up.
+    if (now - idleSince >= 60_000) await this.repository.touch(session.id);
+    return { sessionId: session.id, userId: session.userId };
+  }
+
+  /** "Sign out everywhere": ends every session of the caller, the current one included. */
+  async revokeAllOf(principal: Principal): Promise<number> {
+    const revoked = await this.repository.revokeAllOfUser(principal.userId, 'signed_out_everywhere');
+    await this.audit.record({
+      organizationId: principal.organizationId,
+      actor: { type: 'user', id: principal.userId },
+      action: 'user.sessions_revoked',
+      target: { type: 'user', id: principal.userId },
+      after: { revokedSessions: revoked },
+    });
+    return revoked;
+  }
+
+  /** The user behind a raw token, if the session is live (for flows that must be finished by their starter). */
+  async userOf(token: string | undefined): Promise<string | null> {
+    return token ? ((await this.resolve(token))?.userId ?? null) : null;
+  }
+
+  revoke(sessionId: string, reason: string): Promise<void> {
+    return this.repository.revoke(sessionId, reason);
+  }
+
+  @OnEvent(USERS_DEACTIVATED, { promisify: true, suppressErrors: false })
+  async onUsersDeactivated(event: UsersDeactivatedEvent): Promise<void> {
+    await this.repository.revokeAllOfUsers(event.userIds, `user_deactivated:${event.reason}`);
+  }
+
+  @OnEvent(USER_DEACTIVATED, { promisify: true, suppressErrors: false })
+  async onUserDeactivated(event: UserDeactivatedEvent): Promise<void> {
+    await this.repository.revokeAllOfUser(event.userId, `user_deactivated:${event.reason}`);
+  }
+}
