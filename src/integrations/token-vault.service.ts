@@ -7,7 +7,7 @@ import type { EntraConnectionEntity } from './entities/entra-connection.entity.j
 import { GRAPH_SCOPES, type GrantTokens } from './graph-grant.js';
 import { EntraNotConnectedError, EntraReauthorizationRequiredError } from './integrations.errors.js';
 import { IntegrationsRepository } from './integrations.repository.js';
-import { TokenCipher } from './token-cipher.js';
+import { TokenCipher, TokenDecryptionError } from './token-cipher.js';
 
 const ACCESS_TOKEN_MARGIN_MS = 5 * 60_000;
 
@@ -91,10 +91,7 @@ export class TokenVault {
     if (!cached) throw new EntraNotConnectedError();
     if (cached.status !== 'connected') throw new EntraReauthorizationRequiredError();
     if (!forceRefresh && isFresh(cached)) {
-      return this.cipher.decrypt(
-        cached.accessTokenCiphertext!,
-        associatedData(organizationId, 'access_token'),
-      );
+      return this.decryptToken(organizationId, cached.accessTokenCiphertext!, 'access_token');
     }
     const outcome = await this.transactions.run(async (tx) => {
       const connection = await this.lock(organizationId, tx);
@@ -102,15 +99,13 @@ export class TokenVault {
       // Another request may have refreshed while we waited for the lock.
       if (isFresh(connection) && connection.accessTokenCiphertext !== cached.accessTokenCiphertext) {
         return {
-          token: this.cipher.decrypt(
-            connection.accessTokenCiphertext!,
-            associatedData(organizationId, 'access_token'),
-          ),
+          token: this.decryptToken(organizationId, connection.accessTokenCiphertext!, 'access_token'),
         };
       }
-      const refreshToken = this.cipher.decrypt(
+      const refreshToken = this.decryptToken(
+        organizationId,
         connection.refreshTokenCiphertext!,
-        associatedData(organizationId, 'refresh_token'),
+        'refresh_token',
       );
       try {
         const fresh = await this.identity.refresh(connection.tenantId, refreshToken, GRAPH_SCOPES);
@@ -142,6 +137,28 @@ export class TokenVault {
     });
     if ('error' in outcome) throw outcome.error;
     return outcome.token;
+  }
+
+  /**
+   * A stored token in clear, or ENTRA_CREDENTIALS_UNREADABLE (reconnect) when its key is gone or the row was
+   * damaged; the log names the key id so an operator can tell a missing key from tampering.
+   */
+  private decryptToken(
+    organizationId: string,
+    ciphertext: string,
+    purpose: 'access_token' | 'refresh_token',
+  ): string {
+    try {
+      return this.cipher.decrypt(ciphertext, associatedData(organizationId, purpose));
+    } catch (error) {
+      if (error instanceof TokenDecryptionError) {
+        this.logger.error(
+          `the stored ${purpose} of organization ${organizationId} cannot be decrypted ` +
+            `(key id ${error.keyId ?? 'unknown'}): ${error.reason}`,
+        );
+      }
+      throw error;
+    }
   }
 
   private async lock(organizationId: string, tx: Tx): Promise<EntraConnectionEntity> {

@@ -212,7 +212,7 @@ describe('domain claims', () => {
 });
 
 describe('the domain-claims migration', () => {
-  const MIGRATION = 'DomainClaims1796210000000';
+  const MIGRATION = 'DomainClaims1796400000000';
 
   it('moves the connections’ verified domains into claims, and its down puts them back', async () => {
     const database = await createTestDatabase();

@@ -5,8 +5,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * (tenant, domain). The Entra connections' verified domains move into it (source `entra_verified_domain`, in
  * Graph's order and spelling), and `entra_connections.verified_domains` goes: nothing reads it any more.
  */
-export class DomainClaims1796210000000 implements MigrationInterface {
-  name = 'DomainClaims1796210000000';
+export class DomainClaims1796400000000 implements MigrationInterface {
+  name = 'DomainClaims1796400000000';
 
   public async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(
