@@ -4,6 +4,7 @@ import { AuditModule } from '../audit/audit.module.js';
 import { MicrosoftModule } from '../microsoft/microsoft.module.js';
 import { OrganizationsModule } from '../organizations/organizations.module.js';
 import { ProvisioningModule } from '../provisioning/provisioning.module.js';
+import { RateLimitsModule } from '../rate-limits/rate-limits.module.js';
 import { UsersModule } from '../users/users.module.js';
 import { AuthController } from './auth.controller.js';
 import { AuthFlowsModule } from './auth-flows.module.js';
@@ -19,6 +20,7 @@ import { SessionsModule } from './sessions.module.js';
     MicrosoftModule,
     OrganizationsModule,
     ProvisioningModule,
+    RateLimitsModule,
     SessionsModule,
     UsersModule,
   ],

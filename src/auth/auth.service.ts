@@ -6,6 +6,8 @@ import { MicrosoftIdentityClient } from '../microsoft/microsoft-identity.client.
 import { InvalidIdTokenError, MicrosoftTokenError } from '../microsoft/microsoft.errors.js';
 import { SignInRefusedError } from '../provisioning/provisioning.errors.js';
 import { ProvisioningService } from '../provisioning/provisioning.service.js';
+import { RateLimitedError } from '../rate-limits/rate-limits.errors.js';
+import { SignInLimitsService } from '../rate-limits/sign-in-limits.service.js';
 import type { SignInErrorCode } from './auth.errors.js';
 import { AuthFlowsService } from './auth-flows.service.js';
 import { type IssuedSession, SessionsService } from './sessions.service.js';
@@ -33,7 +35,7 @@ export interface CallbackParams {
 
 export type CallbackOutcome =
   | { ok: true; redirectTo: string; session: IssuedSession }
-  | { ok: false; redirectTo: string; error: SignInErrorCode };
+  | { ok: false; redirectTo: string; error: SignInErrorCode; account?: string };
 
 class SignInFailure extends Error {
   constructor(readonly code: SignInErrorCode) {
@@ -52,6 +54,7 @@ export class AuthService {
     private readonly provisioning: ProvisioningService,
     private readonly sessions: SessionsService,
     private readonly audit: AuditService,
+    private readonly limits: SignInLimitsService,
   ) {}
 
   /** Creates the server side of a redirect (state, nonce, PKCE) and returns Microsoft's authorize URL. */
@@ -79,6 +82,8 @@ export class AuthService {
 
   /** Finishes a sign-in. Never throws: every failure becomes a redirect with a stable error code. */
   async completeSignIn(params: CallbackParams): Promise<CallbackOutcome> {
+    // The Microsoft account (tenant and object id), once its ID token is valid: refusals count against it.
+    let account: string | undefined;
     try {
       const flow = await this.flows.consume('sign_in', params.state, params.browserBinding);
       if (!flow) throw new SignInFailure('invalid_state');
@@ -95,6 +100,8 @@ export class AuthService {
         nonce: flow.nonce,
       });
       const claims = await this.microsoft.verifyIdToken(idToken, flow.nonce);
+      account = `${claims.tenantId}:${claims.objectId}`;
+      await this.limits.assertAccountMayTry(account);
       const { user, outcome } = await this.provisioning.signIn(claims);
       const session = await this.sessions.issue(user.id, params.userAgent);
       await this.audit.record({
@@ -107,7 +114,7 @@ export class AuthService {
       return { ok: true, redirectTo: this.uiUrl(flow.returnTo), session };
     } catch (error) {
       const code = this.failureCode(error);
-      return { ok: false, redirectTo: this.uiUrl(`/sign-in?error=${code}`), error: code };
+      return { ok: false, redirectTo: this.uiUrl(`/sign-in?error=${code}`), error: code, account };
     }
   }
 
@@ -117,6 +124,7 @@ export class AuthService {
 
   private failureCode(error: unknown): SignInErrorCode {
     if (error instanceof SignInFailure) return error.code;
+    if (error instanceof RateLimitedError) return 'rate_limited';
     if (error instanceof SignInRefusedError) return error.reason;
     if (error instanceof InvalidIdTokenError) {
       this.logger.warn(`rejected an ID token: ${error.reason}`);

@@ -1,16 +1,10 @@
-import { Controller, Get, Query, Req, Res, UseGuards } from '@nestjs/common';
-import {
-  ApiFoundResponse,
-  ApiOperation,
-  ApiQuery,
-  ApiTags,
-  ApiTooManyRequestsResponse,
-} from '@nestjs/swagger';
-import { ProblemDocumentDto } from '../common/problem.dto.js';
-import { ThrottlerGuard } from '@nestjs/throttler';
+import { Controller, Get, Query, Req, Res } from '@nestjs/common';
+import { ApiFoundResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { SESSION_COOKIE } from '../auth/session-cookie.js';
 import { Auth } from '../common/auth.decorators.js';
+import { SignInLimit } from '../rate-limits/sign-in-limit.decorator.js';
+import { SignInLimitsService } from '../rate-limits/sign-in-limits.service.js';
 import { CONNECT_ERRORS } from './integrations.errors.js';
 import { IntegrationsService } from './integrations.service.js';
 
@@ -21,16 +15,18 @@ const queryString = (value: unknown) => (typeof value === 'string' ? value : und
 
 @ApiTags('integrations')
 @Controller('auth/microsoft/connect')
-@UseGuards(ThrottlerGuard)
-@ApiTooManyRequestsResponse({
-  description: 'Too many requests from this address (`RATE_LIMITED`).',
-  type: ProblemDocumentDto,
-})
 export class ConnectCallbackController {
-  constructor(private readonly integrations: IntegrationsService) {}
+  constructor(
+    private readonly integrations: IntegrationsService,
+    private readonly limits: SignInLimitsService,
+  ) {}
 
   @Get('callback')
   @Auth('public')
+  @SignInLimit({
+    step: 'finish',
+    browserRedirect: '/settings/integrations/entra?status=error&code=rate_limited',
+  })
   @ApiOperation({
     operationId: 'microsoftConnectCallback',
     summary: 'Microsoft redirects here after admin consent',
@@ -57,6 +53,7 @@ export class ConnectCallbackController {
       errorDescription: queryString(query.error_description),
       sessionToken: (request.cookies as Record<string, string> | undefined)?.[SESSION_COOKIE],
     });
+    if (outcome.error) await this.limits.recordFailure(request);
     response.redirect(302, outcome.redirectTo);
   }
 }
