@@ -3,6 +3,7 @@ import { Initial1795306618795 } from './1795306618795-initial.js';
 import { EntraConnections1795307570616 } from './1795307570616-entra-connections.js';
 import { ProvisioningAndRoleMapping1795308137552 } from './1795308137552-provisioning-and-role-mapping.js';
 import { DirectorySync1795309250169 } from './1795309250169-directory-sync.js';
+import { SyncApprovalQueue1796120365850 } from './1796120365850-sync-approval-queue.js';
 import { SignInRateLimits1796121463419 } from './1796121463419-sign-in-rate-limits.js';
 
 /** Every migration in order. `npm run migration:generate` appends here. */
@@ -11,5 +12,6 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   EntraConnections1795307570616,
   ProvisioningAndRoleMapping1795308137552,
   DirectorySync1795309250169,
+  SyncApprovalQueue1796120365850,
   SignInRateLimits1796121463419,
 ];

@@ -1,8 +1,7 @@
 import { applyDecorators, createParamDecorator, type ExecutionContext, SetMetadata } from '@nestjs/common';
 import { ApiCookieAuth, ApiBearerAuth, ApiForbiddenResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import type { Request } from 'express';
-import type { Plan } from '../organizations/entities/organization.entity.js';
-import type { Role } from '../users/entities/user.entity.js';
+import type { Plan, Role } from './access.js';
 import type { Principal } from './principal.js';
 import { ProblemDocumentDto } from './problem.dto.js';
 

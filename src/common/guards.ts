@@ -2,8 +2,7 @@ import { type CanActivate, type ExecutionContext, Injectable, Logger } from '@ne
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 import type { Request } from 'express';
-import type { Plan } from '../organizations/entities/organization.entity.js';
-import type { Role } from '../users/entities/user.entity.js';
+import type { Plan, Role } from './access.js';
 import { AUTH_KIND, type AuthKind, REQUIRED_PLAN, REQUIRED_ROLES } from './auth.decorators.js';
 import { DomainError } from './domain-error.js';
 import type { Principal } from './principal.js';

@@ -1,5 +1,4 @@
-import type { Plan } from '../organizations/entities/organization.entity.js';
-import type { Role } from '../users/entities/user.entity.js';
+import type { Plan, Role } from './access.js';
 
 /** Who is calling: resolved from the session on every request, so role and plan changes apply at once. */
 export interface Principal {

@@ -99,14 +99,16 @@ export class DeprovisioningController {
   }
 
   @Post('sync-runs/:id/approve')
-  @HttpCode(200)
+  @HttpCode(202)
   @ApiOperation({
     operationId: 'approveEntraSyncRun',
     summary: 'Apply a plan held back by the safety threshold',
     description:
-      'Each user is checked again (still active here, still disabled or deleted in Entra) before deactivation.',
+      'Queues the stored plan and returns the run (`queued`, then `running`; poll it until it ends). Until it ' +
+      'ends it is the organization’s active run: another sync answers `SYNC_IN_PROGRESS`. Each user is checked ' +
+      'again (still active here, still disabled or deleted in Entra) before deactivation.',
   })
-  @ApiOkResponse({ type: SyncRunResponseDto })
+  @ApiAcceptedResponse({ type: SyncRunResponseDto })
   @ApiNotFoundResponse(NOT_FOUND)
   @ApiConflictResponse(NOT_AWAITING)
   async approve(

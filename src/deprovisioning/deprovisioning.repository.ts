@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, In, LessThan } from 'typeorm';
+import { DataSource, type FindOptionsWhere, In, LessThan } from 'typeorm';
 import type { Cursor } from '../common/pagination.js';
 import { isUuid } from '../common/uuid.js';
 import { DirectorySyncStateEntity } from './entities/directory-sync-state.entity.js';
@@ -16,6 +16,14 @@ export interface PlannedOutcome {
   outcome: SyncOutcome;
   reason: DeactivationReason;
   detail?: string | null;
+}
+
+/** What else a run must still match for a status change to apply (beyond its expected status). */
+export interface RunCondition {
+  /** The worker that claimed it. */
+  workerId?: string;
+  /** Its last heartbeat is older than this (the sweeper of abandoned runs). */
+  heartbeatBefore?: Date;
 }
 
 /** Sync runs (the job queue), their per-user outcomes, the seen-object scratch set and the delta state. */
@@ -43,10 +51,6 @@ export class DeprovisioningRepository {
     return this.runs.findOneBy({ organizationId, status: In(['queued', 'running']) });
   }
 
-  findLatestRun(organizationId: string): Promise<SyncRunEntity | null> {
-    return this.runs.findOne({ where: { organizationId }, order: { createdAt: 'DESC', id: 'DESC' } });
-  }
-
   listRuns(organizationId: string, cursor: Cursor | null, take: number): Promise<SyncRunEntity[]> {
     const query = this.runs
       .createQueryBuilder('r')
@@ -58,11 +62,16 @@ export class DeprovisioningRepository {
     return query.getMany();
   }
 
-  /** Claims the oldest queued run for this worker; SKIP LOCKED lets replicas claim different runs at once. */
+  /**
+   * Claims the oldest queued run for this worker; SKIP LOCKED lets replicas claim different runs at once.
+   * An approved plan keeps the start of the run that planned it (the delta state resumes from there).
+   */
   async claimNextRun(workerId: string): Promise<SyncRunEntity | null> {
     const rows = (await this.dataSource.query(
-      `UPDATE sync_runs SET status = 'running', worker_id = $1, started_at = now(), heartbeat_at = now()
+      `UPDATE sync_runs SET status = 'running', worker_id = $1, started_at = COALESCE(started_at, now()),
+              heartbeat_at = now(), finished_at = NULL
         WHERE id = (SELECT id FROM sync_runs WHERE status = 'queued' ORDER BY created_at, id FOR UPDATE SKIP LOCKED LIMIT 1)
+          AND status = 'queued'
         RETURNING id, organization_id`,
       [workerId],
     )) as [{ id: string; organization_id: string }[], number];
@@ -70,28 +79,38 @@ export class DeprovisioningRepository {
     return claimed ? this.runs.findOneBy({ id: claimed.id }) : null;
   }
 
-  /** Runs whose worker stopped sending heartbeats (the process died) end as failed, never "running" forever. */
-  async failAbandonedRuns(staleBefore: Date): Promise<number> {
-    const result = await this.runs.update(
-      { status: 'running', heartbeatAt: LessThan(staleBefore) },
-      {
-        status: 'failed',
-        errorCode: 'WORKER_LOST',
-        errorMessage:
-          'The process running this sync stopped before finishing; nothing after its last step was applied.',
-        finishedAt: () => 'now()',
-      },
-    );
-    return result.affected ?? 0;
+  /** Running runs whose worker sent no heartbeat since `staleBefore` (the process died). */
+  findAbandonedRuns(staleBefore: Date): Promise<SyncRunEntity[]> {
+    return this.runs.findBy({ status: 'running', heartbeatAt: LessThan(staleBefore) });
   }
 
-  async updateRun(id: string, values: Partial<SyncRunEntity>): Promise<void> {
-    await this.runs.update({ id }, { ...values, heartbeatAt: () => 'now()' } as never);
+  /**
+   * Progress and heartbeat of a run this worker is running. Conditional, so a run that another replica
+   * already ended (e.g. as WORKER_LOST) is never written to again.
+   */
+  async touchRun(id: string, workerId: string, values: Partial<SyncRunEntity> = {}): Promise<boolean> {
+    const result = await this.runs.update({ id, status: 'running', workerId }, {
+      ...values,
+      heartbeatAt: () => 'now()',
+    } as never);
+    return (result.affected ?? 0) === 1;
   }
 
-  /** Moves a run from one status to another only if it is still in the first (approval races). */
-  async transitionRun(id: string, from: SyncStatus, values: Partial<SyncRunEntity>): Promise<boolean> {
-    const result = await this.runs.update({ id, status: from }, values as never);
+  /**
+   * Moves a run from one status to another only if it is still in the first (and matches `also`, e.g. the
+   * worker that claimed it, or a stale heartbeat): every status change goes through here, so two actors racing
+   * for one run (a worker and the sweeper, two approvals) can never both win. Returns whether it moved.
+   */
+  async transitionRun(
+    id: string,
+    from: SyncStatus,
+    values: Partial<SyncRunEntity>,
+    also: RunCondition = {},
+  ): Promise<boolean> {
+    const where: FindOptionsWhere<SyncRunEntity> = { id, status: from };
+    if (also.workerId !== undefined) where.workerId = also.workerId;
+    if (also.heartbeatBefore !== undefined) where.heartbeatAt = LessThan(also.heartbeatBefore);
+    const result = await this.runs.update(where, values as never);
     return (result.affected ?? 0) === 1;
   }
 

@@ -28,8 +28,22 @@ interface Counters {
   planned: number;
 }
 
-/** Raised between pages when the process is shutting down; the run ends as failed, with nothing applied. */
+/** Raised between pages or chunks when the process is shutting down; the run ends as failed (INTERRUPTED). */
 export class SyncInterrupted extends Error {}
+
+/**
+ * How the engine ended a run, for the one place that finishes runs to write (SyncRunsService): the engine
+ * never sets a run's status itself.
+ */
+export type RunEnd =
+  | {
+      status: 'succeeded';
+      values: Partial<SyncRunEntity>;
+      /** The delta link the directory state advances to once the run's changes are applied. */
+      advanceDeltaLink?: string;
+    }
+  | { status: 'awaiting_approval'; values: Partial<SyncRunEntity>; limit: number }
+  | { status: 'failed'; errorCode: string; errorMessage: string };
 
 /**
  * One directory sync: read the directory (delta query — a full round the first time, then changes only),
@@ -51,15 +65,15 @@ export class SyncEngine {
     private readonly audit: AuditService,
   ) {}
 
-  async execute(run: SyncRunEntity, shouldStop: () => boolean): Promise<void> {
+  async execute(run: SyncRunEntity, shouldStop: () => boolean): Promise<RunEnd> {
     try {
-      await this.executeRun(run, shouldStop);
+      return await this.executeRun(run, shouldStop);
     } finally {
       this.tokens.delete(run.organizationId);
     }
   }
 
-  private async executeRun(run: SyncRunEntity, shouldStop: () => boolean): Promise<void> {
+  private async executeRun(run: SyncRunEntity, shouldStop: () => boolean): Promise<RunEnd> {
     const connection = await this.integrations.findByOrganization(run.organizationId);
     if (!connection || connection.tenantId !== run.tenantId) {
       throw new SyncFailure('ENTRA_NOT_CONNECTED', 'The organization is no longer connected to this tenant.');
@@ -112,45 +126,27 @@ export class SyncEngine {
       thresholdLimit: limit,
     };
 
-    if (run.dryRun) {
-      // A preview: nothing applied, and the delta link is not advanced so the next real run sees the same changes.
-      await this.repository.updateRun(run.id, { ...progress, status: 'succeeded', finishedAt: new Date() });
-      return;
-    }
+    // A preview: nothing applied, and the delta link is not advanced so the next real run sees the same changes.
+    if (run.dryRun) return { status: 'succeeded', values: progress };
     if (counters.planned > limit) {
-      await this.repository.updateRun(run.id, {
-        ...progress,
-        status: 'awaiting_approval',
-        finishedAt: new Date(),
-      });
-      await this.audit.record({
-        organizationId: run.organizationId,
-        actor: { type: 'system', id: null },
-        action: 'sync.awaiting_approval',
-        target: { type: 'sync_run', id: run.id },
-        after: { planned: counters.planned, limit },
-      });
       this.logger.warn(
         `sync ${run.id} would deactivate ${counters.planned} users (limit ${limit}): waiting for approval`,
       );
-      return;
+      return { status: 'awaiting_approval', values: progress, limit };
     }
-    await this.repository.updateRun(run.id, progress);
-    const applied = await this.applyPlan(run, false);
-    await this.repository.saveState(run.organizationId, run.tenantId, deltaLink, run.startedAt ?? new Date());
-    await this.repository.updateRun(run.id, {
-      status: 'succeeded',
-      countDeactivated: applied.deactivated,
-      countErrors: applied.errors,
-      lastOwnerDeactivated: applied.lastOwnerDeactivated,
-      finishedAt: new Date(),
-    });
+    await this.progress(run, progress);
+    const applied = await this.applyPlan(run, false, shouldStop);
+    return { status: 'succeeded', values: applied, advanceDeltaLink: deltaLink };
   }
 
-  /** Applies a plan held back for approval, re-reading each user's Entra state first. */
-  async applyApprovedPlan(run: SyncRunEntity) {
+  /**
+   * Applies a plan held back for approval (the worker runs it, under its heartbeat and shutdown hooks),
+   * re-reading each user's Entra state first.
+   */
+  async applyApprovedPlan(run: SyncRunEntity, shouldStop: () => boolean): Promise<RunEnd> {
     try {
-      return await this.applyPlan(run, true);
+      const applied = await this.applyPlan(run, true, shouldStop);
+      return { status: 'succeeded', values: applied, advanceDeltaLink: run.deltaLink ?? undefined };
     } finally {
       this.tokens.delete(run.organizationId);
     }
@@ -163,12 +159,21 @@ export class SyncEngine {
   private async applyPlan(
     run: SyncRunEntity,
     recheck: boolean,
-  ): Promise<{ deactivated: number; errors: number; lastOwnerDeactivated: boolean }> {
+    shouldStop: () => boolean,
+  ): Promise<Pick<SyncRunEntity, 'countDeactivated' | 'countErrors' | 'lastOwnerDeactivated'>> {
     let deactivated = 0;
     let errors = 0;
     let lastOwnerDeactivated = false;
     let afterId: string | null = null;
+    const stopIfAsked = () => {
+      if (shouldStop())
+        throw new SyncInterrupted(
+          `The service shut down while the plan was being applied: ${deactivated} user(s) were deactivated, ` +
+            'the users still planned were not.',
+        );
+    };
     for (;;) {
+      stopIfAsked();
       const page = await this.repository.outcomesPage(run.id, 'planned', afterId, APPLY_CHUNK);
       if (page.length === 0) break;
       afterId = page[page.length - 1].id;
@@ -185,6 +190,7 @@ export class SyncEngine {
           'enabled again in Entra before the approval',
         );
         items = page.filter((o) => states.get(o.objectId) !== 'enabled');
+        stopIfAsked(); // the re-check can take long: nothing of this chunk is applied after a shutdown began
       }
       let result: { deactivated: string[]; lastOwnerDeactivated: boolean };
       try {
@@ -202,7 +208,7 @@ export class SyncEngine {
           'the deactivation could not be saved',
         );
         errors += items.length;
-        await this.repository.updateRun(run.id, { countErrors: errors });
+        await this.progress(run, { countErrors: errors });
         continue;
       }
       const done = new Set(result.deactivated);
@@ -217,7 +223,7 @@ export class SyncEngine {
       );
       deactivated += done.size;
       lastOwnerDeactivated ||= result.lastOwnerDeactivated;
-      await this.repository.updateRun(run.id, { countDeactivated: deactivated });
+      await this.progress(run, { countDeactivated: deactivated });
     }
     if (lastOwnerDeactivated) {
       this.logger.error(
@@ -231,7 +237,7 @@ export class SyncEngine {
         target: { type: 'sync_run', id: run.id },
       });
     }
-    return { deactivated, errors, lastOwnerDeactivated };
+    return { countDeactivated: deactivated, countErrors: errors, lastOwnerDeactivated };
   }
 
   /**
@@ -260,12 +266,13 @@ export class SyncEngine {
         ahead.push(next);
       }
       const page = await ahead.shift()!;
-      if (shouldStop()) throw new SyncInterrupted('the process is shutting down');
+      if (shouldStop())
+        throw new SyncInterrupted('The service shut down during the run; nothing was applied.');
       if (!page || (!page.deltaLink && !page.nextLink)) {
         throw new SyncFailure('GRAPH_INCOMPLETE', 'Graph ended a delta round without a delta link.');
       }
       const planned = this.planPage(run, page.users, counters, full).then(() =>
-        this.repository.updateRun(run.id, {
+        this.progress(run, {
           progressChecked: counters.checked,
           countPlanned: counters.planned,
           mode: full ? 'full' : 'incremental',
@@ -379,6 +386,15 @@ export class SyncEngine {
     }
     counters.planned += planned.length;
     await this.repository.addOutcomes(run.id, planned);
+  }
+
+  /**
+   * Records progress (and a heartbeat) while the run is still this worker's. If it is not (the sweeper ended
+   * it after a stall), the work stops here instead of going on under a run recorded as failed.
+   */
+  private async progress(run: SyncRunEntity, values: Partial<SyncRunEntity>): Promise<void> {
+    if (!(await this.repository.touchRun(run.id, run.workerId ?? '', values)))
+      throw new SyncFailure('WORKER_LOST', 'The run was ended elsewhere while this worker was still on it.');
   }
 
   private userStates(organizationId: string, objectIds: string[]): Promise<Map<string, UserState>> {

@@ -7,6 +7,7 @@ import {
   type OnApplicationBootstrap,
   type BeforeApplicationShutdown,
 } from '@nestjs/common';
+import { EventEmitter2 } from '@nestjs/event-emitter';
 import { AuditService } from '../audit/audit.service.js';
 import { isUniqueViolation } from '../common/database-errors.js';
 import { decodeCursor, InvalidCursorError, toPage } from '../common/pagination.js';
@@ -15,8 +16,9 @@ import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { EntraReauthorizationRequiredError } from '../integrations/integrations.errors.js';
 import { IntegrationsService } from '../integrations/integrations.service.js';
+import { SYNC_RUN_CHANGED, type SyncRunChangedEvent } from '../integrations/sync-summary.port.js';
 import { GraphRequestError } from '../microsoft/microsoft.errors.js';
-import { DeprovisioningRepository } from './deprovisioning.repository.js';
+import { DeprovisioningRepository, type RunCondition } from './deprovisioning.repository.js';
 import {
   DeprovisioningDisabledError,
   SyncFailure,
@@ -26,7 +28,7 @@ import {
 } from './deprovisioning.errors.js';
 import type { SyncOutcome } from './entities/sync-run-outcome.entity.js';
 import type { SyncRunEntity } from './entities/sync-run.entity.js';
-import { SyncEngine, SyncInterrupted } from './sync-engine.service.js';
+import { type RunEnd, SyncEngine, SyncInterrupted } from './sync-engine.service.js';
 
 /** A run whose worker sent no heartbeat for this long is considered dead. */
 const ABANDONED_AFTER_MS = 2 * 60_000;
@@ -51,6 +53,7 @@ export class SyncRunsService implements OnApplicationBootstrap, BeforeApplicatio
     private readonly engine: SyncEngine,
     private readonly integrations: IntegrationsService,
     private readonly audit: AuditService,
+    private readonly events: EventEmitter2,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -139,17 +142,23 @@ export class SyncRunsService implements OnApplicationBootstrap, BeforeApplicatio
     };
   }
 
-  /** Applies a plan held back by the safety threshold, re-checking every user first. */
+  /**
+   * Approves a plan held back by the safety threshold: the run goes back to the queue (202) and a worker
+   * applies the stored plan under its heartbeat, re-checking every user first. While it waits or runs, the
+   * organization's active run is this one (SYNC_IN_PROGRESS for any other).
+   */
   async approve(principal: Principal, id: string): Promise<SyncRunEntity> {
     const run = await this.get(principal.organizationId, id);
-    let claimed: boolean;
+    let queued: boolean;
     try {
-      claimed = await this.repository.transitionRun(run.id, 'awaiting_approval', {
-        status: 'running',
+      queued = await this.repository.transitionRun(run.id, 'awaiting_approval', {
+        status: 'queued',
         decidedByUserId: principal.userId,
+        approvedAt: new Date(),
+        finishedAt: null,
       });
     } catch (error) {
-      // Another run of the organization is queued or running: apply this plan after it.
+      // Another run of the organization is queued or running: approve this plan after it.
       if (isUniqueViolation(error)) {
         throw new SyncInProgressError(
           (await this.repository.findActiveRun(principal.organizationId))?.id ?? 'unknown',
@@ -157,7 +166,7 @@ export class SyncRunsService implements OnApplicationBootstrap, BeforeApplicatio
       }
       throw error;
     }
-    if (!claimed) throw new SyncRunNotAwaitingApprovalError(run.status);
+    if (!queued) throw new SyncRunNotAwaitingApprovalError(run.status);
     await this.audit.record({
       organizationId: principal.organizationId,
       actor: { type: 'user', id: principal.userId },
@@ -165,28 +174,13 @@ export class SyncRunsService implements OnApplicationBootstrap, BeforeApplicatio
       target: { type: 'sync_run', id: run.id },
       after: { planned: run.countPlanned },
     });
-    try {
-      const applied = await this.engine.applyApprovedPlan(run);
-      if (run.deltaLink)
-        await this.repository.saveState(
-          run.organizationId,
-          run.tenantId,
-          run.deltaLink,
-          run.startedAt ?? new Date(),
-        );
-      await this.repository.updateRun(run.id, {
-        status: 'succeeded',
-        countDeactivated: applied.deactivated,
-        countErrors: applied.errors,
-        lastOwnerDeactivated: applied.lastOwnerDeactivated,
-        finishedAt: new Date(),
-      });
-    } catch (error) {
-      await this.fail(run, error);
-    }
-    return this.get(principal.organizationId, id);
+    const approved = await this.get(principal.organizationId, id);
+    await this.publish(approved);
+    this.kick();
+    return approved;
   }
 
+  /** Discards a plan held back by the safety threshold. */
   async reject(principal: Principal, id: string): Promise<SyncRunEntity> {
     const run = await this.get(principal.organizationId, id);
     if (
@@ -205,7 +199,9 @@ export class SyncRunsService implements OnApplicationBootstrap, BeforeApplicatio
       target: { type: 'sync_run', id: run.id },
       after: { planned: run.countPlanned },
     });
-    return this.get(principal.organizationId, id);
+    const rejected = await this.get(principal.organizationId, id);
+    await this.publish(rejected);
+    return rejected;
   }
 
   /** Runs queued work in this process until none is left (one run at a time per process). */
@@ -218,10 +214,11 @@ export class SyncRunsService implements OnApplicationBootstrap, BeforeApplicatio
 
   private async drain(): Promise<void> {
     try {
-      await this.repository.failAbandonedRuns(new Date(Date.now() - ABANDONED_AFTER_MS));
+      await this.sweepAbandonedRuns();
       while (!this.stopping) {
         const run = await this.repository.claimNextRun(this.workerId);
         if (!run) return;
+        await this.publish(run);
         await this.runOne(run);
       }
     } catch (error) {
@@ -231,52 +228,149 @@ export class SyncRunsService implements OnApplicationBootstrap, BeforeApplicatio
     }
   }
 
+  /** Runs whose worker stopped sending heartbeats (the process died) end as failed, never "running" forever. */
+  private async sweepAbandonedRuns(): Promise<void> {
+    const staleBefore = new Date(Date.now() - ABANDONED_AFTER_MS);
+    for (const run of await this.repository.findAbandonedRuns(staleBefore)) {
+      await this.finish(
+        run,
+        {
+          status: 'failed',
+          errorCode: 'WORKER_LOST',
+          errorMessage:
+            'The process running this sync stopped before finishing; nothing after its last step was applied.',
+        },
+        // Only if it is still running with a stale heartbeat: its worker may have finished it meanwhile.
+        { heartbeatBefore: staleBefore },
+      );
+    }
+  }
+
   private async runOne(run: SyncRunEntity): Promise<void> {
     const heartbeat = setInterval(
-      () => void this.repository.updateRun(run.id, {}).catch(() => undefined),
+      () => void this.repository.touchRun(run.id, this.workerId).catch(() => undefined),
       HEARTBEAT_MS,
     );
+    const shouldStop = () => this.stopping;
+    const approved = run.approvedAt !== null;
+    let end: RunEnd;
     try {
       this.logger.log(
-        `sync ${run.id} of ${run.organizationId} started (${run.trigger}${run.dryRun ? ', dry run' : ''})`,
+        `sync ${run.id} of ${run.organizationId} started (${approved ? 'approved plan' : run.trigger}${run.dryRun ? ', dry run' : ''})`,
       );
-      await this.engine.execute(run, () => this.stopping);
-      this.logger.log(`sync ${run.id} finished`);
+      end = approved
+        ? await this.engine.applyApprovedPlan(run, shouldStop)
+        : await this.engine.execute(run, shouldStop);
     } catch (error) {
-      await this.fail(run, error);
+      end = this.failure(run, error);
+    }
+    try {
+      await this.finish(run, end, { workerId: this.workerId });
     } finally {
       clearInterval(heartbeat);
     }
   }
 
-  private async fail(run: SyncRunEntity, error: unknown): Promise<void> {
+  /**
+   * Finishing a run, written once for every way a run ends (succeeded, held for approval, failed, interrupted,
+   * worker lost): one conditional update from `running` (so a run ended elsewhere is never overwritten), then
+   * the delta state, the audit event and the summary event. Returns whether this call ended the run.
+   */
+  private async finish(run: SyncRunEntity, end: RunEnd, also: RunCondition): Promise<boolean> {
+    const values: Partial<SyncRunEntity> =
+      end.status === 'failed'
+        ? { status: 'failed', errorCode: end.errorCode, errorMessage: end.errorMessage }
+        : { ...end.values, status: end.status };
+    const ended = await this.repository.transitionRun(
+      run.id,
+      'running',
+      { ...values, finishedAt: new Date() },
+      also,
+    );
+    if (!ended) {
+      this.logger.warn(`sync ${run.id} was not ended as ${end.status}: it is no longer running here`);
+      return false;
+    }
+    if (end.status === 'succeeded' && end.advanceDeltaLink) {
+      await this.repository.saveState(
+        run.organizationId,
+        run.tenantId,
+        end.advanceDeltaLink,
+        run.startedAt ?? new Date(),
+      );
+    }
+    const finished = await this.get(run.organizationId, run.id);
+    await this.audit.record({
+      organizationId: run.organizationId,
+      actor: { type: 'system', id: null },
+      action: end.status === 'awaiting_approval' ? 'sync.awaiting_approval' : 'sync.finished',
+      target: { type: 'sync_run', id: run.id },
+      after:
+        end.status === 'awaiting_approval'
+          ? { planned: finished.countPlanned, limit: end.limit }
+          : {
+              status: finished.status,
+              errorCode: finished.errorCode,
+              deactivated: finished.countDeactivated,
+              errors: finished.countErrors,
+            },
+    });
+    await this.publish(finished);
+    this.logger.log(
+      `sync ${run.id} ended: ${finished.status}${finished.errorCode ? ` (${finished.errorCode})` : ''}`,
+    );
+    return true;
+  }
+
+  private failure(run: SyncRunEntity, error: unknown): RunEnd {
     const { code, message } = describeFailure(error);
     if (code === 'INTERNAL_ERROR')
       this.logger.error(`sync ${run.id} failed: ${error instanceof Error ? error.stack : String(error)}`);
     else this.logger.warn(`sync ${run.id} failed: ${code}: ${message}`);
-    await this.repository.updateRun(run.id, {
-      status: 'failed',
-      errorCode: code,
-      errorMessage: message,
-      finishedAt: new Date(),
-    });
+    return { status: 'failed', errorCode: code, errorMessage: message };
+  }
+
+  /** Tells the integration status the run's new state; a failed listener never fails the run. */
+  private async publish(run: SyncRunEntity): Promise<void> {
+    const event: SyncRunChangedEvent = {
+      organizationId: run.organizationId,
+      runCreatedAt: run.createdAt.toISOString(),
+      summary: {
+        runId: run.id,
+        trigger: run.trigger,
+        dryRun: run.dryRun,
+        status: run.status,
+        startedAt: run.startedAt?.toISOString() ?? null,
+        finishedAt: run.finishedAt?.toISOString() ?? null,
+        deactivated: run.countDeactivated,
+        planned: run.countPlanned,
+        errorCode: run.errorCode,
+      },
+    };
+    try {
+      await this.events.emitAsync(SYNC_RUN_CHANGED, event);
+    } catch (error) {
+      this.logger.error(`sync ${run.id}: the run summary was not published: ${String(error)}`);
+    }
   }
 
   private async enqueue(values: Partial<SyncRunEntity>): Promise<SyncRunEntity | null> {
+    let run: SyncRunEntity;
     try {
-      return await this.repository.createRun({ ...values, status: 'queued' });
+      run = await this.repository.createRun({ ...values, status: 'queued' });
     } catch (error) {
       if (isUniqueViolation(error)) return null; // one already queued/running, or this slot done
       throw error;
     }
+    await this.publish(run);
+    return run;
   }
 }
 
 function describeFailure(error: unknown): { code: string; message: string } {
   if (error instanceof SyncFailure) return { code: error.code, message: error.message };
   if (error instanceof EntraReauthorizationRequiredError) return { code: error.code, message: error.message };
-  if (error instanceof SyncInterrupted)
-    return { code: 'INTERRUPTED', message: 'The service shut down during the run; nothing was applied.' };
+  if (error instanceof SyncInterrupted) return { code: 'INTERRUPTED', message: error.message };
   if (error instanceof GraphRequestError) {
     return {
       code: 'DIRECTORY_UNAVAILABLE',

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Optional, Patch, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Patch, Post } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiConflictResponse,
@@ -18,7 +18,6 @@ import {
   UpdateEntraSettingsDto,
 } from './dto/entra-integration.dto.js';
 import { IntegrationsService } from './integrations.service.js';
-import { SYNC_SUMMARY, type SyncSummaryPort } from './sync-summary.port.js';
 
 const NOT_CONNECTED = { description: 'Not connected (`ENTRA_NOT_CONNECTED`).', type: ProblemDocumentDto };
 
@@ -26,15 +25,10 @@ const NOT_CONNECTED = { description: 'Not connected (`ENTRA_NOT_CONNECTED`).', t
 @Controller('api/v1/integrations/entra')
 @Auth('session')
 export class IntegrationsController {
-  constructor(
-    private readonly integrations: IntegrationsService,
-    @Optional() @Inject(SYNC_SUMMARY) private readonly syncSummary?: SyncSummaryPort,
-  ) {}
+  constructor(private readonly integrations: IntegrationsService) {}
 
   private async status(organizationId: string): Promise<EntraIntegrationResponseDto> {
-    const status = await this.integrations.getStatus(organizationId);
-    const lastSync = status && this.syncSummary ? await this.syncSummary.latestSummary(organizationId) : null;
-    return toEntraIntegrationResponse(status, lastSync);
+    return toEntraIntegrationResponse(await this.integrations.getStatus(organizationId));
   }
 
   @Get()

@@ -12,6 +12,7 @@ import { ConnectCallbackController } from './connect-callback.controller.js';
 import { IntegrationsController } from './integrations.controller.js';
 import { IntegrationsRepository } from './integrations.repository.js';
 import { IntegrationsService } from './integrations.service.js';
+import { SyncSummaryListener } from './sync-summary.listener.js';
 import { resolveKeyring, TokenCipher } from './token-cipher.js';
 
 @Module({
@@ -28,6 +29,7 @@ import { resolveKeyring, TokenCipher } from './token-cipher.js';
   providers: [
     IntegrationsRepository,
     IntegrationsService,
+    SyncSummaryListener,
     {
       provide: TokenCipher,
       inject: [APP_CONFIG],

@@ -18,6 +18,7 @@ import {
   InvalidIdTokenError,
   MicrosoftTokenError,
 } from '../microsoft/microsoft.errors.js';
+import type { Plan } from '../common/access.js';
 import { OrganizationsService } from '../organizations/organizations.service.js';
 import { UsersService } from '../users/users.service.js';
 import type { EntraConnectionEntity, VerifiedDomain } from './entities/entra-connection.entity.js';
@@ -125,10 +126,8 @@ export class IntegrationsService {
 
   /** Connections whose directory sync runs now (switched on, Enterprise plan, grant accepted). */
   async listSyncEnabled(): Promise<TenantConnection[]> {
-    const all = await Promise.all(
-      (await this.repository.listOrganizationIds()).map((id) => this.findByOrganization(id)),
-    );
-    return all.filter((c): c is TenantConnection => c !== null && c.features.autoDeprovisionSync);
+    const connections = await this.repository.listSyncEnabled();
+    return Promise.all(connections.map((c) => this.describe(c, c.organization?.plan)));
   }
 
   /** A Graph access token for the organization's tenant (refreshed when needed), for long jobs that page Graph. */
@@ -143,9 +142,10 @@ export class IntegrationsService {
     return connection;
   }
 
-  private async describe(connection: EntraConnectionEntity): Promise<TenantConnection> {
-    const organization = await this.organizations.get(connection.organizationId);
-    const running = connection.status === 'connected' && organization.plan === 'enterprise';
+  /** `plan` when the caller already read it with the connection; otherwise it is read here. */
+  private async describe(connection: EntraConnectionEntity, plan?: Plan): Promise<TenantConnection> {
+    plan ??= (await this.organizations.get(connection.organizationId)).plan;
+    const running = connection.status === 'connected' && plan === 'enterprise';
     return {
       organizationId: connection.organizationId,
       tenantId: connection.tenantId,

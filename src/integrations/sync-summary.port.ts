@@ -1,8 +1,11 @@
 /**
- * The integration status shows a summary of the latest directory sync, which the deprovisioning module
- * owns. It provides this port (dependency inversion), so integrations needs no import of its consumer.
+ * The integration status shows a summary of the organization's latest directory sync run. The deprovisioning
+ * module owns the runs and publishes SYNC_RUN_CHANGED whenever one changes status (queued, running, awaiting
+ * approval, approved, finished); the integrations module keeps its own copy of the latest summary. The contract
+ * lives with its consumer so that the dependency stays one-way: deprovisioning imports integrations, never
+ * the other way round.
  */
-export const SYNC_SUMMARY = Symbol('SYNC_SUMMARY');
+export const SYNC_RUN_CHANGED = 'sync.run_changed';
 
 export interface SyncSummary {
   runId: string;
@@ -16,6 +19,9 @@ export interface SyncSummary {
   errorCode: string | null;
 }
 
-export interface SyncSummaryPort {
-  latestSummary(organizationId: string): Promise<SyncSummary | null>;
+export interface SyncRunChangedEvent {
+  organizationId: string;
+  summary: SyncSummary;
+  /** When the run was created (ISO 8601): the latest run is the latest by (createdAt, runId). */
+  runCreatedAt: string;
 }

@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { SYSTEM_ACTOR } from '../../src/audit/audit.service.js';
+import { DeprovisioningRepository } from '../../src/deprovisioning/deprovisioning.repository.js';
 import { SyncRunsService } from '../../src/deprovisioning/sync-runs.service.js';
+import { IntegrationsService } from '../../src/integrations/integrations.service.js';
 import { OrganizationsService } from '../../src/organizations/organizations.service.js';
 import { DEMO } from '../emulator/index.js';
 import { addMember } from '../support/seed.js';
@@ -241,8 +243,10 @@ describe('directory sync (auto-deprovisioning)', () => {
       .http()
       .post(`/api/v1/integrations/entra/sync-runs/${again.id}/approve`)
       .set(bearer(org.token))
-      .expect(200);
-    expect(approved.body).toMatchObject({
+      .expect(202);
+    expect(approved.body).toMatchObject({ id: again.id, decidedByUserId: org.userId });
+    expect(['queued', 'running', 'succeeded']).toContain(approved.body.status);
+    expect(await waitForRun(ctx, org.token, again.id)).toMatchObject({
       status: 'succeeded',
       counts: { deactivated: 1 },
       decidedByUserId: org.userId,
@@ -528,5 +532,224 @@ describe('directory sync under timeouts and shutdowns', () => {
     }
     const users = await ctx.sql.query("SELECT count(*)::int AS n FROM users WHERE status = 'deactivated'");
     expect(users.rows[0].n).toBe(0);
+  });
+});
+
+describe('approving a held-back plan goes through the queue', () => {
+  let ctx: TestContext;
+  let org: Org;
+
+  beforeAll(async () => {
+    ctx = await createTestContext({ SYNC_POLL_INTERVAL_MS: '100' });
+    org = await connectedOrganization(ctx, DEMO.users.adele.upn);
+    await ctx
+      .http()
+      .patch('/api/v1/integrations/entra/settings')
+      .set(bearer(org.token))
+      .send({ deprovisionThreshold: { count: 1, percent: 0 } })
+      .expect(200);
+  });
+  afterAll(() => ctx?.close());
+
+  /** Linked users, disabled in Entra after a first sync, and the run that holds their deactivation back. */
+  async function heldBackRun(upns: string[]) {
+    const users = [];
+    for (const upn of upns) users.push(await linkedUser(ctx, org, upn));
+    await syncNow(ctx, org.token);
+    for (const user of users) ctx.emulator.store.updateUser(user.entraId, { accountEnabled: false });
+    const held = await syncNow(ctx, org.token);
+    expect(held).toMatchObject({ status: 'awaiting_approval', counts: { planned: users.length } });
+    return { users, held };
+  }
+
+  async function waitForStatus(runId: string, status: string) {
+    for (let i = 0; i < 400; i++) {
+      const { rows } = await ctx.sql.query('SELECT status FROM sync_runs WHERE id = $1', [runId]);
+      if (rows[0].status === status) return;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    throw new Error(`run ${runId} never became ${status}`);
+  }
+
+  const runsOfOrganization = async () =>
+    (
+      await ctx.sql.query('SELECT id, status, error_code FROM sync_runs WHERE organization_id = $1', [
+        org.organizationId,
+      ])
+    ).rows;
+
+  it('an approval an hour after the hold is applied by the worker: one run, never WORKER_LOST, 409 meanwhile', async () => {
+    const { users, held } = await heldBackRun(['amy@contoso.com', 'bob@contoso.com', 'cid@contoso.com']);
+    // The hold happened an hour ago, far beyond the two minutes after which a silent run counts as abandoned.
+    await ctx.sql.query(
+      `UPDATE sync_runs SET created_at = created_at - interval '1 hour', started_at = started_at - interval '1 hour',
+              finished_at = finished_at - interval '1 hour', heartbeat_at = heartbeat_at - interval '1 hour'
+        WHERE id = $1`,
+      [held.id],
+    );
+    const before = await runsOfOrganization();
+    ctx.emulator.store.updateGraphSettings({ latencyMs: 300 }); // the re-check of each user reads Graph
+    try {
+      const approved = await ctx
+        .http()
+        .post(`/api/v1/integrations/entra/sync-runs/${held.id}/approve`)
+        .set(bearer(org.token))
+        .expect(202);
+      expect(approved.body).toMatchObject({ id: held.id, decidedByUserId: org.userId, finishedAt: null });
+      expect(['queued', 'running']).toContain(approved.body.status);
+
+      const meanwhile = await ctx
+        .http()
+        .post('/api/v1/integrations/entra/sync')
+        .set(bearer(org.token))
+        .expect(409);
+      expect(meanwhile.body).toMatchObject({ code: 'SYNC_IN_PROGRESS', runId: held.id });
+
+      await waitForStatus(held.id, 'running');
+      // Applying under the worker's heartbeat: no replica's sweep finds it abandoned.
+      const stale = await ctx.app
+        .get(DeprovisioningRepository)
+        .findAbandonedRuns(new Date(Date.now() - 2 * 60_000));
+      expect(stale.map((r) => r.id)).not.toContain(held.id);
+      const dryRunMeanwhile = await ctx
+        .http()
+        .post('/api/v1/integrations/entra/sync?dryRun=true')
+        .set(bearer(org.token))
+        .expect(409);
+      expect(dryRunMeanwhile.body.runId).toBe(held.id);
+    } finally {
+      ctx.emulator.store.updateGraphSettings({ latencyMs: 0 });
+    }
+
+    const finished = await waitForRun(ctx, org.token, held.id);
+    expect(finished).toMatchObject({
+      status: 'succeeded',
+      errorCode: null,
+      counts: { deactivated: 3, planned: 3 },
+      // The run keeps the start of the round that planned it.
+      startedAt: held.startedAt ? new Date(Date.parse(held.startedAt) - 3_600_000).toISOString() : null,
+    });
+    for (const user of users)
+      expect(await userOf(ctx, org, user.userId)).toMatchObject({ status: 'deactivated' });
+    const after = await runsOfOrganization();
+    expect(after).toHaveLength(before.length); // no second run was accepted
+    expect(after.filter((r) => r.error_code === 'WORKER_LOST')).toEqual([]);
+    const status = await ctx.http().get('/api/v1/integrations/entra').set(bearer(org.token)).expect(200);
+    expect(status.body.lastSync).toEqual({
+      runId: held.id,
+      trigger: 'manual',
+      dryRun: false,
+      status: 'succeeded',
+      startedAt: finished.startedAt,
+      finishedAt: finished.finishedAt,
+      deactivated: 3,
+      planned: 3,
+      errorCode: null,
+    });
+    const audit = await ctx.sql.query(
+      "SELECT action, after FROM audit_events WHERE target_id = $1 AND action LIKE 'sync.%' ORDER BY created_at",
+      [held.id],
+    );
+    expect(audit.rows.map((r) => r.action)).toEqual([
+      'sync.requested',
+      'sync.awaiting_approval',
+      'sync.approved',
+      'sync.finished',
+    ]);
+    expect(audit.rows[3].after).toMatchObject({ status: 'succeeded', deactivated: 3 });
+  });
+
+  it('lists the connections whose sync runs now with the same shape as a single lookup', async () => {
+    const integrations = ctx.app.get(IntegrationsService);
+    const single = await integrations.findByOrganization(org.organizationId);
+    expect(single).toMatchObject({ healthy: true, features: { autoDeprovisionSync: true } });
+    expect(await integrations.listSyncEnabled()).toEqual([single]);
+  });
+
+  it('a status change that finds an unexpected status changes nothing', async () => {
+    const { users, held } = await heldBackRun(['dee@contoso.com', 'eve@contoso.com']);
+    const repository = ctx.app.get(DeprovisioningRepository);
+    const row = async () =>
+      (await ctx.sql.query('SELECT status, error_code, finished_at FROM sync_runs WHERE id = $1', [held.id]))
+        .rows[0];
+    const original = await row();
+    // A worker finishing a run it does not hold (it is awaiting approval, not running).
+    expect(await repository.transitionRun(held.id, 'running', { status: 'succeeded' })).toBe(false);
+    expect(await repository.touchRun(held.id, 'some-worker', { countDeactivated: 9 })).toBe(false);
+    expect(await row()).toEqual(original);
+
+    const rejected = await ctx
+      .http()
+      .post(`/api/v1/integrations/entra/sync-runs/${held.id}/reject`)
+      .set(bearer(org.token))
+      .expect(200);
+    expect(rejected.body.status).toBe('rejected');
+    // Neither a second decision nor a late approval touches a rejected run.
+    for (const action of ['approve', 'reject']) {
+      const late = await ctx
+        .http()
+        .post(`/api/v1/integrations/entra/sync-runs/${held.id}/${action}`)
+        .set(bearer(org.token))
+        .expect(409);
+      expect(late.body.code).toBe('SYNC_RUN_NOT_AWAITING_APPROVAL');
+    }
+    expect((await row()).status).toBe('rejected');
+    expect((await outcomesOf(ctx, org.token, held.id)).map((o) => o.outcome)).toEqual(['skipped', 'skipped']);
+    for (const user of users) ctx.emulator.store.updateUser(user.entraId, { accountEnabled: true });
+  });
+
+  it('a run ended as WORKER_LOST elsewhere is never overwritten by its worker finishing late', async () => {
+    ctx.emulator.store.generateUsers(contoso.id, 1500);
+    ctx.emulator.store.updateGraphSettings({ latencyMs: 200 });
+    let runId: string;
+    try {
+      const started = await ctx
+        .http()
+        .post('/api/v1/integrations/entra/sync?dryRun=true')
+        .set(bearer(org.token))
+        .expect(202);
+      runId = started.body.id;
+      await waitForStatus(runId, 'running');
+      // Another replica's sweep ended it while this worker was still reading the directory.
+      await ctx.sql.query(
+        "UPDATE sync_runs SET status = 'failed', error_code = 'WORKER_LOST', finished_at = now() WHERE id = $1",
+        [runId],
+      );
+    } finally {
+      ctx.emulator.store.updateGraphSettings({ latencyMs: 0 });
+    }
+    // This process runs one run at a time: once the next run is done, the swept one's worker has stopped.
+    await syncNow(ctx, org.token, true);
+    const { rows } = await ctx.sql.query('SELECT status, error_code FROM sync_runs WHERE id = $1', [runId]);
+    expect(rows[0]).toEqual({ status: 'failed', error_code: 'WORKER_LOST' });
+  });
+
+  it('a shutdown while an approved plan is being applied ends the run INTERRUPTED, not succeeded', async () => {
+    const { users, held } = await heldBackRun(['fay@contoso.com', 'gus@contoso.com']);
+    ctx.emulator.store.updateGraphSettings({ latencyMs: 400 });
+    try {
+      await ctx
+        .http()
+        .post(`/api/v1/integrations/entra/sync-runs/${held.id}/approve`)
+        .set(bearer(org.token))
+        .expect(202);
+      await waitForStatus(held.id, 'running');
+      await ctx.reopen({}); // the old process stops: graceful shutdown of the worker
+    } finally {
+      ctx.emulator.store.updateGraphSettings({ latencyMs: 0 });
+    }
+    const { rows } = await ctx.sql.query(
+      'SELECT status, error_code, error_message FROM sync_runs WHERE id = $1',
+      [held.id],
+    );
+    expect(rows[0]).toMatchObject({ status: 'failed', error_code: 'INTERRUPTED' });
+    expect(rows[0].error_message).toMatch(/while the plan was being applied/);
+    for (const user of users) expect(await userOf(ctx, org, user.userId)).toMatchObject({ status: 'active' });
+    const status = await ctx.http().get('/api/v1/integrations/entra').set(bearer(org.token)).expect(200);
+    expect(status.body.lastSync).toMatchObject({
+      runId: held.id,
+      status: 'failed',
+      errorCode: 'INTERRUPTED',
+    });
   });
 });

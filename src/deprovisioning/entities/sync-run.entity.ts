@@ -124,6 +124,10 @@ export class SyncRunEntity {
   @Column({ name: 'decided_by_user_id', type: 'uuid', nullable: true })
   decidedByUserId: string | null;
 
+  /** Set when the held-back plan was approved: the queued run then applies its stored plan. */
+  @Column({ name: 'approved_at', type: 'timestamptz', nullable: true })
+  approvedAt: Date | null;
+
   @Column({ name: 'started_at', type: 'timestamptz', nullable: true })
   startedAt: Date | null;
 

@@ -3,8 +3,7 @@ import { Type } from 'class-transformer';
 import { IsBoolean, IsInt, IsOptional, Max, Min, ValidateNested } from 'class-validator';
 import type { Plan } from '../../organizations/entities/organization.entity.js';
 import type { UserEntity } from '../../users/entities/user.entity.js';
-import type { EntraConnectionEntity } from '../entities/entra-connection.entity.js';
-import type { SyncSummary } from '../sync-summary.port.js';
+import type { EntraConnectionEntity, StoredSyncSummary } from '../entities/entra-connection.entity.js';
 
 export const INTEGRATION_STATUSES = ['not_connected', 'connected', 'reauthorization_required'] as const;
 export type IntegrationStatus = (typeof INTEGRATION_STATUSES)[number];
@@ -193,7 +192,6 @@ export class ConnectEntraResponseDto {
 
 export function toEntraIntegrationResponse(
   status: { connection: EntraConnectionEntity; connectedBy: UserEntity | null; plan: Plan } | null,
-  lastSync: SyncSummary | null = null,
 ): EntraIntegrationResponseDto {
   if (!status) {
     return {
@@ -241,6 +239,21 @@ export function toEntraIntegrationResponse(
     },
     featuresActive: inactiveReason === null,
     inactiveReason,
-    lastSync,
+    lastSync: connection.lastSync ? toLastSyncResponse(connection.lastSync) : null,
+  };
+}
+
+/** The stored summary without its ordering field: exactly the fields `lastSync` has always had. */
+function toLastSyncResponse(summary: StoredSyncSummary): LastSyncDto {
+  return {
+    runId: summary.runId,
+    trigger: summary.trigger,
+    dryRun: summary.dryRun,
+    status: summary.status,
+    startedAt: summary.startedAt,
+    finishedAt: summary.finishedAt,
+    deactivated: summary.deactivated,
+    planned: summary.planned,
+    errorCode: summary.errorCode,
   };
 }

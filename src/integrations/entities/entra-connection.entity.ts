@@ -10,6 +10,7 @@ import {
   UpdateDateColumn,
 } from 'typeorm';
 import { OrganizationEntity } from '../../organizations/entities/organization.entity.js';
+import type { SyncSummary } from '../sync-summary.port.js';
 
 export const CONNECTION_STATUSES = ['connected', 'reauthorization_required'] as const;
 export type ConnectionStatus = (typeof CONNECTION_STATUSES)[number];
@@ -19,6 +20,9 @@ export interface VerifiedDomain {
   isDefault: boolean;
   isInitial: boolean;
 }
+
+/** A sync summary with the creation time of its run, which orders the summaries of different runs. */
+export type StoredSyncSummary = SyncSummary & { runCreatedAt: string };
 
 /**
  * An organization's link to its Entra tenant. One per organization, and one organization per tenant (unique
@@ -88,6 +92,10 @@ export class EntraConnectionEntity {
 
   @Column({ name: 'deprovision_threshold_percent', type: 'integer', default: 10 })
   deprovisionThresholdPercent: number;
+
+  /** The latest directory sync run, as last published by the sync (SYNC_RUN_CHANGED); null before the first. */
+  @Column({ name: 'last_sync', type: 'jsonb', nullable: true })
+  lastSync: StoredSyncSummary | null;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;

@@ -1,7 +1,8 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 
-export const PLANS = ['free', 'team', 'enterprise'] as const;
-export type Plan = (typeof PLANS)[number];
+import { PLANS, type Plan } from '../../common/access.js';
+
+export { PLANS, type Plan };
 
 @Entity({ name: 'organizations' })
 export class OrganizationEntity {

@@ -11,8 +11,9 @@ import {
 } from 'typeorm';
 import { OrganizationEntity } from '../../organizations/entities/organization.entity.js';
 
-export const ROLES = ['owner', 'admin', 'manager', 'employee'] as const;
-export type Role = (typeof ROLES)[number];
+import { ROLES, type Role } from '../../common/access.js';
+
+export { ROLES, type Role };
 /** Why a user holds their role: the Employee default, an Entra group mapping, an invitation, or a person. */
 export const ROLE_SOURCES = ['default', 'group_mapping', 'invitation', 'manual'] as const;
 export type RoleSource = (typeof ROLE_SOURCES)[number];

@@ -1,0 +1,52 @@
+/**
+ * Module boundaries, checked by `npm run lint` (architecture.md, rules of the house 5 and 6).
+ * A "module" is a folder directly under src/.
+ * @type {import('dependency-cruiser').IConfiguration}
+ */
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-circular',
+      severity: 'error',
+      comment: 'A cycle means a concept sits in the wrong module.',
+      from: { path: '^src/' },
+      to: { circular: true },
+    },
+    {
+      name: 'no-foreign-repository-or-entity',
+      severity: 'error',
+      comment:
+        "Modules talk through each other's public services or events, never through another module's repository or entities.",
+      from: { path: '^src/([^/]+)/', pathNot: ['^src/(database|cli)/', '^src/[^/]+/entities/'] },
+      to: { path: '^src/[^/]+/(entities/|[^/]+[.]repository[.]ts$)', pathNot: '^src/$1/' },
+    },
+    {
+      name: 'no-foreign-repository-or-entity',
+      severity: 'error',
+      comment:
+        "The one schema: an entity may name another module's entity in a relation (a foreign key), nothing more.",
+      from: { path: '^src/[^/]+/entities/' },
+      to: { path: '^src/[^/]+/[^/]+[.]repository[.]ts$' },
+    },
+    {
+      name: 'common-imports-no-feature',
+      severity: 'error',
+      comment: 'common/ is framework glue: it may use config/, nothing of the feature modules.',
+      from: { path: '^src/common/' },
+      to: { path: '^src/', pathNot: '^src/(common|config)/' },
+    },
+    {
+      name: 'src-imports-no-tests-or-emulator',
+      severity: 'error',
+      comment: 'The service never depends on its tests, benchmarks or the Entra emulator.',
+      from: { path: '^src/' },
+      to: { path: '^(test|packages)/' },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    exclude: { path: '[.]spec[.]ts$' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+  },
+};
