@@ -1,4 +1,4 @@
-import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type { Request } from 'express';
 import { RateLimiterPostgres, RateLimiterRes } from 'rate-limiter-flexible';
 import { DataSource } from 'typeorm';
@@ -21,6 +21,7 @@ const CLEAN_UP_EVERY_MS = 5 * 60_000;
  */
 @Injectable()
 export class SignInLimitsService implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger(SignInLimitsService.name);
   private readonly successes: RateLimiterPostgres;
   private readonly failuresByAddress: RateLimiterPostgres;
   private readonly failuresByAccount: RateLimiterPostgres;
@@ -101,7 +102,7 @@ export class SignInLimitsService implements OnModuleInit, OnModuleDestroy {
 
   /** A callback failed (forged, expired, cancelled or refused); `account` when Microsoft named one. */
   async recordFailure(request: Request, options: { account?: string } = {}): Promise<void> {
-    await Promise.all([
+    await this.bestEffort([
       this.failuresByAddress.penalty(addressKey(request.ip)),
       options.account ? this.failuresByAccount.penalty(options.account) : undefined,
     ]);
@@ -110,7 +111,16 @@ export class SignInLimitsService implements OnModuleInit, OnModuleDestroy {
   /** A sign-in completed: its start is refunded and it counts towards the ceiling of successes. */
   async recordSuccess(request: Request): Promise<void> {
     const address = addressKey(request.ip);
-    await Promise.all([this.openFlows.reward(address), this.successes.penalty(address)]);
+    await this.bestEffort([this.openFlows.reward(address), this.successes.penalty(address)]);
+  }
+
+  /** The outcome has happened already: a lost count must not turn a finished sign-in into an error page. */
+  private async bestEffort(writes: (Promise<unknown> | undefined)[]): Promise<void> {
+    const results = await Promise.allSettled(writes);
+    for (const result of results) {
+      if (result.status === 'rejected')
+        this.logger.warn(`could not record a sign-in outcome: ${String(result.reason)}`);
+    }
   }
 
   private async refuseIfSpent(checks: [RateLimiterPostgres, string][]): Promise<void> {
