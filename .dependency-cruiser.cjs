@@ -40,7 +40,7 @@ module.exports = {
       severity: 'error',
       comment: 'The service never depends on its tests, benchmarks or the Entra emulator.',
       from: { path: '^src/' },
-      to: { path: '^(test|packages)/' },
+      to: { path: ['^(test|packages)/', '(^|/)node_modules/@entra-integration/', '^@entra-integration/'] },
     },
   ],
   options: {

@@ -11,7 +11,7 @@ if [ "$(git rev-parse --is-shallow-repository)" = true ]; then
 fi
 status=0
 for file in migrations/[0-9]*.ts; do
-  first=$(git log --first-parent --reverse --format=%H -- "$file" | head -n 1)
+  first=$(git log --first-parent --format=%H -- "$file" | tail -n 1) # the oldest; tail reads all, so no SIGPIPE
   [ -n "$first" ] || continue # not committed yet
   if git merge-base --is-ancestor "$first" "$rule_introduced"; then first=$rule_introduced; fi
   if ! git diff --quiet "$first" -- "$file"; then

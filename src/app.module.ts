@@ -5,6 +5,7 @@ import { ScheduleModule } from '@nestjs/schedule';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuditModule } from './audit/audit.module.js';
 import { AuthModule } from './auth/auth.module.js';
+import { AuthFlowsModule } from './auth-flows/auth-flows.module.js';
 import { CommonModule } from './common/common.module.js';
 import { PlanGuard, RolesGuard, AuthKindGuard } from './common/guards.js';
 import { ProblemDetailsFilter } from './common/problem-details.filter.js';
@@ -17,6 +18,7 @@ import { IntegrationsModule } from './integrations/integrations.module.js';
 import { OrganizationsModule } from './organizations/organizations.module.js';
 import { ProvisioningModule } from './provisioning/provisioning.module.js';
 import { RoleMappingModule } from './role-mapping/role-mapping.module.js';
+import { SessionsModule } from './sessions/sessions.module.js';
 import { UsersModule } from './users/users.module.js';
 
 @Module({})
@@ -34,6 +36,8 @@ export class AppModule {
         AuditModule,
         OrganizationsModule,
         UsersModule,
+        SessionsModule,
+        AuthFlowsModule,
         ProvisioningModule,
         AuthModule,
         IntegrationsModule,

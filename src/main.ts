@@ -51,10 +51,12 @@ async function serve(config: AppConfig): Promise<void> {
 async function main(): Promise<void> {
   const config = loadConfig();
   if (!config.entra.clientId) {
-    // Outside production only (loadConfig refuses it in production): run against the bundled Entra emulator.
-    const { runWithDevEmulator } = await import('./dev/dev-emulator.js');
-    await runWithDevEmulator(config);
-    return;
+    // Outside production only (loadConfig refuses it in production). The bundled emulator is not part of the
+    // service: `npm start` runs it and starts this process configured for it.
+    console.error(
+      'ENTRA_CLIENT_ID is not set: run `npm start` to use the bundled Entra emulator, or set ENTRA_CLIENT_ID and ENTRA_CLIENT_SECRET for a real tenant',
+    );
+    process.exit(1);
   }
   await serve(config);
 }

@@ -11,7 +11,13 @@ import { SignInLimitsService } from '../rate-limits/sign-in-limits.service.js';
 import { SIGN_IN_ERRORS } from './auth.errors.js';
 import { AuthService } from './auth.service.js';
 import { LoginQueryDto } from './dto/login-query.dto.js';
-import { FLOW_COOKIE, flowCookieOptions, SESSION_COOKIE, sessionCookieOptions } from './session-cookie.js';
+import {
+  flowCookieName,
+  flowCookieOptions,
+  readCookie,
+  sessionCookieName,
+  sessionCookieOptions,
+} from '../sessions/session-cookie.js';
 
 const errorList = Object.entries(SIGN_IN_ERRORS)
   .map(([code, message]) => `- \`${code}\`: ${message}`)
@@ -48,9 +54,9 @@ export class AuthController {
       returnTo: query.returnTo,
       loginHint: query.login_hint,
       domainHint: query.domain_hint,
-      browserBinding: (request.cookies as Record<string, string> | undefined)?.[FLOW_COOKIE],
+      browserBinding: readCookie(request, flowCookieName(this.config)),
     });
-    response.cookie(FLOW_COOKIE, browserBinding, flowCookieOptions(this.config));
+    response.cookie(flowCookieName(this.config), browserBinding, flowCookieOptions(this.config));
     response.redirect(302, authorizationUrl);
   }
 
@@ -62,8 +68,10 @@ export class AuthController {
     summary: 'Microsoft redirects here after sign-in',
     description:
       'Redeems the code, validates the ID token, signs the user in (or creates their organization) and sets the ' +
-      '`session` cookie, then redirects to the UI at `returnTo`. On failure it redirects to ' +
-      '`APP_UI_URL/sign-in?error=<code>` without a session. Codes:\n' +
+      '`session` cookie (`__Host-session` when `APP_BASE_URL` is https), then redirects to the UI at `returnTo`. ' +
+      'Must arrive in the browser that started the sign-in (its flow cookie); a callback that does not is ' +
+      'refused without spending the flow. On failure it redirects to `APP_UI_URL/sign-in?error=<code>` without ' +
+      'a session. Codes:\n' +
       errorList,
   })
   @ApiQuery({ name: 'code', required: false })
@@ -81,16 +89,21 @@ export class AuthController {
       state: queryString(query.state),
       error: queryString(query.error),
       errorDescription: queryString(query.error_description),
-      browserBinding: (request.cookies as Record<string, string> | undefined)?.[FLOW_COOKIE],
+      browserBinding: readCookie(request, flowCookieName(this.config)),
       userAgent: request.headers['user-agent'],
     });
     await (outcome.ok
       ? this.limits.recordSuccess(request)
       : this.limits.recordFailure(request, { account: outcome.account }));
-    response.clearCookie(FLOW_COOKIE, { ...flowCookieOptions(this.config), maxAge: undefined });
+    // Only when the flow this cookie bound has finished: a forged callback must not end other pending tabs.
+    if (outcome.clearFlowCookie)
+      response.clearCookie(flowCookieName(this.config), {
+        ...flowCookieOptions(this.config),
+        maxAge: undefined,
+      });
     if (outcome.ok) {
       response.cookie(
-        SESSION_COOKIE,
+        sessionCookieName(this.config),
         outcome.session.token,
         sessionCookieOptions(this.config, outcome.session.expiresAt),
       );
@@ -108,7 +121,7 @@ export class AuthController {
     @Res({ passthrough: true }) response: Response,
   ): Promise<void> {
     await this.auth.signOut(principal.sessionId);
-    response.clearCookie(SESSION_COOKIE, {
+    response.clearCookie(sessionCookieName(this.config), {
       ...sessionCookieOptions(this.config, new Date(0)),
       expires: undefined,
     });

@@ -13,6 +13,10 @@ describe('safeReturnTo', () => {
   it.each([
     'https://evil.example',
     '//evil.example',
+    '/..//evil.example',
+    '/a/../..//evil.example/path',
+    '/./\\/evil.example',
+    '/%2e%2e//evil.example',
     '/\\evil.example',
     'javascript:alert(1)',
     'assets',

@@ -12,7 +12,11 @@ export function safeReturnTo(value: unknown): string {
   try {
     const url = new URL(value, base);
     if (url.origin !== base) return '/';
-    return `${url.pathname}${url.search}${url.hash}`;
+    // Check what the browser will follow, after dot segments are resolved: `/..//evil.example` becomes
+    // `//evil.example`, a protocol-relative URL to another host.
+    const normalised = `${url.pathname}${url.search}${url.hash}`;
+    if (normalised.startsWith('//') || normalised.startsWith('/\\')) return '/';
+    return normalised;
   } catch {
     return '/';
   }

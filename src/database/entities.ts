@@ -1,6 +1,6 @@
 import { AuditEventEntity } from '../audit/entities/audit-event.entity.js';
-import { AuthFlowEntity } from '../auth/entities/auth-flow.entity.js';
-import { SessionEntity } from '../auth/entities/session.entity.js';
+import { AuthFlowEntity } from '../auth-flows/entities/auth-flow.entity.js';
+import { SessionEntity } from '../sessions/entities/session.entity.js';
 import { DirectorySyncStateEntity } from '../deprovisioning/entities/directory-sync-state.entity.js';
 import { SyncRunOutcomeEntity } from '../deprovisioning/entities/sync-run-outcome.entity.js';
 import { SyncRunEntity } from '../deprovisioning/entities/sync-run.entity.js';

@@ -1,7 +1,9 @@
-import { Controller, Get, Query, Req, Res } from '@nestjs/common';
+import { Controller, Get, Inject, Query, Req, Res } from '@nestjs/common';
 import { ApiFoundResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { SESSION_COOKIE } from '../auth/session-cookie.js';
+import type { AppConfig } from '../config/config.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import { readCookie, sessionCookieName } from '../sessions/session-cookie.js';
 import { Auth } from '../common/auth.decorators.js';
 import { SignInLimit } from '../rate-limits/sign-in-limit.decorator.js';
 import { SignInLimitsService } from '../rate-limits/sign-in-limits.service.js';
@@ -19,6 +21,7 @@ export class ConnectCallbackController {
   constructor(
     private readonly integrations: IntegrationsService,
     private readonly limits: SignInLimitsService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   @Get('callback')
@@ -31,7 +34,8 @@ export class ConnectCallbackController {
     operationId: 'microsoftConnectCallback',
     summary: 'Microsoft redirects here after admin consent',
     description:
-      'Must arrive in the browser session of the admin who started the connection. Redirects to ' +
+      'Must arrive in the browser session of the admin who started the connection, signed in at Microsoft as a ' +
+      'tenant administrator (Global, Privileged Role, Application or Cloud Application Administrator). Redirects to ' +
       '`APP_UI_URL/settings/integrations/entra?status=connected`, or `?status=error&code=<code>` with nothing ' +
       'stored. Codes:\n' +
       errorList,
@@ -51,7 +55,7 @@ export class ConnectCallbackController {
       state: queryString(query.state),
       error: queryString(query.error),
       errorDescription: queryString(query.error_description),
-      sessionToken: (request.cookies as Record<string, string> | undefined)?.[SESSION_COOKIE],
+      sessionToken: readCookie(request, sessionCookieName(this.config)),
     });
     if (outcome.error) await this.limits.recordFailure(request);
     response.redirect(302, outcome.redirectTo);

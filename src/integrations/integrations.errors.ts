@@ -22,6 +22,14 @@ export const CONNECT_ERRORS = {
   admin_consent_required:
     'The account used cannot grant admin consent. Ask a Global Administrator (or Privileged Role Administrator) ' +
     'of the tenant to complete the connection, or to pre-approve admin consent for this app in Entra ID.',
+  admin_role_required:
+    'Only a tenant administrator can connect the tenant: the account used holds none of Global Administrator, ' +
+    'Privileged Role Administrator, Application Administrator or Cloud Application Administrator. A consent ' +
+    'already granted for the tenant is not enough. Nothing was connected.',
+  roles_claim_missing:
+    'Microsoft’s ID token carried no directory roles (`wids`), so the account’s administrator role cannot be ' +
+    'checked. Emit the `wids` claim: in the app registration’s Token configuration, keep the default claims ' +
+    '(or add the optional claim). Nothing was connected.',
   consent_declined: 'The consent request was cancelled or declined at Microsoft. Nothing was connected.',
   invalid_state:
     'The connection link expired, was already used, or was opened by another user or browser. Start again from the settings page.',

@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AuditModule } from '../audit/audit.module.js';
-import { AuthFlowsModule } from '../auth/auth-flows.module.js';
-import { SessionsModule } from '../auth/sessions.module.js';
+import { AuthFlowsModule } from '../auth-flows/auth-flows.module.js';
+import { SessionsModule } from '../sessions/sessions.module.js';
 import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { MicrosoftModule } from '../microsoft/microsoft.module.js';

@@ -1,8 +1,13 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { isUniqueViolation } from '../common/database-errors.js';
 import { type AuditActor, AuditService } from '../audit/audit.service.js';
-import { AuthFlowsService } from '../auth/auth-flows.service.js';
-import { SessionsService } from '../auth/sessions.service.js';
+import type { FlowFailureCode } from '../auth-flows/auth-flows.errors.js';
+import {
+  AuthFlowsService,
+  type CallbackParams,
+  type CompletedFlow,
+} from '../auth-flows/auth-flows.service.js';
+import { SessionsService } from '../sessions/sessions.service.js';
 import { ValidationFailedError } from '../common/domain-error.js';
 import type { Principal } from '../common/principal.js';
 import { TransactionRunner, type Tx } from '../common/transaction.js';
@@ -13,11 +18,8 @@ import {
   PERSONAL_ACCOUNT_TENANT_ID,
   MicrosoftIdentityClient,
 } from '../microsoft/microsoft-identity.client.js';
-import {
-  GraphRequestError,
-  InvalidIdTokenError,
-  MicrosoftTokenError,
-} from '../microsoft/microsoft.errors.js';
+import { GraphRequestError, MicrosoftTokenError } from '../microsoft/microsoft.errors.js';
+import { type TenantAdministratorRole, tenantAdministratorRole } from '../microsoft/tenant-administrator.js';
 import type { Plan } from '../common/access.js';
 import { OrganizationsService } from '../organizations/organizations.service.js';
 import { UsersService } from '../users/users.service.js';
@@ -46,13 +48,18 @@ export type EntraSettings = {
   deprovisionThreshold: { count: number; percent: number };
 };
 
-export interface ConnectCallback {
-  code?: string;
-  state?: string;
-  error?: string;
-  errorDescription?: string;
+export interface ConnectCallback extends CallbackParams {
   sessionToken?: string;
 }
+
+const CONNECT_FAILURE_CODES: Record<FlowFailureCode, ConnectErrorCode> = {
+  invalid_state: 'invalid_state',
+  cancelled: 'consent_declined',
+  consent_required: 'admin_consent_required',
+  interaction_required: 'connection_failed',
+  microsoft_error: 'connection_failed',
+  invalid_id_token: 'connection_failed',
+};
 
 const actorOf = (principal: Principal): AuditActor => ({ type: 'user', id: principal.userId });
 const settingsOf = (c: EntraConnectionEntity): EntraSettings => ({
@@ -165,18 +172,13 @@ export class IntegrationsService {
   }
 
   /** Builds the admin-consent authorize URL; its state is bound to this user and organization. */
-  async startConnect(principal: Principal): Promise<string> {
-    const { state, nonce, codeChallenge } = await this.flows.start({
+  startConnect(principal: Principal): Promise<string> {
+    return this.flows.start({
       purpose: 'connect',
+      callbackPath: CONNECT_CALLBACK_PATH,
+      scopes: GRAPH_SCOPES,
       userId: principal.userId,
       organizationId: principal.organizationId,
-    });
-    return this.identity.authorizationUrl({
-      redirectUri: `${this.config.appBaseUrl}${CONNECT_CALLBACK_PATH}`,
-      scopes: GRAPH_SCOPES,
-      state,
-      nonce,
-      codeChallenge,
       prompt: 'consent',
     });
   }
@@ -185,37 +187,33 @@ export class IntegrationsService {
   async completeConnect(
     callback: ConnectCallback,
   ): Promise<{ redirectTo: string; error: ConnectErrorCode | null }> {
-    let organizationId: string | null = null;
-    let userId: string | null = null;
+    let flow: CompletedFlow | null = null;
     try {
-      const flow = await this.flows.consume('connect', callback.state);
-      if (!flow?.organizationId || !flow.userId) throw new ConnectFailure('invalid_state');
       // Only the admin who started it, in their own browser session, can finish it.
-      if ((await this.sessions.userOf(callback.sessionToken)) !== flow.userId)
-        throw new ConnectFailure('invalid_state');
-      organizationId = flow.organizationId;
-      userId = flow.userId;
-      if (callback.error)
-        throw new ConnectFailure(consentErrorCode(callback.error, callback.errorDescription ?? ''));
-      if (!callback.code) throw new ConnectFailure('connection_failed');
+      const sessionUserId = await this.sessions.userOf(callback.sessionToken);
+      const result = await this.flows.finish('connect', callback, { userId: sessionUserId });
+      flow = result.flow;
+      if (!result.ok) throw new ConnectFailure(CONNECT_FAILURE_CODES[result.code]);
+      const { organizationId, userId } = result.flow;
+      if (!organizationId || !userId) throw new ConnectFailure('invalid_state');
       await this.assertMayConnect(userId, organizationId);
 
-      const tokens = await this.identity.redeemCode({
-        code: callback.code,
-        redirectUri: `${this.config.appBaseUrl}${CONNECT_CALLBACK_PATH}`,
-        scopes: GRAPH_SCOPES,
-        codeVerifier: flow.codeVerifier,
-        nonce: flow.nonce,
-      });
       // The tenant is the signed token's `tid`, never anything from the URL.
-      const claims = await this.identity.verifyIdToken(tokens.idToken, flow.nonce);
+      const { tokens, claims } = result;
       if (claims.tenantId === PERSONAL_ACCOUNT_TENANT_ID || !tokens.refreshToken)
         throw new ConnectFailure('connection_failed');
+      // Consent is tenant-wide: once granted, any member passes Microsoft's screen. Binding the tenant takes
+      // an account that could have granted it.
+      const administrator = tenantAdministratorRole(claims);
+      if (!administrator.isAdministrator)
+        throw new ConnectFailure(
+          administrator.rolesClaimPresent ? 'admin_role_required' : 'roles_claim_missing',
+        );
       const details = await this.graph.getOrganization(tokens.accessToken);
       if (details.tenantId.toLowerCase() !== claims.tenantId.toLowerCase())
         throw new ConnectFailure('connection_failed');
 
-      await this.storeConnection(organizationId, userId, claims.tenantId, details, {
+      await this.storeConnection(organizationId, userId, claims.tenantId, details, administrator.role, {
         refreshToken: tokens.refreshToken,
         accessToken: tokens.accessToken,
         accessTokenExpiresAt: tokens.accessTokenExpiresAt,
@@ -224,10 +222,10 @@ export class IntegrationsService {
       return { redirectTo: this.settingsPage('status=connected'), error: null };
     } catch (error) {
       const code = this.connectFailureCode(error);
-      if (organizationId) {
+      if (flow?.organizationId) {
         await this.audit.record({
-          organizationId,
-          actor: { type: 'user', id: userId },
+          organizationId: flow.organizationId,
+          actor: { type: 'user', id: flow.userId },
           action: 'entra.connect_failed',
           after: { code },
         });
@@ -425,6 +423,7 @@ export class IntegrationsService {
     userId: string,
     tenantId: string,
     details: TenantDetails,
+    administratorRole: TenantAdministratorRole,
     tokens: { refreshToken: string; accessToken: string; accessTokenExpiresAt: Date; scopes: string[] },
   ): Promise<void> {
     try {
@@ -452,7 +451,11 @@ export class IntegrationsService {
             action: existing ? 'entra.reconnected' : 'entra.connected',
             target: { type: 'entra_connection', id: saved.id },
             before: existing ? tenantOf(existing) : null,
-            after: { ...tenantOf(saved), verifiedDomains: saved.verifiedDomains.map((d) => d.name) },
+            after: {
+              ...tenantOf(saved),
+              verifiedDomains: saved.verifiedDomains.map((d) => d.name),
+              administratorRole,
+            },
           },
           tx,
         );
@@ -500,11 +503,7 @@ export class IntegrationsService {
 
   private connectFailureCode(error: unknown): ConnectErrorCode {
     if (error instanceof ConnectFailure) return error.code;
-    if (error instanceof InvalidIdTokenError)
-      this.logger.warn(`connect: rejected an ID token: ${error.reason}`);
-    else if (error instanceof MicrosoftTokenError)
-      this.logger.warn(`connect: code redemption failed: ${error.microsoftError}`);
-    else if (error instanceof GraphRequestError)
+    if (error instanceof GraphRequestError)
       this.logger.warn(`connect: Graph failed: ${error.status} ${error.graphCode}`);
     else
       this.logger.error(
@@ -516,14 +515,6 @@ export class IntegrationsService {
   private settingsPage(query: string): string {
     return `${this.config.appUiUrl}/settings/integrations/entra?${query}`;
   }
-}
-
-function consentErrorCode(error: string, description: string): ConnectErrorCode {
-  // AADSTS90094 / 65001: the user may not grant these admin-only permissions.
-  if (error === 'consent_required' || /AADSTS(90094|90095|65001)\b/.test(description))
-    return 'admin_consent_required';
-  if (error === 'access_denied') return 'consent_declined';
-  return 'connection_failed';
 }
 
 function associatedData(organizationId: string, purpose: 'refresh_token' | 'access_token'): string {

@@ -25,7 +25,11 @@ export interface VerifiedIdToken {
   /** Group object ids, or null when the token has none or signals an overage (see `groupsOverage`). */
   groups: string[] | null;
   groupsOverage: boolean;
-  directoryRoleTemplateIds: string[];
+  /**
+   * `wids`: template ids of the account's tenant-wide directory roles; null when the token has no `wids`
+   * claim at all (the app registration does not emit it), which is not the same as holding no role.
+   */
+  directoryRoleTemplateIds: string[] | null;
   /** `acct` = 1, or an `idp` differing from the issuer: the account belongs to another tenant. */
   isGuest: boolean;
   authTime: Date | null;
@@ -37,10 +41,16 @@ export interface AuthorizeRequest {
   state: string;
   nonce: string;
   codeChallenge: string;
-  prompt?: 'login' | 'none' | 'consent' | 'select_account';
+  prompt?: AuthorizePrompt;
+  /** Seconds since the last interactive sign-in beyond which Microsoft must ask again (`max_age`). */
+  maxAge?: number;
   loginHint?: string;
   domainHint?: string;
+  /** The `{tenant}` of the authority: `organizations` (default), a tenant id or a verified domain. */
+  tenant?: string;
 }
+
+export type AuthorizePrompt = 'login' | 'none' | 'consent' | 'select_account';
 
 export interface RedeemRequest {
   code: string;
@@ -48,6 +58,8 @@ export interface RedeemRequest {
   scopes: string[];
   codeVerifier: string;
   nonce: string;
+  /** The authority tenant the authorize request used; `organizations` by default. */
+  tenant?: string;
 }
 
 export interface TokenSet {
@@ -109,9 +121,15 @@ export class MicrosoftIdentityClient {
       codeChallengeMethod: 'S256',
       responseMode: 'query',
       prompt: request.prompt,
+      maxAge: request.maxAge,
       loginHint: request.loginHint,
       domainHint: request.domainHint,
+      authority: this.authorityFor(request.tenant),
     });
+  }
+
+  private authorityFor(tenant: string | undefined): string {
+    return tenant ? `${this.config.entra.authorityHost}/${encodeURIComponent(tenant)}` : this.authority;
   }
 
   /**
@@ -126,6 +144,7 @@ export class MicrosoftIdentityClient {
         scopes: request.scopes,
         codeVerifier: request.codeVerifier,
         nonce: request.nonce,
+        authority: this.authorityFor(request.tenant),
       });
       const refreshToken = await this.takeFromCache(result.account);
       if (!result.idToken)
@@ -271,7 +290,7 @@ function toVerifiedIdToken(payload: JWTPayload, tenantId: string): VerifiedIdTok
     emailDomainVerified: payload.xms_edov === true || payload.xms_edov === 'true' || payload.xms_edov === 1,
     groups: Array.isArray(payload.groups) ? strings(payload.groups) : null,
     groupsOverage: Boolean(claimNames && 'groups' in claimNames),
-    directoryRoleTemplateIds: strings(payload.wids),
+    directoryRoleTemplateIds: Array.isArray(payload.wids) ? strings(payload.wids) : null,
     isGuest: payload.acct === 1 || payload.acct === '1' || (idp !== null && idp !== payload.iss),
     authTime: typeof payload.auth_time === 'number' ? new Date(payload.auth_time * 1000) : null,
   };

@@ -36,6 +36,18 @@ export class OrganizationsRepository {
     return this.repo(tx).save(organization);
   }
 
+  /**
+   * Active users, each taking a seat. Read with plain SQL: users belong to the users module, whose seat check
+   * under the organization lock counts the same rows.
+   */
+  async countSeatsUsed(id: string): Promise<number> {
+    const rows = (await this.dataSource.query(
+      "SELECT count(*)::int AS n FROM users WHERE organization_id = $1 AND status = 'active'",
+      [id],
+    )) as { n: number }[];
+    return rows[0]?.n ?? 0;
+  }
+
   listAll(): Promise<OrganizationEntity[]> {
     return this.repo().find({ order: { createdAt: 'ASC' } });
   }

@@ -21,6 +21,12 @@ export class OrganizationsService {
     return organization;
   }
 
+  /** The organization with the number of seats its active users take. */
+  async getWithSeats(id: string): Promise<{ organization: OrganizationEntity; seatsUsed: number }> {
+    const organization = await this.get(id);
+    return { organization, seatsUsed: await this.repository.countSeatsUsed(id) };
+  }
+
   /** Locks the organization row for the rest of `tx` (serialises seat and last-owner checks). */
   async lock(id: string, tx: Tx): Promise<OrganizationEntity> {
     const organization = await this.repository.lock(id, tx);

@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { isUniqueViolation } from '../common/database-errors.js';
 import { AuditService } from '../audit/audit.service.js';
 import { TransactionRunner, type Tx } from '../common/transaction.js';
-import { IntegrationsService } from '../integrations/integrations.service.js';
+import { IntegrationsService, type TenantConnection } from '../integrations/integrations.service.js';
 import { PERSONAL_ACCOUNT_TENANT_ID, type VerifiedIdToken } from '../microsoft/microsoft-identity.client.js';
 import { OrganizationsService } from '../organizations/organizations.service.js';
 import type { ResolvedRole } from '../role-mapping/resolve-role.js';
@@ -14,7 +14,7 @@ import { SeatLimitReachedError } from '../users/users.errors.js';
 import { UsersService } from '../users/users.service.js';
 import { isOnVerifiedDomain } from './domain-match.js';
 import { SignInRefusedError } from './provisioning.errors.js';
-import { decideSignIn } from './sign-in-decision.js';
+import { decideSignIn, type SignInFacts } from './sign-in-decision.js';
 import {
   isTenantMember,
   primaryAddress,
@@ -49,73 +49,94 @@ export class ProvisioningService {
     private readonly transactions: TransactionRunner,
   ) {}
 
+  /** Gathers the facts once, lets `decideSignIn` decide, and applies what it decided on. */
   async signIn(token: VerifiedIdToken): Promise<SignInResult> {
-    const isPersonalAccount = token.tenantId === PERSONAL_ACCOUNT_TENANT_ID;
-    const linked = isPersonalAccount
-      ? null
-      : await this.users.findByMicrosoftIdentity(token.tenantId, token.objectId);
-    // Matching is on the signed `tid` of the connected tenant, never on an address another tenant vouches for.
-    const connection =
-      linked || isPersonalAccount ? null : await this.integrations.findByTenant(token.tenantId);
-    const home =
-      connection && isTenantMember(token) && signsInOnVerifiedDomain(token, connection.verifiedDomains)
-        ? connection
-        : null;
-    const homeInvitation = home ? await this.findInvitation(token, home.organizationId) : null;
-    const otherInvitation = linked || home || isPersonalAccount ? null : await this.findInvitation(token);
-
-    const decision = decideSignIn({
-      isPersonalAccount,
-      linkedUser: linked?.user ?? null,
-      homeOrganization: home
-        ? { autoProvisionUsers: home.features.autoProvisionUsers, hasInvitation: homeInvitation !== null }
-        : null,
-      hasInvitationElsewhere: otherInvitation !== null,
-    });
-
+    const applicant = applicantOf(token);
+    const decision = decideSignIn(await this.gatherFacts(token));
     switch (decision.action) {
       case 'refuse':
-        if (decision.reason === 'invitation_required')
-          await this.recordRefusal(home!.organizationId, token, decision.reason);
+        if (decision.organization)
+          await this.recordRefusal(decision.organization.organizationId, applicant, decision.reason);
         throw new SignInRefusedError(decision.reason);
-      case 'sign_in': {
-        const { user, identity } = linked!;
-        await this.users.recordSignIn(user, identity, token.preferredUsername ?? token.objectId);
-        const resolved = await this.roleMapping.resolveAtSignIn(
-          user.organizationId,
-          token,
-          currentRoleOf(user),
-        );
+      case 'sign_in':
+        return { user: await this.signInLinked(decision.account, applicant), outcome: 'signed_in' };
+      case 'provision_into_home_organization':
         return {
-          user: resolved ? await this.users.applyMappedRole(user, resolved) : user,
-          outcome: 'signed_in',
+          user: await this.admit(decision.organization.organizationId, applicant, DEFAULT_ROLE, null),
+          outcome: 'provisioned',
         };
-      }
-      case 'provision_into_home_organization': {
-        const resolved = await this.roleMapping.resolveAtSignIn(home!.organizationId, token, DEFAULT_ROLE);
-        const user = await this.createMember(home!.organizationId, token, resolved ?? DEFAULT_ROLE, null);
-        return { user, outcome: 'provisioned' };
-      }
       case 'accept_invitation': {
-        const invitation = decision.scope === 'home_organization' ? homeInvitation! : otherInvitation!;
+        const { invitation } = decision;
         const invited: ResolvedRole = {
           role: invitation.role,
           source: 'invitation',
           groupId: null,
           groupDisplayName: null,
         };
-        const resolved = await this.roleMapping.resolveAtSignIn(invitation.organizationId, token, invited);
-        const user = await this.createMember(
-          invitation.organizationId,
-          token,
-          resolved ?? invited,
-          invitation,
-        );
-        return { user, outcome: 'invitation_accepted' };
+        return {
+          user: await this.admit(invitation.organizationId, applicant, invited, invitation),
+          outcome: 'invitation_accepted',
+        };
       }
       case 'create_organization':
-        return { user: await this.createOrganizationFor(token), outcome: 'organization_created' };
+        return { user: await this.createOrganizationFor(applicant), outcome: 'organization_created' };
     }
+  }
+
+  private async gatherFacts(
+    token: VerifiedIdToken,
+  ): Promise<SignInFacts<LinkedAccount, TenantConnection, InvitationEntity>> {
+    const isPersonalAccount = token.tenantId === PERSONAL_ACCOUNT_TENANT_ID;
+    const linked = isPersonalAccount
+      ? null
+      : await this.users.findByMicrosoftIdentity(token.tenantId, token.objectId);
+    if (isPersonalAccount || linked) {
+      return {
+        isPersonalAccount,
+        linked: linked ? { status: linked.user.status, account: linked } : null,
+        home: null,
+        invitationElsewhere: null,
+      };
+    }
+    // Matching is on the signed `tid` of the connected tenant, never on an address another tenant vouches for.
+    const connection = await this.integrations.findByTenant(token.tenantId);
+    const home =
+      connection && isTenantMember(token) && signsInOnVerifiedDomain(token, connection.verifiedDomains)
+        ? connection
+        : null;
+    return {
+      isPersonalAccount,
+      linked: null,
+      home: home
+        ? {
+            organization: home,
+            autoProvisionUsers: home.features.autoProvisionUsers,
+            invitation: await this.findInvitation(token, home.organizationId),
+          }
+        : null,
+      invitationElsewhere: home ? null : await this.findInvitation(token),
+    };
+  }
+
+  private async signInLinked({ user, identity }: LinkedAccount, applicant: Applicant): Promise<UserEntity> {
+    await this.users.recordSignIn(user, identity, applicant.userPrincipalName);
+    const resolved = await this.roleMapping.resolveAtSignIn(
+      user.organizationId,
+      applicant.token,
+      currentRoleOf(user),
+    );
+    return resolved ? this.users.applyMappedRole(user, resolved) : user;
+  }
+
+  /** Joins an existing organization with the role group mapping resolves (else `role`), seat limit permitting. */
+  private async admit(
+    organizationId: string,
+    applicant: Applicant,
+    role: ResolvedRole,
+    invitation: InvitationEntity | null,
+  ): Promise<UserEntity> {
+    const resolved = await this.roleMapping.resolveAtSignIn(organizationId, applicant.token, role);
+    return this.createMember(organizationId, applicant, resolved ?? role, invitation);
   }
 
   /**
@@ -141,7 +162,7 @@ export class ProvisioningService {
   /** Creates the user in an existing organization, respecting its seat limit (checked under the organization lock). */
   private async createMember(
     organizationId: string,
-    token: VerifiedIdToken,
+    applicant: Applicant,
     role: ResolvedRole,
     invitation: InvitationEntity | null,
   ): Promise<UserEntity> {
@@ -151,7 +172,7 @@ export class ProvisioningService {
         if ((await this.users.countActive(organizationId, tx)) >= organization.seatLimit) {
           throw new SeatLimitReachedError(organization.seatLimit);
         }
-        const user = await this.createLinkedUser(organizationId, token, role, tx);
+        const user = await this.createLinkedUser(organizationId, applicant, role, tx);
         if (invitation) await this.invitations.markAccepted(invitation, user.id, tx);
         await this.audit.record(
           {
@@ -166,7 +187,7 @@ export class ProvisioningService {
               group: role.groupId ? { id: role.groupId, displayName: role.groupDisplayName } : null,
               source: invitation ? 'invitation' : 'auto_provisioning',
               invitationId: invitation?.id ?? null,
-              tenantId: token.tenantId,
+              tenantId: applicant.token.tenantId,
             },
           },
           tx,
@@ -175,21 +196,20 @@ export class ProvisioningService {
       });
     } catch (error) {
       if (error instanceof SeatLimitReachedError) {
-        await this.recordRefusal(organizationId, token, 'seat_limit_reached');
+        await this.recordRefusal(organizationId, applicant, 'seat_limit_reached');
         throw new SignInRefusedError('seat_limit_reached');
       }
-      return this.afterRace(error, token);
+      return this.afterRace(error, applicant);
     }
   }
 
-  private async createOrganizationFor(token: VerifiedIdToken): Promise<UserEntity> {
-    const displayName = token.name ?? primaryAddress(token);
+  private async createOrganizationFor(applicant: Applicant): Promise<UserEntity> {
     try {
       return await this.transactions.run(async (tx) => {
-        const organization = await this.organizations.create(`${displayName}'s organization`, tx);
+        const organization = await this.organizations.create(`${applicant.displayName}'s organization`, tx);
         const user = await this.createLinkedUser(
           organization.id,
-          token,
+          applicant,
           { ...DEFAULT_ROLE, role: 'owner' },
           tx,
         );
@@ -214,7 +234,7 @@ export class ProvisioningService {
               email: user.email,
               role: user.role,
               source: 'microsoft_sign_in',
-              tenantId: token.tenantId,
+              tenantId: applicant.token.tenantId,
             },
           },
           tx,
@@ -222,34 +242,35 @@ export class ProvisioningService {
         return user;
       });
     } catch (error) {
-      return this.afterRace(error, token);
+      return this.afterRace(error, applicant);
     }
   }
 
   private createLinkedUser(
     organizationId: string,
-    token: VerifiedIdToken,
+    applicant: Applicant,
     role: ResolvedRole,
     tx: Tx,
   ): Promise<UserEntity> {
     return this.users.createWithMicrosoftIdentity(
       {
         organizationId,
-        email: primaryAddress(token),
-        displayName: token.name ?? primaryAddress(token),
+        email: applicant.email,
+        displayName: applicant.displayName,
         role: role.role,
         roleSource: role.source,
         roleSourceGroup: role.groupId ? { id: role.groupId, displayName: role.groupDisplayName ?? '' } : null,
-        tenantId: token.tenantId,
-        objectId: token.objectId,
-        userPrincipalName: token.preferredUsername ?? token.objectId,
+        tenantId: applicant.token.tenantId,
+        objectId: applicant.token.objectId,
+        userPrincipalName: applicant.userPrincipalName,
       },
       tx,
     );
   }
 
   /** Two first sign-ins of one account raced and the other linked it: sign in as that user instead. */
-  private async afterRace(error: unknown, token: VerifiedIdToken): Promise<UserEntity> {
+  private async afterRace(error: unknown, applicant: Applicant): Promise<UserEntity> {
+    const { token } = applicant;
     if (isUniqueViolation(error)) {
       const linked = await this.users.findByMicrosoftIdentity(token.tenantId, token.objectId);
       if (linked) return (await this.signIn(token)).user;
@@ -259,14 +280,35 @@ export class ProvisioningService {
   }
 
   /** Admins see refused sign-ins into their organization in the audit trail. */
-  private async recordRefusal(organizationId: string, token: VerifiedIdToken, reason: string): Promise<void> {
+  private async recordRefusal(organizationId: string, applicant: Applicant, reason: string): Promise<void> {
+    const { token } = applicant;
     await this.audit.record({
       organizationId,
       actor: { type: 'system', id: null },
       action: 'user.provisioning_refused',
-      after: { reason, email: primaryAddress(token), tenantId: token.tenantId, objectId: token.objectId },
+      after: { reason, email: applicant.email, tenantId: token.tenantId, objectId: token.objectId },
     });
   }
+}
+
+type LinkedAccount = NonNullable<Awaited<ReturnType<UsersService['findByMicrosoftIdentity']>>>;
+
+/** The validated token and what a new user is recorded with, derived from it once. */
+interface Applicant {
+  token: VerifiedIdToken;
+  email: string;
+  displayName: string;
+  userPrincipalName: string;
+}
+
+function applicantOf(token: VerifiedIdToken): Applicant {
+  const email = primaryAddress(token);
+  return {
+    token,
+    email,
+    displayName: token.name ?? email,
+    userPrincipalName: token.preferredUsername ?? token.objectId,
+  };
 }
 
 function currentRoleOf(user: UserEntity) {

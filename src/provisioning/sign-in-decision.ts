@@ -8,24 +8,34 @@ export type SignInRefusal =
   | 'invitation_required'
   | 'seat_limit_reached';
 
-export interface SignInFacts {
+/**
+ * Everything the decision needs, gathered once. The type parameters are what the caller wants back in the
+ * decision (its own user, organization and invitation records), so nothing has to be looked up again.
+ */
+export interface SignInFacts<Linked = unknown, Home = unknown, Invitation = unknown> {
   isPersonalAccount: boolean;
   /** The user already linked to this (tid, oid), if any. */
-  linkedUser: { status: UserStatus } | null;
+  linked: { status: UserStatus; account: Linked } | null;
   /**
    * The organization connected to the token's (signed) tenant, when the account is a member of that tenant
-   * (not a guest) and its sign-in name is on one of the tenant's verified domains.
+   * (not a guest) and its sign-in name is on one of the tenant's verified domains; with its pending
+   * invitation for the account, if any.
    */
-  homeOrganization: { autoProvisionUsers: boolean; hasInvitation: boolean } | null;
-  /** A pending invitation, in any organization, for the account's verified address. */
-  hasInvitationElsewhere: boolean;
+  home: { organization: Home; autoProvisionUsers: boolean; invitation: Invitation | null } | null;
+  /** A pending invitation, in any organization, for the account's verified address (looked up without a home). */
+  invitationElsewhere: Invitation | null;
 }
 
-export type SignInDecision =
-  | { action: 'refuse'; reason: SignInRefusal }
-  | { action: 'sign_in' }
-  | { action: 'provision_into_home_organization' }
-  | { action: 'accept_invitation'; scope: 'home_organization' | 'any_organization' }
+export type SignInDecision<Linked = unknown, Home = unknown, Invitation = unknown> =
+  /** `organization`: where the refusal is audited (the home organization that requires an invitation). */
+  | { action: 'refuse'; reason: SignInRefusal; organization: Home | null }
+  | { action: 'sign_in'; account: Linked }
+  | { action: 'provision_into_home_organization'; organization: Home }
+  | {
+      action: 'accept_invitation';
+      scope: 'home_organization' | 'any_organization';
+      invitation: Invitation;
+    }
   | { action: 'create_organization' };
 
 /**
@@ -37,19 +47,24 @@ export type SignInDecision =
  * 4. anyone else gets a new organization, as its Owner.
  * Seat limits are checked where the user is created, under a lock.
  */
-export function decideSignIn(facts: SignInFacts): SignInDecision {
-  if (facts.isPersonalAccount) return { action: 'refuse', reason: 'personal_account_not_supported' };
-  if (facts.linkedUser) {
-    if (facts.linkedUser.status === 'deactivated') return { action: 'refuse', reason: 'account_deactivated' };
-    if (facts.linkedUser.status === 'pending') return { action: 'refuse', reason: 'account_pending' };
-    return { action: 'sign_in' };
+export function decideSignIn<Linked, Home, Invitation>(
+  facts: SignInFacts<Linked, Home, Invitation>,
+): SignInDecision<Linked, Home, Invitation> {
+  const refuse = (reason: SignInRefusal, organization: Home | null = null) =>
+    ({ action: 'refuse', reason, organization }) as const;
+  if (facts.isPersonalAccount) return refuse('personal_account_not_supported');
+  if (facts.linked) {
+    if (facts.linked.status === 'deactivated') return refuse('account_deactivated');
+    if (facts.linked.status === 'pending') return refuse('account_pending');
+    return { action: 'sign_in', account: facts.linked.account };
   }
-  if (facts.homeOrganization) {
-    if (facts.homeOrganization.autoProvisionUsers) return { action: 'provision_into_home_organization' };
-    if (facts.homeOrganization.hasInvitation)
-      return { action: 'accept_invitation', scope: 'home_organization' };
-    return { action: 'refuse', reason: 'invitation_required' };
+  if (facts.home) {
+    const { organization, autoProvisionUsers, invitation } = facts.home;
+    if (autoProvisionUsers) return { action: 'provision_into_home_organization', organization };
+    if (invitation) return { action: 'accept_invitation', scope: 'home_organization', invitation };
+    return refuse('invitation_required', organization);
   }
-  if (facts.hasInvitationElsewhere) return { action: 'accept_invitation', scope: 'any_organization' };
+  if (facts.invitationElsewhere)
+    return { action: 'accept_invitation', scope: 'any_organization', invitation: facts.invitationElsewhere };
   return { action: 'create_organization' };
 }

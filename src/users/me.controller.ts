@@ -2,11 +2,10 @@ import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Auth, CurrentPrincipal } from '../common/auth.decorators.js';
 import type { Principal } from '../common/principal.js';
-import { OrganizationResponseDto, toOrganizationResponse } from '../organizations/dto/organization.dto.js';
 import { MeResponseDto, toMeResponse } from './dto/user.dto.js';
 import { UsersService } from './users.service.js';
 
-/** The signed-in user's own view: who they are and the organization they belong to. */
+/** The signed-in user's own view: who they are. */
 @ApiTags('me')
 @Controller('api/v1')
 @Auth('session')
@@ -19,16 +18,5 @@ export class MeController {
   async me(@CurrentPrincipal() principal: Principal): Promise<MeResponseDto> {
     const { user, identities } = await this.users.getMe(principal);
     return toMeResponse(user, identities);
-  }
-
-  @Get('organization')
-  @ApiOperation({
-    operationId: 'getOrganization',
-    summary: 'The signed-in user’s organization, plan and seats',
-  })
-  @ApiOkResponse({ type: OrganizationResponseDto })
-  async organization(@CurrentPrincipal() principal: Principal): Promise<OrganizationResponseDto> {
-    const { organization, seatsUsed } = await this.users.getOrganizationOf(principal);
-    return toOrganizationResponse(organization, seatsUsed);
   }
 }

@@ -76,11 +76,6 @@ export class UsersService {
     return { user, identities: await this.repository.findIdentitiesOfUser(user.id) };
   }
 
-  async getOrganizationOf(principal: Principal) {
-    const organization = await this.organizations.get(principal.organizationId);
-    return { organization, seatsUsed: await this.repository.countActive(organization.id) };
-  }
-
   /** The user linked to a Microsoft account, if any. */
   async findByMicrosoftIdentity(tenantId: string, objectId: string) {
     const identity = await this.repository.findIdentity(tenantId, objectId);

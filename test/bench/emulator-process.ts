@@ -3,7 +3,7 @@
  * Driven over IPC: start → generate a tenant → link its users in the benchmark database → change users.
  */
 import pg from 'pg';
-import { DEMO, startEntraEmulator, type EntraEmulator } from '../emulator/index.js';
+import { DEMO, startEntraEmulator, type EntraEmulator } from '@entra-integration/entra-emulator';
 
 type Command =
   | { type: 'start'; cert: string; key: string; redirectUris: string[] }

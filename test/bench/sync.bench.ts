@@ -20,7 +20,7 @@ import { freePort, startEmbeddedPostgres } from '../../src/database/embedded-pos
 import { runMigrations } from '../../src/database/migrate.js';
 import { SyncRunsService } from '../../src/deprovisioning/sync-runs.service.js';
 import { OrganizationsService } from '../../src/organizations/organizations.service.js';
-import { DEMO, ensureCertificates } from '../emulator/index.js';
+import { DEMO, ensureCertificates } from '@entra-integration/entra-emulator';
 
 const LATENCY_MS = 50;
 const PAGE_SIZE = 999;

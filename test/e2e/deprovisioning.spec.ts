@@ -5,7 +5,7 @@ import { DeprovisioningRepository } from '../../src/deprovisioning/deprovisionin
 import { SyncRunsService } from '../../src/deprovisioning/sync-runs.service.js';
 import { IntegrationsService } from '../../src/integrations/integrations.service.js';
 import { OrganizationsService } from '../../src/organizations/organizations.service.js';
-import { DEMO } from '../emulator/index.js';
+import { DEMO } from '@entra-integration/entra-emulator';
 import { addMember } from '../support/seed.js';
 import { bearer, connectTenant, signIn } from '../support/sign-in.js';
 import { outcomesOf, syncNow, waitForRun } from '../support/sync.js';

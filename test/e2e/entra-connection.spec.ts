@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SYSTEM_ACTOR } from '../../src/audit/audit.service.js';
 import { OrganizationsService } from '../../src/organizations/organizations.service.js';
-import { DEMO } from '../emulator/index.js';
+import { DEMO } from '@entra-integration/entra-emulator';
 import { addMember } from '../support/seed.js';
 import { bearer, connectTenant, signIn } from '../support/sign-in.js';
 import { APP_UI_URL, createTestContext, TEST_KEY_1, type TestContext } from '../support/test-app.js';
@@ -383,10 +383,41 @@ describe('failed connections store nothing', () => {
     const stolen = await start();
     const intruder = await ownerOfNewOrganization(ctx, DEMO.users.lee.upn);
     expect(codeOf(await callback(stolen, intruder.token))).toBe('invalid_state');
-    expect(codeOf(await callback(stolen, admin.token))).toBe('invalid_state'); // and it is now used up
-
+    expect(codeOf(await callback(stolen, null))).toBe('invalid_state');
     expect(await connectionRows(ctx, admin.organizationId)).toHaveLength(0);
     expect(await connectionRows(ctx, intruder.organizationId)).toHaveLength(0);
+
+    // Nor can they burn it: the state is checked before it is spent, so the admin still finishes it once.
+    const finished = await callback(stolen, admin.token);
+    expect(new URL(finished.headers.location).searchParams.get('status')).toBe('connected');
+    expect(codeOf(await callback(stolen, admin.token))).toBe('invalid_state');
+    await ctx.http().delete('/api/v1/integrations/entra').set(bearer(admin.token)).expect(204);
+    expect(await connectionRows(ctx, admin.organizationId)).toHaveLength(0);
+  });
+
+  it('a connect state presented at the sign-in callback is refused there and not spent', async () => {
+    const admin = await ownerOfNewOrganization(ctx, adele.upn);
+    const started = await ctx
+      .http()
+      .post('/api/v1/integrations/entra/connect')
+      .set(bearer(admin.token))
+      .expect(200);
+    const url = new URL(started.body.authorizationUrl);
+    url.searchParams.set('login_hint', adele.upn);
+    const { followAuthorize } = await import('../support/sign-in.js');
+    const redirect = await followAuthorize(url.toString());
+    const atSignIn = await ctx
+      .http()
+      .get(`/auth/microsoft/callback${redirect.search}`)
+      .set('Cookie', `session=${admin.token}`);
+    expect(atSignIn.headers.location).toBe(`${APP_UI_URL}/sign-in?error=invalid_state`);
+
+    const finished = await ctx
+      .http()
+      .get(`${redirect.pathname}${redirect.search}`)
+      .set('Cookie', `session=${admin.token}`);
+    expect(new URL(finished.headers.location).searchParams.get('status')).toBe('connected');
+    await ctx.http().delete('/api/v1/integrations/entra').set(bearer(admin.token)).expect(204);
   });
 
   it('a Graph outage during the connection gets connection_failed', async () => {
@@ -462,5 +493,89 @@ describe('who may connect', () => {
         expect(response.body.code).toBe('INSUFFICIENT_ROLE');
       }
     }
+  });
+});
+
+describe('only a tenant administrator can bind a tenant', () => {
+  let ctx: TestContext;
+  let admin: Awaited<ReturnType<typeof ownerOfNewOrganization>>;
+  let member: Awaited<ReturnType<typeof ownerOfNewOrganization>>;
+
+  const disconnect = (token: string) =>
+    ctx.http().delete('/api/v1/integrations/entra').set(bearer(token)).expect(204);
+  const failedConnects = async (token: string) =>
+    (
+      await ctx.http().get('/api/v1/audit-events?action=entra.connect_failed').set(bearer(token)).expect(200)
+    ).body.items.map((e: { after: { code: string } }) => e.after.code);
+
+  beforeAll(async () => {
+    ctx = await createTestContext();
+    // Both own an organization here before the tenant is connected anywhere.
+    admin = await ownerOfNewOrganization(ctx, adele.upn);
+    member = await ownerOfNewOrganization(ctx, megan.upn);
+    // Adele grants tenant-wide consent once; it stays granted at Microsoft after the disconnect.
+    expect((await connectTenant(ctx, admin.token, adele.upn)).status).toBe('connected');
+    await disconnect(admin.token);
+  });
+  afterAll(() => ctx?.close());
+
+  it('a member without an admin role, after the consent was granted, gets admin_role_required and nothing is stored', async () => {
+    const result = await connectTenant(ctx, member.token, megan.upn);
+    expect(result.location).toBe(`${SETTINGS_PAGE}?status=error&code=admin_role_required`);
+    expect(await connectionRows(ctx, member.organizationId)).toHaveLength(0);
+    expect(await failedConnects(member.token)).toEqual(['admin_role_required']);
+
+    // The tenant is still free for the real administrator.
+    expect((await connectTenant(ctx, admin.token, adele.upn)).status).toBe('connected');
+    await disconnect(admin.token);
+  });
+
+  it.each([
+    ['Global Administrator', DEMO.roles.globalAdministrator],
+    ['Privileged Role Administrator', DEMO.roles.privilegedRoleAdministrator],
+    ['Application Administrator', DEMO.roles.applicationAdministrator],
+    ['Cloud Application Administrator', DEMO.roles.cloudApplicationAdministrator],
+  ])('accepts a %s', async (role, templateId) => {
+    const user = ctx.emulator.store.addUser({
+      tenantId: contoso.id,
+      userPrincipalName: `${role.toLowerCase().replace(/ /g, '.')}@contoso.com`,
+      displayName: role,
+      directoryRoles: [templateId],
+    });
+    const owner = await ownerOfNewOrganization(ctx, user.userPrincipalName);
+    const result = await connectTenant(ctx, owner.token, user.userPrincipalName);
+    expect(result.status).toBe('connected');
+    const audit = await ctx
+      .http()
+      .get('/api/v1/audit-events?action=entra.connected')
+      .set(bearer(owner.token))
+      .expect(200);
+    expect(audit.body.items[0].after).toMatchObject({ tenantId: contoso.id, administratorRole: role });
+    await disconnect(owner.token);
+  });
+
+  it.each([
+    ['Helpdesk Administrator', '729827e3-9c14-49f7-bb1b-9608f156bbb8'],
+    ['User Administrator', 'fe930be7-5e62-47db-91af-98c3a49a38b1'],
+    ['Global Reader', DEMO.roles.globalReader],
+  ])('refuses a %s', async (role, templateId) => {
+    const user = ctx.emulator.store.addUser({
+      tenantId: contoso.id,
+      userPrincipalName: `${role.toLowerCase().replace(/ /g, '.')}@contoso.com`,
+      displayName: role,
+      directoryRoles: [templateId],
+    });
+    const owner = await ownerOfNewOrganization(ctx, user.userPrincipalName);
+    const result = await connectTenant(ctx, owner.token, user.userPrincipalName);
+    expect(result.code).toBe('admin_role_required');
+    expect(await connectionRows(ctx, owner.organizationId)).toHaveLength(0);
+  });
+
+  it('a token without a wids claim gets roles_claim_missing, even for a Global Administrator', async () => {
+    ctx.emulator.store.setNextIdTokenOverride({ removeClaims: ['wids'] });
+    const result = await connectTenant(ctx, admin.token, adele.upn);
+    expect(result.code).toBe('roles_claim_missing');
+    expect(await connectionRows(ctx, admin.organizationId)).toHaveLength(0);
+    expect(await failedConnects(admin.token)).toContain('roles_claim_missing');
   });
 });

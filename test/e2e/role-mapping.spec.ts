@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SYSTEM_ACTOR } from '../../src/audit/audit.service.js';
 import { OrganizationsService } from '../../src/organizations/organizations.service.js';
-import { DEMO } from '../emulator/index.js';
+import { DEMO } from '@entra-integration/entra-emulator';
 import { bearer, connectTenant, signIn } from '../support/sign-in.js';
 import { createTestContext, type TestContext } from '../support/test-app.js';
 

@@ -5,7 +5,7 @@ import request, { type Response } from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppModule } from '../../src/app.module.js';
 import { configureApp } from '../../src/app.setup.js';
-import { DEMO } from '../emulator/index.js';
+import { DEMO } from '@entra-integration/entra-emulator';
 import { followAuthorize } from '../support/sign-in.js';
 import { APP_UI_URL, createTestContext, type TestContext } from '../support/test-app.js';
 

@@ -1,10 +1,24 @@
+import type { Response } from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JWKS_REFETCH_COOLDOWN_MS } from '../../src/microsoft/microsoft-identity.client.js';
-import { DEMO } from '../emulator/index.js';
+import { DEMO } from '@entra-integration/entra-emulator';
 import { bearer, callCallback, followAuthorize, signIn, startSignIn } from '../support/sign-in.js';
 import { APP_UI_URL, createTestContext, type TestContext } from '../support/test-app.js';
 
 const { megan, adele, alex, diego } = DEMO.users;
+
+function setCookies(response: Response): string[] {
+  return (response.headers['set-cookie'] as unknown as string[] | undefined) ?? [];
+}
+
+function flowCookieOf(response: Response, name = 'ms_auth_flow'): string | null {
+  const cookie = setCookies(response).find((c) => c.startsWith(`${name}=`) && !c.startsWith(`${name}=;`));
+  return cookie ? decodeURIComponent(cookie.split(';')[0].slice(name.length + 1)) : null;
+}
+
+function clearsFlowCookie(response: Response): boolean {
+  return setCookies(response).some((c) => c.startsWith('ms_auth_flow=;'));
+}
 
 describe('Continue with Microsoft', () => {
   let ctx: TestContext;
@@ -108,12 +122,60 @@ describe('Continue with Microsoft', () => {
     expect(replay.token).toBeNull();
   });
 
-  it('refuses a callback arriving in a browser that did not start the flow (login CSRF)', async () => {
-    const { authorizeUrl } = await startSignIn(ctx, { login_hint: megan.upn });
+  it('refuses a callback arriving in a browser that did not start the flow (login CSRF), without spending it', async () => {
+    const { authorizeUrl, flowCookie } = await startSignIn(ctx, { login_hint: megan.upn });
     const redirect = await followAuthorize(authorizeUrl);
-    const result = await callCallback(ctx, redirect, null);
-    expect(result.error).toBe('invalid_state');
-    expect(result.token).toBeNull();
+    for (const otherBrowser of [null, 'x'.repeat(43)]) {
+      const result = await callCallback(ctx, redirect, otherBrowser);
+      expect(result.error).toBe('invalid_state');
+      expect(result.token).toBeNull();
+    }
+    // The browser that started it still finishes it.
+    const own = await callCallback(ctx, redirect, flowCookie);
+    expect(own.error).toBeNull();
+    expect(own.token).toBeTruthy();
+  });
+
+  it('never adopts a flow cookie it did not issue as the browser binding', async () => {
+    const planted = 'p'.repeat(43);
+    const login = await ctx
+      .http()
+      .get('/auth/microsoft/login')
+      .query({ login_hint: megan.upn })
+      .set('Cookie', `ms_auth_flow=${planted}`);
+    expect(login.status).toBe(302);
+    const issued = flowCookieOf(login);
+    expect(issued).toMatch(/^[\w-]{43}$/);
+    expect(issued).not.toBe(planted);
+    const redirect = await followAuthorize(login.headers.location as string);
+    expect((await callCallback(ctx, redirect, planted)).error).toBe('invalid_state');
+    expect((await callCallback(ctx, redirect, issued)).error).toBeNull();
+  });
+
+  it('keeps parallel sign-ins of one browser alive: a forged callback does not clear the flow cookie', async () => {
+    const first = await startSignIn(ctx, { login_hint: megan.upn });
+    // A second tab of the same browser reuses the binding it was issued.
+    const secondLogin = await ctx
+      .http()
+      .get('/auth/microsoft/login')
+      .query({ login_hint: adele.upn })
+      .set('Cookie', `ms_auth_flow=${first.flowCookie}`);
+    expect(flowCookieOf(secondLogin)).toBe(first.flowCookie);
+
+    const firstRedirect = await followAuthorize(first.authorizeUrl);
+    const forged = new URL(firstRedirect);
+    forged.searchParams.set('state', 'forged-state-value');
+    const forgedResult = await callCallback(ctx, forged, first.flowCookie);
+    expect(forgedResult.error).toBe('invalid_state');
+    expect(clearsFlowCookie(forgedResult.callback)).toBe(false);
+
+    const one = await callCallback(ctx, firstRedirect, first.flowCookie);
+    expect(one.error).toBeNull();
+    expect(clearsFlowCookie(one.callback)).toBe(false); // the second tab is still pending
+    const secondRedirect = await followAuthorize(secondLogin.headers.location as string);
+    const two = await callCallback(ctx, secondRedirect, first.flowCookie);
+    expect(two.error).toBeNull();
+    expect(clearsFlowCookie(two.callback)).toBe(true); // the last flow it bound is done
   });
 
   it('refuses a replayed authorization code', async () => {
@@ -200,5 +262,41 @@ describe('Continue with Microsoft', () => {
     const rows = await ctx.sql.query('SELECT token_hash FROM sessions');
     expect(rows.rows.length).toBeGreaterThan(0);
     expect(rows.rows.map((r: { token_hash: string }) => r.token_hash)).not.toContain(token);
+  });
+});
+
+describe('over https', () => {
+  let ctx: TestContext;
+  const base = 'https://api.example.com';
+
+  beforeAll(async () => {
+    ctx = await createTestContext({ APP_BASE_URL: base });
+    ctx.emulator.store.clients[0].redirectUris.push(`${base}/auth/microsoft/callback`);
+  });
+  afterAll(() => ctx?.close());
+
+  it('uses __Host- cookies (Secure, Path=/, no Domain) and reads the session from __Host-session', async () => {
+    const login = await ctx.http().get('/auth/microsoft/login').query({ login_hint: megan.upn }).expect(302);
+    const [flow] = setCookies(login).filter((c) => c.startsWith('__Host-flow='));
+    expect(flow).toMatch(/; Secure/i);
+    expect(flow).toMatch(/; Path=\/(;|$)/);
+    expect(flow).not.toMatch(/Domain=/i);
+    const binding = flowCookieOf(login, '__Host-flow');
+
+    const redirect = await followAuthorize(login.headers.location as string);
+    const callback = await ctx
+      .http()
+      .get(`${redirect.pathname}${redirect.search}`)
+      .set('Cookie', `__Host-flow=${binding}`);
+    expect(callback.headers.location).toBe(`${APP_UI_URL}/`);
+    const [session] = setCookies(callback).filter((c) => c.startsWith('__Host-session='));
+    expect(session).toMatch(/; Secure/i);
+    expect(session).toMatch(/; Path=\/(;|$)/);
+    expect(session).not.toMatch(/Domain=/i);
+    expect(setCookies(callback).some((c) => c.startsWith('session='))).toBe(false);
+
+    const token = flowCookieOf(callback, '__Host-session');
+    await ctx.http().get('/api/v1/me').set('Cookie', `__Host-session=${token}`).expect(200);
+    await ctx.http().get('/api/v1/me').set('Cookie', `session=${token}`).expect(401);
   });
 });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO } from '../emulator/index.js';
+import { DEMO } from '@entra-integration/entra-emulator';
 import { addMember } from '../support/seed.js';
 import { bearer, signIn } from '../support/sign-in.js';
 import { createTestContext, type TestContext } from '../support/test-app.js';

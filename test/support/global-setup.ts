@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../src/database/embedded-postgres.js';
-import { ensureCertificates } from '../emulator/index.js';
+import { ensureCertificates } from '@entra-integration/entra-emulator';
 
 let database: EmbeddedDatabase | undefined;
 let directory: string | undefined;

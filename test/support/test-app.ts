@@ -9,7 +9,7 @@ import { AppModule } from '../../src/app.module.js';
 import { configureApp } from '../../src/app.setup.js';
 import { type AppConfig, loadConfig } from '../../src/config/config.js';
 import { runMigrations } from '../../src/database/migrate.js';
-import { DEMO, type EntraEmulator, startEntraEmulator } from '../emulator/index.js';
+import { DEMO, type EntraEmulator, startEntraEmulator } from '@entra-integration/entra-emulator';
 
 export const APP_BASE_URL = 'http://localhost:3000';
 export const APP_UI_URL = 'http://ui.localhost:5173';

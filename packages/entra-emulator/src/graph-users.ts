@@ -20,7 +20,8 @@ import {
   selection,
   type EntityType,
 } from './graph-query.js';
-import { isGuid, type EmulatorStore } from './store.js';
+import { isGuid } from './guid.js';
+import type { EmulatorStore } from './store.js';
 import type { User } from './types.js';
 
 const DEFAULTS = [

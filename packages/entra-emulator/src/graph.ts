@@ -15,7 +15,7 @@ import { deltaRoutes } from './graph-delta.js';
 import { groupRoutes } from './graph-groups.js';
 import { GraphRoutes, pathSegments } from './graph-routes.js';
 import { userRoutes } from './graph-users.js';
-import { isGuid } from './store.js';
+import { isGuid } from './guid.js';
 
 export type { GraphPrincipal } from './graph-common.js';
 

@@ -1,7 +1,8 @@
 import type { Request } from 'express';
 import { AadError } from './errors.js';
 import type { KeyRing } from './keys.js';
-import { isGuid, type EmulatorStore } from './store.js';
+import { isGuid } from './guid.js';
+import type { EmulatorStore } from './store.js';
 import type { Tenant } from './types.js';
 
 /** Shared by all routers. `baseUrl` is filled in once the server is listening and knows its port. */

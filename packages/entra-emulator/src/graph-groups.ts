@@ -23,7 +23,7 @@ import {
   type EntityType,
 } from './graph-query.js';
 import { findTenantUser, meId } from './graph-users.js';
-import { isGuid } from './store.js';
+import { isGuid } from './guid.js';
 import { derivedGuid } from './tokens.js';
 import type { Group, User } from './types.js';
 

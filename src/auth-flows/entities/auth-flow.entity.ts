@@ -1,6 +1,6 @@
 import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 
-export const AUTH_FLOW_PURPOSES = ['sign_in', 'connect'] as const;
+export const AUTH_FLOW_PURPOSES = ['sign_in', 'connect', 'assignment_verification'] as const;
 export type AuthFlowPurpose = (typeof AUTH_FLOW_PURPOSES)[number];
 
 /**
@@ -26,6 +26,16 @@ export class AuthFlowEntity {
 
   @Column({ type: 'text' })
   nonce: string;
+
+  /** What the code must be redeemed with: the same redirect URI, scopes and authority tenant as the request. */
+  @Column({ name: 'redirect_uri', type: 'text' })
+  redirectUri: string;
+
+  @Column({ type: 'text', array: true })
+  scopes: string[];
+
+  @Column({ name: 'authority_tenant', type: 'text', default: 'organizations' })
+  authorityTenant: string;
 
   @Column({ name: 'code_verifier', type: 'text' })
   codeVerifier: string;

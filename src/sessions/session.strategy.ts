@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import type { Request } from 'express';
 import { Strategy } from 'passport-custom';
@@ -6,7 +6,9 @@ import { SESSION_STRATEGY } from '../common/guards.js';
 import type { Principal } from '../common/principal.js';
 import { OrganizationsService } from '../organizations/organizations.service.js';
 import { UsersService } from '../users/users.service.js';
-import { SESSION_COOKIE } from './session-cookie.js';
+import type { AppConfig } from '../config/config.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import { readCookie, sessionCookieName } from './session-cookie.js';
 import { SessionsService } from './sessions.service.js';
 
 /**
@@ -20,13 +22,13 @@ export class SessionStrategy extends PassportStrategy(Strategy, SESSION_STRATEGY
     private readonly sessions: SessionsService,
     private readonly users: UsersService,
     private readonly organizations: OrganizationsService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     super();
   }
 
   async validate(request: Request): Promise<Principal | false> {
-    const token =
-      bearerToken(request) ?? (request.cookies as Record<string, string> | undefined)?.[SESSION_COOKIE];
+    const token = bearerToken(request) ?? readCookie(request, sessionCookieName(this.config));
     if (!token) return false;
     const session = await this.sessions.resolve(token);
     if (!session) return false;

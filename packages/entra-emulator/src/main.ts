@@ -3,7 +3,7 @@ import { ensureCertificates } from './certificates.js';
 import { DEMO } from './fixture.js';
 import { startEntraEmulator } from './server.js';
 
-/** Standalone emulator for manual runs and the dev launcher: `node dist/test/emulator/main.js`. */
+/** Standalone emulator for manual runs: `npm run emulator` (`node packages/entra-emulator/dist/main.js`). */
 async function main(): Promise<void> {
   const dataDir = resolve(process.env.DATA_DIR ?? './.data');
   const certs = await ensureCertificates(resolve(dataDir, 'emulator'));

@@ -88,7 +88,7 @@ describe('GET /users/delta', () => {
     expect(json<GraphPage>(capped).value).toHaveLength(999);
     expect(capped.headers['preference-applied']).toBe('odata.maxpagesize=999');
 
-    t.emulator.store.graphSettings.deltaPageSize = 30;
+    t.emulator.store.updateGraphSettings({ deltaPageSize: 30 });
     const configured = await graphCall(t, FIRST, token);
     expect(json<GraphPage>(configured).value).toHaveLength(30);
     expect(configured.headers['preference-applied']).toBeUndefined();

@@ -9,7 +9,7 @@ import {
   type UsersDeactivatedEvent,
 } from '../users/users.events.js';
 import { SessionsRepository } from './sessions.repository.js';
-import { randomToken, sha256 } from './tokens.js';
+import { randomToken, sha256 } from '../common/tokens.js';
 
 export interface IssuedSession {
   /** The opaque bearer token. Returned once, never stored: the database keeps its SHA-256 only. */

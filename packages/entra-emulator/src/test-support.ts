@@ -8,8 +8,8 @@ import { ensureCertificates } from './certificates.js';
 import { startEntraEmulator, type EntraEmulator, type StartOptions } from './server.js';
 
 /*
- * Helpers for the emulator's own specs. Kept free of vitest imports because the build compiles every
- * non-spec file under test/emulator.
+ * Helpers for the emulator's own specs (left out of the package build, like the specs). Kept free of vitest
+ * imports so that any spec runner can use them.
  */
 
 export const TEST_CLIENT = {

@@ -1,0 +1,5 @@
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function isGuid(value: string): boolean {
+  return GUID.test(value);
+}

@@ -1,0 +1,24 @@
+import { Controller, Get } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Auth, CurrentPrincipal } from '../common/auth.decorators.js';
+import type { Principal } from '../common/principal.js';
+import { OrganizationResponseDto, toOrganizationResponse } from './dto/organization.dto.js';
+import { OrganizationsService } from './organizations.service.js';
+
+@ApiTags('me')
+@Controller('api/v1')
+@Auth('session')
+export class OrganizationsController {
+  constructor(private readonly organizations: OrganizationsService) {}
+
+  @Get('organization')
+  @ApiOperation({
+    operationId: 'getOrganization',
+    summary: 'The signed-in user’s organization, plan and seats',
+  })
+  @ApiOkResponse({ type: OrganizationResponseDto })
+  async organization(@CurrentPrincipal() principal: Principal): Promise<OrganizationResponseDto> {
+    const { organization, seatsUsed } = await this.organizations.getWithSeats(principal.organizationId);
+    return toOrganizationResponse(organization, seatsUsed);
+  }
+}

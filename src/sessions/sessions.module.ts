@@ -1,0 +1,15 @@
+import { Module } from '@nestjs/common';
+import { PassportModule } from '@nestjs/passport';
+import { OrganizationsModule } from '../organizations/organizations.module.js';
+import { UsersModule } from '../users/users.module.js';
+import { SessionStrategy } from './session.strategy.js';
+import { SessionsRepository } from './sessions.repository.js';
+import { SessionsService } from './sessions.service.js';
+
+/** The API's own sessions: opaque tokens stored hashed, the session strategy of the global guard, cookies. */
+@Module({
+  imports: [PassportModule, OrganizationsModule, UsersModule],
+  providers: [SessionsRepository, SessionsService, SessionStrategy],
+  exports: [SessionsService],
+})
+export class SessionsModule {}
