@@ -6,6 +6,7 @@ import { DirectorySync1795309250169 } from './1795309250169-directory-sync.js';
 import { SyncApprovalQueue1796120365850 } from './1796120365850-sync-approval-queue.js';
 import { SignInRateLimits1796121463419 } from './1796121463419-sign-in-rate-limits.js';
 import { RedirectFlows1796200000000 } from './1796200000000-redirect-flows.js';
+import { SessionIdleTimeout1796300000000 } from './1796300000000-session-idle-timeout.js';
 
 /** Every migration in order. `npm run migration:generate` appends here. */
 export const MIGRATIONS: (new () => MigrationInterface)[] = [
@@ -16,4 +17,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   SyncApprovalQueue1796120365850,
   SignInRateLimits1796121463419,
   RedirectFlows1796200000000,
+  SessionIdleTimeout1796300000000,
 ];
