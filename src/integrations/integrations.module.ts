@@ -6,6 +6,7 @@ import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { MicrosoftModule } from '../microsoft/microsoft.module.js';
 import { OrganizationsModule } from '../organizations/organizations.module.js';
+import { RateLimitsModule } from '../rate-limits/rate-limits.module.js';
 import { UsersModule } from '../users/users.module.js';
 import { DomainClaimsModule } from '../domain-claims/domain-claims.module.js';
 import { ConnectCallbackController } from './connect-callback.controller.js';
@@ -25,6 +26,7 @@ import { TokenVault } from './token-vault.service.js';
     SessionsModule,
     MicrosoftModule,
     OrganizationsModule,
+    RateLimitsModule,
     UsersModule,
   ],
   controllers: [IntegrationsController, ConnectCallbackController],
