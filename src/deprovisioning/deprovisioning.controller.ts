@@ -1,4 +1,4 @@
-import { Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiBadRequestResponse,
@@ -22,6 +22,8 @@ import {
   toSyncRunResponse,
 } from './dto/sync-run.dto.js';
 import { SyncRunsService } from './sync-runs.service.js';
+import { UuidParam } from '../common/uuid-param.js';
+import { SyncRunNotFoundError } from './deprovisioning.errors.js';
 
 const NOT_FOUND = { description: 'No such run (`SYNC_RUN_NOT_FOUND`).', type: ProblemDocumentDto };
 const NOT_AWAITING = {
@@ -78,7 +80,10 @@ export class DeprovisioningController {
   @ApiOperation({ operationId: 'getEntraSyncRun', summary: 'One sync run: status, progress, counts, error' })
   @ApiOkResponse({ type: SyncRunResponseDto })
   @ApiNotFoundResponse(NOT_FOUND)
-  async get(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<SyncRunResponseDto> {
+  async get(
+    @CurrentPrincipal() principal: Principal,
+    @UuidParam('id', SyncRunNotFoundError) id: string,
+  ): Promise<SyncRunResponseDto> {
     return toSyncRunResponse(await this.runs.get(principal.organizationId, id));
   }
 
@@ -91,7 +96,7 @@ export class DeprovisioningController {
   @ApiNotFoundResponse(NOT_FOUND)
   async outcomes(
     @CurrentPrincipal() principal: Principal,
-    @Param('id') id: string,
+    @UuidParam('id', SyncRunNotFoundError) id: string,
     @Query() query: ListOutcomesQueryDto,
   ): Promise<SyncOutcomePageDto> {
     const page = await this.runs.outcomes(principal.organizationId, id, query);
@@ -113,7 +118,7 @@ export class DeprovisioningController {
   @ApiConflictResponse(NOT_AWAITING)
   async approve(
     @CurrentPrincipal() principal: Principal,
-    @Param('id') id: string,
+    @UuidParam('id', SyncRunNotFoundError) id: string,
   ): Promise<SyncRunResponseDto> {
     return toSyncRunResponse(await this.runs.approve(principal, id));
   }
@@ -129,7 +134,7 @@ export class DeprovisioningController {
   @ApiConflictResponse(NOT_AWAITING)
   async reject(
     @CurrentPrincipal() principal: Principal,
-    @Param('id') id: string,
+    @UuidParam('id', SyncRunNotFoundError) id: string,
   ): Promise<SyncRunResponseDto> {
     return toSyncRunResponse(await this.runs.reject(principal, id));
   }

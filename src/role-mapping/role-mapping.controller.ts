@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Post, Put, Query } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiConflictResponse,
@@ -22,6 +22,8 @@ import {
   toMappingResponse,
 } from './dto/group-role-mapping.dto.js';
 import { RoleMappingService } from './role-mapping.service.js';
+import { UuidParam } from '../common/uuid-param.js';
+import { MappingNotFoundError } from './role-mapping.errors.js';
 
 const NOT_CONNECTED = { description: 'Not connected (`ENTRA_NOT_CONNECTED`).', type: ProblemDocumentDto };
 const UNKNOWN_GROUP = {
@@ -85,7 +87,7 @@ export class RoleMappingController {
   })
   async update(
     @CurrentPrincipal() principal: Principal,
-    @Param('id') id: string,
+    @UuidParam('id', MappingNotFoundError) id: string,
     @Body() body: GroupRoleMappingInputDto,
   ): Promise<GroupRoleMappingResponseDto> {
     return toMappingResponse(await this.mappings.update(principal, id, body));
@@ -99,7 +101,10 @@ export class RoleMappingController {
   })
   @ApiNoContentResponse({ description: 'Deleted.' })
   @ApiNotFoundResponse(NOT_FOUND)
-  async remove(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<void> {
+  async remove(
+    @CurrentPrincipal() principal: Principal,
+    @UuidParam('id', MappingNotFoundError) id: string,
+  ): Promise<void> {
     await this.mappings.remove(principal, id);
   }
 

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Post, Query } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiConflictResponse,
@@ -20,6 +20,8 @@ import {
   toInvitationResponse,
 } from './dto/invitation.dto.js';
 import { InvitationsService } from './invitations.service.js';
+import { UuidParam } from '../common/uuid-param.js';
+import { InvitationNotFoundError } from './invitations.errors.js';
 
 @ApiTags('invitations')
 @Controller('api/v1/invitations')
@@ -76,7 +78,10 @@ export class InvitationsController {
     description: 'Already accepted, revoked or expired (`INVITATION_NOT_PENDING`).',
     type: ProblemDocumentDto,
   })
-  async revoke(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<void> {
+  async revoke(
+    @CurrentPrincipal() principal: Principal,
+    @UuidParam('id', InvitationNotFoundError) id: string,
+  ): Promise<void> {
     await this.invitations.revoke(principal, id);
   }
 }

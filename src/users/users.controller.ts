@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Patch, Post, Query } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiConflictResponse,
@@ -18,6 +18,8 @@ import {
   UserResponseDto,
 } from './dto/user.dto.js';
 import { UsersService } from './users.service.js';
+import { UuidParam } from '../common/uuid-param.js';
+import { UserNotFoundError } from './users.errors.js';
 
 const NOT_FOUND = {
   description: 'No such user in your organization (`USER_NOT_FOUND`).',
@@ -49,7 +51,10 @@ export class UsersController {
   @ApiNotFoundResponse(NOT_FOUND)
   @ApiOperation({ operationId: 'getUser', summary: 'Get one user' })
   @ApiOkResponse({ type: UserResponseDto })
-  async get(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<UserResponseDto> {
+  async get(
+    @CurrentPrincipal() principal: Principal,
+    @UuidParam('id', UserNotFoundError) id: string,
+  ): Promise<UserResponseDto> {
     return toUserResponse(await this.users.get(principal.organizationId, id));
   }
 
@@ -72,7 +77,7 @@ export class UsersController {
   })
   async update(
     @CurrentPrincipal() principal: Principal,
-    @Param('id') id: string,
+    @UuidParam('id', UserNotFoundError) id: string,
     @Body() body: UpdateUserDto,
   ): Promise<UserResponseDto> {
     return toUserResponse(await this.users.changeRole(principal, id, body.role));
@@ -94,7 +99,7 @@ export class UsersController {
   })
   async deactivate(
     @CurrentPrincipal() principal: Principal,
-    @Param('id') id: string,
+    @UuidParam('id', UserNotFoundError) id: string,
   ): Promise<UserResponseDto> {
     return toUserResponse(await this.users.deactivate(principal, id));
   }
@@ -111,7 +116,7 @@ export class UsersController {
   })
   async reactivate(
     @CurrentPrincipal() principal: Principal,
-    @Param('id') id: string,
+    @UuidParam('id', UserNotFoundError) id: string,
   ): Promise<UserResponseDto> {
     return toUserResponse(await this.users.reactivate(principal, id));
   }
