@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type FindOptionsWhere, In, LessThan } from 'typeorm';
+import { isUniqueViolation } from '../common/database-errors.js';
 import type { Cursor } from '../common/pagination.js';
 import { isUuid } from '../common/uuid.js';
 import { DirectorySyncStateEntity } from './entities/directory-sync-state.entity.js';
@@ -9,6 +10,7 @@ import {
   SyncRunOutcomeEntity,
 } from './entities/sync-run-outcome.entity.js';
 import { SyncRunEntity, type SyncStatus } from './entities/sync-run.entity.js';
+import { SyncInProgressError } from './deprovisioning.errors.js';
 
 export interface PlannedOutcome {
   userId: string;
@@ -39,8 +41,17 @@ export class DeprovisioningRepository {
     return this.dataSource.getRepository(SyncRunOutcomeEntity);
   }
 
-  createRun(values: Partial<SyncRunEntity>): Promise<SyncRunEntity> {
-    return this.runs.save(this.runs.create(values));
+  /**
+   * Queues a run, or answers null when a unique index refuses it: the organization already has a queued or
+   * running run, or this schedule slot was already queued (by another replica's scheduler).
+   */
+  async enqueueRun(values: Partial<SyncRunEntity>): Promise<SyncRunEntity | null> {
+    try {
+      return await this.runs.save(this.runs.create({ ...values, status: 'queued' }));
+    } catch (error) {
+      if (isUniqueViolation(error)) return null;
+      throw error;
+    }
   }
 
   async findRun(organizationId: string, id: string): Promise<SyncRunEntity | null> {
@@ -100,6 +111,7 @@ export class DeprovisioningRepository {
    * Moves a run from one status to another only if it is still in the first (and matches `also`, e.g. the
    * worker that claimed it, or a stale heartbeat): every status change goes through here, so two actors racing
    * for one run (a worker and the sweeper, two approvals) can never both win. Returns whether it moved.
+   * Moving a run back into the queue while another run of its organization is active is SYNC_IN_PROGRESS.
    */
   async transitionRun(
     id: string,
@@ -110,8 +122,19 @@ export class DeprovisioningRepository {
     const where: FindOptionsWhere<SyncRunEntity> = { id, status: from };
     if (also.workerId !== undefined) where.workerId = also.workerId;
     if (also.heartbeatBefore !== undefined) where.heartbeatAt = LessThan(also.heartbeatBefore);
-    const result = await this.runs.update(where, values as never);
-    return (result.affected ?? 0) === 1;
+    try {
+      const result = await this.runs.update(where, values as never);
+      return (result.affected ?? 0) === 1;
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error;
+      // Back into queued/running while another run of the organization is there: name that run.
+      const rows = (await this.dataSource.query(
+        `SELECT a.id FROM sync_runs r JOIN sync_runs a ON a.organization_id = r.organization_id
+          WHERE r.id = $1 AND a.status IN ('queued', 'running')`,
+        [id],
+      )) as { id: string }[];
+      throw new SyncInProgressError(rows[0]?.id ?? 'unknown');
+    }
   }
 
   async addOutcomes(runId: string, outcomes: PlannedOutcome[]): Promise<void> {

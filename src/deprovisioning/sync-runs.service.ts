@@ -9,7 +9,6 @@ import {
 } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { AuditService } from '../audit/audit.service.js';
-import { isUniqueViolation } from '../common/database-errors.js';
 import { decodeCursor, InvalidCursorError, toPage } from '../common/pagination.js';
 import type { Principal } from '../common/principal.js';
 import type { AppConfig } from '../config/config.js';
@@ -149,23 +148,13 @@ export class SyncRunsService implements OnApplicationBootstrap, BeforeApplicatio
    */
   async approve(principal: Principal, id: string): Promise<SyncRunEntity> {
     const run = await this.get(principal.organizationId, id);
-    let queued: boolean;
-    try {
-      queued = await this.repository.transitionRun(run.id, 'awaiting_approval', {
-        status: 'queued',
-        decidedByUserId: principal.userId,
-        approvedAt: new Date(),
-        finishedAt: null,
-      });
-    } catch (error) {
-      // Another run of the organization is queued or running: approve this plan after it.
-      if (isUniqueViolation(error)) {
-        throw new SyncInProgressError(
-          (await this.repository.findActiveRun(principal.organizationId))?.id ?? 'unknown',
-        );
-      }
-      throw error;
-    }
+    // Another run of the organization queued or running refuses it (SYNC_IN_PROGRESS): approve after that one.
+    const queued = await this.repository.transitionRun(run.id, 'awaiting_approval', {
+      status: 'queued',
+      decidedByUserId: principal.userId,
+      approvedAt: new Date(),
+      finishedAt: null,
+    });
     if (!queued) throw new SyncRunNotAwaitingApprovalError(run.status);
     await this.audit.record({
       organizationId: principal.organizationId,
@@ -355,13 +344,8 @@ export class SyncRunsService implements OnApplicationBootstrap, BeforeApplicatio
   }
 
   private async enqueue(values: Partial<SyncRunEntity>): Promise<SyncRunEntity | null> {
-    let run: SyncRunEntity;
-    try {
-      run = await this.repository.createRun({ ...values, status: 'queued' });
-    } catch (error) {
-      if (isUniqueViolation(error)) return null; // one already queued/running, or this slot done
-      throw error;
-    }
+    const run = await this.repository.enqueueRun(values);
+    if (!run) return null; // one already queued/running, or this slot done
     await this.publish(run);
     return run;
   }

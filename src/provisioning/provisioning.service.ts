@@ -1,5 +1,4 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { isUniqueViolation } from '../common/database-errors.js';
 import { AuditService } from '../audit/audit.service.js';
 import { TransactionRunner, type Tx } from '../common/transaction.js';
 import { IntegrationsService, type TenantConnection } from '../integrations/integrations.service.js';
@@ -9,8 +8,9 @@ import type { ResolvedRole } from '../role-mapping/resolve-role.js';
 import { RoleMappingService } from '../role-mapping/role-mapping.service.js';
 import type { InvitationEntity } from '../users/entities/invitation.entity.js';
 import type { UserEntity } from '../users/entities/user.entity.js';
+import { UserAlreadyExistsError } from '../users/invitations.errors.js';
 import { InvitationsService } from '../users/invitations.service.js';
-import { SeatLimitReachedError } from '../users/users.errors.js';
+import { MicrosoftIdentityAlreadyLinkedError, SeatLimitReachedError } from '../users/users.errors.js';
 import { UsersService } from '../users/users.service.js';
 import { isOnVerifiedDomain } from './domain-match.js';
 import { SignInRefusedError } from './provisioning.errors.js';
@@ -271,7 +271,7 @@ export class ProvisioningService {
   /** Two first sign-ins of one account raced and the other linked it: sign in as that user instead. */
   private async afterRace(error: unknown, applicant: Applicant): Promise<UserEntity> {
     const { token } = applicant;
-    if (isUniqueViolation(error)) {
+    if (error instanceof MicrosoftIdentityAlreadyLinkedError || error instanceof UserAlreadyExistsError) {
       const linked = await this.users.findByMicrosoftIdentity(token.tenantId, token.objectId);
       if (linked) return (await this.signIn(token)).user;
     }

@@ -1,8 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { translateUniqueViolation } from '../common/database-errors.js';
 import type { Tx } from '../common/transaction.js';
 import { isUuid } from '../common/uuid.js';
 import { GroupRoleMappingEntity } from './entities/group-role-mapping.entity.js';
+import { MappingExistsError } from './role-mapping.errors.js';
+
+// One mapping per group and organization (`MAPPING_EXISTS`), even when two saves race.
+const mappingExists = (constraint: string | undefined) =>
+  constraint === 'group_role_mappings_group_key' ? new MappingExistsError() : undefined;
 
 @Injectable()
 export class RoleMappingRepository {
@@ -25,11 +31,11 @@ export class RoleMappingRepository {
 
   create(values: Partial<GroupRoleMappingEntity>, tx?: Tx): Promise<GroupRoleMappingEntity> {
     const repo = this.repo(tx);
-    return repo.save(repo.create(values));
+    return translateUniqueViolation(repo.save(repo.create(values)), mappingExists);
   }
 
   save(mapping: GroupRoleMappingEntity, tx?: Tx): Promise<GroupRoleMappingEntity> {
-    return this.repo(tx).save(mapping);
+    return translateUniqueViolation(this.repo(tx).save(mapping), mappingExists);
   }
 
   async delete(id: string, tx?: Tx): Promise<void> {

@@ -1,5 +1,4 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { isUniqueViolation } from '../common/database-errors.js';
 import { AuditService } from '../audit/audit.service.js';
 import { InvalidCursorError } from '../common/pagination.js';
 import type { Principal } from '../common/principal.js';
@@ -8,7 +7,7 @@ import { IntegrationsService } from '../integrations/integrations.service.js';
 import { GraphClient } from '../microsoft/graph.client.js';
 import type { VerifiedIdToken } from '../microsoft/microsoft-identity.client.js';
 import type { GroupRoleMappingEntity } from './entities/group-role-mapping.entity.js';
-import { MappingExistsError, MappingNotFoundError, UnknownGroupError } from './role-mapping.errors.js';
+import { MappingNotFoundError, UnknownGroupError } from './role-mapping.errors.js';
 import { RoleMappingRepository } from './role-mapping.repository.js';
 import { type CurrentRole, type MappableRole, type ResolvedRole, resolveRole } from './resolve-role.js';
 
@@ -41,25 +40,20 @@ export class RoleMappingService {
     input: { groupId: string; role: MappableRole },
   ): Promise<GroupRoleMappingEntity> {
     const group = await this.lookUpGroup(principal.organizationId, input.groupId);
-    try {
-      return await this.transactions.run(async (tx) => {
-        const mapping = await this.repository.create(
-          {
-            organizationId: principal.organizationId,
-            groupId: group.id,
-            groupDisplayName: group.displayName,
-            role: input.role,
-            createdByUserId: principal.userId,
-          },
-          tx,
-        );
-        await this.record(principal, 'role_mapping.created', mapping, null, snapshot(mapping), tx);
-        return mapping;
-      });
-    } catch (error) {
-      if (isUniqueViolation(error)) throw new MappingExistsError();
-      throw error;
-    }
+    return this.transactions.run(async (tx) => {
+      const mapping = await this.repository.create(
+        {
+          organizationId: principal.organizationId,
+          groupId: group.id,
+          groupDisplayName: group.displayName,
+          role: input.role,
+          createdByUserId: principal.userId,
+        },
+        tx,
+      );
+      await this.record(principal, 'role_mapping.created', mapping, null, snapshot(mapping), tx);
+      return mapping;
+    });
   }
 
   async update(
@@ -74,16 +68,11 @@ export class RoleMappingService {
     mapping.groupId = group.id;
     mapping.groupDisplayName = group.displayName;
     mapping.role = input.role;
-    try {
-      return await this.transactions.run(async (tx) => {
-        const saved = await this.repository.save(mapping, tx);
-        await this.record(principal, 'role_mapping.updated', saved, before, snapshot(saved), tx);
-        return saved;
-      });
-    } catch (error) {
-      if (isUniqueViolation(error)) throw new MappingExistsError();
-      throw error;
-    }
+    return this.transactions.run(async (tx) => {
+      const saved = await this.repository.save(mapping, tx);
+      await this.record(principal, 'role_mapping.updated', saved, before, snapshot(saved), tx);
+      return saved;
+    });
   }
 
   async remove(principal: Principal, id: string): Promise<void> {

@@ -1,9 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, LessThan } from 'typeorm';
+import { translateUniqueViolation } from '../common/database-errors.js';
 import type { Cursor } from '../common/pagination.js';
 import type { Tx } from '../common/transaction.js';
 import { isUuid } from '../common/uuid.js';
 import { InvitationEntity, type InvitationStatus } from './entities/invitation.entity.js';
+import { InvitationAlreadyPendingError } from './invitations.errors.js';
 
 @Injectable()
 export class InvitationsRepository {
@@ -13,9 +15,12 @@ export class InvitationsRepository {
     return (tx ?? this.dataSource.manager).getRepository(InvitationEntity);
   }
 
+  /** Refuses a second pending invitation for one address (`INVITATION_ALREADY_PENDING`), even under races. */
   create(values: Partial<InvitationEntity>, tx?: Tx): Promise<InvitationEntity> {
     const repo = this.repo(tx);
-    return repo.save(repo.create(values));
+    return translateUniqueViolation(repo.save(repo.create(values)), (constraint) =>
+      constraint === 'invitations_pending_email_key' ? new InvitationAlreadyPendingError() : undefined,
+    );
   }
 
   save(invitation: InvitationEntity, tx?: Tx): Promise<InvitationEntity> {

@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { isUniqueViolation } from '../common/database-errors.js';
 import { AuditService } from '../audit/audit.service.js';
 import { decodeCursor, toPage } from '../common/pagination.js';
 import type { Principal } from '../common/principal.js';
@@ -7,7 +6,6 @@ import { TransactionRunner, type Tx } from '../common/transaction.js';
 import type { InvitationEntity, InvitationStatus } from './entities/invitation.entity.js';
 import type { Role } from './entities/user.entity.js';
 import {
-  InvitationAlreadyPendingError,
   InvitationNotFoundError,
   InvitationNotPendingError,
   UserAlreadyExistsError,
@@ -34,38 +32,33 @@ export class InvitationsService {
   ): Promise<InvitationEntity> {
     if (input.role === 'owner' && principal.role !== 'owner') throw new OwnerRoleReservedError();
     const email = input.email.trim().toLowerCase();
-    try {
-      return await this.transactions.run(async (tx) => {
-        if (await this.users.findByEmail(principal.organizationId, email, tx))
-          throw new UserAlreadyExistsError();
-        await this.repository.expireOverdue({ organizationId: principal.organizationId, email }, tx);
-        const days = input.expiresInDays ?? DEFAULT_INVITATION_DAYS;
-        const invitation = await this.repository.create(
-          {
-            organizationId: principal.organizationId,
-            email,
-            role: input.role,
-            invitedByUserId: principal.userId,
-            expiresAt: new Date(Date.now() + days * 86_400_000),
-          },
-          tx,
-        );
-        await this.audit.record(
-          {
-            organizationId: principal.organizationId,
-            actor: { type: 'user', id: principal.userId },
-            action: 'invitation.created',
-            target: { type: 'invitation', id: invitation.id },
-            after: { email, role: invitation.role, expiresAt: invitation.expiresAt.toISOString() },
-          },
-          tx,
-        );
-        return invitation;
-      });
-    } catch (error) {
-      if (isUniqueViolation(error)) throw new InvitationAlreadyPendingError();
-      throw error;
-    }
+    return this.transactions.run(async (tx) => {
+      if (await this.users.findByEmail(principal.organizationId, email, tx))
+        throw new UserAlreadyExistsError();
+      await this.repository.expireOverdue({ organizationId: principal.organizationId, email }, tx);
+      const days = input.expiresInDays ?? DEFAULT_INVITATION_DAYS;
+      const invitation = await this.repository.create(
+        {
+          organizationId: principal.organizationId,
+          email,
+          role: input.role,
+          invitedByUserId: principal.userId,
+          expiresAt: new Date(Date.now() + days * 86_400_000),
+        },
+        tx,
+      );
+      await this.audit.record(
+        {
+          organizationId: principal.organizationId,
+          actor: { type: 'user', id: principal.userId },
+          action: 'invitation.created',
+          target: { type: 'invitation', id: invitation.id },
+          after: { email, role: invitation.role, expiresAt: invitation.expiresAt.toISOString() },
+        },
+        tx,
+      );
+      return invitation;
+    });
   }
 
   async list(organizationId: string, query: { status?: InvitationStatus; limit?: number; cursor?: string }) {

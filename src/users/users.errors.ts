@@ -31,3 +31,14 @@ export class InvalidUserStateError extends DomainError {
     super('INVALID_USER_STATE', 'conflict', message);
   }
 }
+
+/** The Microsoft account is already linked to a user (two first sign-ins of one account raced). */
+export class MicrosoftIdentityAlreadyLinkedError extends DomainError {
+  constructor() {
+    super(
+      'MICROSOFT_IDENTITY_ALREADY_LINKED',
+      'conflict',
+      'This Microsoft account is already linked to a user.',
+    );
+  }
+}

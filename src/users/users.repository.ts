@@ -1,10 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { translateUniqueViolation } from '../common/database-errors.js';
 import type { Cursor } from '../common/pagination.js';
 import { isUuid } from '../common/uuid.js';
 import type { Tx } from '../common/transaction.js';
 import { MicrosoftIdentityEntity } from './entities/microsoft-identity.entity.js';
 import { type Role, UserEntity, type UserStatus } from './entities/user.entity.js';
+import { UserAlreadyExistsError } from './invitations.errors.js';
+import { MicrosoftIdentityAlreadyLinkedError } from './users.errors.js';
 
 export interface LinkedUser {
   userId: string;
@@ -175,9 +178,12 @@ export class UsersRepository {
     return this.users(tx).countBy({ organizationId, status: 'active', role: 'owner' });
   }
 
+  /** Refuses a second user with one address in an organization (`USER_ALREADY_EXISTS`), even under races. */
   create(values: Partial<UserEntity>, tx?: Tx): Promise<UserEntity> {
     const repo = this.users(tx);
-    return repo.save(repo.create(values));
+    return translateUniqueViolation(repo.save(repo.create(values)), (constraint) =>
+      constraint === 'users_organization_email_key' ? new UserAlreadyExistsError() : undefined,
+    );
   }
 
   save(user: UserEntity, tx?: Tx): Promise<UserEntity> {
@@ -192,9 +198,14 @@ export class UsersRepository {
     return this.identities().find({ where: { userId }, order: { createdAt: 'ASC' } });
   }
 
+  /** Refuses to link one Microsoft account twice (`MICROSOFT_IDENTITY_ALREADY_LINKED`), even under races. */
   createIdentity(values: Partial<MicrosoftIdentityEntity>, tx?: Tx): Promise<MicrosoftIdentityEntity> {
     const repo = this.identities(tx);
-    return repo.save(repo.create(values));
+    return translateUniqueViolation(repo.save(repo.create(values)), (constraint) =>
+      constraint === 'microsoft_identities_tenant_object_key'
+        ? new MicrosoftIdentityAlreadyLinkedError()
+        : undefined,
+    );
   }
 
   async recordSignIn(userId: string, identityId: string, userPrincipalName: string, tx?: Tx): Promise<void> {
