@@ -9,9 +9,9 @@ import type {
 } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
 
-/** A row that belongs to exactly one organization. */
+/** A row that belongs to one organization (audit events may also belong to none: system events). */
 export interface OrganizationOwned {
-  organizationId: string;
+  organizationId: string | null;
 }
 
 /** A programming error: a query on organization-owned rows that would not be scoped to one organization. */
