@@ -82,6 +82,14 @@ export class OrganizationScopedRepository<T extends OrganizationOwned> {
     await repository.insert(entities as QueryDeepPartialEntity<T>[]);
   }
 
+  /** Inserts or, on a conflict of `conflictPaths` (which should include organizationId), updates one row. */
+  async upsert(organizationId: string, values: DeepPartial<T>, conflictPaths: string[]): Promise<void> {
+    await this.repository.upsert(
+      this.stamp(organizationId, values) as QueryDeepPartialEntity<T>,
+      conflictPaths,
+    );
+  }
+
   /** Returns how many rows changed. */
   async update(
     organizationId: string,

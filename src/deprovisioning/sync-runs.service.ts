@@ -1,3 +1,4 @@
+import { ClsService } from 'nestjs-cls';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import {
@@ -53,6 +54,7 @@ export class SyncRunsService implements OnApplicationBootstrap, BeforeApplicatio
     private readonly integrations: IntegrationsService,
     private readonly audit: AuditService,
     private readonly events: EventEmitter2,
+    private readonly cls: ClsService,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -74,8 +76,7 @@ export class SyncRunsService implements OnApplicationBootstrap, BeforeApplicatio
     const connection = await this.integrations.requireConnection(principal.organizationId);
     if (!connection.healthy) throw new EntraReauthorizationRequiredError();
     if (!dryRun && !connection.autoDeprovisionSyncEnabled) throw new DeprovisioningDisabledError();
-    const run = await this.enqueue({
-      organizationId: principal.organizationId,
+    const run = await this.enqueue(principal.organizationId, {
       tenantId: connection.tenantId,
       trigger: 'manual',
       dryRun,
@@ -100,8 +101,7 @@ export class SyncRunsService implements OnApplicationBootstrap, BeforeApplicatio
   async enqueueScheduled(slot: string): Promise<number> {
     let queued = 0;
     for (const connection of await this.integrations.listSyncEnabled()) {
-      const run = await this.enqueue({
-        organizationId: connection.organizationId,
+      const run = await this.enqueue(connection.organizationId, {
         tenantId: connection.tenantId,
         trigger: 'schedule',
         scheduleSlot: slot,
@@ -149,7 +149,7 @@ export class SyncRunsService implements OnApplicationBootstrap, BeforeApplicatio
   async approve(principal: Principal, id: string): Promise<SyncRunEntity> {
     const run = await this.get(principal.organizationId, id);
     // Another run of the organization queued or running refuses it (SYNC_IN_PROGRESS): approve after that one.
-    const queued = await this.repository.transitionRun(run.id, 'awaiting_approval', {
+    const queued = await this.repository.transitionRun(run, 'awaiting_approval', {
       status: 'queued',
       decidedByUserId: principal.userId,
       approvedAt: new Date(),
@@ -173,7 +173,7 @@ export class SyncRunsService implements OnApplicationBootstrap, BeforeApplicatio
   async reject(principal: Principal, id: string): Promise<SyncRunEntity> {
     const run = await this.get(principal.organizationId, id);
     if (
-      !(await this.repository.transitionRun(run.id, 'awaiting_approval', {
+      !(await this.repository.transitionRun(run, 'awaiting_approval', {
         status: 'rejected',
         decidedByUserId: principal.userId,
       }))
@@ -196,16 +196,20 @@ export class SyncRunsService implements OnApplicationBootstrap, BeforeApplicatio
   /** Runs queued work in this process until none is left (one run at a time per process). */
   kick(): void {
     if (!this.config.sync.workerEnabled || this.stopping || this.draining) return;
-    this.draining = this.drain().finally(() => {
-      this.draining = undefined;
-    });
+    // A context of its own: kicked from a request, the worker must not carry that request's context (or a
+    // transaction it might be in) into the runs it drains afterwards.
+    this.draining = this.cls
+      .run({ ifNested: 'override' }, () => this.drain())
+      .finally(() => {
+        this.draining = undefined;
+      });
   }
 
   private async drain(): Promise<void> {
     try {
       await this.sweepAbandonedRuns();
       while (!this.stopping) {
-        const run = await this.repository.claimNextRun(this.workerId);
+        const run = await this.repository.claimNextRunAcrossOrganizations(this.workerId);
         if (!run) return;
         await this.publish(run);
         await this.runOne(run);
@@ -220,7 +224,7 @@ export class SyncRunsService implements OnApplicationBootstrap, BeforeApplicatio
   /** Runs whose worker stopped sending heartbeats (the process died) end as failed, never "running" forever. */
   private async sweepAbandonedRuns(): Promise<void> {
     const staleBefore = new Date(Date.now() - ABANDONED_AFTER_MS);
-    for (const run of await this.repository.findAbandonedRuns(staleBefore)) {
+    for (const run of await this.repository.findAbandonedRunsAcrossOrganizations(staleBefore)) {
       await this.finish(
         run,
         {
@@ -237,7 +241,7 @@ export class SyncRunsService implements OnApplicationBootstrap, BeforeApplicatio
 
   private async runOne(run: SyncRunEntity): Promise<void> {
     const heartbeat = setInterval(
-      () => void this.repository.touchRun(run.id, this.workerId).catch(() => undefined),
+      () => void this.repository.touchRun(run, this.workerId).catch(() => undefined),
       HEARTBEAT_MS,
     );
     const shouldStop = () => this.stopping;
@@ -271,7 +275,7 @@ export class SyncRunsService implements OnApplicationBootstrap, BeforeApplicatio
         ? { status: 'failed', errorCode: end.errorCode, errorMessage: end.errorMessage }
         : { ...end.values, status: end.status };
     const ended = await this.repository.transitionRun(
-      run.id,
+      run,
       'running',
       { ...values, finishedAt: new Date() },
       also,
@@ -343,8 +347,11 @@ export class SyncRunsService implements OnApplicationBootstrap, BeforeApplicatio
     }
   }
 
-  private async enqueue(values: Partial<SyncRunEntity>): Promise<SyncRunEntity | null> {
-    const run = await this.repository.enqueueRun(values);
+  private async enqueue(
+    organizationId: string,
+    values: Partial<SyncRunEntity>,
+  ): Promise<SyncRunEntity | null> {
+    const run = await this.repository.enqueueRun(organizationId, values);
     if (!run) return null; // one already queued/running, or this slot done
     await this.publish(run);
     return run;
