@@ -14,6 +14,8 @@ export const SIGN_IN_ERRORS = {
   invitation_required:
     'Your company’s organization requires an invitation to join: ask one of its administrators to invite you.',
   seat_limit_reached: 'Your organization has no free seat left: ask one of its administrators.',
+  rate_limited:
+    'Too many failed or refused sign-ins of this account or from this network: wait a few minutes (`retryAfter`, when present, gives the seconds) and try again.',
   server_error: 'Something went wrong on our side. Try again later.',
 } as const;
 

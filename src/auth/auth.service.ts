@@ -6,6 +6,8 @@ import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { SignInRefusedError } from '../provisioning/provisioning.errors.js';
 import { ProvisioningService } from '../provisioning/provisioning.service.js';
+import { RateLimitedError } from '../rate-limits/rate-limits.errors.js';
+import { SignInLimitsService } from '../rate-limits/sign-in-limits.service.js';
 import { type IssuedSession, SessionsService } from '../sessions/sessions.service.js';
 import type { SignInErrorCode } from './auth.errors.js';
 import { safeReturnTo } from './return-to.js';
@@ -28,7 +30,7 @@ export interface SignInCallback extends CallbackParams {
 
 export type CallbackOutcome = (
   | { ok: true; redirectTo: string; session: IssuedSession }
-  | { ok: false; redirectTo: string; error: SignInErrorCode }
+  | { ok: false; redirectTo: string; error: SignInErrorCode; account?: string }
 ) & {
   /** The flow bound to the browser's cookie finished and no other is pending: the cookie can be cleared. */
   clearFlowCookie: boolean;
@@ -53,6 +55,7 @@ export class AuthService {
     private readonly provisioning: ProvisioningService,
     private readonly sessions: SessionsService,
     private readonly audit: AuditService,
+    private readonly limits: SignInLimitsService,
   ) {}
 
   /** Starts "Continue with Microsoft": returns Microsoft's authorize URL and the browser's binding. */
@@ -73,12 +76,16 @@ export class AuthService {
   /** Finishes a sign-in. Never throws: every failure becomes a redirect with a stable error code. */
   async completeSignIn(callback: SignInCallback): Promise<CallbackOutcome> {
     let clearFlowCookie = false;
+    // The Microsoft account (tenant and object id), once its ID token is valid: refusals count against it.
+    let account: string | undefined;
     try {
       const result = await this.flows.finish('sign_in', callback, { browser: callback.browserBinding });
       clearFlowCookie = result.flow?.releasesBrowserBinding ?? false;
       if (!result.ok) return this.failed(FLOW_FAILURE_CODES[result.code], clearFlowCookie);
 
       const { claims, flow } = result;
+      account = `${claims.tenantId}:${claims.objectId}`;
+      await this.limits.assertAccountMayTry(account);
       const { user, outcome } = await this.provisioning.signIn(claims);
       const session = await this.sessions.issue(user.id, callback.userAgent);
       await this.audit.record({
@@ -90,7 +97,8 @@ export class AuthService {
       });
       return { ok: true, redirectTo: this.uiUrl(flow.returnTo), session, clearFlowCookie };
     } catch (error) {
-      if (error instanceof SignInRefusedError) return this.failed(error.reason, clearFlowCookie);
+      if (error instanceof SignInRefusedError) return this.failed(error.reason, clearFlowCookie, account);
+      if (error instanceof RateLimitedError) return this.failed('rate_limited', clearFlowCookie, account);
       this.logger.error(
         `sign-in failed unexpectedly: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
       );
@@ -102,8 +110,8 @@ export class AuthService {
     await this.sessions.revoke(sessionId, 'signed_out');
   }
 
-  private failed(error: SignInErrorCode, clearFlowCookie: boolean): CallbackOutcome {
-    return { ok: false, redirectTo: this.uiUrl(`/sign-in?error=${error}`), error, clearFlowCookie };
+  private failed(error: SignInErrorCode, clearFlowCookie: boolean, account?: string): CallbackOutcome {
+    return { ok: false, redirectTo: this.uiUrl(`/sign-in?error=${error}`), error, clearFlowCookie, account };
   }
 
   private uiUrl(path: string): string {

@@ -78,10 +78,78 @@ describe('loadConfig', () => {
     expect(problemsOf({ TOKEN_ENCRYPTION_KEYS: k1 }).join()).toMatch(/TOKEN_ENCRYPTION_KEYS is invalid/);
   });
 
+  it('trusts the API’s and the SPA’s origins for cookie writes, plus TRUSTED_ORIGINS', () => {
+    expect(
+      loadConfig({
+        APP_BASE_URL: 'https://api.example.com/v',
+        APP_UI_URL: 'https://app.example.com',
+        TRUSTED_ORIGINS: 'https://admin.example.com, http://localhost:5173',
+      }).trustedOrigins,
+    ).toEqual([
+      'https://api.example.com',
+      'https://app.example.com',
+      'https://admin.example.com',
+      'http://localhost:5173',
+    ]);
+    expect(problemsOf({ TRUSTED_ORIGINS: 'https://admin.example.com/path' })).toEqual([
+      expect.stringContaining('TRUSTED_ORIGINS'),
+    ]);
+    expect(problemsOf({ TRUSTED_ORIGINS: '*' })).toEqual([expect.stringContaining('TRUSTED_ORIGINS')]);
+  });
+
+  it('keeps Node’s header timeout within the request timeout', () => {
+    expect(loadConfig({}).http).toMatchObject({ requestTimeoutMs: 30_000, headersTimeoutMs: 20_000 });
+    expect(loadConfig({ HTTP_REQUEST_TIMEOUT_MS: '400' }).http).toMatchObject({
+      requestTimeoutMs: 400,
+      headersTimeoutMs: 400,
+    });
+    expect(loadConfig({}).session.idleMinutes).toBe(60);
+  });
+
   it('marks cookies Secure everywhere but plain-http loopback', () => {
     expect(cookiesAreSecure(loadConfig({}))).toBe(false);
     expect(cookiesAreSecure(loadConfig({ APP_BASE_URL: 'https://api.example.com' }))).toBe(true);
     expect(cookiesAreSecure(loadConfig({ APP_BASE_URL: 'http://10.0.0.5:3000' }))).toBe(true);
+  });
+});
+
+describe('TRUST_PROXY', () => {
+  it('takes a hop count or a list of proxy addresses, CIDRs and Express presets', () => {
+    expect(loadConfig({}).trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: 'false' }).trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: '2' }).trustProxy).toBe(2);
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8, loopback,2001:db8::1' }).trustProxy).toEqual([
+      '10.0.0.0/8',
+      'loopback',
+      '2001:db8::1',
+    ]);
+  });
+
+  it('refuses a blanket true at boot and says what to set instead', () => {
+    const [problem] = problemsOf({ TRUST_PROXY: 'true' });
+    expect(problem).toMatch(/TRUST_PROXY=true is refused/);
+    expect(problem).toMatch(/TRUST_PROXY=1/);
+    expect(problem).toMatch(/CIDR/);
+  });
+
+  it('names entries that are neither an address nor a CIDR', () => {
+    expect(problemsOf({ TRUST_PROXY: '10.0.0.0/33' }).join()).toMatch(/invalid: "10.0.0.0\/33"/);
+    expect(problemsOf({ TRUST_PROXY: 'proxy.example.com' }).join()).toMatch(/TRUST_PROXY/);
+    expect(problemsOf({ TRUST_PROXY: '99' }).join()).toMatch(/hop count/);
+  });
+});
+
+describe('sign-in limits', () => {
+  it('defaults to a ceiling no office reaches and tight budgets for failures', () => {
+    expect(loadConfig({}).signInLimits).toEqual({
+      successesPerMinute: 1000,
+      failuresPerAddress: 100,
+      failuresPerAccount: 20,
+      failureWindowMinutes: 15,
+      openFlowsPerAddress: 500,
+      openFlowWindowMinutes: 10,
+    });
+    expect(problemsOf({ SIGN_IN_FAILURES_PER_ADDRESS: '0' }).join()).toMatch(/SIGN_IN_FAILURES_PER_ADDRESS/);
   });
 });
 

@@ -6,7 +6,7 @@ import pg from 'pg';
 import request from 'supertest';
 import { inject } from 'vitest';
 import { AppModule } from '../../src/app.module.js';
-import { configureApp } from '../../src/app.setup.js';
+import { applyServerTimeouts, configureApp } from '../../src/app.setup.js';
 import { type AppConfig, loadConfig } from '../../src/config/config.js';
 import { runMigrations } from '../../src/database/migrate.js';
 import { DEMO, type EntraEmulator, startEntraEmulator } from '@entra-integration/entra-emulator';
@@ -75,7 +75,6 @@ export async function createTestContext(env: Record<string, string> = {}): Promi
     ENTRA_CLIENT_SECRET: DEMO.client.clientSecret,
     ENTRA_AUTHORITY_HOST: emulator.authorityHost,
     GRAPH_BASE_URL: emulator.graphBaseUrl,
-    AUTH_RATE_LIMIT_PER_MINUTE: '10000',
     TOKEN_ENCRYPTION_KEYS: TEST_KEYRING,
     LOG_LEVEL: 'error',
     ...env,
@@ -87,6 +86,7 @@ export async function createTestContext(env: Record<string, string> = {}): Promi
       abortOnError: false,
     });
     configureApp(app, config);
+    applyServerTimeouts(app.getHttpServer(), config);
     await app.init();
     return { app, config };
   };
