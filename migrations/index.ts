@@ -7,6 +7,7 @@ import { SyncApprovalQueue1796120365850 } from './1796120365850-sync-approval-qu
 import { SignInRateLimits1796121463419 } from './1796121463419-sign-in-rate-limits.js';
 import { RedirectFlows1796200000000 } from './1796200000000-redirect-flows.js';
 import { SessionIdleTimeout1796300000000 } from './1796300000000-session-idle-timeout.js';
+import { DomainClaims1796400000000 } from './1796400000000-domain-claims.js';
 
 /** Every migration in order. `npm run migration:generate` appends here. */
 export const MIGRATIONS: (new () => MigrationInterface)[] = [
@@ -18,4 +19,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   SignInRateLimits1796121463419,
   RedirectFlows1796200000000,
   SessionIdleTimeout1796300000000,
+  DomainClaims1796400000000,
 ];

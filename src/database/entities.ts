@@ -1,6 +1,7 @@
 import { AuditEventEntity } from '../audit/entities/audit-event.entity.js';
 import { AuthFlowEntity } from '../auth-flows/entities/auth-flow.entity.js';
 import { SessionEntity } from '../sessions/entities/session.entity.js';
+import { DomainClaimEntity } from '../domain-claims/entities/domain-claim.entity.js';
 import { DirectorySyncStateEntity } from '../deprovisioning/entities/directory-sync-state.entity.js';
 import { SyncRunOutcomeEntity } from '../deprovisioning/entities/sync-run-outcome.entity.js';
 import { SyncRunEntity } from '../deprovisioning/entities/sync-run.entity.js';
@@ -20,6 +21,7 @@ export const ENTITIES = [
   AuthFlowEntity,
   AuditEventEntity,
   EntraConnectionEntity,
+  DomainClaimEntity,
   InvitationEntity,
   GroupRoleMappingEntity,
   SyncRunEntity,

@@ -15,7 +15,7 @@ import type { Principal } from '../common/principal.js';
 import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { EntraReauthorizationRequiredError } from '../integrations/integrations.errors.js';
-import { IntegrationsService } from '../integrations/integrations.service.js';
+import { EntraConnectionService } from '../integrations/entra-connection.service.js';
 import { SYNC_RUN_CHANGED, type SyncRunChangedEvent } from '../integrations/sync-summary.port.js';
 import { GraphRequestError } from '../microsoft/microsoft.errors.js';
 import { DeprovisioningRepository, type RunCondition } from './deprovisioning.repository.js';
@@ -51,7 +51,7 @@ export class SyncRunsService implements OnApplicationBootstrap, BeforeApplicatio
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly repository: DeprovisioningRepository,
     private readonly engine: SyncEngine,
-    private readonly integrations: IntegrationsService,
+    private readonly integrations: EntraConnectionService,
     private readonly audit: AuditService,
     private readonly events: EventEmitter2,
     private readonly cls: ClsService,

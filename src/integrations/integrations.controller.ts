@@ -17,7 +17,8 @@ import {
   toEntraIntegrationResponse,
   UpdateEntraSettingsDto,
 } from './dto/entra-integration.dto.js';
-import { IntegrationsService } from './integrations.service.js';
+import { ConnectFlowService } from './connect-flow.service.js';
+import { EntraConnectionService } from './entra-connection.service.js';
 
 const NOT_CONNECTED = { description: 'Not connected (`ENTRA_NOT_CONNECTED`).', type: ProblemDocumentDto };
 
@@ -25,10 +26,13 @@ const NOT_CONNECTED = { description: 'Not connected (`ENTRA_NOT_CONNECTED`).', t
 @Controller('api/v1/integrations/entra')
 @Auth('session')
 export class IntegrationsController {
-  constructor(private readonly integrations: IntegrationsService) {}
+  constructor(
+    private readonly connections: EntraConnectionService,
+    private readonly connectFlow: ConnectFlowService,
+  ) {}
 
   private async status(organizationId: string): Promise<EntraIntegrationResponseDto> {
-    return toEntraIntegrationResponse(await this.integrations.getStatus(organizationId));
+    return toEntraIntegrationResponse(await this.connections.getStatus(organizationId));
   }
 
   @Get()
@@ -58,7 +62,7 @@ export class IntegrationsController {
   })
   @ApiOkResponse({ type: ConnectEntraResponseDto })
   async connect(@CurrentPrincipal() principal: Principal): Promise<ConnectEntraResponseDto> {
-    return { authorizationUrl: await this.integrations.startConnect(principal) };
+    return { authorizationUrl: await this.connectFlow.startConnect(principal) };
   }
 
   @Post('refresh')
@@ -67,13 +71,17 @@ export class IntegrationsController {
   @ApiOperation({
     operationId: 'refreshEntraTenantDetails',
     summary: 'Re-read the tenant name and verified domains from Microsoft Graph',
-    description: 'The fix when tenant details are missing or have changed in Entra ID.',
+    description:
+      'The fix when tenant details are missing or have changed in Entra ID. The verified domains are claimed ' +
+      'anew for the organization within its tenant.',
   })
   @ApiOkResponse({ type: EntraIntegrationResponseDto })
   @ApiConflictResponse({
     description:
       'Not connected (`ENTRA_NOT_CONNECTED`), Microsoft refused the grant (`ENTRA_REAUTHORIZATION_REQUIRED`), or ' +
-      'the stored credentials cannot be decrypted (`ENTRA_CREDENTIALS_UNREADABLE`): connect the tenant again.',
+      'the stored credentials cannot be decrypted (`ENTRA_CREDENTIALS_UNREADABLE`): connect the tenant again; or ' +
+      'a newly verified domain is claimed by another organization of the tenant (`DOMAINS_CLAIMED`, with ' +
+      '`domains`; nothing changes).',
     type: ProblemDocumentDto,
   })
   @ApiServiceUnavailableResponse({
@@ -83,7 +91,7 @@ export class IntegrationsController {
     type: ProblemDocumentDto,
   })
   async refresh(@CurrentPrincipal() principal: Principal): Promise<EntraIntegrationResponseDto> {
-    await this.integrations.refreshTenantDetails(principal);
+    await this.connections.refreshTenantDetails(principal);
     return this.status(principal.organizationId);
   }
 
@@ -106,7 +114,7 @@ export class IntegrationsController {
     @CurrentPrincipal() principal: Principal,
     @Body() body: UpdateEntraSettingsDto,
   ): Promise<EntraIntegrationResponseDto> {
-    await this.integrations.updateSettings(principal, body);
+    await this.connections.updateSettings(principal, body);
     return this.status(principal.organizationId);
   }
 
@@ -123,6 +131,6 @@ export class IntegrationsController {
   @ApiNoContentResponse({ description: 'Disconnected.' })
   @ApiConflictResponse(NOT_CONNECTED)
   async disconnect(@CurrentPrincipal() principal: Principal): Promise<void> {
-    await this.integrations.disconnect(principal);
+    await this.connections.disconnect(principal);
   }
 }

@@ -36,6 +36,9 @@ export const CONNECT_ERRORS = {
   tenant_already_connected:
     'This Entra ID tenant is already connected to another organization. A tenant can be connected to one organization at a time.',
   another_tenant_connected: 'This organization is connected to a different tenant. Disconnect it first.',
+  domains_claimed:
+    'Some of the tenant’s verified domains are already claimed by another organization in this tenant. ' +
+    'Nothing was connected.',
   connection_failed:
     'Microsoft or the directory could not be reached, or the grant was incomplete. Try again.',
 } as const;

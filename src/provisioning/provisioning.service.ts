@@ -2,7 +2,8 @@ import { TransactionHost } from '@nestjs-cls/transactional';
 import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { Injectable, Logger } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service.js';
-import { IntegrationsService, type TenantConnection } from '../integrations/integrations.service.js';
+import { DomainClaimsService } from '../domain-claims/domain-claims.service.js';
+import { EntraConnectionService, type TenantConnection } from '../integrations/entra-connection.service.js';
 import { PERSONAL_ACCOUNT_TENANT_ID, type VerifiedIdToken } from '../microsoft/microsoft-identity.client.js';
 import { OrganizationsService } from '../organizations/organizations.service.js';
 import type { ResolvedRole } from '../role-mapping/resolve-role.js';
@@ -13,15 +14,10 @@ import { UserAlreadyExistsError } from '../users/invitations.errors.js';
 import { InvitationsService } from '../users/invitations.service.js';
 import { MicrosoftIdentityAlreadyLinkedError, SeatLimitReachedError } from '../users/users.errors.js';
 import { UsersService } from '../users/users.service.js';
-import { isOnVerifiedDomain } from './domain-match.js';
+import { domainOf } from './domain-match.js';
 import { SignInRefusedError } from './provisioning.errors.js';
 import { decideSignIn, type SignInFacts } from './sign-in-decision.js';
-import {
-  isTenantMember,
-  primaryAddress,
-  signsInOnVerifiedDomain,
-  verifiedAddresses,
-} from './sign-in-identity.js';
+import { isTenantMember, primaryAddress, signInDomains, verifiedAddresses } from './sign-in-identity.js';
 
 export interface SignInResult {
   user: UserEntity;
@@ -44,7 +40,8 @@ export class ProvisioningService {
     private readonly users: UsersService,
     private readonly invitations: InvitationsService,
     private readonly organizations: OrganizationsService,
-    private readonly integrations: IntegrationsService,
+    private readonly integrations: EntraConnectionService,
+    private readonly domainClaims: DomainClaimsService,
     private readonly roleMapping: RoleMappingService,
     private readonly audit: AuditService,
     private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
@@ -102,7 +99,7 @@ export class ProvisioningService {
     // Matching is on the signed `tid` of the connected tenant, never on an address another tenant vouches for.
     const connection = await this.integrations.findByTenant(token.tenantId);
     const home =
-      connection && isTenantMember(token) && signsInOnVerifiedDomain(token, connection.verifiedDomains)
+      connection && isTenantMember(token) && (await this.claimsSignInDomain(token, connection.organizationId))
         ? connection
         : null;
     return {
@@ -142,8 +139,8 @@ export class ProvisioningService {
 
   /**
    * A pending invitation for one of the account's verified addresses. An invitation to an address on a
-   * connected tenant's verified domain is only for that tenant's accounts (defence in depth: another tenant
-   * must not redeem it by claiming the address).
+   * domain the inviting organization claims in its tenant is only for that tenant's accounts (defence in
+   * depth: another tenant must not redeem it by claiming the address).
    */
   private async findInvitation(
     token: VerifiedIdToken,
@@ -152,12 +149,31 @@ export class ProvisioningService {
     for (const address of verifiedAddresses(token)) {
       const invitation = await this.invitations.findPending(address, organizationId);
       if (!invitation) continue;
-      const owner = await this.integrations.findByOrganization(invitation.organizationId);
-      if (owner && owner.tenantId !== token.tenantId && isOnVerifiedDomain(address, owner.verifiedDomains))
-        continue;
+      if (await this.claimedInAnotherTenant(address, invitation.organizationId, token.tenantId)) continue;
       return invitation;
     }
     return null;
+  }
+
+  /** Whether the organization claims, within the token's tenant, the domain of the user's sign-in name. */
+  private async claimsSignInDomain(token: VerifiedIdToken, organizationId: string): Promise<boolean> {
+    for (const domain of signInDomains(token)) {
+      const claim = await this.domainClaims.findOwner(token.tenantId, domain);
+      if (claim?.organizationId === organizationId) return true;
+    }
+    return false;
+  }
+
+  /** Whether the organization claims the address's domain in a tenant other than `tenantId`. */
+  private async claimedInAnotherTenant(
+    address: string,
+    organizationId: string,
+    tenantId: string,
+  ): Promise<boolean> {
+    const domain = domainOf(address);
+    if (!domain) return false;
+    const claims = await this.domainClaims.listByOrganization(organizationId);
+    return claims.some((c) => c.domain === domain && c.tenantId !== tenantId);
   }
 
   /** Creates the user in an existing organization, respecting its seat limit (checked under the organization lock). */
