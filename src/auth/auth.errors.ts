@@ -1,8 +1,10 @@
+import { defineCodes } from '../common/domain-error.js';
+
 /**
  * Stable codes sent to the UI as `APP_UI_URL/sign-in?error=<code>` when "Continue with Microsoft" fails.
  * Documented in the OpenAPI description of the callback route.
  */
-export const SIGN_IN_ERRORS = {
+export const SIGN_IN_ERRORS = defineCodes('sign_in_redirect', {
   invalid_state:
     'The sign-in link expired, was already used, or was started in another browser. Start again.',
   sign_in_cancelled: 'The sign-in was cancelled at Microsoft.',
@@ -17,6 +19,6 @@ export const SIGN_IN_ERRORS = {
   rate_limited:
     'Too many failed or refused sign-ins of this account or from this network: wait a few minutes (`retryAfter`, when present, gives the seconds) and try again.',
   server_error: 'Something went wrong on our side. Try again later.',
-} as const;
+});
 
 export type SignInErrorCode = keyof typeof SIGN_IN_ERRORS;

@@ -1,17 +1,8 @@
 import { Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
-import {
-  ApiAcceptedResponse,
-  ApiBadRequestResponse,
-  ApiConflictResponse,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiTags,
-} from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Auth, CurrentPrincipal, RequiresPlan, Roles } from '../common/auth.decorators.js';
-import { PageQueryDto } from '../common/pagination.js';
+import { InvalidCursorError, PageQueryDto } from '../common/pagination.js';
 import type { Principal } from '../common/principal.js';
-import { ProblemDocumentDto } from '../common/problem.dto.js';
 import {
   ListOutcomesQueryDto,
   StartSyncQueryDto,
@@ -22,15 +13,19 @@ import {
   toSyncRunResponse,
 } from './dto/sync-run.dto.js';
 import { SyncRunsService } from './sync-runs.service.js';
+import { ApiErrors } from '../common/api-errors.decorator.js';
+import {
+  DeprovisioningDisabledError,
+  SyncInProgressError,
+  SyncRunNotAwaitingApprovalError,
+  SyncRunNotFoundError,
+} from './deprovisioning.errors.js';
+import { ValidationFailedError } from '../common/domain-error.js';
+import {
+  EntraNotConnectedError,
+  EntraReauthorizationRequiredError,
+} from '../integrations/integrations.errors.js';
 import { UuidParam } from '../common/uuid-param.js';
-import { SyncRunNotFoundError } from './deprovisioning.errors.js';
-
-const NOT_FOUND = { description: 'No such run (`SYNC_RUN_NOT_FOUND`).', type: ProblemDocumentDto };
-const NOT_AWAITING = {
-  description:
-    'The run is not awaiting approval (`SYNC_RUN_NOT_AWAITING_APPROVAL`), or another run is active (`SYNC_IN_PROGRESS`).',
-  type: ProblemDocumentDto,
-};
 
 @ApiTags('deprovisioning')
 @Controller('api/v1/integrations/entra')
@@ -51,12 +46,12 @@ export class DeprovisioningController {
       '`dryRun=true` it only computes who would be deactivated (allowed even while auto-deprovisioning is off).',
   })
   @ApiAcceptedResponse({ type: SyncRunResponseDto })
-  @ApiConflictResponse({
-    description:
-      'A run is queued or running (`SYNC_IN_PROGRESS`, with `runId`), not connected (`ENTRA_NOT_CONNECTED`), grant ' +
-      'refused (`ENTRA_REAUTHORIZATION_REQUIRED`), or auto-deprovisioning off (`DEPROVISIONING_DISABLED`).',
-    type: ProblemDocumentDto,
-  })
+  @ApiErrors(
+    SyncInProgressError,
+    EntraNotConnectedError,
+    EntraReauthorizationRequiredError,
+    DeprovisioningDisabledError,
+  )
   async start(
     @CurrentPrincipal() principal: Principal,
     @Query() query: StartSyncQueryDto,
@@ -67,7 +62,7 @@ export class DeprovisioningController {
   @Get('sync-runs')
   @ApiOperation({ operationId: 'listEntraSyncRuns', summary: 'List sync runs, newest first' })
   @ApiOkResponse({ type: SyncRunPageDto })
-  @ApiBadRequestResponse({ description: 'Invalid cursor.', type: ProblemDocumentDto })
+  @ApiErrors(ValidationFailedError, InvalidCursorError)
   async list(
     @CurrentPrincipal() principal: Principal,
     @Query() query: PageQueryDto,
@@ -79,7 +74,7 @@ export class DeprovisioningController {
   @Get('sync-runs/:id')
   @ApiOperation({ operationId: 'getEntraSyncRun', summary: 'One sync run: status, progress, counts, error' })
   @ApiOkResponse({ type: SyncRunResponseDto })
-  @ApiNotFoundResponse(NOT_FOUND)
+  @ApiErrors(SyncRunNotFoundError)
   async get(
     @CurrentPrincipal() principal: Principal,
     @UuidParam('id', SyncRunNotFoundError) id: string,
@@ -93,7 +88,7 @@ export class DeprovisioningController {
     summary: 'Per-user outcomes of a run, with reasons',
   })
   @ApiOkResponse({ type: SyncOutcomePageDto })
-  @ApiNotFoundResponse(NOT_FOUND)
+  @ApiErrors(SyncRunNotFoundError)
   async outcomes(
     @CurrentPrincipal() principal: Principal,
     @UuidParam('id', SyncRunNotFoundError) id: string,
@@ -114,8 +109,7 @@ export class DeprovisioningController {
       'again (still active here, still disabled or deleted in Entra) before deactivation.',
   })
   @ApiAcceptedResponse({ type: SyncRunResponseDto })
-  @ApiNotFoundResponse(NOT_FOUND)
-  @ApiConflictResponse(NOT_AWAITING)
+  @ApiErrors(SyncRunNotFoundError, SyncRunNotAwaitingApprovalError, SyncInProgressError)
   async approve(
     @CurrentPrincipal() principal: Principal,
     @UuidParam('id', SyncRunNotFoundError) id: string,
@@ -130,8 +124,7 @@ export class DeprovisioningController {
     summary: 'Discard a plan held back by the safety threshold',
   })
   @ApiOkResponse({ type: SyncRunResponseDto })
-  @ApiNotFoundResponse(NOT_FOUND)
-  @ApiConflictResponse(NOT_AWAITING)
+  @ApiErrors(SyncRunNotFoundError, SyncRunNotAwaitingApprovalError, SyncInProgressError)
   async reject(
     @CurrentPrincipal() principal: Principal,
     @UuidParam('id', SyncRunNotFoundError) id: string,

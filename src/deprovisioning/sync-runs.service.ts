@@ -25,6 +25,7 @@ import {
   SyncInProgressError,
   SyncRunNotAwaitingApprovalError,
   SyncRunNotFoundError,
+  type SyncRunFailureCode,
 } from './deprovisioning.errors.js';
 import type { SyncOutcome } from './entities/sync-run-outcome.entity.js';
 import type { SyncRunEntity } from './entities/sync-run.entity.js';
@@ -358,9 +359,10 @@ export class SyncRunsService implements OnApplicationBootstrap, BeforeApplicatio
   }
 }
 
-function describeFailure(error: unknown): { code: string; message: string } {
+function describeFailure(error: unknown): { code: SyncRunFailureCode; message: string } {
   if (error instanceof SyncFailure) return { code: error.code, message: error.message };
-  if (error instanceof EntraReauthorizationRequiredError) return { code: error.code, message: error.message };
+  if (error instanceof EntraReauthorizationRequiredError)
+    return { code: 'ENTRA_REAUTHORIZATION_REQUIRED', message: error.message };
   if (error instanceof SyncInterrupted) return { code: 'INTERRUPTED', message: error.message };
   if (error instanceof GraphRequestError) {
     return {

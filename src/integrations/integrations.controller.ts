@@ -1,16 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Patch, Post } from '@nestjs/common';
-import {
-  ApiBadRequestResponse,
-  ApiConflictResponse,
-  ApiNoContentResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiServiceUnavailableResponse,
-  ApiTags,
-} from '@nestjs/swagger';
+import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Auth, CurrentPrincipal, RequiresPlan, Roles } from '../common/auth.decorators.js';
 import type { Principal } from '../common/principal.js';
-import { ProblemDocumentDto } from '../common/problem.dto.js';
 import {
   ConnectEntraResponseDto,
   EntraIntegrationResponseDto,
@@ -19,8 +10,12 @@ import {
 } from './dto/entra-integration.dto.js';
 import { ConnectFlowService } from './connect-flow.service.js';
 import { EntraConnectionService } from './entra-connection.service.js';
-
-const NOT_CONNECTED = { description: 'Not connected (`ENTRA_NOT_CONNECTED`).', type: ProblemDocumentDto };
+import { ApiErrors } from '../common/api-errors.decorator.js';
+import { TokenDecryptionError } from './token-cipher.js';
+import { GraphRequestError, MicrosoftTokenError } from '../microsoft/microsoft.errors.js';
+import { ValidationFailedError } from '../common/domain-error.js';
+import { EntraNotConnectedError, EntraReauthorizationRequiredError } from './integrations.errors.js';
+import { DomainsClaimedError } from '../domain-claims/domain-claims.errors.js';
 
 @ApiTags('integrations')
 @Controller('api/v1/integrations/entra')
@@ -76,20 +71,14 @@ export class IntegrationsController {
       'anew for the organization within its tenant.',
   })
   @ApiOkResponse({ type: EntraIntegrationResponseDto })
-  @ApiConflictResponse({
-    description:
-      'Not connected (`ENTRA_NOT_CONNECTED`), Microsoft refused the grant (`ENTRA_REAUTHORIZATION_REQUIRED`), or ' +
-      'the stored credentials cannot be decrypted (`ENTRA_CREDENTIALS_UNREADABLE`): connect the tenant again; or ' +
-      'a newly verified domain is claimed by another organization of the tenant (`DOMAINS_CLAIMED`, with ' +
-      '`domains`; nothing changes).',
-    type: ProblemDocumentDto,
-  })
-  @ApiServiceUnavailableResponse({
-    description:
-      'Microsoft Graph failed (`GRAPH_REQUEST_FAILED`) or Microsoft’s token endpoint failed (`MICROSOFT_TOKEN_ERROR`); ' +
-      'retry later.',
-    type: ProblemDocumentDto,
-  })
+  @ApiErrors(
+    EntraNotConnectedError,
+    EntraReauthorizationRequiredError,
+    TokenDecryptionError,
+    GraphRequestError,
+    MicrosoftTokenError,
+    DomainsClaimedError,
+  )
   async refresh(@CurrentPrincipal() principal: Principal): Promise<EntraIntegrationResponseDto> {
     await this.connections.refreshTenantDetails(principal);
     return this.status(principal.organizationId);
@@ -105,11 +94,7 @@ export class IntegrationsController {
       'Any subset of the three toggles (each independent, effective immediately) and of the sync safety threshold.',
   })
   @ApiOkResponse({ type: EntraIntegrationResponseDto })
-  @ApiBadRequestResponse({
-    description: 'No or invalid toggles (`VALIDATION_FAILED`).',
-    type: ProblemDocumentDto,
-  })
-  @ApiConflictResponse(NOT_CONNECTED)
+  @ApiErrors(ValidationFailedError, EntraNotConnectedError)
   async updateSettings(
     @CurrentPrincipal() principal: Principal,
     @Body() body: UpdateEntraSettingsDto,
@@ -129,7 +114,7 @@ export class IntegrationsController {
       'and roles, and a Microsoft-linked active user can still sign in with Microsoft.',
   })
   @ApiNoContentResponse({ description: 'Disconnected.' })
-  @ApiConflictResponse(NOT_CONNECTED)
+  @ApiErrors(EntraNotConnectedError)
   async disconnect(@CurrentPrincipal() principal: Principal): Promise<void> {
     await this.connections.disconnect(principal);
   }

@@ -1,18 +1,13 @@
 import { Body, Controller, Delete, Get, HttpCode, Post, Put, Query } from '@nestjs/common';
 import {
-  ApiBadRequestResponse,
-  ApiConflictResponse,
   ApiCreatedResponse,
   ApiNoContentResponse,
-  ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
   ApiTags,
-  ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
 import { Auth, CurrentPrincipal, RequiresPlan, Roles } from '../common/auth.decorators.js';
 import type { Principal } from '../common/principal.js';
-import { ProblemDocumentDto } from '../common/problem.dto.js';
 import {
   DirectoryGroupPageDto,
   GroupRoleMappingInputDto,
@@ -22,19 +17,12 @@ import {
   toMappingResponse,
 } from './dto/group-role-mapping.dto.js';
 import { RoleMappingService } from './role-mapping.service.js';
+import { ApiErrors } from '../common/api-errors.decorator.js';
+import { MappingExistsError, MappingNotFoundError, UnknownGroupError } from './role-mapping.errors.js';
+import { ValidationFailedError } from '../common/domain-error.js';
+import { EntraNotConnectedError } from '../integrations/integrations.errors.js';
+import { InvalidCursorError } from '../common/pagination.js';
 import { UuidParam } from '../common/uuid-param.js';
-import { MappingNotFoundError } from './role-mapping.errors.js';
-
-const NOT_CONNECTED = { description: 'Not connected (`ENTRA_NOT_CONNECTED`).', type: ProblemDocumentDto };
-const UNKNOWN_GROUP = {
-  description: 'No such group in the tenant (`UNKNOWN_GROUP`).',
-  type: ProblemDocumentDto,
-};
-const NOT_FOUND = {
-  description: 'No such mapping (`GROUP_ROLE_MAPPING_NOT_FOUND`).',
-  type: ProblemDocumentDto,
-};
-const INVALID = { description: 'Invalid body (`VALIDATION_FAILED`).', type: ProblemDocumentDto };
 
 @ApiTags('role-mapping')
 @Controller('api/v1/integrations/entra')
@@ -47,7 +35,7 @@ export class RoleMappingController {
   @Get('group-role-mappings')
   @ApiOperation({ operationId: 'listGroupRoleMappings', summary: 'List Entra group → role mappings' })
   @ApiOkResponse({ type: GroupRoleMappingListDto })
-  @ApiConflictResponse(NOT_CONNECTED)
+  @ApiErrors(EntraNotConnectedError)
   async list(@CurrentPrincipal() principal: Principal): Promise<GroupRoleMappingListDto> {
     return { items: (await this.mappings.list(principal.organizationId)).map(toMappingResponse) };
   }
@@ -62,12 +50,7 @@ export class RoleMappingController {
       'back to Employee while a role set by hand or by invitation is kept. Owners are never changed.',
   })
   @ApiCreatedResponse({ type: GroupRoleMappingResponseDto })
-  @ApiBadRequestResponse(INVALID)
-  @ApiUnprocessableEntityResponse(UNKNOWN_GROUP)
-  @ApiConflictResponse({
-    description: 'Already mapped (`MAPPING_EXISTS`) or not connected (`ENTRA_NOT_CONNECTED`).',
-    type: ProblemDocumentDto,
-  })
+  @ApiErrors(ValidationFailedError, UnknownGroupError, MappingExistsError, EntraNotConnectedError)
   async create(
     @CurrentPrincipal() principal: Principal,
     @Body() body: GroupRoleMappingInputDto,
@@ -78,13 +61,7 @@ export class RoleMappingController {
   @Put('group-role-mappings/:id')
   @ApiOperation({ operationId: 'updateGroupRoleMapping', summary: 'Change a mapping’s group or role' })
   @ApiOkResponse({ type: GroupRoleMappingResponseDto })
-  @ApiBadRequestResponse(INVALID)
-  @ApiNotFoundResponse(NOT_FOUND)
-  @ApiUnprocessableEntityResponse(UNKNOWN_GROUP)
-  @ApiConflictResponse({
-    description: 'The group already has another mapping (`MAPPING_EXISTS`).',
-    type: ProblemDocumentDto,
-  })
+  @ApiErrors(ValidationFailedError, MappingNotFoundError, UnknownGroupError, MappingExistsError)
   async update(
     @CurrentPrincipal() principal: Principal,
     @UuidParam('id', MappingNotFoundError) id: string,
@@ -100,7 +77,7 @@ export class RoleMappingController {
     summary: 'Delete a mapping (roles change at the next sign-in)',
   })
   @ApiNoContentResponse({ description: 'Deleted.' })
-  @ApiNotFoundResponse(NOT_FOUND)
+  @ApiErrors(MappingNotFoundError)
   async remove(
     @CurrentPrincipal() principal: Principal,
     @UuidParam('id', MappingNotFoundError) id: string,
@@ -114,11 +91,7 @@ export class RoleMappingController {
     summary: 'Search the tenant’s groups by name prefix (from Graph)',
   })
   @ApiOkResponse({ type: DirectoryGroupPageDto })
-  @ApiBadRequestResponse({
-    description: 'Invalid query or cursor (`INVALID_CURSOR`).',
-    type: ProblemDocumentDto,
-  })
-  @ApiConflictResponse(NOT_CONNECTED)
+  @ApiErrors(InvalidCursorError, EntraNotConnectedError)
   async groups(
     @CurrentPrincipal() principal: Principal,
     @Query() query: SearchGroupsQueryDto,
