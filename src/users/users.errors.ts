@@ -15,10 +15,6 @@ export const USERS_ERRORS = defineErrors({
     kind: 'conflict',
     description: 'The user is not in a state that allows this change (e.g. already active).',
   },
-  MICROSOFT_IDENTITY_ALREADY_LINKED: {
-    kind: 'conflict',
-    description: 'The Microsoft account is already linked to a user (two first sign-ins of it raced).',
-  },
 });
 
 export class UserNotFoundError extends DomainError {
@@ -58,13 +54,13 @@ export class InvalidUserStateError extends DomainError {
   }
 }
 
-/** The Microsoft account is already linked to a user (two first sign-ins of one account raced). */
-export class MicrosoftIdentityAlreadyLinkedError extends DomainError {
-  static readonly definition = USERS_ERRORS.MICROSOFT_IDENTITY_ALREADY_LINKED;
+/**
+ * The Microsoft account is already linked to a user: two first sign-ins of one account raced. Not a catalog
+ * code: provisioning catches it and signs in as the user the other sign-in created.
+ */
+export class MicrosoftIdentityAlreadyLinkedError extends Error {
   constructor() {
-    super(
-      MicrosoftIdentityAlreadyLinkedError.definition,
-      'This Microsoft account is already linked to a user.',
-    );
+    super('This Microsoft account is already linked to a user.');
+    this.name = 'MicrosoftIdentityAlreadyLinkedError';
   }
 }
