@@ -16,9 +16,12 @@ module.exports = {
       name: 'no-foreign-repository-or-entity',
       severity: 'error',
       comment:
-        "Modules talk through each other's public services or events, never through another module's repository or entities.",
+        "Modules talk through each other's public services or events, never through another module's repository or entities. (database/ holds no module's data: its organization-scoped repository base is for every module.)",
       from: { path: '^src/([^/]+)/', pathNot: ['^src/(database|cli)/', '^src/[^/]+/entities/'] },
-      to: { path: '^src/[^/]+/(entities/|[^/]+[.]repository[.]ts$)', pathNot: '^src/$1/' },
+      to: {
+        path: '^src/[^/]+/(entities/|[^/]+[.]repository[.]ts$)',
+        pathNot: ['^src/$1/', '^src/database/'],
+      },
     },
     {
       name: 'no-foreign-repository-or-entity',

@@ -12,6 +12,7 @@ import { ProblemDetailsFilter } from './common/problem-details.filter.js';
 import type { AppConfig } from './config/config.js';
 import { ConfigModule } from './config/config.module.js';
 import { dataSourceOptions } from './database/data-source.js';
+import { TransactionsModule } from './database/transactions.module.js';
 import { DomainClaimsModule } from './domain-claims/domain-claims.module.js';
 import { DeprovisioningModule } from './deprovisioning/deprovisioning.module.js';
 import { HealthModule } from './health/health.module.js';
@@ -31,6 +32,7 @@ export class AppModule {
       imports: [
         ConfigModule.forRoot(config),
         TypeOrmModule.forRoot({ ...dataSourceOptions(databaseUrl), retryAttempts: 3, retryDelay: 1000 }),
+        TransactionsModule,
         EventEmitterModule.forRoot(),
         ScheduleModule.forRoot(),
         CommonModule,

@@ -1,15 +1,24 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { TransactionHost } from '@nestjs-cls/transactional';
+import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import type { Cursor } from '../common/pagination.js';
-import type { Tx } from '../common/transaction.js';
+import { OrganizationScopedRepository } from '../database/organization-scoped.repository.js';
 import { AuditEventEntity } from './entities/audit-event.entity.js';
 
 @Injectable()
 export class AuditRepository {
-  constructor(private readonly dataSource: DataSource) {}
+  private readonly events: OrganizationScopedRepository<AuditEventEntity>;
 
-  async insertMany(events: Partial<AuditEventEntity>[], tx?: Tx): Promise<void> {
-    const repository = (tx ?? this.dataSource.manager).getRepository(AuditEventEntity);
+  constructor(private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>) {
+    this.events = new OrganizationScopedRepository(AuditEventEntity, () => this.txHost.tx);
+  }
+
+  /**
+   * Appends events of any organization, or of none (system events): an append-only trail written by the
+   * service for whichever organization each event names, so this insert spans organizations by design.
+   */
+  async insertManyAcrossOrganizations(events: Partial<AuditEventEntity>[]): Promise<void> {
+    const repository = this.events.acrossOrganizations();
     // Chunked: PostgreSQL caps a statement at 65,535 parameters.
     for (let i = 0; i < events.length; i += 1000) {
       await repository.insert(events.slice(i, i + 1000).map((e) => repository.create(e)) as never);
@@ -23,10 +32,8 @@ export class AuditRepository {
     cursor: Cursor | null,
     take: number,
   ) {
-    const query = this.dataSource
-      .getRepository(AuditEventEntity)
-      .createQueryBuilder('e')
-      .where('e.organization_id = :organizationId', { organizationId })
+    const query = this.events
+      .queryBuilder(organizationId, 'e')
       .orderBy('e.created_at', 'DESC')
       .addOrderBy('e.id', 'DESC')
       .take(take);

@@ -25,16 +25,19 @@ export interface AuditRecord {
 export class AuditService {
   constructor(private readonly repository: AuditRepository) {}
 
-  /** Appends one event; pass the caller's transaction so the event commits with the change it describes. */
-  async record(event: AuditRecord, tx?: Tx): Promise<void> {
-    await this.recordMany([event], tx);
+  /**
+   * Appends one event, in the caller's transaction (if any) so it commits with the change it describes.
+   * `_legacyTx` is ignored: the context's transaction is joined; it stays until integrations stops passing it.
+   */
+  async record(event: AuditRecord, _legacyTx?: Tx): Promise<void> {
+    await this.recordMany([event]);
   }
 
   /** Appends several events in one statement (bulk operations such as a directory sync). */
-  async recordMany(events: AuditRecord[], tx?: Tx): Promise<void> {
+  async recordMany(events: AuditRecord[]): Promise<void> {
     if (events.length === 0) return;
     const requestId = currentRequestId();
-    await this.repository.insertMany(
+    await this.repository.insertManyAcrossOrganizations(
       events.map((event) => ({
         organizationId: event.organizationId,
         actorType: event.actor.type,
@@ -46,7 +49,6 @@ export class AuditService {
         after: event.after ?? null,
         requestId,
       })),
-      tx,
     );
   }
 

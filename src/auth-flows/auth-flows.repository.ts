@@ -1,13 +1,16 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, LessThan, MoreThan } from 'typeorm';
+import { TransactionHost } from '@nestjs-cls/transactional';
+import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
+import { LessThan, MoreThan } from 'typeorm';
 import { AuthFlowEntity } from './entities/auth-flow.entity.js';
 
 @Injectable()
 export class AuthFlowsRepository {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>) {}
 
+  // A redirect flow starts before anyone is signed in, so it belongs to no organization yet.
   private get flows() {
-    return this.dataSource.getRepository(AuthFlowEntity);
+    return this.txHost.tx.getRepository(AuthFlowEntity);
   }
 
   create(values: Partial<AuthFlowEntity>): Promise<AuthFlowEntity> {

@@ -1,4 +1,4 @@
-import { Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Auth, CurrentPrincipal, RequiresPlan, Roles } from '../common/auth.decorators.js';
 import { InvalidCursorError, PageQueryDto } from '../common/pagination.js';
@@ -25,6 +25,7 @@ import {
   EntraNotConnectedError,
   EntraReauthorizationRequiredError,
 } from '../integrations/integrations.errors.js';
+import { UuidParam } from '../common/uuid-param.js';
 
 @ApiTags('deprovisioning')
 @Controller('api/v1/integrations/entra')
@@ -74,7 +75,10 @@ export class DeprovisioningController {
   @ApiOperation({ operationId: 'getEntraSyncRun', summary: 'One sync run: status, progress, counts, error' })
   @ApiOkResponse({ type: SyncRunResponseDto })
   @ApiErrors(SyncRunNotFoundError)
-  async get(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<SyncRunResponseDto> {
+  async get(
+    @CurrentPrincipal() principal: Principal,
+    @UuidParam('id', SyncRunNotFoundError) id: string,
+  ): Promise<SyncRunResponseDto> {
     return toSyncRunResponse(await this.runs.get(principal.organizationId, id));
   }
 
@@ -87,7 +91,7 @@ export class DeprovisioningController {
   @ApiErrors(SyncRunNotFoundError)
   async outcomes(
     @CurrentPrincipal() principal: Principal,
-    @Param('id') id: string,
+    @UuidParam('id', SyncRunNotFoundError) id: string,
     @Query() query: ListOutcomesQueryDto,
   ): Promise<SyncOutcomePageDto> {
     const page = await this.runs.outcomes(principal.organizationId, id, query);
@@ -108,7 +112,7 @@ export class DeprovisioningController {
   @ApiErrors(SyncRunNotFoundError, SyncRunNotAwaitingApprovalError, SyncInProgressError)
   async approve(
     @CurrentPrincipal() principal: Principal,
-    @Param('id') id: string,
+    @UuidParam('id', SyncRunNotFoundError) id: string,
   ): Promise<SyncRunResponseDto> {
     return toSyncRunResponse(await this.runs.approve(principal, id));
   }
@@ -123,7 +127,7 @@ export class DeprovisioningController {
   @ApiErrors(SyncRunNotFoundError, SyncRunNotAwaitingApprovalError, SyncInProgressError)
   async reject(
     @CurrentPrincipal() principal: Principal,
-    @Param('id') id: string,
+    @UuidParam('id', SyncRunNotFoundError) id: string,
   ): Promise<SyncRunResponseDto> {
     return toSyncRunResponse(await this.runs.reject(principal, id));
   }

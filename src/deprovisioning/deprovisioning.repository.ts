@@ -1,7 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, type FindOptionsWhere, In, LessThan } from 'typeorm';
+import { TransactionHost } from '@nestjs-cls/transactional';
+import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
+import { type FindOptionsWhere, In, LessThan } from 'typeorm';
+import { isUniqueViolation } from '../common/database-errors.js';
 import type { Cursor } from '../common/pagination.js';
-import { isUuid } from '../common/uuid.js';
+import { OrganizationScopedRepository } from '../database/organization-scoped.repository.js';
 import { DirectorySyncStateEntity } from './entities/directory-sync-state.entity.js';
 import {
   type DeactivationReason,
@@ -9,6 +12,7 @@ import {
   SyncRunOutcomeEntity,
 } from './entities/sync-run-outcome.entity.js';
 import { SyncRunEntity, type SyncStatus } from './entities/sync-run.entity.js';
+import { SyncInProgressError } from './deprovisioning.errors.js';
 
 export interface PlannedOutcome {
   userId: string;
@@ -26,35 +30,49 @@ export interface RunCondition {
   heartbeatBefore?: Date;
 }
 
-/** Sync runs (the job queue), their per-user outcomes, the seen-object scratch set and the delta state. */
+/**
+ * Sync runs (the job queue), their per-user outcomes and the delta state. Runs and states are scoped to an
+ * organization; outcomes have no organization column and are reached through their run, which callers read
+ * in its organization first. The worker's claim and sweep span organizations and say so in their names.
+ */
 @Injectable()
 export class DeprovisioningRepository {
-  constructor(private readonly dataSource: DataSource) {}
+  private readonly runs: OrganizationScopedRepository<SyncRunEntity>;
+  private readonly states: OrganizationScopedRepository<DirectorySyncStateEntity>;
 
-  private get runs() {
-    return this.dataSource.getRepository(SyncRunEntity);
+  constructor(private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>) {
+    this.runs = new OrganizationScopedRepository(SyncRunEntity, () => this.txHost.tx);
+    this.states = new OrganizationScopedRepository(DirectorySyncStateEntity, () => this.txHost.tx);
   }
 
   private get outcomes() {
-    return this.dataSource.getRepository(SyncRunOutcomeEntity);
+    return this.txHost.tx.getRepository(SyncRunOutcomeEntity);
   }
 
-  createRun(values: Partial<SyncRunEntity>): Promise<SyncRunEntity> {
-    return this.runs.save(this.runs.create(values));
+  /**
+   * Queues a run, or answers null when a unique index refuses it: the organization already has a queued or
+   * running run, or this schedule slot was already queued (by another replica's scheduler).
+   */
+  async enqueueRun(organizationId: string, values: Partial<SyncRunEntity>): Promise<SyncRunEntity | null> {
+    try {
+      return await this.runs.create(organizationId, { ...values, status: 'queued' });
+    } catch (error) {
+      if (isUniqueViolation(error)) return null;
+      throw error;
+    }
   }
 
-  async findRun(organizationId: string, id: string): Promise<SyncRunEntity | null> {
-    return isUuid(id) ? this.runs.findOneBy({ organizationId, id }) : null;
+  findRun(organizationId: string, id: string): Promise<SyncRunEntity | null> {
+    return this.runs.findOneBy(organizationId, { id });
   }
 
   findActiveRun(organizationId: string): Promise<SyncRunEntity | null> {
-    return this.runs.findOneBy({ organizationId, status: In(['queued', 'running']) });
+    return this.runs.findOneBy(organizationId, { status: In(['queued', 'running']) });
   }
 
   listRuns(organizationId: string, cursor: Cursor | null, take: number): Promise<SyncRunEntity[]> {
     const query = this.runs
-      .createQueryBuilder('r')
-      .where('r.organization_id = :organizationId', { organizationId })
+      .queryBuilder(organizationId, 'r')
       .orderBy('r.created_at', 'DESC')
       .addOrderBy('r.id', 'DESC')
       .take(take);
@@ -66,8 +84,8 @@ export class DeprovisioningRepository {
    * Claims the oldest queued run for this worker; SKIP LOCKED lets replicas claim different runs at once.
    * An approved plan keeps the start of the run that planned it (the delta state resumes from there).
    */
-  async claimNextRun(workerId: string): Promise<SyncRunEntity | null> {
-    const rows = (await this.dataSource.query(
+  async claimNextRunAcrossOrganizations(workerId: string): Promise<SyncRunEntity | null> {
+    const rows = (await this.txHost.tx.query(
       `UPDATE sync_runs SET status = 'running', worker_id = $1, started_at = COALESCE(started_at, now()),
               heartbeat_at = now(), finished_at = NULL
         WHERE id = (SELECT id FROM sync_runs WHERE status = 'queued' ORDER BY created_at, id FOR UPDATE SKIP LOCKED LIMIT 1)
@@ -76,42 +94,53 @@ export class DeprovisioningRepository {
       [workerId],
     )) as [{ id: string; organization_id: string }[], number];
     const claimed = rows[0][0];
-    return claimed ? this.runs.findOneBy({ id: claimed.id }) : null;
+    return claimed ? this.runs.findOneBy(claimed.organization_id, { id: claimed.id }) : null;
   }
 
-  /** Running runs whose worker sent no heartbeat since `staleBefore` (the process died). */
-  findAbandonedRuns(staleBefore: Date): Promise<SyncRunEntity[]> {
-    return this.runs.findBy({ status: 'running', heartbeatAt: LessThan(staleBefore) });
+  /** Running runs of any organization whose worker sent no heartbeat since `staleBefore` (it died). */
+  findAbandonedRunsAcrossOrganizations(staleBefore: Date): Promise<SyncRunEntity[]> {
+    return this.runs.acrossOrganizations().findBy({ status: 'running', heartbeatAt: LessThan(staleBefore) });
   }
 
   /**
    * Progress and heartbeat of a run this worker is running. Conditional, so a run that another replica
    * already ended (e.g. as WORKER_LOST) is never written to again.
    */
-  async touchRun(id: string, workerId: string, values: Partial<SyncRunEntity> = {}): Promise<boolean> {
-    const result = await this.runs.update({ id, status: 'running', workerId }, {
+  async touchRun(
+    run: Pick<SyncRunEntity, 'organizationId' | 'id'>,
+    workerId: string,
+    values: Partial<SyncRunEntity> = {},
+  ): Promise<boolean> {
+    const changed = await this.runs.update(run.organizationId, { id: run.id, status: 'running', workerId }, {
       ...values,
       heartbeatAt: () => 'now()',
     } as never);
-    return (result.affected ?? 0) === 1;
+    return changed === 1;
   }
 
   /**
    * Moves a run from one status to another only if it is still in the first (and matches `also`, e.g. the
    * worker that claimed it, or a stale heartbeat): every status change goes through here, so two actors racing
    * for one run (a worker and the sweeper, two approvals) can never both win. Returns whether it moved.
+   * Moving a run back into the queue while another run of its organization is active is SYNC_IN_PROGRESS.
    */
   async transitionRun(
-    id: string,
+    run: Pick<SyncRunEntity, 'organizationId' | 'id'>,
     from: SyncStatus,
     values: Partial<SyncRunEntity>,
     also: RunCondition = {},
   ): Promise<boolean> {
-    const where: FindOptionsWhere<SyncRunEntity> = { id, status: from };
+    const where: FindOptionsWhere<SyncRunEntity> = { id: run.id, status: from };
     if (also.workerId !== undefined) where.workerId = also.workerId;
     if (also.heartbeatBefore !== undefined) where.heartbeatAt = LessThan(also.heartbeatBefore);
-    const result = await this.runs.update(where, values as never);
-    return (result.affected ?? 0) === 1;
+    try {
+      return (await this.runs.update(run.organizationId, where, values as never)) === 1;
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error;
+      // Back into queued/running while another run of the organization is there: name that run.
+      const active = await this.findActiveRun(run.organizationId);
+      throw new SyncInProgressError(active?.id ?? 'unknown');
+    }
   }
 
   async addOutcomes(runId: string, outcomes: PlannedOutcome[]): Promise<void> {
@@ -155,7 +184,7 @@ export class DeprovisioningRepository {
   }
 
   findState(organizationId: string, tenantId: string): Promise<DirectorySyncStateEntity | null> {
-    return this.dataSource.getRepository(DirectorySyncStateEntity).findOneBy({ organizationId, tenantId });
+    return this.states.findOneBy(organizationId, { tenantId });
   }
 
   async saveState(
@@ -164,8 +193,9 @@ export class DeprovisioningRepository {
     deltaLink: string | null,
     lastRunStartedAt: Date,
   ): Promise<void> {
-    await this.dataSource
-      .getRepository(DirectorySyncStateEntity)
-      .upsert({ organizationId, tenantId, deltaLink, lastRunStartedAt }, ['organizationId', 'tenantId']);
+    await this.states.upsert(organizationId, { tenantId, deltaLink, lastRunStartedAt }, [
+      'organizationId',
+      'tenantId',
+    ]);
   }
 }

@@ -393,7 +393,7 @@ export class SyncEngine {
    * it after a stall), the work stops here instead of going on under a run recorded as failed.
    */
   private async progress(run: SyncRunEntity, values: Partial<SyncRunEntity>): Promise<void> {
-    if (!(await this.repository.touchRun(run.id, run.workerId ?? '', values)))
+    if (!(await this.repository.touchRun(run, run.workerId ?? '', values)))
       throw new SyncFailure('WORKER_LOST', 'The run was ended elsewhere while this worker was still on it.');
   }
 

@@ -1,3 +1,4 @@
+import { ClsService } from 'nestjs-cls';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import {
@@ -9,7 +10,6 @@ import {
 } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { AuditService } from '../audit/audit.service.js';
-import { isUniqueViolation } from '../common/database-errors.js';
 import { decodeCursor, decodeSequenceCursor, encodeSequenceCursor, toPage } from '../common/pagination.js';
 import type { Principal } from '../common/principal.js';
 import type { AppConfig } from '../config/config.js';
@@ -55,6 +55,7 @@ export class SyncRunsService implements OnApplicationBootstrap, BeforeApplicatio
     private readonly integrations: EntraConnectionService,
     private readonly audit: AuditService,
     private readonly events: EventEmitter2,
+    private readonly cls: ClsService,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -76,8 +77,7 @@ export class SyncRunsService implements OnApplicationBootstrap, BeforeApplicatio
     const connection = await this.integrations.requireConnection(principal.organizationId);
     if (!connection.healthy) throw new EntraReauthorizationRequiredError();
     if (!dryRun && !connection.autoDeprovisionSyncEnabled) throw new DeprovisioningDisabledError();
-    const run = await this.enqueue({
-      organizationId: principal.organizationId,
+    const run = await this.enqueue(principal.organizationId, {
       tenantId: connection.tenantId,
       trigger: 'manual',
       dryRun,
@@ -102,8 +102,7 @@ export class SyncRunsService implements OnApplicationBootstrap, BeforeApplicatio
   async enqueueScheduled(slot: string): Promise<number> {
     let queued = 0;
     for (const connection of await this.integrations.listSyncEnabled()) {
-      const run = await this.enqueue({
-        organizationId: connection.organizationId,
+      const run = await this.enqueue(connection.organizationId, {
         tenantId: connection.tenantId,
         trigger: 'schedule',
         scheduleSlot: slot,
@@ -150,23 +149,13 @@ export class SyncRunsService implements OnApplicationBootstrap, BeforeApplicatio
    */
   async approve(principal: Principal, id: string): Promise<SyncRunEntity> {
     const run = await this.get(principal.organizationId, id);
-    let queued: boolean;
-    try {
-      queued = await this.repository.transitionRun(run.id, 'awaiting_approval', {
-        status: 'queued',
-        decidedByUserId: principal.userId,
-        approvedAt: new Date(),
-        finishedAt: null,
-      });
-    } catch (error) {
-      // Another run of the organization is queued or running: approve this plan after it.
-      if (isUniqueViolation(error)) {
-        throw new SyncInProgressError(
-          (await this.repository.findActiveRun(principal.organizationId))?.id ?? 'unknown',
-        );
-      }
-      throw error;
-    }
+    // Another run of the organization queued or running refuses it (SYNC_IN_PROGRESS): approve after that one.
+    const queued = await this.repository.transitionRun(run, 'awaiting_approval', {
+      status: 'queued',
+      decidedByUserId: principal.userId,
+      approvedAt: new Date(),
+      finishedAt: null,
+    });
     if (!queued) throw new SyncRunNotAwaitingApprovalError(run.status);
     await this.audit.record({
       organizationId: principal.organizationId,
@@ -185,7 +174,7 @@ export class SyncRunsService implements OnApplicationBootstrap, BeforeApplicatio
   async reject(principal: Principal, id: string): Promise<SyncRunEntity> {
     const run = await this.get(principal.organizationId, id);
     if (
-      !(await this.repository.transitionRun(run.id, 'awaiting_approval', {
+      !(await this.repository.transitionRun(run, 'awaiting_approval', {
         status: 'rejected',
         decidedByUserId: principal.userId,
       }))
@@ -208,16 +197,20 @@ export class SyncRunsService implements OnApplicationBootstrap, BeforeApplicatio
   /** Runs queued work in this process until none is left (one run at a time per process). */
   kick(): void {
     if (!this.config.sync.workerEnabled || this.stopping || this.draining) return;
-    this.draining = this.drain().finally(() => {
-      this.draining = undefined;
-    });
+    // A context of its own: kicked from a request, the worker must not carry that request's context (or a
+    // transaction it might be in) into the runs it drains afterwards.
+    this.draining = this.cls
+      .run({ ifNested: 'override' }, () => this.drain())
+      .finally(() => {
+        this.draining = undefined;
+      });
   }
 
   private async drain(): Promise<void> {
     try {
       await this.sweepAbandonedRuns();
       while (!this.stopping) {
-        const run = await this.repository.claimNextRun(this.workerId);
+        const run = await this.repository.claimNextRunAcrossOrganizations(this.workerId);
         if (!run) return;
         await this.publish(run);
         await this.runOne(run);
@@ -232,7 +225,7 @@ export class SyncRunsService implements OnApplicationBootstrap, BeforeApplicatio
   /** Runs whose worker stopped sending heartbeats (the process died) end as failed, never "running" forever. */
   private async sweepAbandonedRuns(): Promise<void> {
     const staleBefore = new Date(Date.now() - ABANDONED_AFTER_MS);
-    for (const run of await this.repository.findAbandonedRuns(staleBefore)) {
+    for (const run of await this.repository.findAbandonedRunsAcrossOrganizations(staleBefore)) {
       await this.finish(
         run,
         {
@@ -249,7 +242,7 @@ export class SyncRunsService implements OnApplicationBootstrap, BeforeApplicatio
 
   private async runOne(run: SyncRunEntity): Promise<void> {
     const heartbeat = setInterval(
-      () => void this.repository.touchRun(run.id, this.workerId).catch(() => undefined),
+      () => void this.repository.touchRun(run, this.workerId).catch(() => undefined),
       HEARTBEAT_MS,
     );
     const shouldStop = () => this.stopping;
@@ -283,7 +276,7 @@ export class SyncRunsService implements OnApplicationBootstrap, BeforeApplicatio
         ? { status: 'failed', errorCode: end.errorCode, errorMessage: end.errorMessage }
         : { ...end.values, status: end.status };
     const ended = await this.repository.transitionRun(
-      run.id,
+      run,
       'running',
       { ...values, finishedAt: new Date() },
       also,
@@ -355,14 +348,12 @@ export class SyncRunsService implements OnApplicationBootstrap, BeforeApplicatio
     }
   }
 
-  private async enqueue(values: Partial<SyncRunEntity>): Promise<SyncRunEntity | null> {
-    let run: SyncRunEntity;
-    try {
-      run = await this.repository.createRun({ ...values, status: 'queued' });
-    } catch (error) {
-      if (isUniqueViolation(error)) return null; // one already queued/running, or this slot done
-      throw error;
-    }
+  private async enqueue(
+    organizationId: string,
+    values: Partial<SyncRunEntity>,
+  ): Promise<SyncRunEntity | null> {
+    const run = await this.repository.enqueueRun(organizationId, values);
+    if (!run) return null; // one already queued/running, or this slot done
     await this.publish(run);
     return run;
   }

@@ -1,23 +1,27 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
-import type { Tx } from '../common/transaction.js';
+import { TransactionHost } from '@nestjs-cls/transactional';
+import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { OrganizationEntity } from './entities/organization.entity.js';
 
 @Injectable()
 export class OrganizationsRepository {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>) {}
 
-  private repo(tx?: Tx) {
-    return (tx ?? this.dataSource.manager).getRepository(OrganizationEntity);
+  // The organizations table is the tenant root, not organization-owned data: it is keyed by the id itself.
+  private repo() {
+    return this.txHost.tx.getRepository(OrganizationEntity);
   }
 
-  findById(id: string, tx?: Tx): Promise<OrganizationEntity | null> {
-    return this.repo(tx).findOneBy({ id });
+  findById(id: string): Promise<OrganizationEntity | null> {
+    return this.repo().findOneBy({ id });
   }
 
-  /** Row-locks the organization so seat and owner checks of concurrent transactions run one after another. */
-  lock(id: string, tx: Tx): Promise<OrganizationEntity | null> {
-    return this.repo(tx)
+  /**
+   * Row-locks the organization for the rest of the current transaction, so seat and owner checks of
+   * concurrent transactions run one after another.
+   */
+  lock(id: string): Promise<OrganizationEntity | null> {
+    return this.repo()
       .createQueryBuilder('o')
       .setLock('pessimistic_write')
       .where('o.id = :id', { id })
@@ -26,14 +30,13 @@ export class OrganizationsRepository {
 
   create(
     values: Pick<OrganizationEntity, 'name'> & Partial<OrganizationEntity>,
-    tx?: Tx,
   ): Promise<OrganizationEntity> {
-    const repo = this.repo(tx);
+    const repo = this.repo();
     return repo.save(repo.create(values));
   }
 
-  save(organization: OrganizationEntity, tx?: Tx): Promise<OrganizationEntity> {
-    return this.repo(tx).save(organization);
+  save(organization: OrganizationEntity): Promise<OrganizationEntity> {
+    return this.repo().save(organization);
   }
 
   /**
@@ -41,13 +44,14 @@ export class OrganizationsRepository {
    * under the organization lock counts the same rows.
    */
   async countSeatsUsed(id: string): Promise<number> {
-    const rows = (await this.dataSource.query(
+    const rows = (await this.txHost.tx.query(
       "SELECT count(*)::int AS n FROM users WHERE organization_id = $1 AND status = 'active'",
       [id],
     )) as { n: number }[];
     return rows[0]?.n ?? 0;
   }
 
+  /** Every organization (the operator CLI). */
   listAll(): Promise<OrganizationEntity[]> {
     return this.repo().find({ order: { createdAt: 'ASC' } });
   }

@@ -1,8 +1,9 @@
+import { TransactionHost } from '@nestjs-cls/transactional';
+import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { Injectable } from '@nestjs/common';
 import { type AuditActor, AuditService } from '../audit/audit.service.js';
 import { ValidationFailedError } from '../common/domain-error.js';
 import type { Tx } from '../common/transaction.js';
-import { TransactionRunner } from '../common/transaction.js';
 import { type OrganizationEntity, type Plan, PLANS } from './entities/organization.entity.js';
 import { OrganizationNotFoundError } from './organizations.errors.js';
 import { OrganizationsRepository } from './organizations.repository.js';
@@ -12,11 +13,11 @@ export class OrganizationsService {
   constructor(
     private readonly repository: OrganizationsRepository,
     private readonly audit: AuditService,
-    private readonly transactions: TransactionRunner,
+    private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
   ) {}
 
-  async get(id: string, tx?: Tx): Promise<OrganizationEntity> {
-    const organization = await this.repository.findById(id, tx);
+  async get(id: string): Promise<OrganizationEntity> {
+    const organization = await this.repository.findById(id);
     if (!organization) throw new OrganizationNotFoundError();
     return organization;
   }
@@ -27,15 +28,18 @@ export class OrganizationsService {
     return { organization, seatsUsed: await this.repository.countSeatsUsed(id) };
   }
 
-  /** Locks the organization row for the rest of `tx` (serialises seat and last-owner checks). */
-  async lock(id: string, tx: Tx): Promise<OrganizationEntity> {
-    const organization = await this.repository.lock(id, tx);
+  /**
+   * Locks the organization row for the rest of the current transaction (serialises seat and last-owner
+   * checks). `_legacyTx` is ignored (the context's transaction is joined) until integrations stops passing it.
+   */
+  async lock(id: string, _legacyTx?: Tx): Promise<OrganizationEntity> {
+    const organization = await this.repository.lock(id);
     if (!organization) throw new OrganizationNotFoundError();
     return organization;
   }
 
-  create(name: string, tx?: Tx): Promise<OrganizationEntity> {
-    return this.repository.create({ name: name.slice(0, 200), plan: 'free' }, tx);
+  create(name: string): Promise<OrganizationEntity> {
+    return this.repository.create({ name: name.slice(0, 200), plan: 'free' });
   }
 
   listAll(): Promise<OrganizationEntity[]> {
@@ -58,23 +62,20 @@ export class OrganizationsService {
         { field: 'seatLimit', message: 'seatLimit must be a positive integer' },
       ]);
     }
-    return this.transactions.run(async (tx) => {
-      const organization = await this.lock(id, tx);
+    return this.txHost.withTransaction(async () => {
+      const organization = await this.lock(id);
       const before = { plan: organization.plan, seatLimit: organization.seatLimit };
       if (change.plan !== undefined) organization.plan = change.plan as Plan;
       if (change.seatLimit !== undefined) organization.seatLimit = change.seatLimit;
-      const saved = await this.repository.save(organization, tx);
-      await this.audit.record(
-        {
-          organizationId: id,
-          actor,
-          action: 'organization.subscription_changed',
-          target: { type: 'organization', id },
-          before,
-          after: { plan: saved.plan, seatLimit: saved.seatLimit },
-        },
-        tx,
-      );
+      const saved = await this.repository.save(organization);
+      await this.audit.record({
+        organizationId: id,
+        actor,
+        action: 'organization.subscription_changed',
+        target: { type: 'organization', id },
+        before,
+        after: { plan: saved.plan, seatLimit: saved.seatLimit },
+      });
       return saved;
     });
   }

@@ -1,7 +1,7 @@
+import { TransactionHost } from '@nestjs-cls/transactional';
+import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { Injectable, Logger } from '@nestjs/common';
-import { isUniqueViolation } from '../common/database-errors.js';
 import { AuditService } from '../audit/audit.service.js';
-import { TransactionRunner, type Tx } from '../common/transaction.js';
 import { DomainClaimsService } from '../domain-claims/domain-claims.service.js';
 import { EntraConnectionService, type TenantConnection } from '../integrations/entra-connection.service.js';
 import { PERSONAL_ACCOUNT_TENANT_ID, type VerifiedIdToken } from '../microsoft/microsoft-identity.client.js';
@@ -10,8 +10,9 @@ import type { ResolvedRole } from '../role-mapping/resolve-role.js';
 import { RoleMappingService } from '../role-mapping/role-mapping.service.js';
 import type { InvitationEntity } from '../users/entities/invitation.entity.js';
 import type { UserEntity } from '../users/entities/user.entity.js';
+import { UserAlreadyExistsError } from '../users/invitations.errors.js';
 import { InvitationsService } from '../users/invitations.service.js';
-import { SeatLimitReachedError } from '../users/users.errors.js';
+import { MicrosoftIdentityAlreadyLinkedError, SeatLimitReachedError } from '../users/users.errors.js';
 import { UsersService } from '../users/users.service.js';
 import { domainOf } from './domain-match.js';
 import { SignInRefusedError } from './provisioning.errors.js';
@@ -43,7 +44,7 @@ export class ProvisioningService {
     private readonly domainClaims: DomainClaimsService,
     private readonly roleMapping: RoleMappingService,
     private readonly audit: AuditService,
-    private readonly transactions: TransactionRunner,
+    private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
   ) {}
 
   /** Gathers the facts once, lets `decideSignIn` decide, and applies what it decided on. */
@@ -183,31 +184,28 @@ export class ProvisioningService {
     invitation: InvitationEntity | null,
   ): Promise<UserEntity> {
     try {
-      return await this.transactions.run(async (tx) => {
-        const organization = await this.organizations.lock(organizationId, tx);
-        if ((await this.users.countActive(organizationId, tx)) >= organization.seatLimit) {
+      return await this.txHost.withTransaction(async () => {
+        const organization = await this.organizations.lock(organizationId);
+        if ((await this.users.countActive(organizationId)) >= organization.seatLimit) {
           throw new SeatLimitReachedError(organization.seatLimit);
         }
-        const user = await this.createLinkedUser(organizationId, applicant, role, tx);
-        if (invitation) await this.invitations.markAccepted(invitation, user.id, tx);
-        await this.audit.record(
-          {
-            organizationId,
-            actor: { type: 'system', id: null },
-            action: 'user.created',
-            target: { type: 'user', id: user.id },
-            after: {
-              email: user.email,
-              role: user.role,
-              roleSource: user.roleSource,
-              group: role.groupId ? { id: role.groupId, displayName: role.groupDisplayName } : null,
-              source: invitation ? 'invitation' : 'auto_provisioning',
-              invitationId: invitation?.id ?? null,
-              tenantId: applicant.token.tenantId,
-            },
+        const user = await this.createLinkedUser(organizationId, applicant, role);
+        if (invitation) await this.invitations.markAccepted(invitation, user.id);
+        await this.audit.record({
+          organizationId,
+          actor: { type: 'system', id: null },
+          action: 'user.created',
+          target: { type: 'user', id: user.id },
+          after: {
+            email: user.email,
+            role: user.role,
+            roleSource: user.roleSource,
+            group: role.groupId ? { id: role.groupId, displayName: role.groupDisplayName } : null,
+            source: invitation ? 'invitation' : 'auto_provisioning',
+            invitationId: invitation?.id ?? null,
+            tenantId: applicant.token.tenantId,
           },
-          tx,
-        );
+        });
         return user;
       });
     } catch (error) {
@@ -221,40 +219,32 @@ export class ProvisioningService {
 
   private async createOrganizationFor(applicant: Applicant): Promise<UserEntity> {
     try {
-      return await this.transactions.run(async (tx) => {
-        const organization = await this.organizations.create(`${applicant.displayName}'s organization`, tx);
-        const user = await this.createLinkedUser(
-          organization.id,
-          applicant,
-          { ...DEFAULT_ROLE, role: 'owner' },
-          tx,
-        );
+      return await this.txHost.withTransaction(async () => {
+        const organization = await this.organizations.create(`${applicant.displayName}'s organization`);
+        const user = await this.createLinkedUser(organization.id, applicant, {
+          ...DEFAULT_ROLE,
+          role: 'owner',
+        });
         const actor = { type: 'user' as const, id: user.id };
-        await this.audit.record(
-          {
-            organizationId: organization.id,
-            actor,
-            action: 'organization.created',
-            target: { type: 'organization', id: organization.id },
-            after: { name: organization.name, plan: organization.plan },
+        await this.audit.record({
+          organizationId: organization.id,
+          actor,
+          action: 'organization.created',
+          target: { type: 'organization', id: organization.id },
+          after: { name: organization.name, plan: organization.plan },
+        });
+        await this.audit.record({
+          organizationId: organization.id,
+          actor,
+          action: 'user.created',
+          target: { type: 'user', id: user.id },
+          after: {
+            email: user.email,
+            role: user.role,
+            source: 'microsoft_sign_in',
+            tenantId: applicant.token.tenantId,
           },
-          tx,
-        );
-        await this.audit.record(
-          {
-            organizationId: organization.id,
-            actor,
-            action: 'user.created',
-            target: { type: 'user', id: user.id },
-            after: {
-              email: user.email,
-              role: user.role,
-              source: 'microsoft_sign_in',
-              tenantId: applicant.token.tenantId,
-            },
-          },
-          tx,
-        );
+        });
         return user;
       });
     } catch (error) {
@@ -266,28 +256,24 @@ export class ProvisioningService {
     organizationId: string,
     applicant: Applicant,
     role: ResolvedRole,
-    tx: Tx,
   ): Promise<UserEntity> {
-    return this.users.createWithMicrosoftIdentity(
-      {
-        organizationId,
-        email: applicant.email,
-        displayName: applicant.displayName,
-        role: role.role,
-        roleSource: role.source,
-        roleSourceGroup: role.groupId ? { id: role.groupId, displayName: role.groupDisplayName ?? '' } : null,
-        tenantId: applicant.token.tenantId,
-        objectId: applicant.token.objectId,
-        userPrincipalName: applicant.userPrincipalName,
-      },
-      tx,
-    );
+    return this.users.createWithMicrosoftIdentity({
+      organizationId,
+      email: applicant.email,
+      displayName: applicant.displayName,
+      role: role.role,
+      roleSource: role.source,
+      roleSourceGroup: role.groupId ? { id: role.groupId, displayName: role.groupDisplayName ?? '' } : null,
+      tenantId: applicant.token.tenantId,
+      objectId: applicant.token.objectId,
+      userPrincipalName: applicant.userPrincipalName,
+    });
   }
 
   /** Two first sign-ins of one account raced and the other linked it: sign in as that user instead. */
   private async afterRace(error: unknown, applicant: Applicant): Promise<UserEntity> {
     const { token } = applicant;
-    if (isUniqueViolation(error)) {
+    if (error instanceof MicrosoftIdentityAlreadyLinkedError || error instanceof UserAlreadyExistsError) {
       const linked = await this.users.findByMicrosoftIdentity(token.tenantId, token.objectId);
       if (linked) return (await this.signIn(token)).user;
     }

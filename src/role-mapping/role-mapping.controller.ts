@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Post, Put, Query } from '@nestjs/common';
 import {
   ApiCreatedResponse,
   ApiNoContentResponse,
@@ -22,6 +22,7 @@ import { MappingExistsError, MappingNotFoundError, UnknownGroupError } from './r
 import { ValidationFailedError } from '../common/domain-error.js';
 import { EntraNotConnectedError } from '../integrations/integrations.errors.js';
 import { InvalidCursorError } from '../common/pagination.js';
+import { UuidParam } from '../common/uuid-param.js';
 
 @ApiTags('role-mapping')
 @Controller('api/v1/integrations/entra')
@@ -63,7 +64,7 @@ export class RoleMappingController {
   @ApiErrors(ValidationFailedError, MappingNotFoundError, UnknownGroupError, MappingExistsError)
   async update(
     @CurrentPrincipal() principal: Principal,
-    @Param('id') id: string,
+    @UuidParam('id', MappingNotFoundError) id: string,
     @Body() body: GroupRoleMappingInputDto,
   ): Promise<GroupRoleMappingResponseDto> {
     return toMappingResponse(await this.mappings.update(principal, id, body));
@@ -77,7 +78,10 @@ export class RoleMappingController {
   })
   @ApiNoContentResponse({ description: 'Deleted.' })
   @ApiErrors(MappingNotFoundError)
-  async remove(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<void> {
+  async remove(
+    @CurrentPrincipal() principal: Principal,
+    @UuidParam('id', MappingNotFoundError) id: string,
+  ): Promise<void> {
     await this.mappings.remove(principal, id);
   }
 

@@ -1,38 +1,40 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
-import type { Tx } from '../common/transaction.js';
-import { isUuid } from '../common/uuid.js';
+import { TransactionHost } from '@nestjs-cls/transactional';
+import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
+import { translateUniqueViolation } from '../common/database-errors.js';
+import { OrganizationScopedRepository } from '../database/organization-scoped.repository.js';
 import { GroupRoleMappingEntity } from './entities/group-role-mapping.entity.js';
+import { MappingExistsError } from './role-mapping.errors.js';
+
+// One mapping per group and organization (`MAPPING_EXISTS`), even when two saves race.
+const mappingExists = (constraint: string | undefined) =>
+  constraint === 'group_role_mappings_group_key' ? new MappingExistsError() : undefined;
 
 @Injectable()
 export class RoleMappingRepository {
-  constructor(private readonly dataSource: DataSource) {}
+  private readonly mappings: OrganizationScopedRepository<GroupRoleMappingEntity>;
 
-  private repo(tx?: Tx) {
-    return (tx ?? this.dataSource.manager).getRepository(GroupRoleMappingEntity);
+  constructor(private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>) {
+    this.mappings = new OrganizationScopedRepository(GroupRoleMappingEntity, () => this.txHost.tx);
   }
 
   list(organizationId: string): Promise<GroupRoleMappingEntity[]> {
-    return this.repo().find({
-      where: { organizationId },
-      order: { groupDisplayName: 'ASC', groupId: 'ASC' },
-    });
+    return this.mappings.find(organizationId, { order: { groupDisplayName: 'ASC', groupId: 'ASC' } });
   }
 
-  async findInOrganization(organizationId: string, id: string): Promise<GroupRoleMappingEntity | null> {
-    return isUuid(id) ? this.repo().findOneBy({ organizationId, id }) : null;
+  findInOrganization(organizationId: string, id: string): Promise<GroupRoleMappingEntity | null> {
+    return this.mappings.findOneBy(organizationId, { id });
   }
 
-  create(values: Partial<GroupRoleMappingEntity>, tx?: Tx): Promise<GroupRoleMappingEntity> {
-    const repo = this.repo(tx);
-    return repo.save(repo.create(values));
+  create(organizationId: string, values: Partial<GroupRoleMappingEntity>): Promise<GroupRoleMappingEntity> {
+    return translateUniqueViolation(this.mappings.create(organizationId, values), mappingExists);
   }
 
-  save(mapping: GroupRoleMappingEntity, tx?: Tx): Promise<GroupRoleMappingEntity> {
-    return this.repo(tx).save(mapping);
+  save(mapping: GroupRoleMappingEntity): Promise<GroupRoleMappingEntity> {
+    return translateUniqueViolation(this.mappings.save(mapping.organizationId, mapping), mappingExists);
   }
 
-  async delete(id: string, tx?: Tx): Promise<void> {
-    await this.repo(tx).delete({ id });
+  async delete(organizationId: string, id: string): Promise<void> {
+    await this.mappings.delete(organizationId, { id });
   }
 }

@@ -1,15 +1,15 @@
+import { TransactionHost } from '@nestjs-cls/transactional';
+import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { Injectable, Logger } from '@nestjs/common';
-import { isUniqueViolation } from '../common/database-errors.js';
 import { AuditService } from '../audit/audit.service.js';
 import { InvalidCursorError } from '../common/pagination.js';
 import type { Principal } from '../common/principal.js';
-import { TransactionRunner } from '../common/transaction.js';
 import { EntraConnectionService } from '../integrations/entra-connection.service.js';
 import { GraphClient } from '../microsoft/graph.client.js';
 import { GraphRequestError } from '../microsoft/microsoft.errors.js';
 import type { VerifiedIdToken } from '../microsoft/microsoft-identity.client.js';
 import type { GroupRoleMappingEntity } from './entities/group-role-mapping.entity.js';
-import { MappingExistsError, MappingNotFoundError, UnknownGroupError } from './role-mapping.errors.js';
+import { MappingNotFoundError, UnknownGroupError } from './role-mapping.errors.js';
 import { RoleMappingRepository } from './role-mapping.repository.js';
 import { type CurrentRole, type MappableRole, type ResolvedRole, resolveRole } from './resolve-role.js';
 
@@ -29,7 +29,7 @@ export class RoleMappingService {
     private readonly integrations: EntraConnectionService,
     private readonly graph: GraphClient,
     private readonly audit: AuditService,
-    private readonly transactions: TransactionRunner,
+    private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
   ) {}
 
   async list(organizationId: string): Promise<GroupRoleMappingEntity[]> {
@@ -42,25 +42,16 @@ export class RoleMappingService {
     input: { groupId: string; role: MappableRole },
   ): Promise<GroupRoleMappingEntity> {
     const group = await this.lookUpGroup(principal.organizationId, input.groupId);
-    try {
-      return await this.transactions.run(async (tx) => {
-        const mapping = await this.repository.create(
-          {
-            organizationId: principal.organizationId,
-            groupId: group.id,
-            groupDisplayName: group.displayName,
-            role: input.role,
-            createdByUserId: principal.userId,
-          },
-          tx,
-        );
-        await this.record(principal, 'role_mapping.created', mapping, null, snapshot(mapping), tx);
-        return mapping;
+    return this.txHost.withTransaction(async () => {
+      const mapping = await this.repository.create(principal.organizationId, {
+        groupId: group.id,
+        groupDisplayName: group.displayName,
+        role: input.role,
+        createdByUserId: principal.userId,
       });
-    } catch (error) {
-      if (isUniqueViolation(error)) throw new MappingExistsError();
-      throw error;
-    }
+      await this.record(principal, 'role_mapping.created', mapping, null, snapshot(mapping));
+      return mapping;
+    });
   }
 
   async update(
@@ -75,23 +66,18 @@ export class RoleMappingService {
     mapping.groupId = group.id;
     mapping.groupDisplayName = group.displayName;
     mapping.role = input.role;
-    try {
-      return await this.transactions.run(async (tx) => {
-        const saved = await this.repository.save(mapping, tx);
-        await this.record(principal, 'role_mapping.updated', saved, before, snapshot(saved), tx);
-        return saved;
-      });
-    } catch (error) {
-      if (isUniqueViolation(error)) throw new MappingExistsError();
-      throw error;
-    }
+    return this.txHost.withTransaction(async () => {
+      const saved = await this.repository.save(mapping);
+      await this.record(principal, 'role_mapping.updated', saved, before, snapshot(saved));
+      return saved;
+    });
   }
 
   async remove(principal: Principal, id: string): Promise<void> {
     const mapping = await this.get(principal.organizationId, id);
-    await this.transactions.run(async (tx) => {
-      await this.repository.delete(mapping.id, tx);
-      await this.record(principal, 'role_mapping.deleted', mapping, snapshot(mapping), null, tx);
+    await this.txHost.withTransaction(async () => {
+      await this.repository.delete(mapping.organizationId, mapping.id);
+      await this.record(principal, 'role_mapping.deleted', mapping, snapshot(mapping), null);
     });
   }
 
@@ -177,18 +163,14 @@ export class RoleMappingService {
     mapping: GroupRoleMappingEntity,
     before: Record<string, unknown> | null,
     after: Record<string, unknown> | null,
-    tx: Parameters<AuditService['record']>[1],
   ) {
-    return this.audit.record(
-      {
-        organizationId: principal.organizationId,
-        actor: { type: 'user', id: principal.userId },
-        action,
-        target: { type: 'group_role_mapping', id: mapping.id },
-        before,
-        after,
-      },
-      tx,
-    );
+    return this.audit.record({
+      organizationId: principal.organizationId,
+      actor: { type: 'user', id: principal.userId },
+      action,
+      target: { type: 'group_role_mapping', id: mapping.id },
+      before,
+      after,
+    });
   }
 }

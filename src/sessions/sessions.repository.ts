@@ -1,13 +1,16 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, In, IsNull } from 'typeorm';
+import { TransactionHost } from '@nestjs-cls/transactional';
+import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
+import { In, IsNull } from 'typeorm';
 import { SessionEntity } from './entities/session.entity.js';
 
 @Injectable()
 export class SessionsRepository {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>) {}
 
+  // Sessions belong to a user, not directly to an organization: they are found by token hash or user id.
   private get sessions() {
-    return this.dataSource.getRepository(SessionEntity);
+    return this.txHost.tx.getRepository(SessionEntity);
   }
 
   create(values: Partial<SessionEntity>): Promise<SessionEntity> {

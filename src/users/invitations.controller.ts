@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Post, Query } from '@nestjs/common';
 import {
   ApiCreatedResponse,
   ApiNoContentResponse,
@@ -25,6 +25,7 @@ import {
 } from './invitations.errors.js';
 import { ValidationFailedError } from '../common/domain-error.js';
 import { InvalidCursorError } from '../common/pagination.js';
+import { UuidParam } from '../common/uuid-param.js';
 
 @ApiTags('invitations')
 @Controller('api/v1/invitations')
@@ -69,7 +70,10 @@ export class InvitationsController {
   @ApiOperation({ operationId: 'revokeInvitation', summary: 'Revoke a pending invitation' })
   @ApiNoContentResponse({ description: 'Revoked.' })
   @ApiErrors(InvitationNotFoundError, InvitationNotPendingError)
-  async revoke(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<void> {
+  async revoke(
+    @CurrentPrincipal() principal: Principal,
+    @UuidParam('id', InvitationNotFoundError) id: string,
+  ): Promise<void> {
     await this.invitations.revoke(principal, id);
   }
 }

@@ -1,60 +1,73 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, LessThan } from 'typeorm';
+import { TransactionHost } from '@nestjs-cls/transactional';
+import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
+import { LessThan } from 'typeorm';
+import { translateUniqueViolation } from '../common/database-errors.js';
 import type { Cursor } from '../common/pagination.js';
-import type { Tx } from '../common/transaction.js';
-import { isUuid } from '../common/uuid.js';
+import { OrganizationScopedRepository } from '../database/organization-scoped.repository.js';
 import { InvitationEntity, type InvitationStatus } from './entities/invitation.entity.js';
+import { InvitationAlreadyPendingError } from './invitations.errors.js';
 
 @Injectable()
 export class InvitationsRepository {
-  constructor(private readonly dataSource: DataSource) {}
+  private readonly invitations: OrganizationScopedRepository<InvitationEntity>;
 
-  private repo(tx?: Tx) {
-    return (tx ?? this.dataSource.manager).getRepository(InvitationEntity);
+  constructor(private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>) {
+    this.invitations = new OrganizationScopedRepository(InvitationEntity, () => this.txHost.tx);
   }
 
-  create(values: Partial<InvitationEntity>, tx?: Tx): Promise<InvitationEntity> {
-    const repo = this.repo(tx);
-    return repo.save(repo.create(values));
+  /** Refuses a second pending invitation for one address (`INVITATION_ALREADY_PENDING`), even under races. */
+  create(organizationId: string, values: Partial<InvitationEntity>): Promise<InvitationEntity> {
+    return translateUniqueViolation(this.invitations.create(organizationId, values), (constraint) =>
+      constraint === 'invitations_pending_email_key' ? new InvitationAlreadyPendingError() : undefined,
+    );
   }
 
-  save(invitation: InvitationEntity, tx?: Tx): Promise<InvitationEntity> {
-    return this.repo(tx).save(invitation);
+  save(invitation: InvitationEntity): Promise<InvitationEntity> {
+    return this.invitations.save(invitation.organizationId, invitation);
   }
 
-  async lockInOrganization(organizationId: string, id: string, tx: Tx): Promise<InvitationEntity | null> {
-    if (!isUuid(id)) return null;
-    return this.repo(tx)
-      .createQueryBuilder('i')
-      .setLock('pessimistic_write')
-      .where('i.id = :id AND i.organization_id = :organizationId', { id, organizationId })
-      .getOne();
+  /** Locks the invitation for the rest of the current transaction. */
+  lockInOrganization(organizationId: string, id: string): Promise<InvitationEntity | null> {
+    return this.invitations.lockOneBy(organizationId, { id });
   }
 
-  /** Pending invitations past their expiry become `expired`, freeing the address for a new one. */
-  async expireOverdue(filter: { organizationId?: string; email?: string }, tx?: Tx): Promise<void> {
-    await this.repo(tx).update(
-      { ...filter, status: 'pending', expiresAt: LessThan(new Date()) },
+  /** Pending invitations of the organization past their expiry become `expired`, freeing their address. */
+  async expireOverdue(organizationId: string, email?: string): Promise<void> {
+    await this.invitations.update(
+      organizationId,
+      { ...(email === undefined ? {} : { email }), status: 'pending', expiresAt: LessThan(new Date()) },
       { status: 'expired', endedAt: () => 'expires_at' },
     );
   }
 
-  /** The newest pending, unexpired invitation for an address, in one organization or any. */
-  findPending(email: string, organizationId?: string, tx?: Tx): Promise<InvitationEntity | null> {
-    const query = this.repo(tx)
-      .createQueryBuilder('i')
-      .where("i.email = :email AND i.status = 'pending' AND i.expires_at > now()", { email })
+  /** The newest pending, unexpired invitation for an address in the organization. */
+  findPending(organizationId: string, email: string): Promise<InvitationEntity | null> {
+    return this.pendingQuery(this.invitations.queryBuilder(organizationId, 'i'), email).getOne();
+  }
+
+  /**
+   * The newest pending, unexpired invitation for an address in any organization: sign-in looks for the
+   * invitation a Microsoft account may accept before it knows the organization.
+   */
+  findPendingAcrossOrganizations(email: string): Promise<InvitationEntity | null> {
+    return this.pendingQuery(this.invitations.acrossOrganizations().createQueryBuilder('i'), email).getOne();
+  }
+
+  private pendingQuery(
+    query: ReturnType<InvitationsRepository['invitations']['queryBuilder']>,
+    email: string,
+  ) {
+    return query
+      .andWhere("i.email = :email AND i.status = 'pending' AND i.expires_at > now()", { email })
       .orderBy('i.created_at', 'DESC')
       .addOrderBy('i.id', 'DESC');
-    if (organizationId) query.andWhere('i.organization_id = :organizationId', { organizationId });
-    return query.getOne();
   }
 
   /** Newest first. */
   list(organizationId: string, status: InvitationStatus | undefined, cursor: Cursor | null, take: number) {
-    const query = this.repo()
-      .createQueryBuilder('i')
-      .where('i.organization_id = :organizationId', { organizationId })
+    const query = this.invitations
+      .queryBuilder(organizationId, 'i')
       .orderBy('i.created_at', 'DESC')
       .addOrderBy('i.id', 'DESC')
       .take(take);

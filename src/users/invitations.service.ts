@@ -1,13 +1,12 @@
+import { TransactionHost } from '@nestjs-cls/transactional';
+import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { Injectable } from '@nestjs/common';
-import { isUniqueViolation } from '../common/database-errors.js';
 import { AuditService } from '../audit/audit.service.js';
 import { decodeCursor, toPage } from '../common/pagination.js';
 import type { Principal } from '../common/principal.js';
-import { TransactionRunner, type Tx } from '../common/transaction.js';
 import type { InvitationEntity, InvitationStatus } from './entities/invitation.entity.js';
 import type { Role } from './entities/user.entity.js';
 import {
-  InvitationAlreadyPendingError,
   InvitationNotFoundError,
   InvitationNotPendingError,
   UserAlreadyExistsError,
@@ -25,7 +24,7 @@ export class InvitationsService {
     private readonly repository: InvitationsRepository,
     private readonly users: UsersRepository,
     private readonly audit: AuditService,
-    private readonly transactions: TransactionRunner,
+    private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
   ) {}
 
   async create(
@@ -34,42 +33,29 @@ export class InvitationsService {
   ): Promise<InvitationEntity> {
     if (input.role === 'owner' && principal.role !== 'owner') throw new OwnerRoleReservedError();
     const email = input.email.trim().toLowerCase();
-    try {
-      return await this.transactions.run(async (tx) => {
-        if (await this.users.findByEmail(principal.organizationId, email, tx))
-          throw new UserAlreadyExistsError();
-        await this.repository.expireOverdue({ organizationId: principal.organizationId, email }, tx);
-        const days = input.expiresInDays ?? DEFAULT_INVITATION_DAYS;
-        const invitation = await this.repository.create(
-          {
-            organizationId: principal.organizationId,
-            email,
-            role: input.role,
-            invitedByUserId: principal.userId,
-            expiresAt: new Date(Date.now() + days * 86_400_000),
-          },
-          tx,
-        );
-        await this.audit.record(
-          {
-            organizationId: principal.organizationId,
-            actor: { type: 'user', id: principal.userId },
-            action: 'invitation.created',
-            target: { type: 'invitation', id: invitation.id },
-            after: { email, role: invitation.role, expiresAt: invitation.expiresAt.toISOString() },
-          },
-          tx,
-        );
-        return invitation;
+    return this.txHost.withTransaction(async () => {
+      if (await this.users.findByEmail(principal.organizationId, email)) throw new UserAlreadyExistsError();
+      await this.repository.expireOverdue(principal.organizationId, email);
+      const days = input.expiresInDays ?? DEFAULT_INVITATION_DAYS;
+      const invitation = await this.repository.create(principal.organizationId, {
+        email,
+        role: input.role,
+        invitedByUserId: principal.userId,
+        expiresAt: new Date(Date.now() + days * 86_400_000),
       });
-    } catch (error) {
-      if (isUniqueViolation(error)) throw new InvitationAlreadyPendingError();
-      throw error;
-    }
+      await this.audit.record({
+        organizationId: principal.organizationId,
+        actor: { type: 'user', id: principal.userId },
+        action: 'invitation.created',
+        target: { type: 'invitation', id: invitation.id },
+        after: { email, role: invitation.role, expiresAt: invitation.expiresAt.toISOString() },
+      });
+      return invitation;
+    });
   }
 
   async list(organizationId: string, query: { status?: InvitationStatus; limit?: number; cursor?: string }) {
-    await this.repository.expireOverdue({ organizationId });
+    await this.repository.expireOverdue(organizationId);
     const limit = query.limit ?? 50;
     const rows = await this.repository.list(
       organizationId,
@@ -81,39 +67,39 @@ export class InvitationsService {
   }
 
   async revoke(principal: Principal, id: string): Promise<void> {
-    await this.transactions.run(async (tx) => {
-      const invitation = await this.repository.lockInOrganization(principal.organizationId, id, tx);
+    await this.txHost.withTransaction(async () => {
+      const invitation = await this.repository.lockInOrganization(principal.organizationId, id);
       if (!invitation) throw new InvitationNotFoundError();
       if (invitation.status !== 'pending' || invitation.expiresAt.getTime() <= Date.now()) {
         throw new InvitationNotPendingError(invitation.status === 'pending' ? 'expired' : invitation.status);
       }
       invitation.status = 'revoked';
       invitation.endedAt = new Date();
-      await this.repository.save(invitation, tx);
-      await this.audit.record(
-        {
-          organizationId: principal.organizationId,
-          actor: { type: 'user', id: principal.userId },
-          action: 'invitation.revoked',
-          target: { type: 'invitation', id },
-          before: { status: 'pending' },
-          after: { status: 'revoked' },
-        },
-        tx,
-      );
+      await this.repository.save(invitation);
+      await this.audit.record({
+        organizationId: principal.organizationId,
+        actor: { type: 'user', id: principal.userId },
+        action: 'invitation.revoked',
+        target: { type: 'invitation', id },
+        before: { status: 'pending' },
+        after: { status: 'revoked' },
+      });
     });
   }
 
   /** The newest pending, unexpired invitation for a verified address (in `organizationId` if given). */
   findPending(email: string, organizationId?: string): Promise<InvitationEntity | null> {
-    return this.repository.findPending(email.toLowerCase(), organizationId);
+    const address = email.toLowerCase();
+    return organizationId
+      ? this.repository.findPending(organizationId, address)
+      : this.repository.findPendingAcrossOrganizations(address);
   }
 
   /** Marks an invitation accepted by `userId`, inside the transaction that created the user. */
-  async markAccepted(invitation: InvitationEntity, userId: string, tx: Tx): Promise<void> {
+  async markAccepted(invitation: InvitationEntity, userId: string): Promise<void> {
     invitation.status = 'accepted';
     invitation.acceptedByUserId = userId;
     invitation.endedAt = new Date();
-    await this.repository.save(invitation, tx);
+    await this.repository.save(invitation);
   }
 }

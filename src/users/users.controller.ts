@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Patch, Post, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Auth, CurrentPrincipal, Roles } from '../common/auth.decorators.js';
 import type { Principal } from '../common/principal.js';
@@ -20,6 +20,7 @@ import {
 } from './users.errors.js';
 import { COMMON_ERRORS, ValidationFailedError } from '../common/domain-error.js';
 import { InvalidCursorError } from '../common/pagination.js';
+import { UuidParam } from '../common/uuid-param.js';
 
 @ApiTags('users')
 @Controller('api/v1/users')
@@ -43,7 +44,10 @@ export class UsersController {
   @ApiErrors(UserNotFoundError)
   @ApiOperation({ operationId: 'getUser', summary: 'Get one user' })
   @ApiOkResponse({ type: UserResponseDto })
-  async get(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<UserResponseDto> {
+  async get(
+    @CurrentPrincipal() principal: Principal,
+    @UuidParam('id', UserNotFoundError) id: string,
+  ): Promise<UserResponseDto> {
     return toUserResponse(await this.users.get(principal.organizationId, id));
   }
 
@@ -64,7 +68,7 @@ export class UsersController {
   @ApiOkResponse({ type: UserResponseDto })
   async update(
     @CurrentPrincipal() principal: Principal,
-    @Param('id') id: string,
+    @UuidParam('id', UserNotFoundError) id: string,
     @Body() body: UpdateUserDto,
   ): Promise<UserResponseDto> {
     return toUserResponse(await this.users.changeRole(principal, id, body.role));
@@ -82,7 +86,7 @@ export class UsersController {
   @ApiOkResponse({ type: UserResponseDto })
   async deactivate(
     @CurrentPrincipal() principal: Principal,
-    @Param('id') id: string,
+    @UuidParam('id', UserNotFoundError) id: string,
   ): Promise<UserResponseDto> {
     return toUserResponse(await this.users.deactivate(principal, id));
   }
@@ -95,7 +99,7 @@ export class UsersController {
   @ApiOkResponse({ type: UserResponseDto })
   async reactivate(
     @CurrentPrincipal() principal: Principal,
-    @Param('id') id: string,
+    @UuidParam('id', UserNotFoundError) id: string,
   ): Promise<UserResponseDto> {
     return toUserResponse(await this.users.reactivate(principal, id));
   }

@@ -53,3 +53,14 @@ export class InvalidUserStateError extends DomainError {
     super(InvalidUserStateError.definition, message);
   }
 }
+
+/**
+ * The Microsoft account is already linked to a user: two first sign-ins of one account raced. Not a catalog
+ * code: provisioning catches it and signs in as the user the other sign-in created.
+ */
+export class MicrosoftIdentityAlreadyLinkedError extends Error {
+  constructor() {
+    super('This Microsoft account is already linked to a user.');
+    this.name = 'MicrosoftIdentityAlreadyLinkedError';
+  }
+}

@@ -1,10 +1,13 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { TransactionHost } from '@nestjs-cls/transactional';
+import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
+import { translateUniqueViolation } from '../common/database-errors.js';
 import type { Cursor } from '../common/pagination.js';
-import { isUuid } from '../common/uuid.js';
-import type { Tx } from '../common/transaction.js';
+import { OrganizationScopedRepository } from '../database/organization-scoped.repository.js';
 import { MicrosoftIdentityEntity } from './entities/microsoft-identity.entity.js';
 import { type Role, UserEntity, type UserStatus } from './entities/user.entity.js';
+import { UserAlreadyExistsError } from './invitations.errors.js';
+import { MicrosoftIdentityAlreadyLinkedError } from './users.errors.js';
 
 export interface LinkedUser {
   userId: string;
@@ -21,34 +24,32 @@ export interface UserListFilter {
 
 @Injectable()
 export class UsersRepository {
-  constructor(private readonly dataSource: DataSource) {}
+  private readonly users: OrganizationScopedRepository<UserEntity>;
 
-  private users(tx?: Tx) {
-    return (tx ?? this.dataSource.manager).getRepository(UserEntity);
+  constructor(private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>) {
+    this.users = new OrganizationScopedRepository(UserEntity, () => this.txHost.tx);
   }
 
-  private identities(tx?: Tx) {
-    return (tx ?? this.dataSource.manager).getRepository(MicrosoftIdentityEntity);
+  /** Identities hang off a user (no organization column); every read of them joins or names the user. */
+  private identities() {
+    return this.txHost.tx.getRepository(MicrosoftIdentityEntity);
   }
 
-  findById(id: string, tx?: Tx): Promise<UserEntity | null> {
-    return this.users(tx).findOneBy({ id });
+  /**
+   * A user by id in any organization: for a session, which names the user and not yet the organization.
+   * The one lookup across organizations; everything reached from it is scoped by the user's organization.
+   */
+  findByIdAcrossOrganizations(id: string): Promise<UserEntity | null> {
+    return this.users.acrossOrganizations().findOneBy({ id });
   }
 
-  async findInOrganization(organizationId: string, id: string, tx?: Tx): Promise<UserEntity | null> {
-    // A malformed id names nobody; answering null keeps it a 404 rather than a database error.
-    if (!isUuid(id)) return null;
-    return this.users(tx).findOneBy({ id, organizationId });
+  findInOrganization(organizationId: string, id: string): Promise<UserEntity | null> {
+    return this.users.findOneBy(organizationId, { id });
   }
 
-  /** Locks the row for the rest of `tx`. */
-  async lockInOrganization(organizationId: string, id: string, tx: Tx): Promise<UserEntity | null> {
-    if (!isUuid(id)) return null;
-    return this.users(tx)
-      .createQueryBuilder('u')
-      .setLock('pessimistic_write')
-      .where('u.id = :id AND u.organization_id = :organizationId', { id, organizationId })
-      .getOne();
+  /** Locks the row for the rest of the current transaction. */
+  lockInOrganization(organizationId: string, id: string): Promise<UserEntity | null> {
+    return this.users.lockOneBy(organizationId, { id });
   }
 
   list(
@@ -57,9 +58,8 @@ export class UsersRepository {
     cursor: Cursor | null,
     take: number,
   ): Promise<UserEntity[]> {
-    const query = this.users()
-      .createQueryBuilder('u')
-      .where('u.organization_id = :organizationId', { organizationId })
+    const query = this.users
+      .queryBuilder(organizationId, 'u')
       .orderBy('u.created_at', 'ASC')
       .addOrderBy('u.id', 'ASC')
       .take(take);
@@ -96,7 +96,7 @@ export class UsersRepository {
     runId: string,
   ): Promise<LinkedUser[]> {
     if (objectIds.length === 0) return [];
-    const [rows] = (await this.dataSource.query(
+    const [rows] = (await this.txHost.tx.query(
       `UPDATE microsoft_identities i SET directory_seen_run_id = $4
          FROM users u
         WHERE u.id = i.user_id AND u.organization_id = $1 AND i.tenant_id = $2 AND i.object_id = ANY($3::uuid[])
@@ -149,11 +149,10 @@ export class UsersRepository {
   async deactivateMany(
     organizationId: string,
     items: { userId: string; reason: string }[],
-    tx: Tx,
   ): Promise<{ id: string; role: Role; reason: string }[]> {
     if (items.length === 0) return [];
     // For UPDATE, TypeORM answers [rows, rowCount].
-    const [rows] = (await tx.query(
+    const [rows] = (await this.txHost.tx.query(
       `UPDATE users u SET status = 'deactivated', deactivation_reason = v.reason, deactivated_at = now(), updated_at = now()
          FROM unnest($2::uuid[], $3::text[]) AS v(id, reason)
         WHERE u.id = v.id AND u.organization_id = $1 AND u.status = 'active'
@@ -163,43 +162,59 @@ export class UsersRepository {
     return rows;
   }
 
-  findByEmail(organizationId: string, email: string, tx?: Tx): Promise<UserEntity | null> {
-    return this.users(tx).findOneBy({ organizationId, email: email.toLowerCase() });
+  findByEmail(organizationId: string, email: string): Promise<UserEntity | null> {
+    return this.users.findOneBy(organizationId, { email: email.toLowerCase() });
   }
 
-  countActive(organizationId: string, tx?: Tx): Promise<number> {
-    return this.users(tx).countBy({ organizationId, status: 'active' });
+  countActive(organizationId: string): Promise<number> {
+    return this.users.countBy(organizationId, { status: 'active' });
   }
 
-  countActiveOwners(organizationId: string, tx?: Tx): Promise<number> {
-    return this.users(tx).countBy({ organizationId, status: 'active', role: 'owner' });
+  countActiveOwners(organizationId: string): Promise<number> {
+    return this.users.countBy(organizationId, { status: 'active', role: 'owner' });
   }
 
-  create(values: Partial<UserEntity>, tx?: Tx): Promise<UserEntity> {
-    const repo = this.users(tx);
-    return repo.save(repo.create(values));
+  /** Refuses a second user with one address in an organization (`USER_ALREADY_EXISTS`), even under races. */
+  create(organizationId: string, values: Partial<UserEntity>): Promise<UserEntity> {
+    return translateUniqueViolation(this.users.create(organizationId, values), (constraint) =>
+      constraint === 'users_organization_email_key' ? new UserAlreadyExistsError() : undefined,
+    );
   }
 
-  save(user: UserEntity, tx?: Tx): Promise<UserEntity> {
-    return this.users(tx).save(user);
+  save(user: UserEntity): Promise<UserEntity> {
+    return this.users.save(user.organizationId, user);
   }
 
-  findIdentity(tenantId: string, objectId: string, tx?: Tx): Promise<MicrosoftIdentityEntity | null> {
-    return this.identities(tx).findOneBy({ tenantId, objectId });
+  /** The sign-in lookup: a Microsoft account names its user, whatever organization that is in. */
+  findIdentityAcrossOrganizations(
+    tenantId: string,
+    objectId: string,
+  ): Promise<MicrosoftIdentityEntity | null> {
+    return this.identities().findOneBy({ tenantId, objectId });
   }
 
   findIdentitiesOfUser(userId: string): Promise<MicrosoftIdentityEntity[]> {
     return this.identities().find({ where: { userId }, order: { createdAt: 'ASC' } });
   }
 
-  createIdentity(values: Partial<MicrosoftIdentityEntity>, tx?: Tx): Promise<MicrosoftIdentityEntity> {
-    const repo = this.identities(tx);
-    return repo.save(repo.create(values));
+  /** Refuses to link one Microsoft account twice (`MICROSOFT_IDENTITY_ALREADY_LINKED`), even under races. */
+  createIdentity(values: Partial<MicrosoftIdentityEntity>): Promise<MicrosoftIdentityEntity> {
+    const repo = this.identities();
+    return translateUniqueViolation(repo.save(repo.create(values)), (constraint) =>
+      constraint === 'microsoft_identities_tenant_object_key'
+        ? new MicrosoftIdentityAlreadyLinkedError()
+        : undefined,
+    );
   }
 
-  async recordSignIn(userId: string, identityId: string, userPrincipalName: string, tx?: Tx): Promise<void> {
+  async recordSignIn(
+    organizationId: string,
+    userId: string,
+    identityId: string,
+    userPrincipalName: string,
+  ): Promise<void> {
     const now = new Date();
-    await this.users(tx).update({ id: userId }, { lastSignInAt: now });
-    await this.identities(tx).update({ id: identityId }, { lastSignInAt: now, userPrincipalName });
+    await this.users.update(organizationId, { id: userId }, { lastSignInAt: now });
+    await this.identities().update({ id: identityId }, { lastSignInAt: now, userPrincipalName });
   }
 }

@@ -1,9 +1,10 @@
+import { TransactionHost } from '@nestjs-cls/transactional';
+import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { Injectable } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { type AuditActor, AuditService } from '../audit/audit.service.js';
 import { decodeCursor, toPage } from '../common/pagination.js';
 import type { Principal } from '../common/principal.js';
-import { TransactionRunner, type Tx } from '../common/transaction.js';
 import { OrganizationsService } from '../organizations/organizations.service.js';
 import type { MicrosoftIdentityEntity } from './entities/microsoft-identity.entity.js';
 import type { Role, RoleSource, UserEntity } from './entities/user.entity.js';
@@ -50,7 +51,7 @@ export class UsersService {
     private readonly repository: UsersRepository,
     private readonly organizations: OrganizationsService,
     private readonly audit: AuditService,
-    private readonly transactions: TransactionRunner,
+    private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
     private readonly events: EventEmitter2,
   ) {}
 
@@ -61,8 +62,9 @@ export class UsersService {
     return user;
   }
 
+  /** A user by id alone, in whatever organization (a session names its user before its organization). */
   findById(id: string): Promise<UserEntity | null> {
-    return this.repository.findById(id);
+    return this.repository.findByIdAcrossOrganizations(id);
   }
 
   async list(organizationId: string, query: UserListFilter & { limit?: number; cursor?: string }) {
@@ -78,15 +80,15 @@ export class UsersService {
 
   /** The user linked to a Microsoft account, if any. */
   async findByMicrosoftIdentity(tenantId: string, objectId: string) {
-    const identity = await this.repository.findIdentity(tenantId, objectId);
+    const identity = await this.repository.findIdentityAcrossOrganizations(tenantId, objectId);
     if (!identity) return null;
-    const user = await this.repository.findById(identity.userId);
+    const user = await this.repository.findByIdAcrossOrganizations(identity.userId);
     return user ? { user, identity } : null;
   }
 
-  /** Active users (seats taken), inside the caller's transaction when given. */
-  countActive(organizationId: string, tx?: Tx): Promise<number> {
-    return this.repository.countActive(organizationId, tx);
+  /** Active users (seats taken), inside the caller's transaction if there is one. */
+  countActive(organizationId: string): Promise<number> {
+    return this.repository.countActive(organizationId);
   }
 
   recordSignIn(
@@ -94,48 +96,41 @@ export class UsersService {
     identity: MicrosoftIdentityEntity,
     userPrincipalName: string,
   ): Promise<void> {
-    return this.repository.recordSignIn(user.id, identity.id, userPrincipalName);
+    return this.repository.recordSignIn(user.organizationId, user.id, identity.id, userPrincipalName);
   }
 
   /** Creates an active user linked to a Microsoft identity, inside the caller's transaction. */
-  async createWithMicrosoftIdentity(input: NewMicrosoftUser, tx: Tx): Promise<UserEntity> {
-    const user = await this.repository.create(
-      {
-        organizationId: input.organizationId,
-        email: input.email.toLowerCase(),
-        displayName: input.displayName,
-        role: input.role,
-        roleSource: input.roleSource,
-        roleSourceGroupId: input.roleSourceGroup?.id ?? null,
-        roleSourceGroupName: input.roleSourceGroup?.displayName ?? null,
-        status: 'active',
-        lastSignInAt: new Date(),
-      },
-      tx,
-    );
-    await this.repository.createIdentity(
-      {
-        userId: user.id,
-        tenantId: input.tenantId,
-        objectId: input.objectId,
-        userPrincipalName: input.userPrincipalName,
-        lastSignInAt: new Date(),
-      },
-      tx,
-    );
+  async createWithMicrosoftIdentity(input: NewMicrosoftUser): Promise<UserEntity> {
+    const user = await this.repository.create(input.organizationId, {
+      email: input.email.toLowerCase(),
+      displayName: input.displayName,
+      role: input.role,
+      roleSource: input.roleSource,
+      roleSourceGroupId: input.roleSourceGroup?.id ?? null,
+      roleSourceGroupName: input.roleSourceGroup?.displayName ?? null,
+      status: 'active',
+      lastSignInAt: new Date(),
+    });
+    await this.repository.createIdentity({
+      userId: user.id,
+      tenantId: input.tenantId,
+      objectId: input.objectId,
+      userPrincipalName: input.userPrincipalName,
+      lastSignInAt: new Date(),
+    });
     return user;
   }
 
   async changeRole(principal: Principal, id: string, role: Role): Promise<UserEntity> {
-    return this.transactions.run(async (tx) => {
-      await this.organizations.lock(principal.organizationId, tx);
-      const user = await this.lockUser(principal.organizationId, id, tx);
+    return this.txHost.withTransaction(async () => {
+      await this.organizations.lock(principal.organizationId);
+      const user = await this.lockUser(principal.organizationId, id);
       if ((user.role === 'owner' || role === 'owner') && principal.role !== 'owner') {
         throw new OwnerRoleReservedError();
       }
       if (user.role === role && user.roleSource === 'manual') return user;
       if (user.role === 'owner' && role !== 'owner' && user.status === 'active') {
-        await this.assertAnotherActiveOwner(principal.organizationId, tx);
+        await this.assertAnotherActiveOwner(principal.organizationId);
       }
       const before = snapshot(user);
       // A role set by hand is kept when no group mapping matches (see role-mapping/resolve-role.ts).
@@ -143,18 +138,15 @@ export class UsersService {
       user.roleSource = 'manual';
       user.roleSourceGroupId = null;
       user.roleSourceGroupName = null;
-      const saved = await this.repository.save(user, tx);
-      await this.audit.record(
-        {
-          organizationId: principal.organizationId,
-          actor: actorOf(principal),
-          action: 'user.role_changed',
-          target: { type: 'user', id },
-          before,
-          after: snapshot(saved),
-        },
-        tx,
-      );
+      const saved = await this.repository.save(user);
+      await this.audit.record({
+        organizationId: principal.organizationId,
+        actor: actorOf(principal),
+        action: 'user.role_changed',
+        target: { type: 'user', id },
+        before,
+        after: snapshot(saved),
+      });
       return saved;
     });
   }
@@ -172,8 +164,8 @@ export class UsersService {
       user.roleSource === resolved.source &&
       user.roleSourceGroupId === resolved.groupId;
     if (unchanged) return user;
-    return this.transactions.run(async (tx) => {
-      const locked = await this.lockUser(user.organizationId, user.id, tx);
+    return this.txHost.withTransaction(async () => {
+      const locked = await this.lockUser(user.organizationId, user.id);
       // Owners are never changed by a mapping, even if one became Owner since the decision was made.
       if (locked.role === 'owner') return locked;
       const before = { ...snapshot(locked), group: locked.roleSourceGroupName };
@@ -181,24 +173,19 @@ export class UsersService {
       locked.roleSource = resolved.source;
       locked.roleSourceGroupId = resolved.groupId;
       locked.roleSourceGroupName = resolved.groupId ? resolved.groupDisplayName : null;
-      const saved = await this.repository.save(locked, tx);
+      const saved = await this.repository.save(locked);
       if (before.role !== saved.role) {
-        await this.audit.record(
-          {
-            organizationId: saved.organizationId,
-            actor: { type: 'system', id: null },
-            action: 'user.role_changed_by_group_mapping',
-            target: { type: 'user', id: saved.id },
-            before,
-            after: {
-              ...snapshot(saved),
-              group: resolved.groupId
-                ? { id: resolved.groupId, displayName: resolved.groupDisplayName }
-                : null,
-            },
+        await this.audit.record({
+          organizationId: saved.organizationId,
+          actor: { type: 'system', id: null },
+          action: 'user.role_changed_by_group_mapping',
+          target: { type: 'user', id: saved.id },
+          before,
+          after: {
+            ...snapshot(saved),
+            group: resolved.groupId ? { id: resolved.groupId, displayName: resolved.groupDisplayName } : null,
           },
-          tx,
-        );
+        });
       }
       return saved;
     });
@@ -253,9 +240,9 @@ export class UsersService {
     context: { runId: string },
   ): Promise<{ deactivated: string[]; lastOwnerDeactivated: boolean }> {
     if (items.length === 0) return { deactivated: [], lastOwnerDeactivated: false };
-    const result = await this.transactions.run(async (tx) => {
-      await this.organizations.lock(organizationId, tx);
-      const changed = await this.repository.deactivateMany(organizationId, items, tx);
+    const result = await this.txHost.withTransaction(async () => {
+      await this.organizations.lock(organizationId);
+      const changed = await this.repository.deactivateMany(organizationId, items);
       await this.audit.recordMany(
         changed.map((user) => ({
           organizationId,
@@ -265,11 +252,10 @@ export class UsersService {
           before: { status: 'active' },
           after: { status: 'deactivated', deactivationReason: user.reason, syncRunId: context.runId },
         })),
-        tx,
       );
       const ownerHit = changed.some((user) => user.role === 'owner');
       const lastOwnerDeactivated =
-        ownerHit && (await this.repository.countActiveOwners(organizationId, tx)) === 0;
+        ownerHit && (await this.repository.countActiveOwners(organizationId)) === 0;
       return { deactivated: changed.map((u) => u.id), lastOwnerDeactivated };
     });
     if (result.deactivated.length > 0) {
@@ -299,28 +285,25 @@ export class UsersService {
     reason: string,
     actor: AuditActor,
   ): Promise<UserEntity> {
-    const saved = await this.transactions.run(async (tx) => {
-      await this.organizations.lock(organizationId, tx);
-      const user = await this.lockUser(organizationId, id, tx);
+    const saved = await this.txHost.withTransaction(async () => {
+      await this.organizations.lock(organizationId);
+      const user = await this.lockUser(organizationId, id);
       if (user.status === 'deactivated') throw new InvalidUserStateError('The user is already deactivated.');
       if (user.role === 'owner' && user.status === 'active')
-        await this.assertAnotherActiveOwner(organizationId, tx);
+        await this.assertAnotherActiveOwner(organizationId);
       const before = snapshot(user);
       user.status = 'deactivated';
       user.deactivationReason = reason;
       user.deactivatedAt = new Date();
-      const result = await this.repository.save(user, tx);
-      await this.audit.record(
-        {
-          organizationId,
-          actor,
-          action: 'user.deactivated',
-          target: { type: 'user', id },
-          before,
-          after: snapshot(result),
-        },
-        tx,
-      );
+      const result = await this.repository.save(user);
+      await this.audit.record({
+        organizationId,
+        actor,
+        action: 'user.deactivated',
+        target: { type: 'user', id },
+        before,
+        after: snapshot(result),
+      });
       return result;
     });
     const event: UserDeactivatedEvent = { userId: id, organizationId, reason };
@@ -329,41 +312,38 @@ export class UsersService {
   }
 
   async reactivate(principal: Principal, id: string): Promise<UserEntity> {
-    return this.transactions.run(async (tx) => {
-      const organization = await this.organizations.lock(principal.organizationId, tx);
-      const user = await this.lockUser(principal.organizationId, id, tx);
+    return this.txHost.withTransaction(async () => {
+      const organization = await this.organizations.lock(principal.organizationId);
+      const user = await this.lockUser(principal.organizationId, id);
       if (user.status !== 'deactivated')
         throw new InvalidUserStateError('Only a deactivated user can be reactivated.');
       if (user.role === 'owner' && principal.role !== 'owner') throw new OwnerRoleReservedError();
-      const active = await this.repository.countActive(principal.organizationId, tx);
+      const active = await this.repository.countActive(principal.organizationId);
       if (active >= organization.seatLimit) throw new SeatLimitReachedError(organization.seatLimit);
       const before = snapshot(user);
       user.status = 'active';
       user.deactivationReason = null;
       user.deactivatedAt = null;
-      const saved = await this.repository.save(user, tx);
-      await this.audit.record(
-        {
-          organizationId: principal.organizationId,
-          actor: actorOf(principal),
-          action: 'user.reactivated',
-          target: { type: 'user', id },
-          before,
-          after: snapshot(saved),
-        },
-        tx,
-      );
+      const saved = await this.repository.save(user);
+      await this.audit.record({
+        organizationId: principal.organizationId,
+        actor: actorOf(principal),
+        action: 'user.reactivated',
+        target: { type: 'user', id },
+        before,
+        after: snapshot(saved),
+      });
       return saved;
     });
   }
 
-  private async lockUser(organizationId: string, id: string, tx: Tx): Promise<UserEntity> {
-    const user = await this.repository.lockInOrganization(organizationId, id, tx);
+  private async lockUser(organizationId: string, id: string): Promise<UserEntity> {
+    const user = await this.repository.lockInOrganization(organizationId, id);
     if (!user) throw new UserNotFoundError();
     return user;
   }
 
-  private async assertAnotherActiveOwner(organizationId: string, tx: Tx): Promise<void> {
-    if ((await this.repository.countActiveOwners(organizationId, tx)) <= 1) throw new LastOwnerError();
+  private async assertAnotherActiveOwner(organizationId: string): Promise<void> {
+    if ((await this.repository.countActiveOwners(organizationId)) <= 1) throw new LastOwnerError();
   }
 }

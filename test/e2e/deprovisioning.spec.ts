@@ -572,7 +572,7 @@ describe('approving a held-back plan goes through the queue', () => {
       // Applying under the worker's heartbeat: no replica's sweep finds it abandoned.
       const stale = await ctx.app
         .get(DeprovisioningRepository)
-        .findAbandonedRuns(new Date(Date.now() - 2 * 60_000));
+        .findAbandonedRunsAcrossOrganizations(new Date(Date.now() - 2 * 60_000));
       expect(stale.map((r) => r.id)).not.toContain(held.id);
       const dryRunMeanwhile = await ctx
         .http()
@@ -637,8 +637,9 @@ describe('approving a held-back plan goes through the queue', () => {
         .rows[0];
     const original = await row();
     // A worker finishing a run it does not hold (it is awaiting approval, not running).
-    expect(await repository.transitionRun(held.id, 'running', { status: 'succeeded' })).toBe(false);
-    expect(await repository.touchRun(held.id, 'some-worker', { countDeactivated: 9 })).toBe(false);
+    const run = { id: held.id, organizationId: org.organizationId };
+    expect(await repository.transitionRun(run, 'running', { status: 'succeeded' })).toBe(false);
+    expect(await repository.touchRun(run, 'some-worker', { countDeactivated: 9 })).toBe(false);
     expect(await row()).toEqual(original);
 
     const rejected = await ctx
