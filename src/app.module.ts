@@ -6,7 +6,6 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuditModule } from './audit/audit.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { AuthFlowsModule } from './auth-flows/auth-flows.module.js';
-import { CommonModule } from './common/common.module.js';
 import { PlanGuard, RolesGuard, AuthKindGuard } from './common/guards.js';
 import { ProblemDetailsFilter } from './common/problem-details.filter.js';
 import type { AppConfig } from './config/config.js';
@@ -35,7 +34,6 @@ export class AppModule {
         TransactionsModule,
         EventEmitterModule.forRoot(),
         ScheduleModule.forRoot(),
-        CommonModule,
         AuditModule,
         OrganizationsModule,
         UsersModule,

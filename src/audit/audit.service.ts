@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { decodeCursor, toPage } from '../common/pagination.js';
 import { currentRequestId } from '../common/request-context.js';
-import type { Tx } from '../common/transaction.js';
 import { AuditRepository } from './audit.repository.js';
 import type { ActorType } from './entities/audit-event.entity.js';
 
@@ -27,9 +26,8 @@ export class AuditService {
 
   /**
    * Appends one event, in the caller's transaction (if any) so it commits with the change it describes.
-   * `_legacyTx` is ignored: the context's transaction is joined; it stays until integrations stops passing it.
    */
-  async record(event: AuditRecord, _legacyTx?: Tx): Promise<void> {
+  async record(event: AuditRecord): Promise<void> {
     await this.recordMany([event]);
   }
 

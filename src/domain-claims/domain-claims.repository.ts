@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
-import type { Tx } from '../common/transaction.js';
+import { TransactionHost } from '@nestjs-cls/transactional';
+import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { DomainClaimEntity, type DomainClaimSource } from './entities/domain-claim.entity.js';
 
 export interface ClaimRow {
@@ -13,10 +13,11 @@ export interface ClaimRow {
 
 @Injectable()
 export class DomainClaimsRepository {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>) {}
 
-  private manager(tx?: Tx) {
-    return tx ?? this.dataSource.manager;
+  /** The current transaction's manager (claims within a tenant span organizations by design). */
+  private get manager() {
+    return this.txHost.tx;
   }
 
   /**
@@ -28,9 +29,8 @@ export class DomainClaimsRepository {
     organizationId: string,
     source: DomainClaimSource,
     rows: ClaimRow[],
-    tx: Tx,
   ): Promise<string[]> {
-    const inserted = (await tx.query(
+    const inserted = (await this.manager.query(
       `INSERT INTO domain_claims (tenant_id, domain, display_name, organization_id, source, is_default, is_initial, position)
        SELECT $1::uuid, d.domain, d.display_name, $2::uuid, $3::domain_claim_source, d.is_default, d.is_initial, d.position
          FROM unnest($4::text[], $5::text[], $6::boolean[], $7::boolean[], $8::integer[])
@@ -53,37 +53,27 @@ export class DomainClaimsRepository {
   }
 
   /** Who holds each of these domains of the tenant now (committed claims, and this transaction's own). */
-  async holders(
-    tenantId: string,
-    domains: string[],
-    tx: Tx,
-  ): Promise<{ domain: string; organizationId: string }[]> {
-    const rows = (await tx.query(
+  async holders(tenantId: string, domains: string[]): Promise<{ domain: string; organizationId: string }[]> {
+    const rows = (await this.manager.query(
       'SELECT domain, organization_id FROM domain_claims WHERE tenant_id = $1::uuid AND domain = ANY($2::text[])',
       [tenantId, domains],
     )) as { domain: string; organization_id: string }[];
     return rows.map((r) => ({ domain: r.domain, organizationId: r.organization_id }));
   }
 
-  async deleteByOrganizationAndSource(
-    organizationId: string,
-    source: DomainClaimSource,
-    tx?: Tx,
-  ): Promise<number> {
-    const result = await this.manager(tx).getRepository(DomainClaimEntity).delete({ organizationId, source });
+  async deleteByOrganizationAndSource(organizationId: string, source: DomainClaimSource): Promise<number> {
+    const result = await this.manager.getRepository(DomainClaimEntity).delete({ organizationId, source });
     return result.affected ?? 0;
   }
 
-  listByOrganization(organizationId: string, tx?: Tx): Promise<DomainClaimEntity[]> {
-    return this.manager(tx)
-      .getRepository(DomainClaimEntity)
-      .find({
-        where: { organizationId },
-        order: { tenantId: 'ASC', source: 'ASC', position: 'ASC', domain: 'ASC' },
-      });
+  listByOrganization(organizationId: string): Promise<DomainClaimEntity[]> {
+    return this.manager.getRepository(DomainClaimEntity).find({
+      where: { organizationId },
+      order: { tenantId: 'ASC', source: 'ASC', position: 'ASC', domain: 'ASC' },
+    });
   }
 
-  findByTenantAndDomain(tenantId: string, domain: string, tx?: Tx): Promise<DomainClaimEntity | null> {
-    return this.manager(tx).getRepository(DomainClaimEntity).findOneBy({ tenantId, domain });
+  findByTenantAndDomain(tenantId: string, domain: string): Promise<DomainClaimEntity | null> {
+    return this.manager.getRepository(DomainClaimEntity).findOneBy({ tenantId, domain });
   }
 }

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { TransactionRunner, type Tx } from '../common/transaction.js';
+import { TransactionHost } from '@nestjs-cls/transactional';
+import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { DomainsClaimedError } from './domain-claims.errors.js';
 import { type ClaimRow, DomainClaimsRepository } from './domain-claims.repository.js';
 import type { DomainClaimEntity, DomainClaimSource } from './entities/domain-claim.entity.js';
@@ -61,46 +62,40 @@ const toClaim = (e: DomainClaimEntity): DomainClaim => ({
 export class DomainClaimsService {
   constructor(
     private readonly repository: DomainClaimsRepository,
-    private readonly transactions: TransactionRunner,
+    private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
   ) {}
 
   /**
    * Claims `domains` of `tenantId` for the organization, all or nothing: when any is held by another
    * organization of the tenant, nothing is claimed and DOMAINS_CLAIMED lists those domains. A domain the
-   * organization already holds stays as it is. Pass `tx` to make the claim part of a larger change.
+   * organization already holds stays as it is. Inside a caller's transaction, the claim is part of that change.
    */
-  async claim(
-    claim: { organizationId: string; tenantId: string; source: DomainClaimSource; domains: DomainToClaim[] },
-    tx?: Tx,
-  ): Promise<void> {
+  async claim(claim: {
+    organizationId: string;
+    tenantId: string;
+    source: DomainClaimSource;
+    domains: DomainToClaim[];
+  }): Promise<void> {
     const rows = normalizeDomains(claim.domains);
     if (rows.length === 0) return;
-    if (!tx) return this.transactions.run((own) => this.claimIn(claim, rows, own));
-    return this.claimIn(claim, rows, tx);
+    // Joins the caller's transaction, or opens one: all or nothing either way.
+    return this.txHost.withTransaction(() => this.claimIn(claim, rows));
   }
 
   private async claimIn(
     claim: { organizationId: string; tenantId: string; source: DomainClaimSource },
     rows: ClaimRow[],
-    tx: Tx,
   ): Promise<void> {
     let pending = rows;
     for (let attempt = 0; attempt < MAX_ATTEMPTS && pending.length > 0; attempt++) {
       const inserted = new Set(
-        await this.repository.insertUnclaimed(
-          claim.tenantId,
-          claim.organizationId,
-          claim.source,
-          pending,
-          tx,
-        ),
+        await this.repository.insertUnclaimed(claim.tenantId, claim.organizationId, claim.source, pending),
       );
       const rest = pending.filter((r) => !inserted.has(r.domain));
       if (rest.length === 0) return;
       const holders = await this.repository.holders(
         claim.tenantId,
         rest.map((r) => r.domain),
-        tx,
       );
       const conflicts = holders.filter((h) => h.organizationId !== claim.organizationId).map((h) => h.domain);
       // The caller's transaction rolls back with the error: nothing of this claim stays.
@@ -112,18 +107,18 @@ export class DomainClaimsService {
   }
 
   /** Releases every claim the organization holds from `source`; returns how many were released. */
-  release(organizationId: string, source: DomainClaimSource, tx?: Tx): Promise<number> {
-    return this.repository.deleteByOrganizationAndSource(organizationId, source, tx);
+  release(organizationId: string, source: DomainClaimSource): Promise<number> {
+    return this.repository.deleteByOrganizationAndSource(organizationId, source);
   }
 
   /** The organization's claims, in each source's order. */
-  async listByOrganization(organizationId: string, tx?: Tx): Promise<DomainClaim[]> {
-    return (await this.repository.listByOrganization(organizationId, tx)).map(toClaim);
+  async listByOrganization(organizationId: string): Promise<DomainClaim[]> {
+    return (await this.repository.listByOrganization(organizationId)).map(toClaim);
   }
 
   /** The claim on a domain of a tenant (compared case-insensitively), or null when no one claims it. */
-  async findOwner(tenantId: string, domain: string, tx?: Tx): Promise<DomainClaim | null> {
-    const found = await this.repository.findByTenantAndDomain(tenantId, domain.trim().toLowerCase(), tx);
+  async findOwner(tenantId: string, domain: string): Promise<DomainClaim | null> {
+    const found = await this.repository.findByTenantAndDomain(tenantId, domain.trim().toLowerCase());
     return found ? toClaim(found) : null;
   }
 }

@@ -6,9 +6,9 @@ import {
   type CallbackParams,
   type CompletedFlow,
 } from '../auth-flows/auth-flows.service.js';
-import { isUniqueViolation } from '../common/database-errors.js';
 import type { Principal } from '../common/principal.js';
-import { TransactionRunner } from '../common/transaction.js';
+import { TransactionHost } from '@nestjs-cls/transactional';
+import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { DomainsClaimedError } from '../domain-claims/domain-claims.errors.js';
@@ -21,7 +21,7 @@ import { SessionsService } from '../sessions/sessions.service.js';
 import { UsersService } from '../users/users.service.js';
 import { EntraConnectionService, tenantOf, toVerifiedDomains } from './entra-connection.service.js';
 import { GRAPH_SCOPES, type GrantTokens } from './graph-grant.js';
-import { type ConnectErrorCode, ConnectFailure } from './integrations.errors.js';
+import { type ConnectErrorCode, ConnectFailure, TenantAlreadyConnectedError } from './integrations.errors.js';
 import { IntegrationsRepository } from './integrations.repository.js';
 import { TokenVault } from './token-vault.service.js';
 
@@ -56,7 +56,7 @@ export class ConnectFlowService {
     private readonly users: UsersService,
     private readonly organizations: OrganizationsService,
     private readonly audit: AuditService,
-    private readonly transactions: TransactionRunner,
+    private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
   ) {}
 
   /** Builds the admin-consent authorize URL; its state is bound to this user and organization. */
@@ -131,12 +131,12 @@ export class ConnectFlowService {
     tokens: GrantTokens,
   ): Promise<void> {
     try {
-      await this.transactions.run(async (tx) => {
-        await this.organizations.lock(organizationId, tx);
-        const holder = await this.repository.findByTenant(tenantId, tx);
+      await this.txHost.withTransaction(async () => {
+        await this.organizations.lock(organizationId);
+        const holder = await this.repository.findByTenantAcrossOrganizations(tenantId);
         if (holder && holder.organizationId !== organizationId)
           throw new ConnectFailure('tenant_already_connected');
-        const existing = await this.repository.findByOrganization(organizationId, tx);
+        const existing = await this.repository.findByOrganization(organizationId);
         if (existing && existing.tenantId !== tenantId) throw new ConnectFailure('another_tenant_connected');
 
         // Reconnecting refreshes consent and tokens and keeps the settings.
@@ -146,28 +146,25 @@ export class ConnectFlowService {
         connection.connectedAt = new Date();
         connection.connectedByUserId = userId;
         this.vault.seal(connection, tokens);
-        const saved = await this.repository.save(connection, tx);
+        const saved = await this.repository.save(connection);
         const verifiedDomains = toVerifiedDomains(details);
-        await this.connections.claimVerifiedDomains(saved, verifiedDomains, tx);
-        await this.audit.record(
-          {
-            organizationId,
-            actor: { type: 'user', id: userId },
-            action: existing ? 'entra.reconnected' : 'entra.connected',
-            target: { type: 'entra_connection', id: saved.id },
-            before: existing ? tenantOf(existing) : null,
-            after: {
-              ...tenantOf(saved),
-              verifiedDomains: verifiedDomains.map((d) => d.name),
-              administratorRole,
-            },
+        await this.connections.claimVerifiedDomains(saved, verifiedDomains);
+        await this.audit.record({
+          organizationId,
+          actor: { type: 'user', id: userId },
+          action: existing ? 'entra.reconnected' : 'entra.connected',
+          target: { type: 'entra_connection', id: saved.id },
+          before: existing ? tenantOf(existing) : null,
+          after: {
+            ...tenantOf(saved),
+            verifiedDomains: verifiedDomains.map((d) => d.name),
+            administratorRole,
           },
-          tx,
-        );
+        });
       });
     } catch (error) {
       // The unique tenant index is the last word when two organizations race for the same tenant.
-      if (isUniqueViolation(error)) throw new ConnectFailure('tenant_already_connected');
+      if (error instanceof TenantAlreadyConnectedError) throw new ConnectFailure('tenant_already_connected');
       if (error instanceof DomainsClaimedError) throw new ConnectFailure('domains_claimed');
       throw error;
     }

@@ -3,7 +3,8 @@ import { type AuditActor, AuditService } from '../audit/audit.service.js';
 import type { Plan } from '../common/access.js';
 import { ValidationFailedError } from '../common/domain-error.js';
 import type { Principal } from '../common/principal.js';
-import { TransactionRunner, type Tx } from '../common/transaction.js';
+import { TransactionHost } from '@nestjs-cls/transactional';
+import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { DomainClaimsService } from '../domain-claims/domain-claims.service.js';
 import { GraphClient, type TenantDetails } from '../microsoft/graph.client.js';
 import { OrganizationsService } from '../organizations/organizations.service.js';
@@ -74,7 +75,7 @@ export class EntraConnectionService {
     private readonly users: UsersService,
     private readonly organizations: OrganizationsService,
     private readonly audit: AuditService,
-    private readonly transactions: TransactionRunner,
+    private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
   ) {}
 
   /** The connection, its verified domains and who made it, or null when the organization is not connected. */
@@ -94,7 +95,7 @@ export class EntraConnectionService {
    * the organization is on the Enterprise plan and Microsoft still accepts the grant.
    */
   async findByTenant(tenantId: string): Promise<TenantConnection | null> {
-    const connection = await this.repository.findByTenant(tenantId);
+    const connection = await this.repository.findByTenantAcrossOrganizations(tenantId);
     return connection ? this.describe(connection) : null;
   }
 
@@ -105,7 +106,7 @@ export class EntraConnectionService {
 
   /** Connections whose directory sync runs now (switched on, Enterprise plan, grant accepted). */
   async listSyncEnabled(): Promise<TenantConnection[]> {
-    const connections = await this.repository.listSyncEnabled();
+    const connections = await this.repository.listSyncEnabledAcrossOrganizations();
     return Promise.all(connections.map((c) => this.describe(c, c.organization?.plan)));
   }
 
@@ -131,50 +132,43 @@ export class EntraConnectionService {
     const details = await this.vault.withGraphToken(principal.organizationId, (token) =>
       this.graph.getOrganization(token),
     );
-    return this.transactions.run(async (tx) => {
-      const connection = await this.lockConnection(principal.organizationId, tx);
+    return this.txHost.withTransaction(async () => {
+      const connection = await this.lockConnection(principal.organizationId);
       const before = {
         tenantName: connection.tenantName,
-        verifiedDomains: await this.verifiedDomainsOf(connection, tx),
+        verifiedDomains: await this.verifiedDomainsOf(connection),
       };
       connection.tenantName = details.displayName;
       const verifiedDomains = toVerifiedDomains(details);
-      await this.claimVerifiedDomains(connection, verifiedDomains, tx);
-      const saved = await this.repository.save(connection, tx);
-      await this.audit.record(
-        {
-          organizationId: principal.organizationId,
-          actor: actorOf(principal),
-          action: 'entra.tenant_details_refreshed',
-          target: { type: 'entra_connection', id: connection.id },
-          before,
-          after: { tenantName: saved.tenantName, verifiedDomains },
-        },
-        tx,
-      );
+      await this.claimVerifiedDomains(connection, verifiedDomains);
+      const saved = await this.repository.save(connection);
+      await this.audit.record({
+        organizationId: principal.organizationId,
+        actor: actorOf(principal),
+        action: 'entra.tenant_details_refreshed',
+        target: { type: 'entra_connection', id: connection.id },
+        before,
+        after: { tenantName: saved.tenantName, verifiedDomains },
+      });
       return saved;
     });
   }
 
   /**
-   * Makes `domains` the connection's verified-domain claims within its tenant (part of `tx`). A domain another
-   * organization of the tenant claims raises DOMAINS_CLAIMED and `tx` keeps nothing.
+   * Makes `domains` the connection's verified-domain claims within its tenant, in the current transaction. A domain another
+   * organization of the tenant claims raises DOMAINS_CLAIMED and the transaction keeps nothing.
    */
   async claimVerifiedDomains(
     connection: Pick<EntraConnectionEntity, 'organizationId' | 'tenantId'>,
     domains: VerifiedDomain[],
-    tx: Tx,
   ): Promise<void> {
-    await this.claims.release(connection.organizationId, VERIFIED_DOMAIN_SOURCE, tx);
-    await this.claims.claim(
-      {
-        organizationId: connection.organizationId,
-        tenantId: connection.tenantId,
-        source: VERIFIED_DOMAIN_SOURCE,
-        domains,
-      },
-      tx,
-    );
+    await this.claims.release(connection.organizationId, VERIFIED_DOMAIN_SOURCE);
+    await this.claims.claim({
+      organizationId: connection.organizationId,
+      tenantId: connection.tenantId,
+      source: VERIFIED_DOMAIN_SOURCE,
+      domains,
+    });
   }
 
   async updateSettings(
@@ -186,8 +180,8 @@ export class EntraConnectionService {
     if (Object.values(change).every((value) => value === undefined)) {
       throw new ValidationFailedError([{ field: 'body', message: 'give at least one setting to change' }]);
     }
-    return this.transactions.run(async (tx) => {
-      const connection = await this.lockConnection(principal.organizationId, tx);
+    return this.txHost.withTransaction(async () => {
+      const connection = await this.lockConnection(principal.organizationId);
       const before = settingsOf(connection);
       for (const key of ['autoProvisionUsers', 'autoDeprovisionSync', 'groupRoleMapping'] as const) {
         if (change[key] !== undefined) connection[key] = change[key];
@@ -197,38 +191,32 @@ export class EntraConnectionService {
       if (change.deprovisionThreshold?.percent !== undefined) {
         connection.deprovisionThresholdPercent = change.deprovisionThreshold.percent;
       }
-      const saved = await this.repository.save(connection, tx);
-      await this.audit.record(
-        {
-          organizationId: principal.organizationId,
-          actor: actorOf(principal),
-          action: 'entra.settings_changed',
-          target: { type: 'entra_connection', id: connection.id },
-          before,
-          after: settingsOf(saved),
-        },
-        tx,
-      );
+      const saved = await this.repository.save(connection);
+      await this.audit.record({
+        organizationId: principal.organizationId,
+        actor: actorOf(principal),
+        action: 'entra.settings_changed',
+        target: { type: 'entra_connection', id: connection.id },
+        before,
+        after: settingsOf(saved),
+      });
       return saved;
     });
   }
 
   /** Forgets the tenant, releases its domains, drops the tokens. Users keep their accounts, roles and Microsoft sign-in. */
   async disconnect(principal: Principal): Promise<void> {
-    await this.transactions.run(async (tx) => {
-      const connection = await this.lockConnection(principal.organizationId, tx);
-      await this.claims.release(principal.organizationId, VERIFIED_DOMAIN_SOURCE, tx);
-      await this.repository.delete(connection.id, tx);
-      await this.audit.record(
-        {
-          organizationId: principal.organizationId,
-          actor: actorOf(principal),
-          action: 'entra.disconnected',
-          target: { type: 'entra_connection', id: connection.id },
-          before: { ...tenantOf(connection), ...settingsOf(connection) },
-        },
-        tx,
-      );
+    await this.txHost.withTransaction(async () => {
+      const connection = await this.lockConnection(principal.organizationId);
+      await this.claims.release(principal.organizationId, VERIFIED_DOMAIN_SOURCE);
+      await this.repository.delete(connection.organizationId, connection.id);
+      await this.audit.record({
+        organizationId: principal.organizationId,
+        actor: actorOf(principal),
+        action: 'entra.disconnected',
+        target: { type: 'entra_connection', id: connection.id },
+        before: { ...tenantOf(connection), ...settingsOf(connection) },
+      });
     });
   }
 
@@ -253,15 +241,15 @@ export class EntraConnectionService {
     };
   }
 
-  private async verifiedDomainsOf(connection: EntraConnectionEntity, tx?: Tx): Promise<VerifiedDomain[]> {
-    const claims = await this.claims.listByOrganization(connection.organizationId, tx);
+  private async verifiedDomainsOf(connection: EntraConnectionEntity): Promise<VerifiedDomain[]> {
+    const claims = await this.claims.listByOrganization(connection.organizationId);
     return claims
       .filter((c) => c.source === VERIFIED_DOMAIN_SOURCE && c.tenantId === connection.tenantId)
       .map((c) => ({ name: c.displayName, isDefault: c.isDefault, isInitial: c.isInitial }));
   }
 
-  private async lockConnection(organizationId: string, tx: Tx): Promise<EntraConnectionEntity> {
-    const connection = await this.repository.lockByOrganization(organizationId, tx);
+  private async lockConnection(organizationId: string): Promise<EntraConnectionEntity> {
+    const connection = await this.repository.lockByOrganization(organizationId);
     if (!connection) throw new EntraNotConnectedError();
     return connection;
   }

@@ -66,3 +66,11 @@ export class ConnectFailure extends Error {
     super(code);
   }
 }
+
+/** Another organization already holds the tenant: its unique index decided a race between two connects. */
+export class TenantAlreadyConnectedError extends Error {
+  constructor() {
+    super('This Entra ID tenant is already connected to another organization.');
+    this.name = 'TenantAlreadyConnectedError';
+  }
+}

@@ -1,51 +1,58 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
-import type { Tx } from '../common/transaction.js';
+import { TransactionHost } from '@nestjs-cls/transactional';
+import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
+import { translateUniqueViolation } from '../common/database-errors.js';
+import { OrganizationScopedRepository } from '../database/organization-scoped.repository.js';
 import { EntraConnectionEntity, type StoredSyncSummary } from './entities/entra-connection.entity.js';
+import { TenantAlreadyConnectedError } from './integrations.errors.js';
 
+/** The Entra connection of an organization; lookups by tenant (sign-in, connect) span organizations by design. */
 @Injectable()
 export class IntegrationsRepository {
-  constructor(private readonly dataSource: DataSource) {}
+  private readonly connections: OrganizationScopedRepository<EntraConnectionEntity>;
 
-  private repo(tx?: Tx) {
-    return (tx ?? this.dataSource.manager).getRepository(EntraConnectionEntity);
+  constructor(private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>) {
+    this.connections = new OrganizationScopedRepository(EntraConnectionEntity, () => this.txHost.tx);
   }
 
-  findByOrganization(organizationId: string, tx?: Tx): Promise<EntraConnectionEntity | null> {
-    return this.repo(tx).findOneBy({ organizationId });
+  findByOrganization(organizationId: string): Promise<EntraConnectionEntity | null> {
+    return this.connections.findOneBy(organizationId, {});
   }
 
-  findByTenant(tenantId: string, tx?: Tx): Promise<EntraConnectionEntity | null> {
-    return this.repo(tx).findOneBy({ tenantId });
+  /** The connection holding a tenant, whichever organization that is (a tenant belongs to one at a time). */
+  findByTenantAcrossOrganizations(tenantId: string): Promise<EntraConnectionEntity | null> {
+    return this.connections.acrossOrganizations().findOneBy({ tenantId });
   }
 
-  /** Locks the organization's connection row for the rest of `tx` (token refreshes run one at a time). */
-  lockByOrganization(organizationId: string, tx: Tx): Promise<EntraConnectionEntity | null> {
-    return this.repo(tx)
-      .createQueryBuilder('c')
-      .setLock('pessimistic_write')
-      .where('c.organization_id = :organizationId', { organizationId })
-      .getOne();
+  /** Locks the organization's connection row for the rest of the transaction (token refreshes run one at a time). */
+  lockByOrganization(organizationId: string): Promise<EntraConnectionEntity | null> {
+    return this.connections.lockOneBy(organizationId, {});
   }
 
-  save(connection: EntraConnectionEntity, tx?: Tx): Promise<EntraConnectionEntity> {
-    return this.repo(tx).save(connection);
+  /** Saves the connection; a tenant another organization holds (a lost race) is TenantAlreadyConnectedError. */
+  save(connection: EntraConnectionEntity): Promise<EntraConnectionEntity> {
+    return translateUniqueViolation(
+      this.connections.save(connection.organizationId, connection),
+      (constraint) =>
+        constraint === 'entra_connections_tenant_key' ? new TenantAlreadyConnectedError() : undefined,
+    );
   }
 
   create(values: Partial<EntraConnectionEntity>): EntraConnectionEntity {
-    return this.repo().create(values);
+    return this.connections.acrossOrganizations().create(values);
   }
 
-  async delete(id: string, tx: Tx): Promise<void> {
-    await this.repo(tx).delete({ id });
+  async delete(organizationId: string, id: string): Promise<void> {
+    await this.connections.delete(organizationId, { id });
   }
 
   /**
    * Connections whose sync runs now (switched on, grant accepted, Enterprise plan), in one query with the
    * organization joined for its plan.
    */
-  listSyncEnabled(): Promise<EntraConnectionEntity[]> {
-    return this.repo()
+  listSyncEnabledAcrossOrganizations(): Promise<EntraConnectionEntity[]> {
+    return this.connections
+      .acrossOrganizations()
       .createQueryBuilder('c')
       .innerJoinAndSelect('c.organization', 'o')
       .where('c.auto_deprovision_sync = true')
@@ -61,7 +68,7 @@ export class IntegrationsRepository {
    * of the same run.
    */
   async recordSyncSummary(organizationId: string, summary: StoredSyncSummary): Promise<void> {
-    await this.dataSource.query(
+    await this.txHost.tx.query(
       `UPDATE entra_connections SET last_sync = $2::jsonb
         WHERE organization_id = $1
           AND (last_sync IS NULL
@@ -71,9 +78,9 @@ export class IntegrationsRepository {
     );
   }
 
-  listOrganizationIds(): Promise<string[]> {
-    return this.repo()
-      .find({ select: { organizationId: true } })
-      .then((rows) => rows.map((r) => r.organizationId));
+  /** Every connected organization (key rotation walks them all). */
+  async listOrganizationIdsAcrossOrganizations(): Promise<string[]> {
+    const rows = await this.connections.acrossOrganizations().find({ select: { organizationId: true } });
+    return rows.map((r) => r.organizationId);
   }
 }

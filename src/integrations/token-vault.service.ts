@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service.js';
-import { TransactionRunner, type Tx } from '../common/transaction.js';
+import { TransactionHost } from '@nestjs-cls/transactional';
+import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { MicrosoftIdentityClient } from '../microsoft/microsoft-identity.client.js';
 import { GraphRequestError, MicrosoftTokenError } from '../microsoft/microsoft.errors.js';
 import type { EntraConnectionEntity } from './entities/entra-connection.entity.js';
@@ -21,7 +22,7 @@ export class TokenVault {
     private readonly cipher: TokenCipher,
     private readonly identity: MicrosoftIdentityClient,
     private readonly audit: AuditService,
-    private readonly transactions: TransactionRunner,
+    private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
   ) {}
 
   /** Encrypts a fresh grant into the connection (bound to its organization); the caller saves it. */
@@ -59,10 +60,10 @@ export class TokenVault {
   /** Re-encrypts every stored token under the current key (`npm run cli -- keys:rotate`). */
   async reencryptTokens(): Promise<{ reencrypted: number; total: number }> {
     let reencrypted = 0;
-    const organizationIds = await this.repository.listOrganizationIds();
+    const organizationIds = await this.repository.listOrganizationIdsAcrossOrganizations();
     for (const organizationId of organizationIds) {
-      await this.transactions.run(async (tx) => {
-        const connection = await this.repository.lockByOrganization(organizationId, tx);
+      await this.txHost.withTransaction(async () => {
+        const connection = await this.repository.lockByOrganization(organizationId);
         if (!connection) return;
         let changed = false;
         for (const [field, purpose] of [
@@ -77,7 +78,7 @@ export class TokenVault {
           }
         }
         if (changed) {
-          await this.repository.save(connection, tx);
+          await this.repository.save(connection);
           reencrypted++;
         }
       });
@@ -93,8 +94,8 @@ export class TokenVault {
     if (!forceRefresh && isFresh(cached)) {
       return this.decryptToken(organizationId, cached.accessTokenCiphertext!, 'access_token');
     }
-    const outcome = await this.transactions.run(async (tx) => {
-      const connection = await this.lock(organizationId, tx);
+    const outcome = await this.txHost.withTransaction(async () => {
+      const connection = await this.lock(organizationId);
       if (connection.status !== 'connected') return { error: new EntraReauthorizationRequiredError() };
       // Another request may have refreshed while we waited for the lock.
       if (isFresh(connection) && connection.accessTokenCiphertext !== cached.accessTokenCiphertext) {
@@ -110,7 +111,7 @@ export class TokenVault {
       try {
         const fresh = await this.identity.refresh(connection.tenantId, refreshToken, GRAPH_SCOPES);
         this.seal(connection, { ...fresh, refreshToken: fresh.refreshToken ?? refreshToken });
-        await this.repository.save(connection, tx);
+        await this.repository.save(connection);
         return { token: fresh.accessToken };
       } catch (error) {
         if (!(error instanceof MicrosoftTokenError) || error.microsoftError !== 'invalid_grant') throw error;
@@ -120,18 +121,15 @@ export class TokenVault {
         connection.status = 'reauthorization_required';
         connection.accessTokenCiphertext = null;
         connection.accessTokenExpiresAt = null;
-        await this.repository.save(connection, tx);
-        await this.audit.record(
-          {
-            organizationId,
-            actor: { type: 'system', id: null },
-            action: 'entra.reauthorization_required',
-            target: { type: 'entra_connection', id: connection.id },
-            before: { status: 'connected' },
-            after: { status: 'reauthorization_required' },
-          },
-          tx,
-        );
+        await this.repository.save(connection);
+        await this.audit.record({
+          organizationId,
+          actor: { type: 'system', id: null },
+          action: 'entra.reauthorization_required',
+          target: { type: 'entra_connection', id: connection.id },
+          before: { status: 'connected' },
+          after: { status: 'reauthorization_required' },
+        });
         return { error: new EntraReauthorizationRequiredError() };
       }
     });
@@ -161,8 +159,8 @@ export class TokenVault {
     }
   }
 
-  private async lock(organizationId: string, tx: Tx): Promise<EntraConnectionEntity> {
-    const connection = await this.repository.lockByOrganization(organizationId, tx);
+  private async lock(organizationId: string): Promise<EntraConnectionEntity> {
+    const connection = await this.repository.lockByOrganization(organizationId);
     if (!connection) throw new EntraNotConnectedError();
     return connection;
   }

@@ -3,7 +3,6 @@ import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adap
 import { Injectable } from '@nestjs/common';
 import { type AuditActor, AuditService } from '../audit/audit.service.js';
 import { ValidationFailedError } from '../common/domain-error.js';
-import type { Tx } from '../common/transaction.js';
 import { type OrganizationEntity, type Plan, PLANS } from './entities/organization.entity.js';
 import { OrganizationNotFoundError } from './organizations.errors.js';
 import { OrganizationsRepository } from './organizations.repository.js';
@@ -30,9 +29,9 @@ export class OrganizationsService {
 
   /**
    * Locks the organization row for the rest of the current transaction (serialises seat and last-owner
-   * checks). `_legacyTx` is ignored (the context's transaction is joined) until integrations stops passing it.
+   * checks).
    */
-  async lock(id: string, _legacyTx?: Tx): Promise<OrganizationEntity> {
+  async lock(id: string): Promise<OrganizationEntity> {
     const organization = await this.repository.lock(id);
     if (!organization) throw new OrganizationNotFoundError();
     return organization;

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDataSource } from '../../src/database/data-source.js';
-import { TransactionRunner } from '../../src/common/transaction.js';
+import { TransactionHost } from '@nestjs-cls/transactional';
 import { DomainsClaimedError } from '../../src/domain-claims/domain-claims.errors.js';
 import { DomainClaimsService } from '../../src/domain-claims/domain-claims.service.js';
 import { OrganizationsService } from '../../src/organizations/organizations.service.js';
@@ -131,22 +131,20 @@ describe('domain claims', () => {
   });
 
   it('a claim waiting on a rival’s uncommitted claim loses once the rival commits: the unique index decides', async () => {
-    const transactions = ctx.app.get(TransactionRunner);
+    const txHost = ctx.app.get(TransactionHost);
     const raceTenant = randomUUID();
     let commitFirst!: () => void;
     const firstMayCommit = new Promise<void>((resolve) => (commitFirst = resolve));
     let firstClaimed!: () => void;
     const firstHasClaimed = new Promise<void>((resolve) => (firstClaimed = resolve));
-    const first = transactions.run(async (tx) => {
-      await claims.claim(
-        {
-          organizationId: acmeHq,
-          tenantId: raceTenant,
-          source: 'tenant_assignment',
-          domains: [{ name: 'race.test' }],
-        },
-        tx,
-      );
+    // The first claim's transaction stays open (uncommitted) until the test lets it go.
+    const first = txHost.withTransaction(async () => {
+      await claims.claim({
+        organizationId: acmeHq,
+        tenantId: raceTenant,
+        source: 'tenant_assignment',
+        domains: [{ name: 'race.test' }],
+      });
       firstClaimed();
       await firstMayCommit;
     });
