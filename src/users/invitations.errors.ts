@@ -27,3 +27,14 @@ export class InvitationNotPendingError extends DomainError {
     );
   }
 }
+
+/** The invitation a sign-in was about to accept was revoked, expired or accepted meanwhile. */
+export class InvitationNoLongerPendingError extends DomainError {
+  constructor() {
+    super(
+      'INVITATION_NO_LONGER_PENDING',
+      'conflict',
+      'The invitation was revoked, expired or already accepted meanwhile.',
+    );
+  }
+}

@@ -50,6 +50,30 @@ export class InvitationsRepository {
     return query.getOne();
   }
 
+  /** Every pending, unexpired invitation for an address, in any organization, newest first. */
+  findAllPending(email: string, tx?: Tx): Promise<InvitationEntity[]> {
+    return this.repo(tx)
+      .createQueryBuilder('i')
+      .where("i.email = :email AND i.status = 'pending' AND i.expires_at > now()", { email })
+      .orderBy('i.created_at', 'DESC')
+      .addOrderBy('i.id', 'DESC')
+      .getMany();
+  }
+
+  /**
+   * Marks a still pending, unexpired invitation accepted, in one conditional statement: false when it was
+   * revoked, expired or accepted since it was read.
+   */
+  async markAcceptedIfPending(id: string, userId: string, tx: Tx): Promise<boolean> {
+    const result = await this.repo(tx)
+      .createQueryBuilder()
+      .update()
+      .set({ status: 'accepted', acceptedByUserId: userId, endedAt: () => 'now()' })
+      .where("id = :id AND status = 'pending' AND expires_at > now()", { id })
+      .execute();
+    return (result.affected ?? 0) > 0;
+  }
+
   /** Newest first. */
   list(organizationId: string, status: InvitationStatus | undefined, cursor: Cursor | null, take: number) {
     const query = this.repo()

@@ -8,6 +8,7 @@ import type { InvitationEntity, InvitationStatus } from './entities/invitation.e
 import type { Role } from './entities/user.entity.js';
 import {
   InvitationAlreadyPendingError,
+  InvitationNoLongerPendingError,
   InvitationNotFoundError,
   InvitationNotPendingError,
   UserAlreadyExistsError,
@@ -109,11 +110,20 @@ export class InvitationsService {
     return this.repository.findPending(email.toLowerCase(), organizationId);
   }
 
-  /** Marks an invitation accepted by `userId`, inside the transaction that created the user. */
+  /** Every pending, unexpired invitation for a verified address, in any organization, newest first. */
+  findAllPending(email: string): Promise<InvitationEntity[]> {
+    return this.repository.findAllPending(email.toLowerCase());
+  }
+
+  /**
+   * Marks an invitation accepted by `userId`, inside the transaction that created the user. Throws
+   * `InvitationNoLongerPendingError` (so the user is not created) when it was revoked, expired or accepted since it
+   * was read.
+   */
   async markAccepted(invitation: InvitationEntity, userId: string, tx: Tx): Promise<void> {
+    if (!(await this.repository.markAcceptedIfPending(invitation.id, userId, tx)))
+      throw new InvitationNoLongerPendingError();
     invitation.status = 'accepted';
     invitation.acceptedByUserId = userId;
-    invitation.endedAt = new Date();
-    await this.repository.save(invitation, tx);
   }
 }
