@@ -1,3 +1,5 @@
+import { DomainError } from '../common/domain-error.js';
+
 /**
  * Stable codes sent to the UI as `APP_UI_URL/sign-in?error=<code>` when "Continue with Microsoft" fails.
  * Documented in the OpenAPI description of the callback route.
@@ -13,8 +15,24 @@ export const SIGN_IN_ERRORS = {
   account_pending: 'This account is not active yet.',
   invitation_required:
     'Your company’s organization requires an invitation to join: ask one of its administrators to invite you.',
+  invitation_no_longer_pending:
+    'The invitation was revoked, expired or already accepted meanwhile: ask for a new one, or sign in again.',
   seat_limit_reached: 'Your organization has no free seat left: ask one of its administrators.',
   server_error: 'Something went wrong on our side. Try again later.',
 } as const;
 
 export type SignInErrorCode = keyof typeof SIGN_IN_ERRORS;
+
+/**
+ * No organization choice for this browser: no or another browser's cookie, expired, or already used. One
+ * answer for all of them, so a caller learns nothing about other people's choices.
+ */
+export class InvitationChoiceInvalidError extends DomainError {
+  constructor() {
+    super(
+      'INVITATION_CHOICE_INVALID',
+      'unauthenticated',
+      'No pending organization choice in this browser (expired, already used, or started elsewhere). Sign in again.',
+    );
+  }
+}

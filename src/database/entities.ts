@@ -1,5 +1,6 @@
 import { AuditEventEntity } from '../audit/entities/audit-event.entity.js';
 import { AuthFlowEntity } from '../auth-flows/entities/auth-flow.entity.js';
+import { InvitationChoiceEntity } from '../auth/entities/invitation-choice.entity.js';
 import { SessionEntity } from '../sessions/entities/session.entity.js';
 import { DirectorySyncStateEntity } from '../deprovisioning/entities/directory-sync-state.entity.js';
 import { SyncRunOutcomeEntity } from '../deprovisioning/entities/sync-run-outcome.entity.js';
@@ -18,6 +19,7 @@ export const ENTITIES = [
   MicrosoftIdentityEntity,
   SessionEntity,
   AuthFlowEntity,
+  InvitationChoiceEntity,
   AuditEventEntity,
   EntraConnectionEntity,
   InvitationEntity,

@@ -3,6 +3,11 @@ import type { SignInRefusal } from './sign-in-decision.js';
 
 export class SignInRefusedError extends DomainError {
   constructor(readonly reason: SignInRefusal) {
-    super(reason.toUpperCase(), 'forbidden', `Sign-in refused: ${reason.replace(/_/g, ' ')}.`);
+    // A choice overtaken by a revocation is a conflict with the current state, not a lack of permission.
+    super(
+      reason.toUpperCase(),
+      reason === 'invitation_no_longer_pending' ? 'conflict' : 'forbidden',
+      `Sign-in refused: ${reason.replace(/_/g, ' ')}.`,
+    );
   }
 }

@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { isUniqueViolation } from '../common/database-errors.js';
 import { AuditService } from '../audit/audit.service.js';
+import type { Role } from '../common/access.js';
 import { TransactionRunner, type Tx } from '../common/transaction.js';
 import { IntegrationsService, type TenantConnection } from '../integrations/integrations.service.js';
 import { PERSONAL_ACCOUNT_TENANT_ID, type VerifiedIdToken } from '../microsoft/microsoft-identity.client.js';
@@ -9,6 +10,7 @@ import type { ResolvedRole } from '../role-mapping/resolve-role.js';
 import { RoleMappingService } from '../role-mapping/role-mapping.service.js';
 import type { InvitationEntity } from '../users/entities/invitation.entity.js';
 import type { UserEntity } from '../users/entities/user.entity.js';
+import { InvitationNoLongerPendingError } from '../users/invitations.errors.js';
 import { InvitationsService } from '../users/invitations.service.js';
 import { SeatLimitReachedError } from '../users/users.errors.js';
 import { UsersService } from '../users/users.service.js';
@@ -22,9 +24,22 @@ import {
   verifiedAddresses,
 } from './sign-in-identity.js';
 
-export interface SignInResult {
-  user: UserEntity;
-  outcome: 'signed_in' | 'provisioned' | 'invitation_accepted' | 'organization_created';
+export type SignInResult =
+  | {
+      user: UserEntity;
+      outcome: 'signed_in' | 'provisioned' | 'invitation_accepted' | 'organization_created';
+    }
+  /** Several organizations invited the address: nothing was created; the person must pick one. */
+  | { user: null; outcome: 'organization_choice_required'; invitations: InvitationOption[] };
+
+/** A sign-in that ended with a user (signed in, provisioned, accepted or created). */
+export type CompletedSignIn = Exclude<SignInResult, { user: null }>;
+
+/** One organization's invitation, as the person choosing among them sees it: no inviter, no addresses. */
+export interface InvitationOption {
+  invitationId: string;
+  organizationName: string;
+  role: Role;
 }
 
 const DEFAULT_ROLE: ResolvedRole = {
@@ -49,10 +64,13 @@ export class ProvisioningService {
     private readonly transactions: TransactionRunner,
   ) {}
 
-  /** Gathers the facts once, lets `decideSignIn` decide, and applies what it decided on. */
-  async signIn(token: VerifiedIdToken): Promise<SignInResult> {
+  /**
+   * Gathers the facts once, lets `decideSignIn` decide, and applies what it decided on. `chosenInvitationId`
+   * is the person's pick after an `organization_choice_required` result (the same token, a few minutes later).
+   */
+  async signIn(token: VerifiedIdToken, chosenInvitationId: string | null = null): Promise<SignInResult> {
     const applicant = applicantOf(token);
-    const decision = decideSignIn(await this.gatherFacts(token));
+    const decision = decideSignIn(await this.gatherFacts(token, chosenInvitationId));
     switch (decision.action) {
       case 'refuse':
         if (decision.organization)
@@ -78,13 +96,42 @@ export class ProvisioningService {
           outcome: 'invitation_accepted',
         };
       }
+      case 'choose_organization':
+        return {
+          user: null,
+          outcome: 'organization_choice_required',
+          invitations: await this.optionsOf(decision.invitations),
+        };
       case 'create_organization':
         return { user: await this.createOrganizationFor(applicant), outcome: 'organization_created' };
     }
   }
 
+  /**
+   * The invitations among `offered` that this account could still accept (pending, unexpired, one per
+   * organization, not reserved for another tenant), in the order a fresh sign-in would list them.
+   */
+  async invitationOptions(token: VerifiedIdToken, offered: string[]): Promise<InvitationOption[]> {
+    const invitations = await this.findInvitations(token);
+    return this.optionsOf(invitations.filter((invitation) => offered.includes(invitation.id)));
+  }
+
+  private async optionsOf(invitations: InvitationEntity[]): Promise<InvitationOption[]> {
+    const options: InvitationOption[] = [];
+    for (const invitation of invitations) {
+      const organization = await this.organizations.get(invitation.organizationId);
+      options.push({
+        invitationId: invitation.id,
+        organizationName: organization.name,
+        role: invitation.role,
+      });
+    }
+    return options;
+  }
+
   private async gatherFacts(
     token: VerifiedIdToken,
+    chosenInvitationId: string | null,
   ): Promise<SignInFacts<LinkedAccount, TenantConnection, InvitationEntity>> {
     const isPersonalAccount = token.tenantId === PERSONAL_ACCOUNT_TENANT_ID;
     const linked = isPersonalAccount
@@ -95,7 +142,8 @@ export class ProvisioningService {
         isPersonalAccount,
         linked: linked ? { status: linked.user.status, account: linked } : null,
         home: null,
-        invitationElsewhere: null,
+        invitationsElsewhere: [],
+        chosenInvitationId,
       };
     }
     // Matching is on the signed `tid` of the connected tenant, never on an address another tenant vouches for.
@@ -114,7 +162,8 @@ export class ProvisioningService {
             invitation: await this.findInvitation(token, home.organizationId),
           }
         : null,
-      invitationElsewhere: home ? null : await this.findInvitation(token),
+      invitationsElsewhere: home ? [] : await this.findInvitations(token),
+      chosenInvitationId,
     };
   }
 
@@ -146,17 +195,44 @@ export class ProvisioningService {
    */
   private async findInvitation(
     token: VerifiedIdToken,
-    organizationId?: string,
+    organizationId: string,
   ): Promise<InvitationEntity | null> {
     for (const address of verifiedAddresses(token)) {
       const invitation = await this.invitations.findPending(address, organizationId);
-      if (!invitation) continue;
-      const owner = await this.integrations.findByOrganization(invitation.organizationId);
-      if (owner && owner.tenantId !== token.tenantId && isOnVerifiedDomain(address, owner.verifiedDomains))
-        continue;
-      return invitation;
+      if (invitation && (await this.redeemableBy(token, address, invitation))) return invitation;
     }
     return null;
+  }
+
+  /**
+   * Every organization's pending invitation for the account's verified addresses, one per organization (its
+   * newest, the first address winning), newest first; redeemable ones only, as in `findInvitation`.
+   */
+  private async findInvitations(token: VerifiedIdToken): Promise<InvitationEntity[]> {
+    const byOrganization = new Map<string, InvitationEntity>();
+    for (const address of verifiedAddresses(token)) {
+      for (const invitation of await this.invitations.findAllPending(address)) {
+        if (byOrganization.has(invitation.organizationId)) continue;
+        if (await this.redeemableBy(token, address, invitation))
+          byOrganization.set(invitation.organizationId, invitation);
+      }
+    }
+    return [...byOrganization.values()].sort(
+      (a, b) => b.createdAt.getTime() - a.createdAt.getTime() || b.id.localeCompare(a.id),
+    );
+  }
+
+  private async redeemableBy(
+    token: VerifiedIdToken,
+    address: string,
+    invitation: InvitationEntity,
+  ): Promise<boolean> {
+    const owner = await this.integrations.findByOrganization(invitation.organizationId);
+    return !(
+      owner &&
+      owner.tenantId !== token.tenantId &&
+      isOnVerifiedDomain(address, owner.verifiedDomains)
+    );
   }
 
   /** Creates the user in an existing organization, respecting its seat limit (checked under the organization lock). */
@@ -198,6 +274,11 @@ export class ProvisioningService {
       if (error instanceof SeatLimitReachedError) {
         await this.recordRefusal(organizationId, applicant, 'seat_limit_reached');
         throw new SignInRefusedError('seat_limit_reached');
+      }
+      // Revoked (or accepted by a parallel sign-in) between reading and accepting it: nobody was created.
+      if (error instanceof InvitationNoLongerPendingError) {
+        await this.recordRefusal(organizationId, applicant, 'invitation_no_longer_pending');
+        throw new SignInRefusedError('invitation_no_longer_pending');
       }
       return this.afterRace(error, applicant);
     }
@@ -273,7 +354,8 @@ export class ProvisioningService {
     const { token } = applicant;
     if (isUniqueViolation(error)) {
       const linked = await this.users.findByMicrosoftIdentity(token.tenantId, token.objectId);
-      if (linked) return (await this.signIn(token)).user;
+      const result = linked ? await this.signIn(token) : null;
+      if (result?.user) return result.user;
     }
     this.logger.error(`could not provision a Microsoft user: ${String(error)}`);
     throw error;

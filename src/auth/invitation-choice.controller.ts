@@ -1,0 +1,131 @@
+import { Controller, Get, Header, HttpCode, Inject, Param, Post, Req, Res, UseGuards } from '@nestjs/common';
+import {
+  ApiConflictResponse,
+  ApiForbiddenResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+  ApiTooManyRequestsResponse,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
+import { ThrottlerGuard } from '@nestjs/throttler';
+import type { Request, Response } from 'express';
+import { Auth } from '../common/auth.decorators.js';
+import { ProblemDocumentDto } from '../common/problem.dto.js';
+import type { AppConfig } from '../config/config.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import {
+  invitationChoiceCookieName,
+  invitationChoiceCookieOptions,
+  readCookie,
+  sessionCookieName,
+  sessionCookieOptions,
+} from '../sessions/session-cookie.js';
+import { AuthService } from './auth.service.js';
+import {
+  InvitationChoiceDto,
+  SignInCompletedDto,
+  toInvitationChoiceResponse,
+} from './dto/invitation-choice.dto.js';
+
+const CHOICE_REFUSED = {
+  description:
+    'No pending choice in this browser: no or another browser’s cookie, expired, or already used ' +
+    '(`INVITATION_CHOICE_INVALID`). Sign in again.',
+  type: ProblemDocumentDto,
+};
+
+/**
+ * The organization choice that ends a sign-in when several organizations invited the address. Both routes are
+ * `@Auth('public')`: the person has no session yet — that is what accepting creates. What authenticates them
+ * is the HttpOnly choice cookie the callback set (a browser binding, as for the redirect flows), which the
+ * service checks on every call; without it both answer 401.
+ */
+@ApiTags('auth')
+@Controller('auth/invitations')
+@UseGuards(ThrottlerGuard)
+@ApiTooManyRequestsResponse({
+  description: 'Too many sign-in attempts from this address (`RATE_LIMITED`).',
+  type: ProblemDocumentDto,
+})
+export class InvitationChoiceController {
+  constructor(
+    private readonly auth: AuthService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  @Get()
+  @Auth('public')
+  @Header('Cache-Control', 'no-store')
+  @ApiOperation({
+    operationId: 'listSignInInvitations',
+    summary: 'The organizations that invited you, to choose one and finish signing in',
+    description:
+      'When several organizations invited the address of a first Microsoft sign-in (and no connected tenant ' +
+      'claims its domain), the callback creates nobody: it sets the HttpOnly `invitation_choice` cookie ' +
+      '(`__Host-invitation-choice` when `APP_BASE_URL` is https), valid 10 minutes in that browser only, and ' +
+      'redirects to `APP_UI_URL/sign-in/choose-organization`. That page lists the organizations here: names and ' +
+      'offered roles only.',
+  })
+  @ApiOkResponse({ type: InvitationChoiceDto })
+  @ApiUnauthorizedResponse(CHOICE_REFUSED)
+  async list(@Req() request: Request): Promise<InvitationChoiceDto> {
+    return toInvitationChoiceResponse(
+      await this.auth.listInvitationChoice(readCookie(request, invitationChoiceCookieName(this.config))),
+    );
+  }
+
+  @Post(':id/accept')
+  @HttpCode(200)
+  @Auth('public')
+  @ApiOperation({
+    operationId: 'acceptSignInInvitation',
+    summary: 'Join the chosen organization and finish signing in',
+    description:
+      'Completes the sign-in exactly as one with a single invitation does: the user is created in that ' +
+      'organization with the invited role (or what group mapping resolves), the invitation is accepted, the ' +
+      'seat limit applies, the others stay pending. Sets the `session` cookie, clears the choice cookie and ' +
+      'answers where the browser goes next (`redirectTo`, the UI at the `returnTo` the sign-in started with). ' +
+      'The choice is single use. A refusal after it was spent (e.g. `SEAT_LIMIT_REACHED`, 403) means signing ' +
+      'in again.',
+  })
+  @ApiOkResponse({ type: SignInCompletedDto })
+  @ApiUnauthorizedResponse(CHOICE_REFUSED)
+  @ApiNotFoundResponse({
+    description: 'The invitation is not one this choice offered (`INVITATION_NOT_FOUND`).',
+    type: ProblemDocumentDto,
+  })
+  @ApiConflictResponse({
+    description:
+      'The invitation was revoked, expired or accepted meanwhile (`INVITATION_NO_LONGER_PENDING`); the choice ' +
+      'stays usable for the other organizations.',
+    type: ProblemDocumentDto,
+  })
+  @ApiForbiddenResponse({
+    description:
+      'The sign-in was refused (`SEAT_LIMIT_REACHED`, `ACCOUNT_DEACTIVATED`, `INVITATION_REQUIRED`, ...).',
+    type: ProblemDocumentDto,
+  })
+  async accept(
+    @Param('id') id: string,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<SignInCompletedDto> {
+    const { session, redirectTo } = await this.auth.acceptInvitationChoice(
+      readCookie(request, invitationChoiceCookieName(this.config)),
+      id,
+      request.headers['user-agent'],
+    );
+    response.cookie(
+      sessionCookieName(this.config),
+      session.token,
+      sessionCookieOptions(this.config, session.expiresAt),
+    );
+    response.clearCookie(invitationChoiceCookieName(this.config), {
+      ...invitationChoiceCookieOptions(this.config, new Date(0)),
+      expires: undefined,
+    });
+    return { redirectTo };
+  }
+}

@@ -1,0 +1,31 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, LessThan } from 'typeorm';
+import { InvitationChoiceEntity } from './entities/invitation-choice.entity.js';
+
+@Injectable()
+export class InvitationChoicesRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  private get choices() {
+    return this.dataSource.getRepository(InvitationChoiceEntity);
+  }
+
+  create(values: Partial<InvitationChoiceEntity>): Promise<InvitationChoiceEntity> {
+    return this.choices.save(this.choices.create(values));
+  }
+
+  /** Reads a choice without consuming it, so a request can be checked before the choice is spent. */
+  findByBindingHash(bindingHash: string): Promise<InvitationChoiceEntity | null> {
+    return this.choices.findOneBy({ bindingHash });
+  }
+
+  /** Deletes the choice in one statement: true for the one caller that consumed it, even under races. */
+  async consume(id: string): Promise<boolean> {
+    const result = await this.choices.delete({ id });
+    return (result.affected ?? 0) > 0;
+  }
+
+  async deleteExpired(): Promise<void> {
+    await this.choices.delete({ expiresAt: LessThan(new Date()) });
+  }
+}
