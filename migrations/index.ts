@@ -5,7 +5,8 @@ import { ProvisioningAndRoleMapping1795308137552 } from './1795308137552-provisi
 import { DirectorySync1795309250169 } from './1795309250169-directory-sync.js';
 import { SyncApprovalQueue1796120365850 } from './1796120365850-sync-approval-queue.js';
 import { RedirectFlows1796200000000 } from './1796200000000-redirect-flows.js';
-import { InvitationChoices1796210000000 } from './1796210000000-invitation-choices.js';
+import { SessionIdleTimeout1796300000000 } from './1796300000000-session-idle-timeout.js';
+import { InvitationChoices1796310000000 } from './1796310000000-invitation-choices.js';
 
 /** Every migration in order. `npm run migration:generate` appends here. */
 export const MIGRATIONS: (new () => MigrationInterface)[] = [
@@ -15,5 +16,6 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   DirectorySync1795309250169,
   SyncApprovalQueue1796120365850,
   RedirectFlows1796200000000,
-  InvitationChoices1796210000000,
+  SessionIdleTimeout1796300000000,
+  InvitationChoices1796310000000,
 ];

@@ -1,46 +1,80 @@
-import { randomUUID } from 'node:crypto';
+import type { Server } from 'node:http';
 import { type INestApplication, Logger } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import cookieParser from 'cookie-parser';
 import type { NextFunction, Request, Response } from 'express';
 import helmet from 'helmet';
+import {
+  acceptedRequestId,
+  cookieOriginCheck,
+  noStoreForAuthenticated,
+  refuseFormBodies,
+} from './common/http-edge.js';
 import { runWithRequestContext } from './common/request-context.js';
 import { createValidationPipe } from './common/validation.js';
 import type { AppConfig } from './config/config.js';
+import { invitationChoiceCookieName, sessionCookieName } from './sessions/session-cookie.js';
 
-const REQUEST_ID = /^[\w.:-]{1,128}$/;
+/**
+ * Node's own limits on slow clients: headers or a body that never complete are answered 408 and the socket
+ * closed. Call before `listen`: Node reads the checking interval (default 30 s, which would stretch every
+ * limit by that much) when the server starts listening.
+ */
+export function applyServerTimeouts(server: Server, config: AppConfig): void {
+  (server as Server & { connectionsCheckingInterval: number }).connectionsCheckingInterval = Math.min(
+    1_000,
+    Math.ceil(config.http.headersTimeoutMs / 2),
+  );
+  server.requestTimeout = config.http.requestTimeoutMs;
+  server.headersTimeout = config.http.headersTimeoutMs;
+  server.keepAliveTimeout = config.http.keepAliveTimeoutMs;
+}
 
 /** Everything around the modules: security headers, cookies, validation, request ids, access log, docs. */
 export function configureApp(app: NestExpressApplication, config: AppConfig): void {
   app.set('trust proxy', config.trustProxy);
   app.disable('x-powered-by');
+  // Over plain http (local development) HSTS and upgrade-insecure-requests would only break the page.
+  const https = new URL(config.appBaseUrl).protocol === 'https:';
   app.use(
     helmet({
-      // Swagger UI ships inline scripts and styles; everything else keeps helmet's strict defaults.
+      // Swagger UI as served by @nestjs/swagger loads its scripts (init included) from files: no inline
+      // script is allowed anywhere. Its inline styles stay allowed by helmet's default style-src.
       contentSecurityPolicy: {
-        directives: { 'script-src': ["'self'", "'unsafe-inline'"], 'img-src': ["'self'", 'data:'] },
+        directives: {
+          'script-src': ["'self'"],
+          'img-src': ["'self'", 'data:'],
+          'upgrade-insecure-requests': https ? [] : null,
+        },
       },
+      strictTransportSecurity: https ? { maxAge: 31_536_000, includeSubDomains: true } : false,
     }),
   );
   app.use(cookieParser());
+  // Before the body parsers (Nest adds them at init), so a refused body is never read.
+  app.use(requestContext());
+  app.use(noStoreForAuthenticated(sessionCookieName(config)));
+  app.use(
+    cookieOriginCheck(config.trustedOrigins, [sessionCookieName(config), invitationChoiceCookieName(config)]),
+  );
+  app.use('/api', refuseFormBodies());
   // The SPA may live on another origin: let it call the API with its session cookie, and nobody else.
   const uiOrigin = new URL(config.appUiUrl).origin;
   if (uiOrigin !== new URL(config.appBaseUrl).origin) app.enableCors({ origin: uiOrigin, credentials: true });
-  app.use(requestContext());
   app.useGlobalPipes(createValidationPipe());
   app.enableShutdownHooks();
   SwaggerModule.setup('docs', app, () => buildOpenApiDocument(app), {
     jsonDocumentUrl: 'docs/openapi.json',
-    swaggerOptions: { withCredentials: true, persistAuthorization: true },
+    // A pasted Bearer token must not outlive the tab in localStorage.
+    swaggerOptions: { withCredentials: true, persistAuthorization: false },
   });
 }
 
 function requestContext() {
   const logger = new Logger('HTTP');
   return (request: Request, response: Response, next: NextFunction) => {
-    const given = request.headers['x-request-id'];
-    const requestId = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    const requestId = acceptedRequestId(request.headers['x-request-id']);
     response.setHeader('x-request-id', requestId);
     const started = process.hrtime.bigint();
     response.on('finish', () => {
@@ -64,7 +98,11 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .setDescription(
       'Connects an organization to its Microsoft Entra ID tenant and makes the directory the source of truth ' +
         'for access. Errors are `application/problem+json` (RFC 9457) with a stable `code`.\n\n' +
-        'Sign in by opening `/auth/microsoft/login` in this browser; Swagger UI then sends the session cookie.',
+        'Sign in by opening `/auth/microsoft/login` in this browser; Swagger UI then sends the session cookie.\n\n' +
+        'A write (POST, PATCH, PUT, DELETE) authenticated by the session cookie (or the organization-choice cookie ' +
+        'of a sign-in) must come from the application’s ' +
+        'own origin (`Origin` or `Sec-Fetch-Site: same-origin`), else 403 `ORIGIN_NOT_ALLOWED`; Bearer requests ' +
+        'are exempt. Request bodies are JSON: form, multipart and text bodies get 415 `UNSUPPORTED_MEDIA_TYPE`.',
     )
     .setVersion('1.0.0')
     .addServer('/', 'This API, on the origin that serves this document')

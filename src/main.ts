@@ -4,7 +4,7 @@ import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module.js';
-import { configureApp } from './app.setup.js';
+import { applyServerTimeouts, configureApp } from './app.setup.js';
 import { AppLogger } from './common/app-logger.js';
 import { type AppConfig, ConfigError, loadConfig } from './config/config.js';
 import { type EmbeddedDatabase, startEmbeddedPostgres } from './database/embedded-postgres.js';
@@ -29,6 +29,7 @@ async function serve(config: AppConfig): Promise<void> {
     logger,
   });
   configureApp(app, config);
+  applyServerTimeouts(app.getHttpServer(), config);
   await app.listen(config.port);
   log.log(`listening on ${config.appBaseUrl} (Swagger UI: ${config.appBaseUrl}/docs)`);
 

@@ -104,7 +104,8 @@ export class InvitationChoiceController {
   })
   @ApiForbiddenResponse({
     description:
-      'The sign-in was refused (`SEAT_LIMIT_REACHED`, `ACCOUNT_DEACTIVATED`, `INVITATION_REQUIRED`, ...).',
+      'The sign-in was refused (`SEAT_LIMIT_REACHED`, `ACCOUNT_DEACTIVATED`, `INVITATION_REQUIRED`, ...), or ' +
+      'the request came from another origin than the application’s (`ORIGIN_NOT_ALLOWED`).',
     type: ProblemDocumentDto,
   })
   async accept(

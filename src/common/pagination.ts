@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
 import { DomainError } from './domain-error.js';
+import { isUuid } from './uuid.js';
 
 export class PageQueryDto {
   @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50, description: 'Page size.' })
@@ -45,21 +46,42 @@ export function encodeCursor(row: { createdAt: Date; id: string }): string {
   );
 }
 
+// Exactly what `encodeCursor` writes (Date#toISOString within years 0000-9999): anything else could reach
+// PostgreSQL as a timestamp it rejects, or one it reads differently.
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
 export function decodeCursor(cursor: string | undefined): Cursor | null {
   if (!cursor) return null;
   try {
     const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Partial<Cursor>;
+    const { createdAt, id } = parsed;
     if (
-      typeof parsed.createdAt === 'string' &&
-      typeof parsed.id === 'string' &&
-      !Number.isNaN(Date.parse(parsed.createdAt))
+      typeof createdAt === 'string' &&
+      ISO_INSTANT.test(createdAt) &&
+      !Number.isNaN(Date.parse(createdAt)) &&
+      new Date(createdAt).toISOString() === createdAt &&
+      isUuid(id)
     ) {
-      return { createdAt: parsed.createdAt, id: parsed.id };
+      return { createdAt, id };
     }
   } catch {
     // fall through to the error below
   }
   throw new InvalidCursorError();
+}
+
+/** PostgreSQL's `bigint` range: a larger sequence number in a cursor is one this API never issued. */
+const MAX_BIGINT = 9_223_372_036_854_775_807n;
+
+/** A position in a list ordered by a `bigint` sequence (e.g. an identity column). */
+export function encodeSequenceCursor(id: string): string {
+  return Buffer.from(id).toString('base64url');
+}
+
+export function decodeSequenceCursor(cursor: string): string {
+  const id = Buffer.from(cursor, 'base64url').toString('utf8');
+  if (!/^\d{1,19}$/.test(id) || BigInt(id) > MAX_BIGINT) throw new InvalidCursorError();
+  return id;
 }
 
 /** Given `limit + 1` rows, returns the page and the cursor of the next one. */

@@ -78,6 +78,34 @@ describe('loadConfig', () => {
     expect(problemsOf({ TOKEN_ENCRYPTION_KEYS: k1 }).join()).toMatch(/TOKEN_ENCRYPTION_KEYS is invalid/);
   });
 
+  it('trusts the API’s and the SPA’s origins for cookie writes, plus TRUSTED_ORIGINS', () => {
+    expect(
+      loadConfig({
+        APP_BASE_URL: 'https://api.example.com/v',
+        APP_UI_URL: 'https://app.example.com',
+        TRUSTED_ORIGINS: 'https://admin.example.com, http://localhost:5173',
+      }).trustedOrigins,
+    ).toEqual([
+      'https://api.example.com',
+      'https://app.example.com',
+      'https://admin.example.com',
+      'http://localhost:5173',
+    ]);
+    expect(problemsOf({ TRUSTED_ORIGINS: 'https://admin.example.com/path' })).toEqual([
+      expect.stringContaining('TRUSTED_ORIGINS'),
+    ]);
+    expect(problemsOf({ TRUSTED_ORIGINS: '*' })).toEqual([expect.stringContaining('TRUSTED_ORIGINS')]);
+  });
+
+  it('keeps Node’s header timeout within the request timeout', () => {
+    expect(loadConfig({}).http).toMatchObject({ requestTimeoutMs: 30_000, headersTimeoutMs: 20_000 });
+    expect(loadConfig({ HTTP_REQUEST_TIMEOUT_MS: '400' }).http).toMatchObject({
+      requestTimeoutMs: 400,
+      headersTimeoutMs: 400,
+    });
+    expect(loadConfig({}).session.idleMinutes).toBe(60);
+  });
+
   it('marks cookies Secure everywhere but plain-http loopback', () => {
     expect(cookiesAreSecure(loadConfig({}))).toBe(false);
     expect(cookiesAreSecure(loadConfig({ APP_BASE_URL: 'https://api.example.com' }))).toBe(true);

@@ -18,7 +18,15 @@ export interface AppConfig {
     /** A Graph request (its retries after `Retry-After` included) gives up after this long. */
     graphTimeoutMs: number;
   };
-  session: { ttlHours: number };
+  /** Absolute lifetime, and how long a session may sit unused before it ends. */
+  session: { ttlHours: number; idleMinutes: number };
+  /**
+   * Origins whose pages may change state with the session cookie: APP_BASE_URL's, APP_UI_URL's and
+   * TRUSTED_ORIGINS.
+   */
+  trustedOrigins: string[];
+  /** Node's server limits: a whole request (headers and body), the headers alone, an idle keep-alive socket. */
+  http: { requestTimeoutMs: number; headersTimeoutMs: number; keepAliveTimeoutMs: number };
   /**
    * Keys for tokens encrypted at rest, first one encrypts, all decrypt. Undefined outside production means
    * a development key generated into `dataDir`.
@@ -158,6 +166,29 @@ export function loadConfig(env: Env = process.env): AppConfig {
     else if (!appBaseUrl.startsWith('https://')) problems.push('APP_BASE_URL must be https in production');
   }
 
+  const trustedOrigins = [new URL(appBaseUrl).origin, new URL(appUiUrl).origin];
+  for (const entry of (read('TRUSTED_ORIGINS') ?? '')
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean)) {
+    let origin: string | undefined;
+    try {
+      const parsed = new URL(entry);
+      if (
+        (parsed.protocol === 'http:' || parsed.protocol === 'https:') &&
+        parsed.origin === entry.replace(/\/$/, '')
+      )
+        origin = parsed.origin;
+    } catch {
+      origin = undefined;
+    }
+    if (origin) trustedOrigins.push(origin);
+    else
+      problems.push(`TRUSTED_ORIGINS entries must be origins like https://app.example.com (got "${entry}")`);
+  }
+
+  const requestTimeoutMs = integer('HTTP_REQUEST_TIMEOUT_MS', 30_000, 100, 600_000);
+
   const config: AppConfig = {
     nodeEnv,
     port,
@@ -172,7 +203,17 @@ export function loadConfig(env: Env = process.env): AppConfig {
       graphBaseUrl,
       graphTimeoutMs: integer('GRAPH_TIMEOUT_MS', 30_000, 100, 600_000),
     },
-    session: { ttlHours: integer('SESSION_TTL_HOURS', 12, 1, 24 * 30) },
+    session: {
+      ttlHours: integer('SESSION_TTL_HOURS', 12, 1, 24 * 30),
+      idleMinutes: integer('SESSION_IDLE_MINUTES', 60, 2, 24 * 60 * 30),
+    },
+    trustedOrigins: [...new Set(trustedOrigins)],
+    http: {
+      requestTimeoutMs,
+      // Headers must arrive well before the whole request may; Node requires headersTimeout <= requestTimeout.
+      headersTimeoutMs: Math.min(requestTimeoutMs, 20_000),
+      keepAliveTimeoutMs: 5_000,
+    },
     tokenEncryptionKeys,
     authRateLimitPerMinute: integer('AUTH_RATE_LIMIT_PER_MINUTE', 30, 1, 100_000),
     logLevel: oneOf('LOG_LEVEL', LOG_LEVELS, 'log'),

@@ -10,7 +10,7 @@ import {
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { AuditService } from '../audit/audit.service.js';
 import { isUniqueViolation } from '../common/database-errors.js';
-import { decodeCursor, InvalidCursorError, toPage } from '../common/pagination.js';
+import { decodeCursor, decodeSequenceCursor, encodeSequenceCursor, toPage } from '../common/pagination.js';
 import type { Principal } from '../common/principal.js';
 import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../config/config.module.js';
@@ -133,12 +133,12 @@ export class SyncRunsService implements OnApplicationBootstrap, BeforeApplicatio
   ) {
     const run = await this.get(organizationId, id);
     const limit = query.limit ?? 50;
-    const after = query.cursor ? decodeOutcomeCursor(query.cursor) : null;
+    const after = query.cursor ? decodeSequenceCursor(query.cursor) : null;
     const rows = await this.repository.outcomesPage(run.id, query.outcome, after, limit + 1);
     const items = rows.slice(0, limit);
     return {
       items,
-      nextCursor: rows.length > limit ? Buffer.from(items[items.length - 1].id).toString('base64url') : null,
+      nextCursor: rows.length > limit ? encodeSequenceCursor(items[items.length - 1].id) : null,
     };
   }
 
@@ -381,10 +381,4 @@ function describeFailure(error: unknown): { code: string; message: string } {
     code: 'INTERNAL_ERROR',
     message: 'The run failed unexpectedly; nobody was deactivated by its failed step.',
   };
-}
-
-function decodeOutcomeCursor(cursor: string): string {
-  const id = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (!/^\d{1,19}$/.test(id)) throw new InvalidCursorError();
-  return id;
 }

@@ -72,11 +72,14 @@ export class IntegrationsController {
   @ApiOkResponse({ type: EntraIntegrationResponseDto })
   @ApiConflictResponse({
     description:
-      'Not connected (`ENTRA_NOT_CONNECTED`) or Microsoft refused the grant (`ENTRA_REAUTHORIZATION_REQUIRED`).',
+      'Not connected (`ENTRA_NOT_CONNECTED`), Microsoft refused the grant (`ENTRA_REAUTHORIZATION_REQUIRED`), or ' +
+      'the stored credentials cannot be decrypted (`ENTRA_CREDENTIALS_UNREADABLE`): connect the tenant again.',
     type: ProblemDocumentDto,
   })
   @ApiServiceUnavailableResponse({
-    description: 'Microsoft Graph failed (`GRAPH_REQUEST_FAILED`).',
+    description:
+      'Microsoft Graph failed (`GRAPH_REQUEST_FAILED`) or Microsoft’s token endpoint failed (`MICROSOFT_TOKEN_ERROR`); ' +
+      'retry later.',
     type: ProblemDocumentDto,
   })
   async refresh(@CurrentPrincipal() principal: Principal): Promise<EntraIntegrationResponseDto> {

@@ -31,7 +31,7 @@ import {
   EntraReauthorizationRequiredError,
 } from './integrations.errors.js';
 import { IntegrationsRepository } from './integrations.repository.js';
-import { TokenCipher } from './token-cipher.js';
+import { TokenCipher, TokenDecryptionError } from './token-cipher.js';
 
 export const CONNECT_CALLBACK_PATH = '/auth/microsoft/connect/callback';
 /** Read-only permissions that need admin consent: read users (incl. accountEnabled) and groups. */
@@ -365,10 +365,7 @@ export class IntegrationsService {
     if (!cached) throw new EntraNotConnectedError();
     if (cached.status !== 'connected') throw new EntraReauthorizationRequiredError();
     if (!forceRefresh && isFresh(cached)) {
-      return this.cipher.decrypt(
-        cached.accessTokenCiphertext!,
-        associatedData(organizationId, 'access_token'),
-      );
+      return this.decryptToken(organizationId, cached.accessTokenCiphertext!, 'access_token');
     }
     const outcome = await this.transactions.run(async (tx) => {
       const connection = await this.lockConnection(organizationId, tx);
@@ -376,15 +373,13 @@ export class IntegrationsService {
       // Another request may have refreshed while we waited for the lock.
       if (isFresh(connection) && connection.accessTokenCiphertext !== cached.accessTokenCiphertext) {
         return {
-          token: this.cipher.decrypt(
-            connection.accessTokenCiphertext!,
-            associatedData(organizationId, 'access_token'),
-          ),
+          token: this.decryptToken(organizationId, connection.accessTokenCiphertext!, 'access_token'),
         };
       }
-      const refreshToken = this.cipher.decrypt(
+      const refreshToken = this.decryptToken(
+        organizationId,
         connection.refreshTokenCiphertext!,
-        associatedData(organizationId, 'refresh_token'),
+        'refresh_token',
       );
       try {
         const fresh = await this.identity.refresh(connection.tenantId, refreshToken, GRAPH_SCOPES);
@@ -416,6 +411,28 @@ export class IntegrationsService {
     });
     if ('error' in outcome) throw outcome.error;
     return outcome.token;
+  }
+
+  /**
+   * A stored token in clear, or ENTRA_CREDENTIALS_UNREADABLE (reconnect) when its key is gone or the row was
+   * damaged; the log names the key id so an operator can tell a missing key from tampering.
+   */
+  private decryptToken(
+    organizationId: string,
+    ciphertext: string,
+    purpose: 'access_token' | 'refresh_token',
+  ): string {
+    try {
+      return this.cipher.decrypt(ciphertext, associatedData(organizationId, purpose));
+    } catch (error) {
+      if (error instanceof TokenDecryptionError) {
+        this.logger.error(
+          `the stored ${purpose} of organization ${organizationId} cannot be decrypted ` +
+            `(key id ${error.keyId ?? 'unknown'}): ${error.reason}`,
+        );
+      }
+      throw error;
+    }
   }
 
   private async storeConnection(

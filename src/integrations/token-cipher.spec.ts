@@ -43,6 +43,33 @@ describe('TokenCipher', () => {
     parts[4] = Buffer.from('tampered').toString('base64url');
     expect(() => old.decrypt(parts.join('.'), 'org-1')).toThrow(TokenDecryptionError);
     const retired = new TokenCipher(keyring(`k2:${k2}`));
-    expect(() => retired.decrypt(ciphertext, 'org-1')).toThrow(/key "k1" is not in TOKEN_ENCRYPTION_KEYS/);
+    expect(() => retired.decrypt(ciphertext, 'org-1')).toThrow(
+      expect.objectContaining({
+        code: 'ENTRA_CREDENTIALS_UNREADABLE',
+        keyId: 'k1',
+        reason: 'the key is not in TOKEN_ENCRYPTION_KEYS',
+      }),
+    );
+  });
+
+  it('refuses an authentication tag truncated to 4 bytes, which GCM would otherwise verify', () => {
+    const ciphertext = old.encrypt('secret', 'org-1');
+    const parts = ciphertext.split('.');
+    parts[3] = Buffer.from(parts[3], 'base64url').subarray(0, 4).toString('base64url');
+    expect(() => old.decrypt(parts.join('.'), 'org-1')).toThrow(
+      expect.objectContaining({ code: 'ENTRA_CREDENTIALS_UNREADABLE', keyId: 'k1' }),
+    );
+  });
+
+  it('never names the key or the reason in what a client sees', () => {
+    const error = (() => {
+      try {
+        new TokenCipher(keyring(`k2:${k2}`)).decrypt(old.encrypt('secret', 'org-1'), 'org-1');
+      } catch (e) {
+        return e as TokenDecryptionError;
+      }
+    })()!;
+    expect(error.message).not.toContain('k1');
+    expect(error.message).toMatch(/connect the tenant again/);
   });
 });

@@ -1,14 +1,29 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DomainError } from '../common/domain-error.js';
 import { type AppConfig, type Keyring, parseKeyring } from '../config/config.js';
 
 const VERSION = 'v1';
 const IV_BYTES = 12;
+/** GCM's full tag. Node would otherwise verify a tag truncated to as little as 4 bytes. */
+const TAG_BYTES = 16;
 
-export class TokenDecryptionError extends Error {
-  constructor(reason: string) {
-    super(`token could not be decrypted: ${reason}`);
+/**
+ * A stored token that cannot be decrypted: its key left the keyring, or the data was damaged or tampered
+ * with. The client learns only that the tenant must be connected again; `keyId` and `reason` are for logs.
+ */
+export class TokenDecryptionError extends DomainError {
+  constructor(
+    readonly reason: string,
+    readonly keyId: string | null,
+  ) {
+    super(
+      'ENTRA_CREDENTIALS_UNREADABLE',
+      'conflict',
+      'The stored Microsoft credentials of this connection cannot be decrypted. ' +
+        'An administrator must connect the tenant again.',
+    );
     this.name = 'TokenDecryptionError';
   }
 }
@@ -37,18 +52,23 @@ export class TokenCipher {
 
   decrypt(ciphertext: string, associatedData: string): string {
     const [version, keyId, iv, tag, data] = ciphertext.split('.');
-    if (version !== VERSION || data === undefined) throw new TokenDecryptionError('unknown format');
+    if (version !== VERSION || data === undefined) throw new TokenDecryptionError('unknown format', null);
     const key = this.keyring.keys.get(keyId);
-    if (!key) throw new TokenDecryptionError(`key "${keyId}" is not in TOKEN_ENCRYPTION_KEYS`);
+    if (!key) throw new TokenDecryptionError('the key is not in TOKEN_ENCRYPTION_KEYS', keyId);
+    const authTag = Buffer.from(tag, 'base64url');
+    if (authTag.length !== TAG_BYTES)
+      throw new TokenDecryptionError(`the authentication tag is ${authTag.length} bytes, not 16`, keyId);
     try {
-      const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'));
+      const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'), {
+        authTagLength: TAG_BYTES,
+      });
       decipher.setAAD(Buffer.from(associatedData));
-      decipher.setAuthTag(Buffer.from(tag, 'base64url'));
+      decipher.setAuthTag(authTag);
       return Buffer.concat([decipher.update(Buffer.from(data, 'base64url')), decipher.final()]).toString(
         'utf8',
       );
     } catch {
-      throw new TokenDecryptionError('authentication failed (wrong key or tampered data)');
+      throw new TokenDecryptionError('authentication failed (wrong key or tampered data)', keyId);
     }
   }
 

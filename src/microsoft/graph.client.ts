@@ -18,6 +18,11 @@ export interface DirectoryGroup {
 
 const GROUP_PAGE_SIZE = 50;
 
+/** An OData `startswith` on the display name, with `prefix` as one string literal. */
+export function startsWithFilter(prefix: string): string {
+  return `startswith(displayName,'${prefix.replace(/'/g, "''")}')`;
+}
+
 /**
  * Microsoft Graph v1.0 through the official client (its retry handler honours 429/503/504 `Retry-After`).
  * Callers hand in a delegated access token; this class never sees refresh tokens.
@@ -69,8 +74,9 @@ export class GraphClient {
       request = client.api(options.pageUrl);
     } else {
       request = client.api('/groups').select('id,displayName').top(GROUP_PAGE_SIZE);
-      if (options.search)
-        request = request.filter(`startswith(displayName,'${options.search.replace(/'/g, "''")}')`);
+      // The graph client pastes `$filter` into the URL as given: encode the whole value, so `&`, `#` or `%`
+      // in a search stay part of the name, and double quotes (OData's escape) so it stays one literal.
+      if (options.search) request = request.filter(encodeURIComponent(startsWithFilter(options.search)));
     }
     const body = (await this.call(() =>
       request.option('signal', AbortSignal.timeout(this.config.entra.graphTimeoutMs)).get(),

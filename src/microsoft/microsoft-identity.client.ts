@@ -160,7 +160,9 @@ export class MicrosoftIdentityClient {
       // MSAL checks the nonce itself before we see the token; report it as the ID-token failure it is.
       if ((error as { errorCode?: string }).errorCode === 'nonce_mismatch')
         throw new InvalidIdTokenError('nonce mismatch');
-      throw toTokenError(error);
+      const failure = toTokenError(error);
+      this.logger.warn(`code redemption failed: ${failure.microsoftError} ${failure.description}`.trim());
+      throw failure;
     }
   }
 
@@ -168,31 +170,64 @@ export class MicrosoftIdentityClient {
    * Exchanges a refresh token for a new access token at the tenant's own authority. Microsoft may rotate the
    * refresh token: the newest is returned and must be stored at once. `invalid_grant` means the grant is gone
    * (consent revoked, the consenting admin left): the caller must ask for a new consent.
+   *
+   * One plain request to the token endpoint, not MSAL: MSAL remembers a 429/5xx or a `Retry-After` in a
+   * local throttling cache and then refuses to call Microsoft at all for up to an hour, so one transient
+   * fault would keep every later refresh failing. Whether and when to retry is the caller's decision.
    */
   async refresh(
     tenantId: string,
     refreshToken: string,
     scopes: string[],
   ): Promise<Omit<TokenSet, 'idToken'>> {
+    const { clientId, clientSecret, authorityHost } = this.config.entra;
+    const url = `${authorityHost}/${encodeURIComponent(tenantId)}/oauth2/v2.0/token`;
+    let response: Response;
     try {
-      const result = await this.msal.acquireTokenByRefreshToken({
-        refreshToken,
-        scopes,
-        authority: `${this.config.entra.authorityHost}/${tenantId}`,
-        // Without it MSAL does not cache the response, and the rotated refresh token would be lost.
-        forceCache: true,
+      response = await fetch(url, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
+        body: new URLSearchParams({
+          client_id: clientId ?? '',
+          client_secret: clientSecret ?? '',
+          grant_type: 'refresh_token',
+          refresh_token: refreshToken,
+          scope: [...scopes, 'offline_access'].join(' '),
+        }),
+        signal: AbortSignal.timeout(TOKEN_REQUEST_TIMEOUT_MS),
       });
-      if (!result) throw new MicrosoftTokenError('no_token', 'The refresh returned no token.');
-      const rotated = await this.takeFromCache(result.account);
-      return {
-        accessToken: result.accessToken,
-        accessTokenExpiresAt: result.expiresOn ?? new Date(Date.now() + 3_000_000),
-        refreshToken: rotated ?? refreshToken,
-        scopes: result.scopes,
-      };
     } catch (error) {
-      throw toTokenError(error);
+      throw this.tokenFailure(tenantId, 'token_request_failed', String(error));
     }
+    const body = (await response.json().catch(() => ({}))) as {
+      access_token?: unknown;
+      refresh_token?: unknown;
+      expires_in?: unknown;
+      scope?: unknown;
+      error?: unknown;
+      error_description?: unknown;
+    };
+    if (!response.ok || typeof body.access_token !== 'string') {
+      const code = typeof body.error === 'string' && body.error ? body.error : `http_${response.status}`;
+      const description = typeof body.error_description === 'string' ? body.error_description : '';
+      throw this.tokenFailure(tenantId, code, description);
+    }
+    const expiresIn = Number(body.expires_in);
+    return {
+      accessToken: body.access_token,
+      accessTokenExpiresAt: new Date(Date.now() + (Number.isFinite(expiresIn) ? expiresIn : 3_000) * 1000),
+      refreshToken: typeof body.refresh_token === 'string' ? body.refresh_token : refreshToken,
+      scopes: typeof body.scope === 'string' ? body.scope.split(' ').filter(Boolean) : scopes,
+    };
+  }
+
+  /** Microsoft's description (AADSTS text, trace and correlation ids) goes to the log, never to a client. */
+  private tokenFailure(tenantId: string, code: string, description: string): MicrosoftTokenError {
+    const firstLine = description.split('\n')[0].slice(0, 300);
+    // The code reaches clients: only an OAuth-style token, never free text from the answer.
+    const safeCode = /^[a-z0-9_]{1,64}$/i.test(code) ? code : 'token_request_failed';
+    this.logger.warn(`token refresh for tenant ${tenantId} failed: ${safeCode} ${firstLine}`.trim());
+    return new MicrosoftTokenError(safeCode, firstLine);
   }
 
   /** MSAL caches every account it sees: read the refresh token we need, then evict the account. */
@@ -295,6 +330,8 @@ function toVerifiedIdToken(payload: JWTPayload, tenantId: string): VerifiedIdTok
     authTime: typeof payload.auth_time === 'number' ? new Date(payload.auth_time * 1000) : null,
   };
 }
+
+const TOKEN_REQUEST_TIMEOUT_MS = 30_000;
 
 function toTokenError(error: unknown): MicrosoftTokenError {
   if (error instanceof MicrosoftTokenError) return error;

@@ -1,16 +1,16 @@
 import { DomainError } from '../common/domain-error.js';
 
-/** Microsoft refused or failed a token request; `microsoftError` is its OAuth `error` value (e.g. `invalid_grant`). */
+/**
+ * Microsoft refused or failed a token request; `microsoftError` is its OAuth `error` value (e.g.
+ * `invalid_grant`). Microsoft's `description` (AADSTS text with timestamps, trace and correlation ids) is
+ * for logs only: the client-facing message carries the code alone.
+ */
 export class MicrosoftTokenError extends DomainError {
   constructor(
     readonly microsoftError: string,
-    description: string,
+    readonly description: string,
   ) {
-    super(
-      'MICROSOFT_TOKEN_ERROR',
-      'unavailable',
-      `Microsoft refused the token request (${microsoftError}). ${description}`.trim(),
-    );
+    super('MICROSOFT_TOKEN_ERROR', 'unavailable', `Microsoft refused the token request (${microsoftError}).`);
   }
 }
 

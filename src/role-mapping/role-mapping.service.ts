@@ -6,6 +6,7 @@ import type { Principal } from '../common/principal.js';
 import { TransactionRunner } from '../common/transaction.js';
 import { IntegrationsService } from '../integrations/integrations.service.js';
 import { GraphClient } from '../microsoft/graph.client.js';
+import { GraphRequestError } from '../microsoft/microsoft.errors.js';
 import type { VerifiedIdToken } from '../microsoft/microsoft-identity.client.js';
 import type { GroupRoleMappingEntity } from './entities/group-role-mapping.entity.js';
 import { MappingExistsError, MappingNotFoundError, UnknownGroupError } from './role-mapping.errors.js';
@@ -110,7 +111,9 @@ export class RoleMappingService {
         this.graph.listGroups(token, { search: query.search, pageUrl }),
       )
       .catch((error: unknown) => {
-        if ((error as { graphCode?: string }).graphCode === 'invalid_page_link')
+        if (!(error instanceof GraphRequestError)) throw error;
+        // A link to our own Graph host whose query Graph refuses was not one Graph issued: the cursor is bad.
+        if (error.graphCode === 'invalid_page_link' || (pageUrl && error.status === 400))
           throw new InvalidCursorError();
         throw error;
       });

@@ -18,6 +18,17 @@ export class SessionsRepository {
     return this.sessions.findOneBy({ tokenHash });
   }
 
+  /** Marks the session used now, unless that was already done within the last minute (one write a minute). */
+  async touch(id: string): Promise<void> {
+    await this.sessions
+      .createQueryBuilder()
+      .update()
+      .set({ lastSeenAt: () => 'now()' })
+      .where('id = :id', { id })
+      .andWhere("last_seen_at < now() - interval '1 minute'")
+      .execute();
+  }
+
   async revoke(id: string, reason: string): Promise<void> {
     await this.sessions.update({ id, revokedAt: IsNull() }, { revokedAt: new Date(), revokedReason: reason });
   }

@@ -1,5 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { OnEvent } from '@nestjs/event-emitter';
+import { AuditService } from '../audit/audit.service.js';
+import type { Principal } from '../common/principal.js';
 import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import {
@@ -22,6 +24,7 @@ export interface IssuedSession {
 export class SessionsService {
   constructor(
     private readonly repository: SessionsRepository,
+    private readonly audit: AuditService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -37,12 +40,30 @@ export class SessionsService {
     return { token, sessionId: session.id, expiresAt };
   }
 
-  /** The live session a token names, or null when unknown, expired or revoked. */
+  /** The live session a token names, or null when unknown, expired, idle for too long or revoked. */
   async resolve(token: string): Promise<{ sessionId: string; userId: string } | null> {
     if (!token || token.length > 200) return null;
     const session = await this.repository.findByTokenHash(sha256(token));
-    if (!session || session.revokedAt || session.expiresAt.getTime() <= Date.now()) return null;
+    const now = Date.now();
+    if (!session || session.revokedAt || session.expiresAt.getTime() <= now) return null;
+    const idleSince = session.lastSeenAt.getTime();
+    if (idleSince + this.config.session.idleMinutes * 60_000 <= now) return null;
+    // A write per minute at most, not per request; the repository re-checks so replicas cannot pile up.
+    if (now - idleSince >= 60_000) await this.repository.touch(session.id);
     return { sessionId: session.id, userId: session.userId };
+  }
+
+  /** "Sign out everywhere": ends every session of the caller, the current one included. */
+  async revokeAllOf(principal: Principal): Promise<number> {
+    const revoked = await this.repository.revokeAllOfUser(principal.userId, 'signed_out_everywhere');
+    await this.audit.record({
+      organizationId: principal.organizationId,
+      actor: { type: 'user', id: principal.userId },
+      action: 'user.sessions_revoked',
+      target: { type: 'user', id: principal.userId },
+      after: { revokedSessions: revoked },
+    });
+    return revoked;
   }
 
   /** The user behind a raw token, if the session is live (for flows that must be finished by their starter). */

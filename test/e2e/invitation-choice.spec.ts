@@ -59,8 +59,9 @@ describe('choosing among several inviting organizations', () => {
     const call = ctx.http().get('/auth/invitations');
     return choice ? call.set('Cookie', `${CHOICE_COOKIE}=${choice}`) : call;
   };
-  const accept = (choice: string | null, invitationId: string) => {
-    const call = ctx.http().post(`/auth/invitations/${invitationId}/accept`);
+  /** As the SPA calls it: from its own origin. */
+  const accept = (choice: string | null, invitationId: string, origin = APP_UI_URL) => {
+    const call = ctx.http().post(`/auth/invitations/${invitationId}/accept`).set('Origin', origin);
     return choice ? call.set('Cookie', `${CHOICE_COOKIE}=${choice}`) : call;
   };
   /** Two organizations invite a new person: the first as Employee, then the second as Manager. */
@@ -181,6 +182,15 @@ describe('choosing among several inviting organizations', () => {
     );
     expect(await usersWith(late.address)).toBe(0);
     expect(await statusOf(late.fromFirst)).toBe('pending');
+  });
+
+  it('refuses an accept from another origin of the same site, without spending the choice', async () => {
+    const { address, fromFirst } = await invitedTwice('ori@fabrikam.com');
+    const { choice } = await signInUntilChoice(address);
+    const refused = await accept(choice, fromFirst, 'http://evil.localhost:5173').expect(403);
+    expect(refused.body.code).toBe('ORIGIN_NOT_ALLOWED');
+    expect(await usersWith(address)).toBe(0);
+    await accept(choice, fromFirst).expect(200);
   });
 
   it('answers 404 for an invitation the choice did not offer, without spending the choice', async () => {

@@ -6,7 +6,7 @@ import pg from 'pg';
 import request from 'supertest';
 import { inject } from 'vitest';
 import { AppModule } from '../../src/app.module.js';
-import { configureApp } from '../../src/app.setup.js';
+import { applyServerTimeouts, configureApp } from '../../src/app.setup.js';
 import { type AppConfig, loadConfig } from '../../src/config/config.js';
 import { runMigrations } from '../../src/database/migrate.js';
 import { DEMO, type EntraEmulator, startEntraEmulator } from '@entra-integration/entra-emulator';
@@ -87,6 +87,7 @@ export async function createTestContext(env: Record<string, string> = {}): Promi
       abortOnError: false,
     });
     configureApp(app, config);
+    applyServerTimeouts(app.getHttpServer(), config);
     await app.init();
     return { app, config };
   };

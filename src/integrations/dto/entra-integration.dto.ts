@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsBoolean, IsInt, IsOptional, Max, Min, ValidateNested } from 'class-validator';
+import { IsBoolean, IsInt, Max, Min, ValidateNested } from 'class-validator';
+import { IsOptionalNotNull } from '../../common/validation.js';
 import type { Plan } from '../../organizations/entities/organization.entity.js';
 import type { UserEntity } from '../../users/entities/user.entity.js';
 import type { EntraConnectionEntity, StoredSyncSummary } from '../entities/entra-connection.entity.js';
@@ -28,14 +29,14 @@ export class DeprovisionThresholdDto {
 
 export class UpdateDeprovisionThresholdDto {
   @ApiPropertyOptional({ minimum: 0, maximum: 1_000_000 })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsInt()
   @Min(0)
   @Max(1_000_000)
   count?: number;
 
   @ApiPropertyOptional({ minimum: 0, maximum: 100 })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsInt()
   @Min(0)
   @Max(100)
@@ -64,24 +65,25 @@ export class EntraSettingsDto {
   deprovisionThreshold: DeprovisionThresholdDto;
 }
 
+/** Every member may be left out; none may be null (each column has a value). */
 export class UpdateEntraSettingsDto {
   @ApiPropertyOptional()
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsBoolean()
   autoProvisionUsers?: boolean;
 
   @ApiPropertyOptional()
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsBoolean()
   autoDeprovisionSync?: boolean;
 
   @ApiPropertyOptional()
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsBoolean()
   groupRoleMapping?: boolean;
 
   @ApiPropertyOptional({ type: UpdateDeprovisionThresholdDto })
-  @IsOptional()
+  @IsOptionalNotNull()
   @ValidateNested()
   @Type(() => UpdateDeprovisionThresholdDto)
   deprovisionThreshold?: UpdateDeprovisionThresholdDto;

@@ -37,6 +37,10 @@ export class SessionEntity {
   @Column({ name: 'revoked_reason', type: 'text', nullable: true })
   revokedReason: string | null;
 
+  /** Moved forward at most once a minute (not on every request); the idle timeout counts from it. */
+  @Column({ name: 'last_seen_at', type: 'timestamptz', default: () => 'now()' })
+  lastSeenAt: Date;
+
   @Column({ name: 'user_agent', type: 'text', nullable: true })
   userAgent: string | null;
 

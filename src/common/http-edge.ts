@@ -1,0 +1,96 @@
+import { randomUUID } from 'node:crypto';
+import type { NextFunction, Request, Response } from 'express';
+import { DomainError } from './domain-error.js';
+import { toProblem } from './problem-details.filter.js';
+import { currentRequestId } from './request-context.js';
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+/** The media types an HTML form can send without a preflight: never accepted by the JSON API. */
+const FORM_MEDIA_TYPES = ['application/x-www-form-urlencoded', 'multipart/form-data', 'text/plain'];
+
+/** Renders a domain error from a middleware, before Nest's filter is reachable. */
+function sendProblem(request: Request, response: Response, error: DomainError): void {
+  const problem = toProblem(error);
+  problem.instance = request.originalUrl.split('?')[0];
+  problem.requestId = currentRequestId();
+  response.status(problem.status).type('application/problem+json').json(problem);
+}
+
+function hasBearer(request: Request): boolean {
+  return /^Bearer\s+\S+$/i.test(request.headers.authorization ?? '');
+}
+
+/** Whether the request carries the cookie (named by the caller: `__Host-session` over https). */
+function hasCookie(request: Request, name: string): boolean {
+  return Boolean((request.cookies as Record<string, string> | undefined)?.[name]);
+}
+
+/**
+ * CSRF defence for the cookies that authenticate a request (the session cookie, and the organization-choice
+ * cookie that finishes a sign-in). A state-changing request that such a cookie would authenticate (no
+ * Bearer token, which a cross-site page cannot set) must come from one of `trustedOrigins`: its `Origin`
+ * header, or the browser's own `Sec-Fetch-Site: same-origin`. SameSite=Lax alone lets sibling subdomains
+ * and other ports of the same host through, as they count as the same site.
+ */
+export function cookieOriginCheck(trustedOrigins: readonly string[], credentialCookies: readonly string[]) {
+  const trusted = new Set(trustedOrigins);
+  return (request: Request, response: Response, next: NextFunction) => {
+    if (
+      SAFE_METHODS.has(request.method) ||
+      hasBearer(request) ||
+      !credentialCookies.some((name) => hasCookie(request, name))
+    )
+      return next();
+    const origin = request.headers.origin;
+    const sameOrigin = request.headers['sec-fetch-site'] === 'same-origin';
+    if (sameOrigin || (typeof origin === 'string' && trusted.has(origin))) return next();
+    sendProblem(
+      request,
+      response,
+      new DomainError(
+        'ORIGIN_NOT_ALLOWED',
+        'forbidden',
+        'A request authenticated by a cookie must come from the application’s own origin. ' +
+          'Integrations use a Bearer token instead.',
+      ),
+    );
+  };
+}
+
+/** The JSON API reads JSON only: form and plain-text bodies (what a cross-site form posts) are refused. */
+export function refuseFormBodies() {
+  return (request: Request, response: Response, next: NextFunction) => {
+    const type = (request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+    if (!FORM_MEDIA_TYPES.includes(type)) return next();
+    sendProblem(
+      request,
+      response,
+      new DomainError(
+        'UNSUPPORTED_MEDIA_TYPE',
+        'unsupported_media_type',
+        `The API accepts application/json request bodies, not ${type}.`,
+      ),
+    );
+  };
+}
+
+/**
+ * Answers that depend on who asks must never sit in a browser or proxy cache: every API answer, and any
+ * answer to a request carrying credentials.
+ */
+export function noStoreForAuthenticated(sessionCookie: string) {
+  return (request: Request, response: Response, next: NextFunction) => {
+    if (request.path.startsWith('/api/') || hasBearer(request) || hasCookie(request, sessionCookie)) {
+      response.setHeader('Cache-Control', 'no-store');
+    }
+    next();
+  };
+}
+
+/** What a client may choose as its request id: short, printable, no separators a log parser could trip on. */
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+
+/** The client's `X-Request-Id` when it is short and plain, else a fresh one; never raw input into logs. */
+export function acceptedRequestId(given: string | string[] | undefined): string {
+  return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+}
