@@ -278,3 +278,60 @@ describe('choosing among several inviting organizations', () => {
     expect(await statusOf(invitation)).toBe('accepted');
   });
 });
+
+describe('the organization choice over https', () => {
+  let ctx: TestContext;
+  const base = 'https://api.example.com';
+
+  /** A whole sign-in with the `__Host-` cookies; returns the callback's answer. */
+  const httpsSignIn = async (upn: string) => {
+    const login = await ctx.http().get('/auth/microsoft/login').query({ login_hint: upn }).expect(302);
+    const redirect = await followAuthorize(login.headers.location as string);
+    return ctx
+      .http()
+      .get(`${redirect.pathname}${redirect.search}`)
+      .set('Cookie', `__Host-flow=${cookieOf(login, '__Host-flow')}`);
+  };
+  const ownerToken = async (upn: string) => cookieOf(await httpsSignIn(upn), '__Host-session');
+
+  beforeAll(async () => {
+    ctx = await createTestContext({ APP_BASE_URL: base });
+    ctx.emulator.store.clients[0].redirectUris.push(`${base}/auth/microsoft/callback`);
+  });
+  afterAll(() => ctx?.close());
+
+  it('binds the choice with a __Host- cookie (Secure, Path=/, no Domain) and reads only that name', async () => {
+    const address = ctx.emulator.store.addUser({
+      tenantId: DEMO.tenants.fabrikam.id,
+      userPrincipalName: 'secure@fabrikam.com',
+      displayName: 'Secure',
+    }).userPrincipalName;
+    for (const upn of [DEMO.users.diego.upn, DEMO.users.megan.upn]) {
+      const token = await ownerToken(upn);
+      await ctx
+        .http()
+        .post('/api/v1/invitations')
+        .set(bearer(token))
+        .send({ email: address, role: 'employee' })
+        .expect(201);
+    }
+
+    const callback = await httpsSignIn(address);
+    expect(callback.headers.location).toBe(`${APP_UI_URL}/sign-in/choose-organization`);
+    const [cookie] = setCookies(callback).filter((c) => c.startsWith('__Host-invitation-choice='));
+    expect(cookie).toMatch(/; Secure/i);
+    expect(cookie).toMatch(/; HttpOnly/i);
+    expect(cookie).toMatch(/; Path=\/(;|$)/);
+    expect(cookie).not.toMatch(/Domain=/i);
+    expect(setCookies(callback).some((c) => c.startsWith(`${CHOICE_COOKIE}=`))).toBe(false);
+
+    const choice = cookieOf(callback, '__Host-invitation-choice');
+    const listed = await ctx
+      .http()
+      .get('/auth/invitations')
+      .set('Cookie', `__Host-invitation-choice=${choice}`)
+      .expect(200);
+    expect(listed.body.invitations).toHaveLength(2);
+    await ctx.http().get('/auth/invitations').set('Cookie', `${CHOICE_COOKIE}=${choice}`).expect(401);
+  });
+});
