@@ -4,6 +4,7 @@ import { EntraConnections1795307570616 } from './1795307570616-entra-connections
 import { ProvisioningAndRoleMapping1795308137552 } from './1795308137552-provisioning-and-role-mapping.js';
 import { DirectorySync1795309250169 } from './1795309250169-directory-sync.js';
 import { SyncApprovalQueue1796120365850 } from './1796120365850-sync-approval-queue.js';
+import { SignInRateLimits1796121463419 } from './1796121463419-sign-in-rate-limits.js';
 import { RedirectFlows1796200000000 } from './1796200000000-redirect-flows.js';
 import { SessionIdleTimeout1796300000000 } from './1796300000000-session-idle-timeout.js';
 import { InvitationChoices1796310000000 } from './1796310000000-invitation-choices.js';
@@ -15,6 +16,7 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   ProvisioningAndRoleMapping1795308137552,
   DirectorySync1795309250169,
   SyncApprovalQueue1796120365850,
+  SignInRateLimits1796121463419,
   RedirectFlows1796200000000,
   SessionIdleTimeout1796300000000,
   InvitationChoices1796310000000,

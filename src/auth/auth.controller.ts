@@ -1,20 +1,13 @@
-import { Controller, Get, HttpCode, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
-import {
-  ApiFoundResponse,
-  ApiNoContentResponse,
-  ApiOperation,
-  ApiQuery,
-  ApiTags,
-  ApiTooManyRequestsResponse,
-} from '@nestjs/swagger';
+import { Controller, Get, HttpCode, Post, Query, Req, Res } from '@nestjs/common';
+import { ApiFoundResponse, ApiNoContentResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { Inject } from '@nestjs/common';
-import { ThrottlerGuard } from '@nestjs/throttler';
 import type { Request, Response } from 'express';
 import { Auth, CurrentPrincipal } from '../common/auth.decorators.js';
 import type { Principal } from '../common/principal.js';
-import { ProblemDocumentDto } from '../common/problem.dto.js';
 import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../config/config.module.js';
+import { SignInLimit } from '../rate-limits/sign-in-limit.decorator.js';
+import { SignInLimitsService } from '../rate-limits/sign-in-limits.service.js';
 import { SIGN_IN_ERRORS } from './auth.errors.js';
 import { AuthService } from './auth.service.js';
 import { LoginQueryDto } from './dto/login-query.dto.js';
@@ -36,19 +29,16 @@ const queryString = (value: unknown) => (typeof value === 'string' ? value : und
 
 @ApiTags('auth')
 @Controller('auth')
-@UseGuards(ThrottlerGuard)
-@ApiTooManyRequestsResponse({
-  description: 'Too many sign-in attempts from this address (`RATE_LIMITED`).',
-  type: ProblemDocumentDto,
-})
 export class AuthController {
   constructor(
     private readonly auth: AuthService,
+    private readonly limits: SignInLimitsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   @Get('microsoft/login')
   @Auth('public')
+  @SignInLimit({ step: 'start', browserRedirect: '/sign-in?error=rate_limited' })
   @ApiOperation({
     operationId: 'signInWithMicrosoft',
     summary: 'Continue with Microsoft: redirect to Microsoft sign-in',
@@ -74,6 +64,7 @@ export class AuthController {
 
   @Get('microsoft/callback')
   @Auth('public')
+  @SignInLimit({ step: 'finish', browserRedirect: '/sign-in?error=rate_limited' })
   @ApiOperation({
     operationId: 'microsoftSignInCallback',
     summary: 'Microsoft redirects here after sign-in',
@@ -109,6 +100,9 @@ export class AuthController {
       browserBinding: readCookie(request, flowCookieName(this.config)),
       userAgent: request.headers['user-agent'],
     });
+    await (outcome.ok
+      ? this.limits.recordSuccess(request)
+      : this.limits.recordFailure(request, { account: outcome.account }));
     // Only when the flow this cookie bound has finished: a forged callback must not end other pending tabs.
     if (outcome.clearFlowCookie)
       response.clearCookie(flowCookieName(this.config), {

@@ -18,6 +18,8 @@ export const SIGN_IN_ERRORS = {
   invitation_no_longer_pending:
     'The invitation was revoked, expired or already accepted meanwhile: ask for a new one, or sign in again.',
   seat_limit_reached: 'Your organization has no free seat left: ask one of its administrators.',
+  rate_limited:
+    'Too many failed or refused sign-ins of this account or from this network: wait a few minutes (`retryAfter`, when present, gives the seconds) and try again.',
   server_error: 'Something went wrong on our side. Try again later.',
 } as const;
 

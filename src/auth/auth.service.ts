@@ -13,6 +13,8 @@ import {
   type InvitationOption,
   ProvisioningService,
 } from '../provisioning/provisioning.service.js';
+import { RateLimitedError } from '../rate-limits/rate-limits.errors.js';
+import { SignInLimitsService } from '../rate-limits/sign-in-limits.service.js';
 import { type IssuedSession, SessionsService } from '../sessions/sessions.service.js';
 import { InvitationChoiceInvalidError, type SignInErrorCode } from './auth.errors.js';
 import type { InvitationChoiceEntity } from './entities/invitation-choice.entity.js';
@@ -48,7 +50,7 @@ export type CallbackOutcome = (
   | { ok: true; redirectTo: string; session: IssuedSession }
   /** Several organizations invited the address: the browser goes to the choice page with this cookie. */
   | { ok: true; redirectTo: string; choice: IssuedChoice }
-  | { ok: false; redirectTo: string; error: SignInErrorCode }
+  | { ok: false; redirectTo: string; error: SignInErrorCode; account?: string }
 ) & {
   /** The flow bound to the browser's cookie finished and no other is pending: the cookie can be cleared. */
   clearFlowCookie: boolean;
@@ -73,6 +75,7 @@ export class AuthService {
     private readonly provisioning: ProvisioningService,
     private readonly sessions: SessionsService,
     private readonly audit: AuditService,
+    private readonly limits: SignInLimitsService,
     private readonly choices: InvitationChoicesRepository,
   ) {}
 
@@ -94,12 +97,16 @@ export class AuthService {
   /** Finishes a sign-in. Never throws: every failure becomes a redirect with a stable error code. */
   async completeSignIn(callback: SignInCallback): Promise<CallbackOutcome> {
     let clearFlowCookie = false;
+    // The Microsoft account (tenant and object id), once its ID token is valid: refusals count against it.
+    let account: string | undefined;
     try {
       const result = await this.flows.finish('sign_in', callback, { browser: callback.browserBinding });
       clearFlowCookie = result.flow?.releasesBrowserBinding ?? false;
       if (!result.ok) return this.failed(FLOW_FAILURE_CODES[result.code], clearFlowCookie);
 
       const { claims, flow } = result;
+      account = accountOf(claims);
+      await this.limits.assertAccountMayTry(account);
       const signedIn = await this.provisioning.signIn(claims);
       if (signedIn.outcome === 'organization_choice_required') {
         const choice = await this.offerChoice(claims, signedIn.invitations, flow.returnTo);
@@ -108,7 +115,8 @@ export class AuthService {
       const session = await this.startSession(signedIn, claims, callback.userAgent);
       return { ok: true, redirectTo: this.uiUrl(flow.returnTo), session, clearFlowCookie };
     } catch (error) {
-      if (error instanceof SignInRefusedError) return this.failed(error.reason, clearFlowCookie);
+      if (error instanceof SignInRefusedError) return this.failed(error.reason, clearFlowCookie, account);
+      if (error instanceof RateLimitedError) return this.failed('rate_limited', clearFlowCookie, account);
       this.logger.error(
         `sign-in failed unexpectedly: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
       );
@@ -140,6 +148,8 @@ export class AuthService {
     // Checked before the choice is spent: after a revocation the person can still pick another organization.
     if (!(await this.provisioning.invitationOptions(claims, [invitationId])).length)
       throw new SignInRefusedError('invitation_no_longer_pending');
+    // The account's refusal budget holds here as at the callback (a spent account keeps its choice).
+    await this.limits.assertAccountMayTry(accountOf(claims));
     if (!(await this.choices.consume(choice.id))) throw new InvitationChoiceInvalidError();
     const signedIn = await this.provisioning.signIn(claims, invitationId);
     if (!signedIn.user) throw new Error('a chosen invitation cannot ask for another choice');
@@ -194,8 +204,8 @@ export class AuthService {
     return choice;
   }
 
-  private failed(error: SignInErrorCode, clearFlowCookie: boolean): CallbackOutcome {
-    return { ok: false, redirectTo: this.uiUrl(`/sign-in?error=${error}`), error, clearFlowCookie };
+  private failed(error: SignInErrorCode, clearFlowCookie: boolean, account?: string): CallbackOutcome {
+    return { ok: false, redirectTo: this.uiUrl(`/sign-in?error=${error}`), error, clearFlowCookie, account };
   }
 
   private uiUrl(path: string): string {
@@ -207,4 +217,9 @@ export class AuthService {
 function claimsOf(choice: InvitationChoiceEntity): VerifiedIdToken {
   const { authTime } = choice.claims;
   return { ...choice.claims, authTime: authTime ? new Date(authTime) : null };
+}
+
+/** The Microsoft account (tenant and object id) whose refusals count against one budget. */
+function accountOf(claims: VerifiedIdToken): string {
+  return `${claims.tenantId}:${claims.objectId}`;
 }

@@ -1,4 +1,4 @@
-import { Controller, Get, Header, HttpCode, Inject, Param, Post, Req, Res, UseGuards } from '@nestjs/common';
+import { Controller, Get, Header, HttpCode, Inject, Param, Post, Req, Res } from '@nestjs/common';
 import {
   ApiConflictResponse,
   ApiForbiddenResponse,
@@ -6,15 +6,16 @@ import {
   ApiOkResponse,
   ApiOperation,
   ApiTags,
-  ApiTooManyRequestsResponse,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
-import { ThrottlerGuard } from '@nestjs/throttler';
 import type { Request, Response } from 'express';
 import { Auth } from '../common/auth.decorators.js';
 import { ProblemDocumentDto } from '../common/problem.dto.js';
 import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../config/config.module.js';
+import { RateLimitedError } from '../rate-limits/rate-limits.errors.js';
+import { SignInLimit } from '../rate-limits/sign-in-limit.decorator.js';
+import { SignInLimitsService } from '../rate-limits/sign-in-limits.service.js';
 import {
   invitationChoiceCookieName,
   invitationChoiceCookieOptions,
@@ -41,22 +42,33 @@ const CHOICE_REFUSED = {
  * `@Auth('public')`: the person has no session yet — that is what accepting creates. What authenticates them
  * is the HttpOnly choice cookie the callback set (a browser binding, as for the redirect flows), which the
  * service checks on every call; without it both answer 401.
+ *
+ * They finish a sign-in, so they are under its limits like the callback: refused while the address' failure
+ * budget is spent, and every refusal (a forged, expired or used cookie, an invitation not offered) counts as a
+ * failure of the address. The callback that offered the choice already counted the sign-in as a success.
  */
 @ApiTags('auth')
 @Controller('auth/invitations')
-@UseGuards(ThrottlerGuard)
-@ApiTooManyRequestsResponse({
-  description: 'Too many sign-in attempts from this address (`RATE_LIMITED`).',
-  type: ProblemDocumentDto,
-})
 export class InvitationChoiceController {
   constructor(
     private readonly auth: AuthService,
+    private readonly limits: SignInLimitsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
+  /** Counts a refused step against the address, then lets the problem-details filter render it. */
+  private async countingFailures<T>(request: Request, step: () => Promise<T>): Promise<T> {
+    try {
+      return await step();
+    } catch (error) {
+      if (!(error instanceof RateLimitedError)) await this.limits.recordFailure(request);
+      throw error;
+    }
+  }
+
   @Get()
   @Auth('public')
+  @SignInLimit({ step: 'finish', browserRedirect: '/sign-in?error=rate_limited' })
   @Header('Cache-Control', 'no-store')
   @ApiOperation({
     operationId: 'listSignInInvitations',
@@ -71,14 +83,16 @@ export class InvitationChoiceController {
   @ApiOkResponse({ type: InvitationChoiceDto })
   @ApiUnauthorizedResponse(CHOICE_REFUSED)
   async list(@Req() request: Request): Promise<InvitationChoiceDto> {
-    return toInvitationChoiceResponse(
-      await this.auth.listInvitationChoice(readCookie(request, invitationChoiceCookieName(this.config))),
+    const choice = await this.countingFailures(request, () =>
+      this.auth.listInvitationChoice(readCookie(request, invitationChoiceCookieName(this.config))),
     );
+    return toInvitationChoiceResponse(choice);
   }
 
   @Post(':id/accept')
   @HttpCode(200)
   @Auth('public')
+  @SignInLimit({ step: 'finish', browserRedirect: '/sign-in?error=rate_limited' })
   @ApiOperation({
     operationId: 'acceptSignInInvitation',
     summary: 'Join the chosen organization and finish signing in',
@@ -113,10 +127,12 @@ export class InvitationChoiceController {
     @Req() request: Request,
     @Res({ passthrough: true }) response: Response,
   ): Promise<SignInCompletedDto> {
-    const { session, redirectTo } = await this.auth.acceptInvitationChoice(
-      readCookie(request, invitationChoiceCookieName(this.config)),
-      id,
-      request.headers['user-agent'],
+    const { session, redirectTo } = await this.countingFailures(request, () =>
+      this.auth.acceptInvitationChoice(
+        readCookie(request, invitationChoiceCookieName(this.config)),
+        id,
+        request.headers['user-agent'],
+      ),
     );
     response.cookie(
       sessionCookieName(this.config),

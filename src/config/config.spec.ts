@@ -113,6 +113,46 @@ describe('loadConfig', () => {
   });
 });
 
+describe('TRUST_PROXY', () => {
+  it('takes a hop count or a list of proxy addresses, CIDRs and Express presets', () => {
+    expect(loadConfig({}).trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: 'false' }).trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: '2' }).trustProxy).toBe(2);
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8, loopback,2001:db8::1' }).trustProxy).toEqual([
+      '10.0.0.0/8',
+      'loopback',
+      '2001:db8::1',
+    ]);
+  });
+
+  it('refuses a blanket true at boot and says what to set instead', () => {
+    const [problem] = problemsOf({ TRUST_PROXY: 'true' });
+    expect(problem).toMatch(/TRUST_PROXY=true is refused/);
+    expect(problem).toMatch(/TRUST_PROXY=1/);
+    expect(problem).toMatch(/CIDR/);
+  });
+
+  it('names entries that are neither an address nor a CIDR', () => {
+    expect(problemsOf({ TRUST_PROXY: '10.0.0.0/33' }).join()).toMatch(/invalid: "10.0.0.0\/33"/);
+    expect(problemsOf({ TRUST_PROXY: 'proxy.example.com' }).join()).toMatch(/TRUST_PROXY/);
+    expect(problemsOf({ TRUST_PROXY: '99' }).join()).toMatch(/hop count/);
+  });
+});
+
+describe('sign-in limits', () => {
+  it('defaults to a ceiling no office reaches and tight budgets for failures', () => {
+    expect(loadConfig({}).signInLimits).toEqual({
+      successesPerMinute: 1000,
+      failuresPerAddress: 100,
+      failuresPerAccount: 20,
+      failureWindowMinutes: 15,
+      openFlowsPerAddress: 500,
+      openFlowWindowMinutes: 10,
+    });
+    expect(problemsOf({ SIGN_IN_FAILURES_PER_ADDRESS: '0' }).join()).toMatch(/SIGN_IN_FAILURES_PER_ADDRESS/);
+  });
+});
+
 describe('.env.example', () => {
   it('documents every variable the configuration reads', async () => {
     const { readFile } = await import('node:fs/promises');

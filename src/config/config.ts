@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 
 /** The typed configuration. Built once at boot by `loadConfig`; nothing else reads `process.env`. */
@@ -32,10 +33,68 @@ export interface AppConfig {
    * a development key generated into `dataDir`.
    */
   tokenEncryptionKeys: Keyring | undefined;
-  authRateLimitPerMinute: number;
+  signInLimits: SignInLimits;
   logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
   sync: { workerEnabled: boolean; pollIntervalMs: number };
-  trustProxy: boolean;
+  /** Express `trust proxy`: how many proxy hops, or which proxy addresses, may name the client. */
+  trustProxy: TrustProxy;
+}
+
+export type TrustProxy = false | number | string[];
+
+/** Per client address (and per Microsoft account) budgets for the browser sign-in and connect flows. */
+export interface SignInLimits {
+  /** Successful sign-ins per address per minute: a ceiling an office never reaches. */
+  successesPerMinute: number;
+  /** Failed or forged callbacks per address within `failureWindowMinutes`. */
+  failuresPerAddress: number;
+  /** Refused sign-ins of one Microsoft account within `failureWindowMinutes`. */
+  failuresPerAccount: number;
+  failureWindowMinutes: number;
+  /** Sign-ins started but not (yet) completed per address within `openFlowWindowMinutes`. */
+  openFlowsPerAddress: number;
+  openFlowWindowMinutes: number;
+}
+
+const TRUST_PROXY_PRESETS = ['loopback', 'linklocal', 'uniquelocal'];
+
+/**
+ * Reads TRUST_PROXY as Express understands it, minus the blanket `true`: with `true` Express takes the
+ * left-most X-Forwarded-For entry, which the client writes itself, so every per-address limit is void.
+ */
+export function parseTrustProxy(value: string | undefined): TrustProxy | string {
+  if (value === undefined || value === 'false' || value === '0') return false;
+  if (value === 'true')
+    return (
+      'TRUST_PROXY=true is refused: it trusts every X-Forwarded-For entry, which the client chooses. ' +
+      'Set the number of proxies in front of this service (e.g. TRUST_PROXY=1 for one load balancer) or ' +
+      'their addresses/CIDRs (e.g. TRUST_PROXY=10.0.0.0/8,loopback)'
+    );
+  if (/^\d+$/.test(value)) {
+    const hops = Number(value);
+    return hops <= 10 ? hops : `TRUST_PROXY must be a hop count from 0 to 10 (got "${value}")`;
+  }
+  const entries = value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+  const invalid = entries.filter((entry) => !isTrustedProxyEntry(entry));
+  if (entries.length === 0 || invalid.length > 0)
+    return (
+      `TRUST_PROXY must be false, a hop count, or a comma-separated list of proxy addresses, CIDRs or ` +
+      `${TRUST_PROXY_PRESETS.join('/')} (invalid: "${invalid.join('", "') || value}")`
+    );
+  return entries;
+}
+
+function isTrustedProxyEntry(entry: string): boolean {
+  if (TRUST_PROXY_PRESETS.includes(entry)) return true;
+  const [address, prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  if (!/^\d{1,3}$/.test(prefix)) return false;
+  return Number(prefix) <= (family === 4 ? 32 : 128);
 }
 
 export interface Keyring {
@@ -189,6 +248,10 @@ export function loadConfig(env: Env = process.env): AppConfig {
 
   const requestTimeoutMs = integer('HTTP_REQUEST_TIMEOUT_MS', 30_000, 100, 600_000);
 
+  const parsedTrustProxy = parseTrustProxy(read('TRUST_PROXY'));
+  const trustProxy = typeof parsedTrustProxy === 'string' ? false : parsedTrustProxy;
+  if (typeof parsedTrustProxy === 'string') problems.push(parsedTrustProxy);
+
   const config: AppConfig = {
     nodeEnv,
     port,
@@ -215,13 +278,21 @@ export function loadConfig(env: Env = process.env): AppConfig {
       keepAliveTimeoutMs: 5_000,
     },
     tokenEncryptionKeys,
-    authRateLimitPerMinute: integer('AUTH_RATE_LIMIT_PER_MINUTE', 30, 1, 100_000),
+    signInLimits: {
+      successesPerMinute: integer('SIGN_IN_SUCCESSES_PER_MINUTE', 1000, 1, 1_000_000),
+      failuresPerAddress: integer('SIGN_IN_FAILURES_PER_ADDRESS', 100, 1, 1_000_000),
+      failuresPerAccount: integer('SIGN_IN_FAILURES_PER_ACCOUNT', 20, 1, 1_000_000),
+      failureWindowMinutes: integer('SIGN_IN_FAILURE_WINDOW_MINUTES', 15, 1, 24 * 60),
+      openFlowsPerAddress: integer('SIGN_IN_OPEN_FLOWS_PER_ADDRESS', 500, 1, 1_000_000),
+      // A flow expires after 10 minutes: by then an unfinished one is abandoned for good.
+      openFlowWindowMinutes: 10,
+    },
     logLevel: oneOf('LOG_LEVEL', LOG_LEVELS, 'log'),
     sync: {
       workerEnabled: oneOf('SYNC_WORKER_ENABLED', ['true', 'false'], 'true') === 'true',
       pollIntervalMs: integer('SYNC_POLL_INTERVAL_MS', 5000, 50, 600_000),
     },
-    trustProxy: oneOf('TRUST_PROXY', ['true', 'false'], 'false') === 'true',
+    trustProxy,
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

@@ -6,6 +6,7 @@ import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { MicrosoftModule } from '../microsoft/microsoft.module.js';
 import { OrganizationsModule } from '../organizations/organizations.module.js';
+import { RateLimitsModule } from '../rate-limits/rate-limits.module.js';
 import { UsersModule } from '../users/users.module.js';
 import { ConnectCallbackController } from './connect-callback.controller.js';
 import { IntegrationsController } from './integrations.controller.js';
@@ -15,7 +16,15 @@ import { SyncSummaryListener } from './sync-summary.listener.js';
 import { resolveKeyring, TokenCipher } from './token-cipher.js';
 
 @Module({
-  imports: [AuditModule, AuthFlowsModule, SessionsModule, MicrosoftModule, OrganizationsModule, UsersModule],
+  imports: [
+    AuditModule,
+    AuthFlowsModule,
+    SessionsModule,
+    MicrosoftModule,
+    OrganizationsModule,
+    RateLimitsModule,
+    UsersModule,
+  ],
   controllers: [IntegrationsController, ConnectCallbackController],
   providers: [
     IntegrationsRepository,

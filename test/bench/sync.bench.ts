@@ -166,7 +166,6 @@ async function benchmark(users: number) {
       ENTRA_AUTHORITY_HOST: url,
       GRAPH_BASE_URL: url,
       TOKEN_ENCRYPTION_KEYS: `bench:${Buffer.alloc(32, 5).toString('base64')}`,
-      AUTH_RATE_LIMIT_PER_MINUTE: '10000',
       SYNC_POLL_INTERVAL_MS: '600000',
       LOG_LEVEL: 'error',
     });

@@ -322,9 +322,10 @@ describe('directory sync (auto-deprovisioning)', () => {
   });
 
   it('finishes a run whose worker died as failed instead of leaving it running', async () => {
+    // A run of another worker whose last heartbeat is still recent: it holds the organization's slot.
     const dead = await ctx.sql.query(
       `INSERT INTO sync_runs (organization_id, tenant_id, trigger, status, started_at, heartbeat_at, worker_id)
-       VALUES ($1, $2, 'manual', 'running', now() - interval '10 minutes', now() - interval '10 minutes', 'gone:1') RETURNING id`,
+       VALUES ($1, $2, 'manual', 'running', now() - interval '10 minutes', now() - interval '30 seconds', 'gone:1') RETURNING id`,
       [org.organizationId, contoso.id],
     );
     const blocked = await ctx
@@ -333,6 +334,10 @@ describe('directory sync (auto-deprovisioning)', () => {
       .set(bearer(org.token))
       .expect(409);
     expect(blocked.body.runId).toBe(dead.rows[0].id);
+    // Then its worker dies: no heartbeat for longer than the abandonment limit.
+    await ctx.sql.query(`UPDATE sync_runs SET heartbeat_at = now() - interval '10 minutes' WHERE id = $1`, [
+      dead.rows[0].id,
+    ]);
     ctx.app.get(SyncRunsService).kick();
     const finished = await waitForRun(ctx, org.token, dead.rows[0].id);
     expect(finished).toMatchObject({ status: 'failed', errorCode: 'WORKER_LOST' });

@@ -335,3 +335,34 @@ describe('the organization choice over https', () => {
     await ctx.http().get('/auth/invitations').set('Cookie', `${CHOICE_COOKIE}=${choice}`).expect(401);
   });
 });
+
+describe('the organization choice under the sign-in limits', () => {
+  let ctx: TestContext;
+  beforeAll(async () => {
+    ctx = await createTestContext({ TRUST_PROXY: '1', SIGN_IN_FAILURES_PER_ADDRESS: '3' });
+  });
+  afterAll(() => ctx?.close());
+
+  it('counts forged choice cookies as failures of the address and then answers 429 with Retry-After', async () => {
+    const forged = (address: string) =>
+      ctx
+        .http()
+        .post('/auth/invitations/00000000-0000-4000-8000-000000000000/accept')
+        .set('X-Forwarded-For', address)
+        .set('Origin', APP_UI_URL)
+        .set('Cookie', `${CHOICE_COOKIE}=${'f'.repeat(43)}`);
+    for (let i = 0; i < 3; i++) await forged('203.0.113.7').expect(401);
+    const limited = await forged('203.0.113.7').expect(429);
+    expect(limited.headers['content-type']).toMatch(/application\/problem\+json/);
+    expect(limited.body.code).toBe('RATE_LIMITED');
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+    const listed = await ctx
+      .http()
+      .get('/auth/invitations')
+      .set('X-Forwarded-For', '203.0.113.7')
+      .expect(429);
+    expect(listed.body.code).toBe('RATE_LIMITED');
+    // Another address keeps its own budget.
+    expect((await forged('198.51.100.20').expect(401)).body.code).toBe('INVITATION_CHOICE_INVALID');
+  });
+});

@@ -75,7 +75,6 @@ export async function createTestContext(env: Record<string, string> = {}): Promi
     ENTRA_CLIENT_SECRET: DEMO.client.clientSecret,
     ENTRA_AUTHORITY_HOST: emulator.authorityHost,
     GRAPH_BASE_URL: emulator.graphBaseUrl,
-    AUTH_RATE_LIMIT_PER_MINUTE: '10000',
     TOKEN_ENCRYPTION_KEYS: TEST_KEYRING,
     LOG_LEVEL: 'error',
     ...env,
