@@ -7,7 +7,8 @@ import { SyncApprovalQueue1796120365850 } from './1796120365850-sync-approval-qu
 import { SignInRateLimits1796121463419 } from './1796121463419-sign-in-rate-limits.js';
 import { RedirectFlows1796200000000 } from './1796200000000-redirect-flows.js';
 import { SessionIdleTimeout1796300000000 } from './1796300000000-session-idle-timeout.js';
-import { InvitationChoices1796310000000 } from './1796310000000-invitation-choices.js';
+import { DomainClaims1796400000000 } from './1796400000000-domain-claims.js';
+import { InvitationChoices1796410000000 } from './1796410000000-invitation-choices.js';
 
 /** Every migration in order. `npm run migration:generate` appends here. */
 export const MIGRATIONS: (new () => MigrationInterface)[] = [
@@ -19,5 +20,6 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   SignInRateLimits1796121463419,
   RedirectFlows1796200000000,
   SessionIdleTimeout1796300000000,
-  InvitationChoices1796310000000,
+  DomainClaims1796400000000,
+  InvitationChoices1796410000000,
 ];

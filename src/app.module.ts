@@ -12,6 +12,7 @@ import { ProblemDetailsFilter } from './common/problem-details.filter.js';
 import type { AppConfig } from './config/config.js';
 import { ConfigModule } from './config/config.module.js';
 import { dataSourceOptions } from './database/data-source.js';
+import { DomainClaimsModule } from './domain-claims/domain-claims.module.js';
 import { DeprovisioningModule } from './deprovisioning/deprovisioning.module.js';
 import { HealthModule } from './health/health.module.js';
 import { IntegrationsModule } from './integrations/integrations.module.js';
@@ -38,6 +39,7 @@ export class AppModule {
         UsersModule,
         SessionsModule,
         AuthFlowsModule,
+        DomainClaimsModule,
         ProvisioningModule,
         AuthModule,
         IntegrationsModule,

@@ -13,6 +13,8 @@ import {
 } from './common/http-edge.js';
 import { runWithRequestContext } from './common/request-context.js';
 import { createValidationPipe } from './common/validation.js';
+import { COMMON_ERRORS, type ErrorDefinition, registeredErrors } from './common/domain-error.js';
+import { ProblemDocumentDto } from './common/problem.dto.js';
 import type { AppConfig } from './config/config.js';
 import { invitationChoiceCookieName, sessionCookieName } from './sessions/session-cookie.js';
 
@@ -92,13 +94,29 @@ function requestContext() {
   };
 }
 
+/** Problem codes any route can answer with, documented once in the API description rather than per operation. */
+export const GLOBAL_PROBLEM_CODES: ErrorDefinition[] = [
+  COMMON_ERRORS.BAD_REQUEST,
+  COMMON_ERRORS.MALFORMED_JSON,
+  COMMON_ERRORS.FORBIDDEN,
+  COMMON_ERRORS.ORIGIN_NOT_ALLOWED,
+  COMMON_ERRORS.NOT_FOUND,
+  COMMON_ERRORS.METHOD_NOT_ALLOWED,
+  COMMON_ERRORS.PAYLOAD_TOO_LARGE,
+  COMMON_ERRORS.UNSUPPORTED_MEDIA_TYPE,
+  COMMON_ERRORS.INTERNAL_ERROR,
+];
+
 export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
+  const globalCodes = GLOBAL_PROBLEM_CODES.map((d) => `- \`${d.code}\`: ${d.description}`).join('\n');
   const config = new DocumentBuilder()
     .setTitle('Entra ID directory integration API')
     .setDescription(
       'Connects an organization to its Microsoft Entra ID tenant and makes the directory the source of truth ' +
-        'for access. Errors are `application/problem+json` (RFC 9457) with a stable `code`.\n\n' +
-        'Sign in by opening `/auth/microsoft/login` in this browser; Swagger UI then sends the session cookie.\n\n' +
+        'for access. Errors are `application/problem+json` (RFC 9457) with a stable `code`: each operation ' +
+        'lists the codes it answers with, and any route may also answer with:\n' +
+        globalCodes +
+        '\n\nSign in by opening `/auth/microsoft/login` in this browser; Swagger UI then sends the session cookie.\n\n' +
         'A write (POST, PATCH, PUT, DELETE) authenticated by the session cookie (or the organization-choice cookie ' +
         'of a sign-in) must come from the application’s ' +
         'own origin (`Origin` or `Sec-Fetch-Site: same-origin`), else 403 `ORIGIN_NOT_ALLOWED`; Bearer requests ' +
@@ -112,7 +130,17 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     )
     .addCookieAuth('session', { type: 'apiKey', in: 'cookie', name: 'session' }, 'session')
     .build();
-  return SwaggerModule.createDocument(app, config, {
+  const document = SwaggerModule.createDocument(app, config, {
     operationIdFactory: (_controller, method) => method,
+    extraModels: [ProblemDocumentDto],
   });
+  // The closed set of codes a problem can carry: every module's catalog.
+  const problem = document.components?.schemas?.ProblemDocumentDto as
+    { properties?: Record<string, { enum?: string[] }> } | undefined;
+  const code = problem?.properties?.code;
+  if (code)
+    code.enum = registeredErrors()
+      .map((d) => d.code)
+      .sort();
+  return document;
 }

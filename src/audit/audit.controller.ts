@@ -1,10 +1,12 @@
 import { Controller, Get, Query } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ProblemDocumentDto } from '../common/problem.dto.js';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Auth, CurrentPrincipal, Roles } from '../common/auth.decorators.js';
 import type { Principal } from '../common/principal.js';
 import { AuditService } from './audit.service.js';
 import { AuditEventPageDto, ListAuditEventsQueryDto, toAuditEventResponse } from './dto/audit-event.dto.js';
+import { ApiErrors } from '../common/api-errors.decorator.js';
+import { ValidationFailedError } from '../common/domain-error.js';
+import { InvalidCursorError } from '../common/pagination.js';
 
 @ApiTags('audit')
 @Controller('api/v1/audit-events')
@@ -19,10 +21,7 @@ export class AuditController {
     summary: 'List the organization’s audit trail, newest first',
   })
   @ApiOkResponse({ type: AuditEventPageDto })
-  @ApiBadRequestResponse({
-    description: 'Invalid filter (`VALIDATION_FAILED`) or cursor (`INVALID_CURSOR`).',
-    type: ProblemDocumentDto,
-  })
+  @ApiErrors(ValidationFailedError, InvalidCursorError)
   async list(
     @CurrentPrincipal() principal: Principal,
     @Query() query: ListAuditEventsQueryDto,

@@ -1,10 +1,11 @@
-import { DomainError } from '../common/domain-error.js';
+import { DomainError, defineCodes, defineErrors } from '../common/domain-error.js';
+import type { SignInRefusal } from '../provisioning/sign-in-decision.js';
 
 /**
  * Stable codes sent to the UI as `APP_UI_URL/sign-in?error=<code>` when "Continue with Microsoft" fails.
  * Documented in the OpenAPI description of the callback route.
  */
-export const SIGN_IN_ERRORS = {
+export const SIGN_IN_ERRORS = defineCodes('sign_in_redirect', {
   invalid_state:
     'The sign-in link expired, was already used, or was started in another browser. Start again.',
   sign_in_cancelled: 'The sign-in was cancelled at Microsoft.',
@@ -21,20 +22,38 @@ export const SIGN_IN_ERRORS = {
   rate_limited:
     'Too many failed or refused sign-ins of this account or from this network: wait a few minutes (`retryAfter`, when present, gives the seconds) and try again.',
   server_error: 'Something went wrong on our side. Try again later.',
-} as const;
+});
 
 export type SignInErrorCode = keyof typeof SIGN_IN_ERRORS;
+
+export const AUTH_ERRORS = defineErrors({
+  INVITATION_CHOICE_INVALID: {
+    kind: 'unauthenticated',
+    description:
+      'No pending organization choice in this browser (no or another browser’s cookie, expired, or already used). Sign in again.',
+  },
+  SIGN_IN_REFUSED: {
+    kind: 'forbidden',
+    description:
+      'The sign-in was refused; `reason` is its sign-in code (e.g. `seat_limit_reached`). The choice is spent: sign in again.',
+  },
+});
 
 /**
  * No organization choice for this browser: no or another browser's cookie, expired, or already used. One
  * answer for all of them, so a caller learns nothing about other people's choices.
  */
 export class InvitationChoiceInvalidError extends DomainError {
+  static readonly definition = AUTH_ERRORS.INVITATION_CHOICE_INVALID;
   constructor() {
-    super(
-      'INVITATION_CHOICE_INVALID',
-      'unauthenticated',
-      'No pending organization choice in this browser (expired, already used, or started elsewhere). Sign in again.',
-    );
+    super(InvitationChoiceInvalidError.definition);
+  }
+}
+
+/** A refusal of the sign-in an accepted choice completes, as a problem (the choice routes answer JSON). */
+export class SignInRefusedProblem extends DomainError {
+  static readonly definition = AUTH_ERRORS.SIGN_IN_REFUSED;
+  constructor(reason: SignInRefusal) {
+    super(SignInRefusedProblem.definition, `Sign-in refused: ${reason.replace(/_/g, ' ')}.`, { reason });
   }
 }

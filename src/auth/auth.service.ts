@@ -3,7 +3,6 @@ import { AuditService } from '../audit/audit.service.js';
 import type { FlowFailureCode } from '../auth-flows/auth-flows.errors.js';
 import { AuthFlowsService, type CallbackParams } from '../auth-flows/auth-flows.service.js';
 import { browserBindingHash, issueBrowserBinding } from '../auth-flows/browser-binding.js';
-import { NotFoundError } from '../common/domain-error.js';
 import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { SignInRefusedError } from '../provisioning/provisioning.errors.js';
@@ -16,7 +15,8 @@ import {
 import { RateLimitedError } from '../rate-limits/rate-limits.errors.js';
 import { SignInLimitsService } from '../rate-limits/sign-in-limits.service.js';
 import { type IssuedSession, SessionsService } from '../sessions/sessions.service.js';
-import { InvitationChoiceInvalidError, type SignInErrorCode } from './auth.errors.js';
+import { InvitationNoLongerPendingError, InvitationNotFoundError } from '../users/invitations.errors.js';
+import { InvitationChoiceInvalidError, type SignInErrorCode, SignInRefusedProblem } from './auth.errors.js';
 import type { InvitationChoiceEntity } from './entities/invitation-choice.entity.js';
 import { InvitationChoicesRepository } from './invitation-choices.repository.js';
 import { safeReturnTo } from './return-to.js';
@@ -143,15 +143,20 @@ export class AuthService {
     userAgent?: string,
   ): Promise<{ session: IssuedSession; redirectTo: string }> {
     const choice = await this.openChoice(binding);
-    if (!choice.invitationIds.includes(invitationId)) throw new NotFoundError('Invitation');
+    if (!choice.invitationIds.includes(invitationId)) throw new InvitationNotFoundError();
     const claims = claimsOf(choice);
     // Checked before the choice is spent: after a revocation the person can still pick another organization.
     if (!(await this.provisioning.invitationOptions(claims, [invitationId])).length)
-      throw new SignInRefusedError('invitation_no_longer_pending');
+      throw new InvitationNoLongerPendingError();
     // The account's refusal budget holds here as at the callback (a spent account keeps its choice).
     await this.limits.assertAccountMayTry(accountOf(claims));
     if (!(await this.choices.consume(choice.id))) throw new InvitationChoiceInvalidError();
-    const signedIn = await this.provisioning.signIn(claims, invitationId);
+    const signedIn = await this.provisioning.signIn(claims, invitationId).catch((error: unknown) => {
+      // The callback renders refusals into its redirect; these routes answer problem documents instead.
+      if (!(error instanceof SignInRefusedError)) throw error;
+      if (error.reason === 'invitation_no_longer_pending') throw new InvitationNoLongerPendingError();
+      throw new SignInRefusedProblem(error.reason);
+    });
     if (!signedIn.user) throw new Error('a chosen invitation cannot ask for another choice');
     const session = await this.startSession(signedIn, claims, userAgent);
     return { session, redirectTo: this.uiUrl(choice.returnTo) };

@@ -1,16 +1,8 @@
 import { Controller, Get, Header, HttpCode, Inject, Param, Post, Req, Res } from '@nestjs/common';
-import {
-  ApiConflictResponse,
-  ApiForbiddenResponse,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiTags,
-  ApiUnauthorizedResponse,
-} from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { Auth } from '../common/auth.decorators.js';
-import { ProblemDocumentDto } from '../common/problem.dto.js';
+import { ApiErrors } from '../common/api-errors.decorator.js';
 import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { RateLimitedError } from '../rate-limits/rate-limits.errors.js';
@@ -23,19 +15,14 @@ import {
   sessionCookieName,
   sessionCookieOptions,
 } from '../sessions/session-cookie.js';
+import { InvitationChoiceInvalidError, SignInRefusedProblem } from './auth.errors.js';
 import { AuthService } from './auth.service.js';
+import { InvitationNoLongerPendingError, InvitationNotFoundError } from '../users/invitations.errors.js';
 import {
   InvitationChoiceDto,
   SignInCompletedDto,
   toInvitationChoiceResponse,
 } from './dto/invitation-choice.dto.js';
-
-const CHOICE_REFUSED = {
-  description:
-    'No pending choice in this browser: no or another browser’s cookie, expired, or already used ' +
-    '(`INVITATION_CHOICE_INVALID`). Sign in again.',
-  type: ProblemDocumentDto,
-};
 
 /**
  * The organization choice that ends a sign-in when several organizations invited the address. Both routes are
@@ -81,7 +68,7 @@ export class InvitationChoiceController {
       'offered roles only.',
   })
   @ApiOkResponse({ type: InvitationChoiceDto })
-  @ApiUnauthorizedResponse(CHOICE_REFUSED)
+  @ApiErrors(InvitationChoiceInvalidError)
   async list(@Req() request: Request): Promise<InvitationChoiceDto> {
     const choice = await this.countingFailures(request, () =>
       this.auth.listInvitationChoice(readCookie(request, invitationChoiceCookieName(this.config))),
@@ -101,27 +88,17 @@ export class InvitationChoiceController {
       'organization with the invited role (or what group mapping resolves), the invitation is accepted, the ' +
       'seat limit applies, the others stay pending. Sets the `session` cookie, clears the choice cookie and ' +
       'answers where the browser goes next (`redirectTo`, the UI at the `returnTo` the sign-in started with). ' +
-      'The choice is single use. A refusal after it was spent (e.g. `SEAT_LIMIT_REACHED`, 403) means signing ' +
-      'in again.',
+      'The choice is single use and spent only once the invitation is known to be pending: an invitation not ' +
+      'offered (`INVITATION_NOT_FOUND`) or revoked meanwhile (`INVITATION_NO_LONGER_PENDING`) leaves it usable. ' +
+      'A refusal after it was spent is `SIGN_IN_REFUSED` with `reason` (e.g. `seat_limit_reached`): sign in again.',
   })
   @ApiOkResponse({ type: SignInCompletedDto })
-  @ApiUnauthorizedResponse(CHOICE_REFUSED)
-  @ApiNotFoundResponse({
-    description: 'The invitation is not one this choice offered (`INVITATION_NOT_FOUND`).',
-    type: ProblemDocumentDto,
-  })
-  @ApiConflictResponse({
-    description:
-      'The invitation was revoked, expired or accepted meanwhile (`INVITATION_NO_LONGER_PENDING`); the choice ' +
-      'stays usable for the other organizations.',
-    type: ProblemDocumentDto,
-  })
-  @ApiForbiddenResponse({
-    description:
-      'The sign-in was refused (`SEAT_LIMIT_REACHED`, `ACCOUNT_DEACTIVATED`, `INVITATION_REQUIRED`, ...), or ' +
-      'the request came from another origin than the application’s (`ORIGIN_NOT_ALLOWED`).',
-    type: ProblemDocumentDto,
-  })
+  @ApiErrors(
+    InvitationChoiceInvalidError,
+    InvitationNotFoundError,
+    InvitationNoLongerPendingError,
+    SignInRefusedProblem,
+  )
   async accept(
     @Param('id') id: string,
     @Req() request: Request,

@@ -7,7 +7,7 @@ import { DomainError } from '../common/domain-error.js';
 import { loadConfig } from '../config/config.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../database/embedded-postgres.js';
 import { runMigrations } from '../database/migrate.js';
-import { IntegrationsService } from '../integrations/integrations.service.js';
+import { TokenVault } from '../integrations/token-vault.service.js';
 import { OrganizationsService } from '../organizations/organizations.service.js';
 
 const USAGE = `Operator commands (no HTTP surface):
@@ -72,7 +72,7 @@ async function main(argv: string[]): Promise<number> {
         return 0;
       }
       case 'keys:rotate': {
-        const { reencrypted, total } = await app.get(IntegrationsService).reencryptTokens();
+        const { reencrypted, total } = await app.get(TokenVault).reencryptTokens();
         console.log(
           `re-encrypted the tokens of ${reencrypted} of ${total} connection(s) under the current key`,
         );

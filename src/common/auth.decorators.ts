@@ -1,9 +1,10 @@
 import { applyDecorators, createParamDecorator, type ExecutionContext, SetMetadata } from '@nestjs/common';
-import { ApiCookieAuth, ApiBearerAuth, ApiForbiddenResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { ApiCookieAuth, ApiBearerAuth } from '@nestjs/swagger';
 import type { Request } from 'express';
 import type { Plan, Role } from './access.js';
 import type { Principal } from './principal.js';
-import { ProblemDocumentDto } from './problem.dto.js';
+import { ApiErrors, documentErrors, routeHandlers } from './api-errors.decorator.js';
+import { COMMON_ERRORS } from './domain-error.js';
 
 /**
  * How a route authenticates. `public` needs no credentials; `session` is the API's own session (cookie or
@@ -54,32 +55,29 @@ export function Auth(...kinds: [AuthKind, ...AuthKind[]]): ClassDecorator & Meth
   return applyDecorators(
     SetMetadata(AUTH_KIND, unique),
     ...unique.map((kind) => SECURITY_DOCS[kind as Exclude<AuthKind, 'public'>]()),
-    ApiUnauthorizedResponse({
-      description: 'No valid session (`UNAUTHENTICATED`).',
-      type: ProblemDocumentDto,
-    }),
+    DocumentUnauthenticated(),
   );
 }
 
+/** The 401 of a credential-bearing route; on a controller, of each of its routes that is not public. */
+const DocumentUnauthenticated = (): ClassDecorator & MethodDecorator =>
+  ((target: object, _key?: string | symbol, descriptor?: PropertyDescriptor) => {
+    const handlers = descriptor ? [descriptor.value as object] : routeHandlers(target);
+    for (const handler of handlers) {
+      const kinds = Reflect.getMetadata(AUTH_KIND, handler) as AuthKind[] | undefined;
+      if (!descriptor && kinds?.includes('public')) continue;
+      documentErrors(handler, [COMMON_ERRORS.UNAUTHENTICATED]);
+    }
+    return descriptor;
+  }) as ClassDecorator & MethodDecorator;
+
 /** Restricts a route to users holding one of `roles` in their organization. */
 export const Roles = (...roles: Role[]) =>
-  applyDecorators(
-    SetMetadata(REQUIRED_ROLES, roles),
-    ApiForbiddenResponse({
-      description: `Requires the role ${roles.join(' or ')} (\`INSUFFICIENT_ROLE\`).`,
-      type: ProblemDocumentDto,
-    }),
-  );
+  applyDecorators(SetMetadata(REQUIRED_ROLES, roles), ApiErrors(COMMON_ERRORS.INSUFFICIENT_ROLE));
 
 /** Restricts a route to organizations on `plan`; others get 403 `PLAN_REQUIRED` naming it. */
 export const RequiresPlan = (plan: Plan) =>
-  applyDecorators(
-    SetMetadata(REQUIRED_PLAN, plan),
-    ApiForbiddenResponse({
-      description: `Requires the ${plan} plan (\`PLAN_REQUIRED\`, with \`requiredPlan\`) or a role the route names (\`INSUFFICIENT_ROLE\`).`,
-      type: ProblemDocumentDto,
-    }),
-  );
+  applyDecorators(SetMetadata(REQUIRED_PLAN, plan), ApiErrors(COMMON_ERRORS.PLAN_REQUIRED));
 
 export const CurrentPrincipal = createParamDecorator(
   (_data: unknown, context: ExecutionContext): Principal => {

@@ -4,7 +4,7 @@ import { AuthGuard } from '@nestjs/passport';
 import type { Request } from 'express';
 import type { Plan, Role } from './access.js';
 import { AUTH_KIND, type AuthKind, REQUIRED_PLAN, REQUIRED_ROLES } from './auth.decorators.js';
-import { DomainError } from './domain-error.js';
+import { COMMON_ERRORS, DomainError } from './domain-error.js';
 import type { Principal } from './principal.js';
 
 export const SESSION_STRATEGY = 'session';
@@ -12,12 +12,7 @@ export const SESSION_STRATEGY = 'session';
 /** The passport strategy behind each credential-bearing kind; a kind without one is refused. */
 const STRATEGY_OF: Partial<Record<AuthKind, string>> = { session: SESSION_STRATEGY };
 
-const unauthenticated = () =>
-  new DomainError(
-    'UNAUTHENTICATED',
-    'unauthenticated',
-    'Sign in first: no valid credentials were presented.',
-  );
+const unauthenticated = () => new DomainError(COMMON_ERRORS.UNAUTHENTICATED);
 
 /** Runs passport with the given strategies (the first that accepts wins) and renders a refusal as a 401. */
 function passportGuard(strategies: string[]): CanActivate {
@@ -83,8 +78,7 @@ export class RolesGuard implements CanActivate {
     const principal = principalOf(context);
     if (principal && roles.includes(principal.role)) return true;
     throw new DomainError(
-      'INSUFFICIENT_ROLE',
-      'forbidden',
+      COMMON_ERRORS.INSUFFICIENT_ROLE,
       `This action requires the role ${roles.join(' or ')}.`,
       {
         requiredRoles: roles,
@@ -105,7 +99,7 @@ export class PlanGuard implements CanActivate {
     if (!plan) return true;
     const principal = principalOf(context);
     if (principal?.plan === plan) return true;
-    throw new DomainError('PLAN_REQUIRED', 'forbidden', `This feature requires the ${plan} plan.`, {
+    throw new DomainError(COMMON_ERRORS.PLAN_REQUIRED, `This feature requires the ${plan} plan.`, {
       requiredPlan: plan,
       currentPlan: principal?.plan ?? null,
     });

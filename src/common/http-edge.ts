@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
-import { DomainError } from './domain-error.js';
+import { COMMON_ERRORS, DomainError } from './domain-error.js';
 import { toProblem } from './problem-details.filter.js';
 import { currentRequestId } from './request-context.js';
 
@@ -48,8 +48,7 @@ export function cookieOriginCheck(trustedOrigins: readonly string[], credentialC
       request,
       response,
       new DomainError(
-        'ORIGIN_NOT_ALLOWED',
-        'forbidden',
+        COMMON_ERRORS.ORIGIN_NOT_ALLOWED,
         'A request authenticated by a cookie must come from the application’s own origin. ' +
           'Integrations use a Bearer token instead.',
       ),
@@ -66,8 +65,7 @@ export function refuseFormBodies() {
       request,
       response,
       new DomainError(
-        'UNSUPPORTED_MEDIA_TYPE',
-        'unsupported_media_type',
+        COMMON_ERRORS.UNSUPPORTED_MEDIA_TYPE,
         `The API accepts application/json request bodies, not ${type}.`,
       ),
     );

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
-import { DomainError } from './domain-error.js';
+import { COMMON_ERRORS, DomainError } from './domain-error.js';
 import { isUuid } from './uuid.js';
 
 export class PageQueryDto {
@@ -29,8 +29,9 @@ export class PageInfoDto {
 }
 
 export class InvalidCursorError extends DomainError {
+  static readonly definition = COMMON_ERRORS.INVALID_CURSOR;
   constructor() {
-    super('INVALID_CURSOR', 'bad_request', 'The cursor is not one this API issued.');
+    super(InvalidCursorError.definition);
   }
 }
 

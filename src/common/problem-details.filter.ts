@@ -1,36 +1,25 @@
-import {
-  type ArgumentsHost,
-  Catch,
-  type ExceptionFilter,
-  HttpException,
-  HttpStatus,
-  Logger,
-} from '@nestjs/common';
+import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { DomainError, type ErrorKind, type FieldError } from './domain-error.js';
+import { titleOf } from './api-errors.decorator.js';
+import {
+  COMMON_ERRORS,
+  DomainError,
+  type ErrorDefinition,
+  type FieldError,
+  STATUS_BY_KIND,
+} from './domain-error.js';
 import { currentRequestId } from './request-context.js';
 
-const STATUS_BY_KIND: Record<ErrorKind, number> = {
-  bad_request: 400,
-  unauthenticated: 401,
-  forbidden: 403,
-  not_found: 404,
-  conflict: 409,
-  unsupported_media_type: 415,
-  unprocessable: 422,
-  rate_limited: 429,
-  unavailable: 503,
-};
-
-const CODE_BY_STATUS: Record<number, string> = {
-  400: 'BAD_REQUEST',
-  401: 'UNAUTHENTICATED',
-  403: 'FORBIDDEN',
-  404: 'NOT_FOUND',
-  405: 'METHOD_NOT_ALLOWED',
-  413: 'PAYLOAD_TOO_LARGE',
-  415: 'UNSUPPORTED_MEDIA_TYPE',
-  429: 'RATE_LIMITED',
+/** HTTP-level failures Nest raises itself (unknown route, body too large...), mapped onto the common catalog. */
+const CODE_BY_STATUS: Record<number, ErrorDefinition> = {
+  400: COMMON_ERRORS.BAD_REQUEST,
+  401: COMMON_ERRORS.UNAUTHENTICATED,
+  403: COMMON_ERRORS.FORBIDDEN,
+  404: COMMON_ERRORS.NOT_FOUND,
+  405: COMMON_ERRORS.METHOD_NOT_ALLOWED,
+  413: COMMON_ERRORS.PAYLOAD_TOO_LARGE,
+  415: COMMON_ERRORS.UNSUPPORTED_MEDIA_TYPE,
+  429: COMMON_ERRORS.RATE_LIMITED,
 };
 
 export interface ProblemDocument {
@@ -56,7 +45,7 @@ export function toProblem(error: unknown): ProblemDocument {
     return {
       ...error.extensions,
       type: problemTypeUri(error.code),
-      title: titleFor(status),
+      title: titleOf(status),
       status,
       detail: error.message,
       code: error.code,
@@ -64,40 +53,26 @@ export function toProblem(error: unknown): ProblemDocument {
     };
   }
   // Express' body parser rejects malformed JSON with a SyntaxError, which Nest wraps in a 400.
-  if (error instanceof HttpException && error.cause instanceof SyntaxError && error.getStatus() === 400) {
-    const code = 'MALFORMED_JSON';
-    return {
-      type: problemTypeUri(code),
-      title: titleFor(400),
-      status: 400,
-      detail: 'The request body is not valid JSON.',
-      code,
-    };
-  }
+  if (error instanceof HttpException && error.cause instanceof SyntaxError && error.getStatus() === 400)
+    return problemOf(COMMON_ERRORS.MALFORMED_JSON, 400, COMMON_ERRORS.MALFORMED_JSON.description);
   if (error instanceof HttpException) {
     const status = error.getStatus();
-    const code = CODE_BY_STATUS[status] ?? (status >= 500 ? 'INTERNAL_ERROR' : 'HTTP_ERROR');
-    const response = error.getResponse();
-    const detail =
-      status === 404 && typeof response === 'object'
-        ? 'No such route.'
-        : status === 429
-          ? 'Too many requests; slow down and retry later.'
-          : error.message;
-    return { type: problemTypeUri(code), title: titleFor(status), status, detail, code };
+    const definition =
+      CODE_BY_STATUS[status] ?? (status >= 500 ? COMMON_ERRORS.INTERNAL_ERROR : COMMON_ERRORS.BAD_REQUEST);
+    const detail = status === 404 || status === 429 ? definition.description : error.message;
+    return problemOf(definition, status, detail);
   }
-  return {
-    type: problemTypeUri('INTERNAL_ERROR'),
-    title: titleFor(500),
-    status: 500,
-    detail: 'An unexpected error occurred. Quote the request id when reporting it.',
-    code: 'INTERNAL_ERROR',
-  };
+  return problemOf(COMMON_ERRORS.INTERNAL_ERROR, 500, COMMON_ERRORS.INTERNAL_ERROR.description);
 }
 
-function titleFor(status: number): string {
-  const name = HttpStatus[status];
-  return name ? name.charAt(0) + name.slice(1).toLowerCase().replace(/_/g, ' ') : 'Error';
+function problemOf(definition: ErrorDefinition, status: number, detail: string): ProblemDocument {
+  return {
+    type: problemTypeUri(definition.code),
+    title: titleOf(status),
+    status,
+    detail,
+    code: definition.code,
+  };
 }
 
 @Catch()

@@ -2,6 +2,7 @@ import { AuditEventEntity } from '../audit/entities/audit-event.entity.js';
 import { AuthFlowEntity } from '../auth-flows/entities/auth-flow.entity.js';
 import { InvitationChoiceEntity } from '../auth/entities/invitation-choice.entity.js';
 import { SessionEntity } from '../sessions/entities/session.entity.js';
+import { DomainClaimEntity } from '../domain-claims/entities/domain-claim.entity.js';
 import { DirectorySyncStateEntity } from '../deprovisioning/entities/directory-sync-state.entity.js';
 import { SyncRunOutcomeEntity } from '../deprovisioning/entities/sync-run-outcome.entity.js';
 import { SyncRunEntity } from '../deprovisioning/entities/sync-run.entity.js';
@@ -22,6 +23,7 @@ export const ENTITIES = [
   InvitationChoiceEntity,
   AuditEventEntity,
   EntraConnectionEntity,
+  DomainClaimEntity,
   InvitationEntity,
   GroupRoleMappingEntity,
   SyncRunEntity,

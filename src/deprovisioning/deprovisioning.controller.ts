@@ -1,17 +1,8 @@
 import { Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import {
-  ApiAcceptedResponse,
-  ApiBadRequestResponse,
-  ApiConflictResponse,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiTags,
-} from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Auth, CurrentPrincipal, RequiresPlan, Roles } from '../common/auth.decorators.js';
-import { PageQueryDto } from '../common/pagination.js';
+import { InvalidCursorError, PageQueryDto } from '../common/pagination.js';
 import type { Principal } from '../common/principal.js';
-import { ProblemDocumentDto } from '../common/problem.dto.js';
 import {
   ListOutcomesQueryDto,
   StartSyncQueryDto,
@@ -22,13 +13,18 @@ import {
   toSyncRunResponse,
 } from './dto/sync-run.dto.js';
 import { SyncRunsService } from './sync-runs.service.js';
-
-const NOT_FOUND = { description: 'No such run (`SYNC_RUN_NOT_FOUND`).', type: ProblemDocumentDto };
-const NOT_AWAITING = {
-  description:
-    'The run is not awaiting approval (`SYNC_RUN_NOT_AWAITING_APPROVAL`), or another run is active (`SYNC_IN_PROGRESS`).',
-  type: ProblemDocumentDto,
-};
+import { ApiErrors } from '../common/api-errors.decorator.js';
+import {
+  DeprovisioningDisabledError,
+  SyncInProgressError,
+  SyncRunNotAwaitingApprovalError,
+  SyncRunNotFoundError,
+} from './deprovisioning.errors.js';
+import { ValidationFailedError } from '../common/domain-error.js';
+import {
+  EntraNotConnectedError,
+  EntraReauthorizationRequiredError,
+} from '../integrations/integrations.errors.js';
 
 @ApiTags('deprovisioning')
 @Controller('api/v1/integrations/entra')
@@ -49,12 +45,12 @@ export class DeprovisioningController {
       '`dryRun=true` it only computes who would be deactivated (allowed even while auto-deprovisioning is off).',
   })
   @ApiAcceptedResponse({ type: SyncRunResponseDto })
-  @ApiConflictResponse({
-    description:
-      'A run is queued or running (`SYNC_IN_PROGRESS`, with `runId`), not connected (`ENTRA_NOT_CONNECTED`), grant ' +
-      'refused (`ENTRA_REAUTHORIZATION_REQUIRED`), or auto-deprovisioning off (`DEPROVISIONING_DISABLED`).',
-    type: ProblemDocumentDto,
-  })
+  @ApiErrors(
+    SyncInProgressError,
+    EntraNotConnectedError,
+    EntraReauthorizationRequiredError,
+    DeprovisioningDisabledError,
+  )
   async start(
     @CurrentPrincipal() principal: Principal,
     @Query() query: StartSyncQueryDto,
@@ -65,7 +61,7 @@ export class DeprovisioningController {
   @Get('sync-runs')
   @ApiOperation({ operationId: 'listEntraSyncRuns', summary: 'List sync runs, newest first' })
   @ApiOkResponse({ type: SyncRunPageDto })
-  @ApiBadRequestResponse({ description: 'Invalid cursor.', type: ProblemDocumentDto })
+  @ApiErrors(ValidationFailedError, InvalidCursorError)
   async list(
     @CurrentPrincipal() principal: Principal,
     @Query() query: PageQueryDto,
@@ -77,7 +73,7 @@ export class DeprovisioningController {
   @Get('sync-runs/:id')
   @ApiOperation({ operationId: 'getEntraSyncRun', summary: 'One sync run: status, progress, counts, error' })
   @ApiOkResponse({ type: SyncRunResponseDto })
-  @ApiNotFoundResponse(NOT_FOUND)
+  @ApiErrors(SyncRunNotFoundError)
   async get(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<SyncRunResponseDto> {
     return toSyncRunResponse(await this.runs.get(principal.organizationId, id));
   }
@@ -88,7 +84,7 @@ export class DeprovisioningController {
     summary: 'Per-user outcomes of a run, with reasons',
   })
   @ApiOkResponse({ type: SyncOutcomePageDto })
-  @ApiNotFoundResponse(NOT_FOUND)
+  @ApiErrors(SyncRunNotFoundError)
   async outcomes(
     @CurrentPrincipal() principal: Principal,
     @Param('id') id: string,
@@ -109,8 +105,7 @@ export class DeprovisioningController {
       'again (still active here, still disabled or deleted in Entra) before deactivation.',
   })
   @ApiAcceptedResponse({ type: SyncRunResponseDto })
-  @ApiNotFoundResponse(NOT_FOUND)
-  @ApiConflictResponse(NOT_AWAITING)
+  @ApiErrors(SyncRunNotFoundError, SyncRunNotAwaitingApprovalError, SyncInProgressError)
   async approve(
     @CurrentPrincipal() principal: Principal,
     @Param('id') id: string,
@@ -125,8 +120,7 @@ export class DeprovisioningController {
     summary: 'Discard a plan held back by the safety threshold',
   })
   @ApiOkResponse({ type: SyncRunResponseDto })
-  @ApiNotFoundResponse(NOT_FOUND)
-  @ApiConflictResponse(NOT_AWAITING)
+  @ApiErrors(SyncRunNotFoundError, SyncRunNotAwaitingApprovalError, SyncInProgressError)
   async reject(
     @CurrentPrincipal() principal: Principal,
     @Param('id') id: string,

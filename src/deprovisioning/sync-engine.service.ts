@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service.js';
-import { IntegrationsService } from '../integrations/integrations.service.js';
+import { EntraConnectionService } from '../integrations/entra-connection.service.js';
 import {
   DeltaExpiredError,
   DirectoryClient,
@@ -59,7 +59,7 @@ export class SyncEngine {
 
   constructor(
     private readonly repository: DeprovisioningRepository,
-    private readonly integrations: IntegrationsService,
+    private readonly integrations: EntraConnectionService,
     private readonly directory: DirectoryClient,
     private readonly users: UsersService,
     private readonly audit: AuditService,

@@ -15,7 +15,7 @@ import type { Principal } from '../common/principal.js';
 import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { EntraReauthorizationRequiredError } from '../integrations/integrations.errors.js';
-import { IntegrationsService } from '../integrations/integrations.service.js';
+import { EntraConnectionService } from '../integrations/entra-connection.service.js';
 import { SYNC_RUN_CHANGED, type SyncRunChangedEvent } from '../integrations/sync-summary.port.js';
 import { GraphRequestError } from '../microsoft/microsoft.errors.js';
 import { DeprovisioningRepository, type RunCondition } from './deprovisioning.repository.js';
@@ -25,6 +25,7 @@ import {
   SyncInProgressError,
   SyncRunNotAwaitingApprovalError,
   SyncRunNotFoundError,
+  type SyncRunFailureCode,
 } from './deprovisioning.errors.js';
 import type { SyncOutcome } from './entities/sync-run-outcome.entity.js';
 import type { SyncRunEntity } from './entities/sync-run.entity.js';
@@ -51,7 +52,7 @@ export class SyncRunsService implements OnApplicationBootstrap, BeforeApplicatio
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly repository: DeprovisioningRepository,
     private readonly engine: SyncEngine,
-    private readonly integrations: IntegrationsService,
+    private readonly integrations: EntraConnectionService,
     private readonly audit: AuditService,
     private readonly events: EventEmitter2,
   ) {}
@@ -367,9 +368,10 @@ export class SyncRunsService implements OnApplicationBootstrap, BeforeApplicatio
   }
 }
 
-function describeFailure(error: unknown): { code: string; message: string } {
+function describeFailure(error: unknown): { code: SyncRunFailureCode; message: string } {
   if (error instanceof SyncFailure) return { code: error.code, message: error.message };
-  if (error instanceof EntraReauthorizationRequiredError) return { code: error.code, message: error.message };
+  if (error instanceof EntraReauthorizationRequiredError)
+    return { code: 'ENTRA_REAUTHORIZATION_REQUIRED', message: error.message };
   if (error instanceof SyncInterrupted) return { code: 'INTERRUPTED', message: error.message };
   if (error instanceof GraphRequestError) {
     return {

@@ -8,7 +8,7 @@ import { Auth } from '../common/auth.decorators.js';
 import { SignInLimit } from '../rate-limits/sign-in-limit.decorator.js';
 import { SignInLimitsService } from '../rate-limits/sign-in-limits.service.js';
 import { CONNECT_ERRORS } from './integrations.errors.js';
-import { IntegrationsService } from './integrations.service.js';
+import { ConnectFlowService } from './connect-flow.service.js';
 
 const errorList = Object.entries(CONNECT_ERRORS)
   .map(([code, message]) => `- \`${code}\`: ${message}`)
@@ -19,7 +19,7 @@ const queryString = (value: unknown) => (typeof value === 'string' ? value : und
 @Controller('auth/microsoft/connect')
 export class ConnectCallbackController {
   constructor(
-    private readonly integrations: IntegrationsService,
+    private readonly connectFlow: ConnectFlowService,
     private readonly limits: SignInLimitsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -50,7 +50,7 @@ export class ConnectCallbackController {
     @Req() request: Request,
     @Res() response: Response,
   ): Promise<void> {
-    const outcome = await this.integrations.completeConnect({
+    const outcome = await this.connectFlow.completeConnect({
       code: queryString(query.code),
       state: queryString(query.state),
       error: queryString(query.error),

@@ -1,34 +1,33 @@
 import { Body, Controller, Delete, Get, HttpCode, Patch, Post } from '@nestjs/common';
-import {
-  ApiBadRequestResponse,
-  ApiConflictResponse,
-  ApiNoContentResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiServiceUnavailableResponse,
-  ApiTags,
-} from '@nestjs/swagger';
+import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Auth, CurrentPrincipal, RequiresPlan, Roles } from '../common/auth.decorators.js';
 import type { Principal } from '../common/principal.js';
-import { ProblemDocumentDto } from '../common/problem.dto.js';
 import {
   ConnectEntraResponseDto,
   EntraIntegrationResponseDto,
   toEntraIntegrationResponse,
   UpdateEntraSettingsDto,
 } from './dto/entra-integration.dto.js';
-import { IntegrationsService } from './integrations.service.js';
-
-const NOT_CONNECTED = { description: 'Not connected (`ENTRA_NOT_CONNECTED`).', type: ProblemDocumentDto };
+import { ConnectFlowService } from './connect-flow.service.js';
+import { EntraConnectionService } from './entra-connection.service.js';
+import { ApiErrors } from '../common/api-errors.decorator.js';
+import { TokenDecryptionError } from './token-cipher.js';
+import { GraphRequestError, MicrosoftTokenError } from '../microsoft/microsoft.errors.js';
+import { ValidationFailedError } from '../common/domain-error.js';
+import { EntraNotConnectedError, EntraReauthorizationRequiredError } from './integrations.errors.js';
+import { DomainsClaimedError } from '../domain-claims/domain-claims.errors.js';
 
 @ApiTags('integrations')
 @Controller('api/v1/integrations/entra')
 @Auth('session')
 export class IntegrationsController {
-  constructor(private readonly integrations: IntegrationsService) {}
+  constructor(
+    private readonly connections: EntraConnectionService,
+    private readonly connectFlow: ConnectFlowService,
+  ) {}
 
   private async status(organizationId: string): Promise<EntraIntegrationResponseDto> {
-    return toEntraIntegrationResponse(await this.integrations.getStatus(organizationId));
+    return toEntraIntegrationResponse(await this.connections.getStatus(organizationId));
   }
 
   @Get()
@@ -58,7 +57,7 @@ export class IntegrationsController {
   })
   @ApiOkResponse({ type: ConnectEntraResponseDto })
   async connect(@CurrentPrincipal() principal: Principal): Promise<ConnectEntraResponseDto> {
-    return { authorizationUrl: await this.integrations.startConnect(principal) };
+    return { authorizationUrl: await this.connectFlow.startConnect(principal) };
   }
 
   @Post('refresh')
@@ -67,23 +66,21 @@ export class IntegrationsController {
   @ApiOperation({
     operationId: 'refreshEntraTenantDetails',
     summary: 'Re-read the tenant name and verified domains from Microsoft Graph',
-    description: 'The fix when tenant details are missing or have changed in Entra ID.',
+    description:
+      'The fix when tenant details are missing or have changed in Entra ID. The verified domains are claimed ' +
+      'anew for the organization within its tenant.',
   })
   @ApiOkResponse({ type: EntraIntegrationResponseDto })
-  @ApiConflictResponse({
-    description:
-      'Not connected (`ENTRA_NOT_CONNECTED`), Microsoft refused the grant (`ENTRA_REAUTHORIZATION_REQUIRED`), or ' +
-      'the stored credentials cannot be decrypted (`ENTRA_CREDENTIALS_UNREADABLE`): connect the tenant again.',
-    type: ProblemDocumentDto,
-  })
-  @ApiServiceUnavailableResponse({
-    description:
-      'Microsoft Graph failed (`GRAPH_REQUEST_FAILED`) or Microsoft’s token endpoint failed (`MICROSOFT_TOKEN_ERROR`); ' +
-      'retry later.',
-    type: ProblemDocumentDto,
-  })
+  @ApiErrors(
+    EntraNotConnectedError,
+    EntraReauthorizationRequiredError,
+    TokenDecryptionError,
+    GraphRequestError,
+    MicrosoftTokenError,
+    DomainsClaimedError,
+  )
   async refresh(@CurrentPrincipal() principal: Principal): Promise<EntraIntegrationResponseDto> {
-    await this.integrations.refreshTenantDetails(principal);
+    await this.connections.refreshTenantDetails(principal);
     return this.status(principal.organizationId);
   }
 
@@ -97,16 +94,12 @@ export class IntegrationsController {
       'Any subset of the three toggles (each independent, effective immediately) and of the sync safety threshold.',
   })
   @ApiOkResponse({ type: EntraIntegrationResponseDto })
-  @ApiBadRequestResponse({
-    description: 'No or invalid toggles (`VALIDATION_FAILED`).',
-    type: ProblemDocumentDto,
-  })
-  @ApiConflictResponse(NOT_CONNECTED)
+  @ApiErrors(ValidationFailedError, EntraNotConnectedError)
   async updateSettings(
     @CurrentPrincipal() principal: Principal,
     @Body() body: UpdateEntraSettingsDto,
   ): Promise<EntraIntegrationResponseDto> {
-    await this.integrations.updateSettings(principal, body);
+    await this.connections.updateSettings(principal, body);
     return this.status(principal.organizationId);
   }
 
@@ -121,8 +114,8 @@ export class IntegrationsController {
       'and roles, and a Microsoft-linked active user can still sign in with Microsoft.',
   })
   @ApiNoContentResponse({ description: 'Disconnected.' })
-  @ApiConflictResponse(NOT_CONNECTED)
+  @ApiErrors(EntraNotConnectedError)
   async disconnect(@CurrentPrincipal() principal: Principal): Promise<void> {
-    await this.integrations.disconnect(principal);
+    await this.connections.disconnect(principal);
   }
 }

@@ -1,24 +1,40 @@
-import { DomainError } from '../common/domain-error.js';
+import { DomainError, defineCodes, defineErrors } from '../common/domain-error.js';
+
+export const INTEGRATIONS_ERRORS = defineErrors({
+  ENTRA_NOT_CONNECTED: {
+    kind: 'conflict',
+    description: 'This organization is not connected to an Entra ID tenant.',
+  },
+  ENTRA_REAUTHORIZATION_REQUIRED: {
+    kind: 'conflict',
+    description:
+      'Microsoft no longer accepts this connection’s grant (consent revoked or the consenting admin left). ' +
+      'An administrator must connect the tenant again.',
+  },
+  ENTRA_CREDENTIALS_UNREADABLE: {
+    kind: 'conflict',
+    description:
+      'The stored Microsoft credentials of this connection cannot be decrypted. ' +
+      'An administrator must connect the tenant again.',
+  },
+});
 
 export class EntraNotConnectedError extends DomainError {
+  static readonly definition = INTEGRATIONS_ERRORS.ENTRA_NOT_CONNECTED;
   constructor() {
-    super('ENTRA_NOT_CONNECTED', 'conflict', 'This organization is not connected to an Entra ID tenant.');
+    super(EntraNotConnectedError.definition);
   }
 }
 
 export class EntraReauthorizationRequiredError extends DomainError {
+  static readonly definition = INTEGRATIONS_ERRORS.ENTRA_REAUTHORIZATION_REQUIRED;
   constructor() {
-    super(
-      'ENTRA_REAUTHORIZATION_REQUIRED',
-      'conflict',
-      'Microsoft no longer accepts this connection’s grant (consent revoked or the consenting admin left). ' +
-        'An administrator must connect the tenant again.',
-    );
+    super(EntraReauthorizationRequiredError.definition);
   }
 }
 
 /** Stable codes of a failed connection, sent to the UI as `?status=error&code=<code>`. */
-export const CONNECT_ERRORS = {
+export const CONNECT_ERRORS = defineCodes('connect_redirect', {
   admin_consent_required:
     'The account used cannot grant admin consent. Ask a Global Administrator (or Privileged Role Administrator) ' +
     'of the tenant to complete the connection, or to pre-approve admin consent for this app in Entra ID.',
@@ -36,9 +52,12 @@ export const CONNECT_ERRORS = {
   tenant_already_connected:
     'This Entra ID tenant is already connected to another organization. A tenant can be connected to one organization at a time.',
   another_tenant_connected: 'This organization is connected to a different tenant. Disconnect it first.',
+  domains_claimed:
+    'Some of the tenant’s verified domains are already claimed by another organization in this tenant. ' +
+    'Nothing was connected.',
   connection_failed:
     'Microsoft or the directory could not be reached, or the grant was incomplete. Try again.',
-} as const;
+});
 
 export type ConnectErrorCode = keyof typeof CONNECT_ERRORS;
 

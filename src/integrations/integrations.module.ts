@@ -8,17 +8,21 @@ import { MicrosoftModule } from '../microsoft/microsoft.module.js';
 import { OrganizationsModule } from '../organizations/organizations.module.js';
 import { RateLimitsModule } from '../rate-limits/rate-limits.module.js';
 import { UsersModule } from '../users/users.module.js';
+import { DomainClaimsModule } from '../domain-claims/domain-claims.module.js';
 import { ConnectCallbackController } from './connect-callback.controller.js';
 import { IntegrationsController } from './integrations.controller.js';
 import { IntegrationsRepository } from './integrations.repository.js';
-import { IntegrationsService } from './integrations.service.js';
 import { SyncSummaryListener } from './sync-summary.listener.js';
+import { ConnectFlowService } from './connect-flow.service.js';
+import { EntraConnectionService } from './entra-connection.service.js';
 import { resolveKeyring, TokenCipher } from './token-cipher.js';
+import { TokenVault } from './token-vault.service.js';
 
 @Module({
   imports: [
     AuditModule,
     AuthFlowsModule,
+    DomainClaimsModule,
     SessionsModule,
     MicrosoftModule,
     OrganizationsModule,
@@ -28,7 +32,9 @@ import { resolveKeyring, TokenCipher } from './token-cipher.js';
   controllers: [IntegrationsController, ConnectCallbackController],
   providers: [
     IntegrationsRepository,
-    IntegrationsService,
+    TokenVault,
+    EntraConnectionService,
+    ConnectFlowService,
     SyncSummaryListener,
     {
       provide: TokenCipher,
@@ -36,6 +42,7 @@ import { resolveKeyring, TokenCipher } from './token-cipher.js';
       useFactory: (config: AppConfig) => new TokenCipher(resolveKeyring(config)),
     },
   ],
-  exports: [IntegrationsService],
+  // Other modules read the connection; the vault and the connect flow stay inside.
+  exports: [EntraConnectionService],
 })
 export class IntegrationsModule {}

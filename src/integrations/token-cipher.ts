@@ -2,6 +2,7 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DomainError } from '../common/domain-error.js';
+import { INTEGRATIONS_ERRORS } from './integrations.errors.js';
 import { type AppConfig, type Keyring, parseKeyring } from '../config/config.js';
 
 const VERSION = 'v1';
@@ -14,16 +15,12 @@ const TAG_BYTES = 16;
  * with. The client learns only that the tenant must be connected again; `keyId` and `reason` are for logs.
  */
 export class TokenDecryptionError extends DomainError {
+  static readonly definition = INTEGRATIONS_ERRORS.ENTRA_CREDENTIALS_UNREADABLE;
   constructor(
     readonly reason: string,
     readonly keyId: string | null,
   ) {
-    super(
-      'ENTRA_CREDENTIALS_UNREADABLE',
-      'conflict',
-      'The stored Microsoft credentials of this connection cannot be decrypted. ' +
-        'An administrator must connect the tenant again.',
-    );
+    super(TokenDecryptionError.definition);
     this.name = 'TokenDecryptionError';
   }
 }

@@ -4,6 +4,8 @@ import { Auth, CurrentPrincipal } from '../common/auth.decorators.js';
 import type { Principal } from '../common/principal.js';
 import { OrganizationResponseDto, toOrganizationResponse } from './dto/organization.dto.js';
 import { OrganizationsService } from './organizations.service.js';
+import { ApiErrors } from '../common/api-errors.decorator.js';
+import { OrganizationNotFoundError } from './organizations.errors.js';
 
 @ApiTags('me')
 @Controller('api/v1')
@@ -12,6 +14,7 @@ export class OrganizationsController {
   constructor(private readonly organizations: OrganizationsService) {}
 
   @Get('organization')
+  @ApiErrors(OrganizationNotFoundError)
   @ApiOperation({
     operationId: 'getOrganization',
     summary: 'The signed-in user’s organization, plan and seats',

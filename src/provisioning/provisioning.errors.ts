@@ -1,13 +1,12 @@
-import { DomainError } from '../common/domain-error.js';
 import type { SignInRefusal } from './sign-in-decision.js';
 
-export class SignInRefusedError extends DomainError {
+/**
+ * A sign-in the decision refused. Never an HTTP answer: the sign-in callback renders `reason` (one of the
+ * sign-in catalog's codes) into its redirect, so this is a plain error, not a problem.
+ */
+export class SignInRefusedError extends Error {
   constructor(readonly reason: SignInRefusal) {
-    // A choice overtaken by a revocation is a conflict with the current state, not a lack of permission.
-    super(
-      reason.toUpperCase(),
-      reason === 'invitation_no_longer_pending' ? 'conflict' : 'forbidden',
-      `Sign-in refused: ${reason.replace(/_/g, ' ')}.`,
-    );
+    super(`Sign-in refused: ${reason.replace(/_/g, ' ')}.`);
+    this.name = 'SignInRefusedError';
   }
 }

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AuditModule } from '../audit/audit.module.js';
+import { DomainClaimsModule } from '../domain-claims/domain-claims.module.js';
 import { IntegrationsModule } from '../integrations/integrations.module.js';
 import { OrganizationsModule } from '../organizations/organizations.module.js';
 import { RoleMappingModule } from '../role-mapping/role-mapping.module.js';
@@ -7,7 +8,14 @@ import { UsersModule } from '../users/users.module.js';
 import { ProvisioningService } from './provisioning.service.js';
 
 @Module({
-  imports: [AuditModule, IntegrationsModule, OrganizationsModule, RoleMappingModule, UsersModule],
+  imports: [
+    AuditModule,
+    DomainClaimsModule,
+    IntegrationsModule,
+    OrganizationsModule,
+    RoleMappingModule,
+    UsersModule,
+  ],
   providers: [ProvisioningService],
   exports: [ProvisioningService],
 })

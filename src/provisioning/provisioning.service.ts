@@ -3,7 +3,8 @@ import { isUniqueViolation } from '../common/database-errors.js';
 import { AuditService } from '../audit/audit.service.js';
 import type { Role } from '../common/access.js';
 import { TransactionRunner, type Tx } from '../common/transaction.js';
-import { IntegrationsService, type TenantConnection } from '../integrations/integrations.service.js';
+import { DomainClaimsService } from '../domain-claims/domain-claims.service.js';
+import { EntraConnectionService, type TenantConnection } from '../integrations/entra-connection.service.js';
 import { PERSONAL_ACCOUNT_TENANT_ID, type VerifiedIdToken } from '../microsoft/microsoft-identity.client.js';
 import { OrganizationsService } from '../organizations/organizations.service.js';
 import type { ResolvedRole } from '../role-mapping/resolve-role.js';
@@ -14,15 +15,10 @@ import { InvitationNoLongerPendingError } from '../users/invitations.errors.js';
 import { InvitationsService } from '../users/invitations.service.js';
 import { SeatLimitReachedError } from '../users/users.errors.js';
 import { UsersService } from '../users/users.service.js';
-import { isOnVerifiedDomain } from './domain-match.js';
+import { domainOf } from './domain-match.js';
 import { SignInRefusedError } from './provisioning.errors.js';
 import { decideSignIn, type SignInFacts } from './sign-in-decision.js';
-import {
-  isTenantMember,
-  primaryAddress,
-  signsInOnVerifiedDomain,
-  verifiedAddresses,
-} from './sign-in-identity.js';
+import { isTenantMember, primaryAddress, signInDomains, verifiedAddresses } from './sign-in-identity.js';
 
 export type SignInResult =
   | {
@@ -58,7 +54,8 @@ export class ProvisioningService {
     private readonly users: UsersService,
     private readonly invitations: InvitationsService,
     private readonly organizations: OrganizationsService,
-    private readonly integrations: IntegrationsService,
+    private readonly integrations: EntraConnectionService,
+    private readonly domainClaims: DomainClaimsService,
     private readonly roleMapping: RoleMappingService,
     private readonly audit: AuditService,
     private readonly transactions: TransactionRunner,
@@ -149,7 +146,7 @@ export class ProvisioningService {
     // Matching is on the signed `tid` of the connected tenant, never on an address another tenant vouches for.
     const connection = await this.integrations.findByTenant(token.tenantId);
     const home =
-      connection && isTenantMember(token) && signsInOnVerifiedDomain(token, connection.verifiedDomains)
+      connection && isTenantMember(token) && (await this.claimsSignInDomain(token, connection.organizationId))
         ? connection
         : null;
     return {
@@ -190,8 +187,8 @@ export class ProvisioningService {
 
   /**
    * A pending invitation for one of the account's verified addresses. An invitation to an address on a
-   * connected tenant's verified domain is only for that tenant's accounts (defence in depth: another tenant
-   * must not redeem it by claiming the address).
+   * domain the inviting organization claims in its tenant is only for that tenant's accounts (defence in
+   * depth: another tenant must not redeem it by claiming the address).
    */
   private async findInvitation(
     token: VerifiedIdToken,
@@ -199,7 +196,9 @@ export class ProvisioningService {
   ): Promise<InvitationEntity | null> {
     for (const address of verifiedAddresses(token)) {
       const invitation = await this.invitations.findPending(address, organizationId);
-      if (invitation && (await this.redeemableBy(token, address, invitation))) return invitation;
+      if (!invitation) continue;
+      if (await this.claimedInAnotherTenant(address, invitation.organizationId, token.tenantId)) continue;
+      return invitation;
     }
     return null;
   }
@@ -213,8 +212,8 @@ export class ProvisioningService {
     for (const address of verifiedAddresses(token)) {
       for (const invitation of await this.invitations.findAllPending(address)) {
         if (byOrganization.has(invitation.organizationId)) continue;
-        if (await this.redeemableBy(token, address, invitation))
-          byOrganization.set(invitation.organizationId, invitation);
+        if (await this.claimedInAnotherTenant(address, invitation.organizationId, token.tenantId)) continue;
+        byOrganization.set(invitation.organizationId, invitation);
       }
     }
     return [...byOrganization.values()].sort(
@@ -222,17 +221,25 @@ export class ProvisioningService {
     );
   }
 
-  private async redeemableBy(
-    token: VerifiedIdToken,
+  /** Whether the organization claims, within the token's tenant, the domain of the user's sign-in name. */
+  private async claimsSignInDomain(token: VerifiedIdToken, organizationId: string): Promise<boolean> {
+    for (const domain of signInDomains(token)) {
+      const claim = await this.domainClaims.findOwner(token.tenantId, domain);
+      if (claim?.organizationId === organizationId) return true;
+    }
+    return false;
+  }
+
+  /** Whether the organization claims the address's domain in a tenant other than `tenantId`. */
+  private async claimedInAnotherTenant(
     address: string,
-    invitation: InvitationEntity,
+    organizationId: string,
+    tenantId: string,
   ): Promise<boolean> {
-    const owner = await this.integrations.findByOrganization(invitation.organizationId);
-    return !(
-      owner &&
-      owner.tenantId !== token.tenantId &&
-      isOnVerifiedDomain(address, owner.verifiedDomains)
-    );
+    const domain = domainOf(address);
+    if (!domain) return false;
+    const claims = await this.domainClaims.listByOrganization(organizationId);
+    return claims.some((c) => c.domain === domain && c.tenantId !== tenantId);
   }
 
   /** Creates the user in an existing organization, respecting its seat limit (checked under the organization lock). */

@@ -1,5 +1,5 @@
 import type { VerifiedIdToken } from '../microsoft/microsoft-identity.client.js';
-import { isOnVerifiedDomain } from './domain-match.js';
+import { domainOf } from './domain-match.js';
 
 /** A member of the token's tenant, not a guest (B2B guests carry `acct`=1, a foreign `idp`, or `#EXT#`). */
 export function isTenantMember(token: VerifiedIdToken): boolean {
@@ -18,13 +18,10 @@ export function verifiedAddresses(token: VerifiedIdToken): string[] {
   return [...addresses];
 }
 
-/** Whether the sign-in name (UPN, or a verified `email`) is on one of the tenant's verified domains. */
-export function signsInOnVerifiedDomain(
-  token: VerifiedIdToken,
-  verifiedDomains: { name: string }[],
-): boolean {
+/** The domains of the sign-in name (UPN, or a verified `email`), lower-case, each once. */
+export function signInDomains(token: VerifiedIdToken): string[] {
   const names = [token.preferredUsername, token.emailDomainVerified ? token.email : null];
-  return names.some((name) => isOnVerifiedDomain(name, verifiedDomains));
+  return [...new Set(names.map(domainOf).filter((d): d is string => d !== null))];
 }
 
 /** The address recorded on a new user: a verified one, else the UPN, else a stable placeholder. */

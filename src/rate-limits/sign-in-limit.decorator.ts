@@ -12,10 +12,9 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { ApiTooManyRequestsResponse } from '@nestjs/swagger';
+import { ApiErrorsWith } from '../common/api-errors.decorator.js';
 import type { Request, Response } from 'express';
 import { ProblemDetailsFilter } from '../common/problem-details.filter.js';
-import { ProblemDocumentDto } from '../common/problem.dto.js';
 import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { RateLimitedError } from './rate-limits.errors.js';
@@ -40,16 +39,18 @@ export function SignInLimit(options: SignInLimitOptions): MethodDecorator {
     SetMetadata(SIGN_IN_LIMIT, options),
     UseGuards(SignInLimitGuard),
     UseFilters(signInLimitFilter(options.browserRedirect)),
-    ApiTooManyRequestsResponse({
-      description:
-        'Too many failed, forged or unfinished sign-ins from this address (`RATE_LIMITED`); `Retry-After` ' +
-        `says when to retry. A browser (\`Accept: text/html\`) is redirected to \`APP_UI_URL${options.browserRedirect}\`` +
-        ' with `retryAfter=<seconds>` instead.',
-      type: ProblemDocumentDto,
-      headers: {
-        'Retry-After': { description: 'Seconds until a retry can succeed.', schema: { type: 'integer' } },
+    ApiErrorsWith(
+      {
+        note:
+          'Too many failed, forged or unfinished sign-ins from this address; `Retry-After` says when to retry. ' +
+          `A browser (\`Accept: text/html\`) is redirected to \`APP_UI_URL${options.browserRedirect}\`` +
+          ' with `retryAfter=<seconds>` instead.',
+        headers: {
+          'Retry-After': { description: 'Seconds until a retry can succeed.', schema: { type: 'integer' } },
+        },
       },
-    }),
+      RateLimitedError,
+    ),
   );
 }
 

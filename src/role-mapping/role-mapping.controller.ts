@@ -1,18 +1,13 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
 import {
-  ApiBadRequestResponse,
-  ApiConflictResponse,
   ApiCreatedResponse,
   ApiNoContentResponse,
-  ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
   ApiTags,
-  ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
 import { Auth, CurrentPrincipal, RequiresPlan, Roles } from '../common/auth.decorators.js';
 import type { Principal } from '../common/principal.js';
-import { ProblemDocumentDto } from '../common/problem.dto.js';
 import {
   DirectoryGroupPageDto,
   GroupRoleMappingInputDto,
@@ -22,17 +17,11 @@ import {
   toMappingResponse,
 } from './dto/group-role-mapping.dto.js';
 import { RoleMappingService } from './role-mapping.service.js';
-
-const NOT_CONNECTED = { description: 'Not connected (`ENTRA_NOT_CONNECTED`).', type: ProblemDocumentDto };
-const UNKNOWN_GROUP = {
-  description: 'No such group in the tenant (`UNKNOWN_GROUP`).',
-  type: ProblemDocumentDto,
-};
-const NOT_FOUND = {
-  description: 'No such mapping (`GROUP_ROLE_MAPPING_NOT_FOUND`).',
-  type: ProblemDocumentDto,
-};
-const INVALID = { description: 'Invalid body (`VALIDATION_FAILED`).', type: ProblemDocumentDto };
+import { ApiErrors } from '../common/api-errors.decorator.js';
+import { MappingExistsError, MappingNotFoundError, UnknownGroupError } from './role-mapping.errors.js';
+import { ValidationFailedError } from '../common/domain-error.js';
+import { EntraNotConnectedError } from '../integrations/integrations.errors.js';
+import { InvalidCursorError } from '../common/pagination.js';
 
 @ApiTags('role-mapping')
 @Controller('api/v1/integrations/entra')
@@ -45,7 +34,7 @@ export class RoleMappingController {
   @Get('group-role-mappings')
   @ApiOperation({ operationId: 'listGroupRoleMappings', summary: 'List Entra group → role mappings' })
   @ApiOkResponse({ type: GroupRoleMappingListDto })
-  @ApiConflictResponse(NOT_CONNECTED)
+  @ApiErrors(EntraNotConnectedError)
   async list(@CurrentPrincipal() principal: Principal): Promise<GroupRoleMappingListDto> {
     return { items: (await this.mappings.list(principal.organizationId)).map(toMappingResponse) };
   }
@@ -60,12 +49,7 @@ export class RoleMappingController {
       'back to Employee while a role set by hand or by invitation is kept. Owners are never changed.',
   })
   @ApiCreatedResponse({ type: GroupRoleMappingResponseDto })
-  @ApiBadRequestResponse(INVALID)
-  @ApiUnprocessableEntityResponse(UNKNOWN_GROUP)
-  @ApiConflictResponse({
-    description: 'Already mapped (`MAPPING_EXISTS`) or not connected (`ENTRA_NOT_CONNECTED`).',
-    type: ProblemDocumentDto,
-  })
+  @ApiErrors(ValidationFailedError, UnknownGroupError, MappingExistsError, EntraNotConnectedError)
   async create(
     @CurrentPrincipal() principal: Principal,
     @Body() body: GroupRoleMappingInputDto,
@@ -76,13 +60,7 @@ export class RoleMappingController {
   @Put('group-role-mappings/:id')
   @ApiOperation({ operationId: 'updateGroupRoleMapping', summary: 'Change a mapping’s group or role' })
   @ApiOkResponse({ type: GroupRoleMappingResponseDto })
-  @ApiBadRequestResponse(INVALID)
-  @ApiNotFoundResponse(NOT_FOUND)
-  @ApiUnprocessableEntityResponse(UNKNOWN_GROUP)
-  @ApiConflictResponse({
-    description: 'The group already has another mapping (`MAPPING_EXISTS`).',
-    type: ProblemDocumentDto,
-  })
+  @ApiErrors(ValidationFailedError, MappingNotFoundError, UnknownGroupError, MappingExistsError)
   async update(
     @CurrentPrincipal() principal: Principal,
     @Param('id') id: string,
@@ -98,7 +76,7 @@ export class RoleMappingController {
     summary: 'Delete a mapping (roles change at the next sign-in)',
   })
   @ApiNoContentResponse({ description: 'Deleted.' })
-  @ApiNotFoundResponse(NOT_FOUND)
+  @ApiErrors(MappingNotFoundError)
   async remove(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<void> {
     await this.mappings.remove(principal, id);
   }
@@ -109,11 +87,7 @@ export class RoleMappingController {
     summary: 'Search the tenant’s groups by name prefix (from Graph)',
   })
   @ApiOkResponse({ type: DirectoryGroupPageDto })
-  @ApiBadRequestResponse({
-    description: 'Invalid query or cursor (`INVALID_CURSOR`).',
-    type: ProblemDocumentDto,
-  })
-  @ApiConflictResponse(NOT_CONNECTED)
+  @ApiErrors(InvalidCursorError, EntraNotConnectedError)
   async groups(
     @CurrentPrincipal() principal: Principal,
     @Query() query: SearchGroupsQueryDto,

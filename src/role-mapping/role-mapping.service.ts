@@ -4,7 +4,7 @@ import { AuditService } from '../audit/audit.service.js';
 import { InvalidCursorError } from '../common/pagination.js';
 import type { Principal } from '../common/principal.js';
 import { TransactionRunner } from '../common/transaction.js';
-import { IntegrationsService } from '../integrations/integrations.service.js';
+import { EntraConnectionService } from '../integrations/entra-connection.service.js';
 import { GraphClient } from '../microsoft/graph.client.js';
 import { GraphRequestError } from '../microsoft/microsoft.errors.js';
 import type { VerifiedIdToken } from '../microsoft/microsoft-identity.client.js';
@@ -26,7 +26,7 @@ export class RoleMappingService {
 
   constructor(
     private readonly repository: RoleMappingRepository,
-    private readonly integrations: IntegrationsService,
+    private readonly integrations: EntraConnectionService,
     private readonly graph: GraphClient,
     private readonly audit: AuditService,
     private readonly transactions: TransactionRunner,

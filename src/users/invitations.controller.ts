@@ -1,17 +1,13 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import {
-  ApiBadRequestResponse,
-  ApiConflictResponse,
   ApiCreatedResponse,
   ApiNoContentResponse,
-  ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
 import { Auth, CurrentPrincipal, Roles } from '../common/auth.decorators.js';
 import type { Principal } from '../common/principal.js';
-import { ProblemDocumentDto } from '../common/problem.dto.js';
 import {
   CreateInvitationDto,
   InvitationPageDto,
@@ -20,6 +16,15 @@ import {
   toInvitationResponse,
 } from './dto/invitation.dto.js';
 import { InvitationsService } from './invitations.service.js';
+import { ApiErrors } from '../common/api-errors.decorator.js';
+import {
+  InvitationAlreadyPendingError,
+  InvitationNotFoundError,
+  InvitationNotPendingError,
+  UserAlreadyExistsError,
+} from './invitations.errors.js';
+import { ValidationFailedError } from '../common/domain-error.js';
+import { InvalidCursorError } from '../common/pagination.js';
 
 @ApiTags('invitations')
 @Controller('api/v1/invitations')
@@ -37,12 +42,7 @@ export class InvitationsController {
       '`email` its domain owner verified). Expires after 7 days unless `expiresInDays` says otherwise.',
   })
   @ApiCreatedResponse({ type: InvitationResponseDto })
-  @ApiBadRequestResponse({ description: 'Invalid body (`VALIDATION_FAILED`).', type: ProblemDocumentDto })
-  @ApiConflictResponse({
-    description:
-      'Already invited (`INVITATION_ALREADY_PENDING`) or already a member (`USER_ALREADY_EXISTS`).',
-    type: ProblemDocumentDto,
-  })
+  @ApiErrors(ValidationFailedError, InvitationAlreadyPendingError, UserAlreadyExistsError)
   async create(
     @CurrentPrincipal() principal: Principal,
     @Body() body: CreateInvitationDto,
@@ -54,7 +54,7 @@ export class InvitationsController {
   @Roles('owner', 'admin')
   @ApiOperation({ operationId: 'listInvitations', summary: 'List invitations, newest first' })
   @ApiOkResponse({ type: InvitationPageDto })
-  @ApiBadRequestResponse({ description: 'Invalid filter or cursor.', type: ProblemDocumentDto })
+  @ApiErrors(ValidationFailedError, InvalidCursorError)
   async list(
     @CurrentPrincipal() principal: Principal,
     @Query() query: ListInvitationsQueryDto,
@@ -68,14 +68,7 @@ export class InvitationsController {
   @Roles('owner', 'admin')
   @ApiOperation({ operationId: 'revokeInvitation', summary: 'Revoke a pending invitation' })
   @ApiNoContentResponse({ description: 'Revoked.' })
-  @ApiNotFoundResponse({
-    description: 'No such invitation (`INVITATION_NOT_FOUND`).',
-    type: ProblemDocumentDto,
-  })
-  @ApiConflictResponse({
-    description: 'Already accepted, revoked or expired (`INVITATION_NOT_PENDING`).',
-    type: ProblemDocumentDto,
-  })
+  @ApiErrors(InvitationNotFoundError, InvitationNotPendingError)
   async revoke(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<void> {
     await this.invitations.revoke(principal, id);
   }

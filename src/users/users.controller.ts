@@ -1,15 +1,7 @@
 import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
-import {
-  ApiBadRequestResponse,
-  ApiConflictResponse,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiTags,
-} from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Auth, CurrentPrincipal, Roles } from '../common/auth.decorators.js';
 import type { Principal } from '../common/principal.js';
-import { ProblemDocumentDto } from '../common/problem.dto.js';
 import {
   ListUsersQueryDto,
   toUserResponse,
@@ -18,11 +10,16 @@ import {
   UserResponseDto,
 } from './dto/user.dto.js';
 import { UsersService } from './users.service.js';
-
-const NOT_FOUND = {
-  description: 'No such user in your organization (`USER_NOT_FOUND`).',
-  type: ProblemDocumentDto,
-};
+import { ApiErrors } from '../common/api-errors.decorator.js';
+import {
+  InvalidUserStateError,
+  LastOwnerError,
+  OwnerRoleReservedError,
+  SeatLimitReachedError,
+  UserNotFoundError,
+} from './users.errors.js';
+import { COMMON_ERRORS, ValidationFailedError } from '../common/domain-error.js';
+import { InvalidCursorError } from '../common/pagination.js';
 
 @ApiTags('users')
 @Controller('api/v1/users')
@@ -31,10 +28,7 @@ export class UsersController {
   constructor(private readonly users: UsersService) {}
 
   @Get()
-  @ApiBadRequestResponse({
-    description: 'Invalid filter (`VALIDATION_FAILED`) or cursor (`INVALID_CURSOR`).',
-    type: ProblemDocumentDto,
-  })
+  @ApiErrors(ValidationFailedError, InvalidCursorError)
   @ApiOperation({ operationId: 'listUsers', summary: 'List the organization’s users' })
   @ApiOkResponse({ type: UserPageDto })
   async list(
@@ -46,7 +40,7 @@ export class UsersController {
   }
 
   @Get(':id')
-  @ApiNotFoundResponse(NOT_FOUND)
+  @ApiErrors(UserNotFoundError)
   @ApiOperation({ operationId: 'getUser', summary: 'Get one user' })
   @ApiOkResponse({ type: UserResponseDto })
   async get(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<UserResponseDto> {
@@ -54,7 +48,13 @@ export class UsersController {
   }
 
   @Patch(':id')
-  @ApiNotFoundResponse(NOT_FOUND)
+  @ApiErrors(
+    UserNotFoundError,
+    ValidationFailedError,
+    COMMON_ERRORS.MALFORMED_JSON,
+    OwnerRoleReservedError,
+    LastOwnerError,
+  )
   @Roles('owner', 'admin')
   @ApiOperation({
     operationId: 'updateUser',
@@ -62,14 +62,6 @@ export class UsersController {
     description: 'The role is then `manual`: kept at sign-in unless an Entra group mapping matches.',
   })
   @ApiOkResponse({ type: UserResponseDto })
-  @ApiBadRequestResponse({
-    description: 'Invalid body (`VALIDATION_FAILED`, `MALFORMED_JSON`).',
-    type: ProblemDocumentDto,
-  })
-  @ApiConflictResponse({
-    description: 'Would leave no active owner (`LAST_OWNER`).',
-    type: ProblemDocumentDto,
-  })
   async update(
     @CurrentPrincipal() principal: Principal,
     @Param('id') id: string,
@@ -79,7 +71,7 @@ export class UsersController {
   }
 
   @Post(':id/deactivate')
-  @ApiNotFoundResponse(NOT_FOUND)
+  @ApiErrors(UserNotFoundError, InvalidUserStateError, LastOwnerError)
   @HttpCode(200)
   @Roles('owner', 'admin')
   @ApiOperation({
@@ -88,10 +80,6 @@ export class UsersController {
     description: 'Ends their sessions at once and blocks sign-in. Nothing they own or did is deleted.',
   })
   @ApiOkResponse({ type: UserResponseDto })
-  @ApiConflictResponse({
-    description: 'Already deactivated (`INVALID_USER_STATE`) or the last active owner (`LAST_OWNER`).',
-    type: ProblemDocumentDto,
-  })
   async deactivate(
     @CurrentPrincipal() principal: Principal,
     @Param('id') id: string,
@@ -100,15 +88,11 @@ export class UsersController {
   }
 
   @Post(':id/reactivate')
-  @ApiNotFoundResponse(NOT_FOUND)
+  @ApiErrors(UserNotFoundError, SeatLimitReachedError, InvalidUserStateError)
   @HttpCode(200)
   @Roles('owner', 'admin')
   @ApiOperation({ operationId: 'reactivateUser', summary: 'Reactivate a deactivated user (takes a seat)' })
   @ApiOkResponse({ type: UserResponseDto })
-  @ApiConflictResponse({
-    description: 'No free seat (`SEAT_LIMIT_REACHED`) or not deactivated (`INVALID_USER_STATE`).',
-    type: ProblemDocumentDto,
-  })
   async reactivate(
     @CurrentPrincipal() principal: Principal,
     @Param('id') id: string,

@@ -3,7 +3,7 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { SYSTEM_ACTOR } from '../../src/audit/audit.service.js';
 import { DeprovisioningRepository } from '../../src/deprovisioning/deprovisioning.repository.js';
 import { SyncRunsService } from '../../src/deprovisioning/sync-runs.service.js';
-import { IntegrationsService } from '../../src/integrations/integrations.service.js';
+import { EntraConnectionService } from '../../src/integrations/entra-connection.service.js';
 import { OrganizationsService } from '../../src/organizations/organizations.service.js';
 import { DEMO } from '@entra-integration/entra-emulator';
 import { addMember } from '../support/seed.js';
@@ -665,7 +665,7 @@ describe('approving a held-back plan goes through the queue', () => {
   });
 
   it('lists the connections whose sync runs now with the same shape as a single lookup', async () => {
-    const integrations = ctx.app.get(IntegrationsService);
+    const integrations = ctx.app.get(EntraConnectionService);
     const single = await integrations.findByOrganization(org.organizationId);
     expect(single).toMatchObject({ healthy: true, features: { autoDeprovisionSync: true } });
     expect(await integrations.listSyncEnabled()).toEqual([single]);

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SYSTEM_ACTOR } from '../../src/audit/audit.service.js';
+import { DomainClaimsService } from '../../src/domain-claims/domain-claims.service.js';
 import { OrganizationsService } from '../../src/organizations/organizations.service.js';
 import { DEMO } from '@entra-integration/entra-emulator';
 import { addMember } from '../support/seed.js';
@@ -28,6 +29,30 @@ async function ownerOfNewOrganization(
 async function connectionRows(ctx: TestContext, organizationId: string) {
   return (await ctx.sql.query('SELECT * FROM entra_connections WHERE organization_id = $1', [organizationId]))
     .rows;
+}
+
+async function claimRows(ctx: TestContext, organizationId: string) {
+  return (
+    await ctx.sql.query(
+      'SELECT tenant_id, domain, display_name, source, is_default, is_initial FROM domain_claims WHERE organization_id = $1 ORDER BY position',
+      [organizationId],
+    )
+  ).rows;
+}
+
+/** A tenant domain as Graph lists it, added to (and later removed from) the emulator's Contoso. */
+function addContosoDomain(ctx: TestContext, name: string) {
+  const tenant = ctx.emulator.store.findTenant(contoso.id)!;
+  tenant.verifiedDomains.push({
+    name,
+    isDefault: false,
+    isInitial: false,
+    type: 'Managed',
+    capabilities: 'Email',
+  });
+  return () => {
+    tenant.verifiedDomains = tenant.verifiedDomains.filter((d) => d.name !== name);
+  };
 }
 
 /** Makes the cached access token look expired, so the next Graph call must use the refresh token. */
@@ -106,6 +131,37 @@ describe('connecting an Entra tenant', () => {
       ]),
     );
     expect(Date.parse(status.body.connectedAt)).toBeGreaterThan(Date.now() - 60_000);
+  });
+
+  it('claims the verified domains for the organization within the tenant, lower-case, in Graph’s order', async () => {
+    const status = await ctx.http().get('/api/v1/integrations/entra').set(bearer(admin.token)).expect(200);
+    expect(status.body.verifiedDomains).toEqual([
+      { name: 'contoso.com', isDefault: true },
+      { name: 'Contoso.onmicrosoft.com', isDefault: false },
+    ]);
+    expect(await claimRows(ctx, admin.organizationId)).toEqual([
+      {
+        tenant_id: contoso.id,
+        domain: 'contoso.com',
+        display_name: 'contoso.com',
+        source: 'entra_verified_domain',
+        is_default: true,
+        is_initial: false,
+      },
+      {
+        tenant_id: contoso.id,
+        domain: 'contoso.onmicrosoft.com',
+        display_name: 'Contoso.onmicrosoft.com',
+        source: 'entra_verified_domain',
+        is_default: false,
+        is_initial: true,
+      },
+    ]);
+    expect(
+      await ctx.app.get(DomainClaimsService).findOwner(contoso.id, 'CONTOSO.ONMICROSOFT.COM'),
+    ).toMatchObject({
+      organizationId: admin.organizationId,
+    });
   });
 
   it('stores the refresh token only as ciphertext and never shows a token anywhere', async () => {
@@ -192,11 +248,71 @@ describe('connecting an Entra tenant', () => {
     await ctx.http().post('/api/v1/integrations/entra/refresh').set(bearer(admin.token)).expect(200);
   });
 
+  it('claims a domain added in Entra at refresh, and releases one removed there', async () => {
+    const remove = addContosoDomain(ctx, 'Contoso.net');
+    try {
+      const refreshed = await ctx
+        .http()
+        .post('/api/v1/integrations/entra/refresh')
+        .set(bearer(admin.token))
+        .expect(200);
+      expect(refreshed.body.verifiedDomains).toEqual([
+        { name: 'contoso.com', isDefault: true },
+        { name: 'Contoso.onmicrosoft.com', isDefault: false },
+        { name: 'Contoso.net', isDefault: false },
+      ]);
+      expect(await ctx.app.get(DomainClaimsService).findOwner(contoso.id, 'contoso.net')).toMatchObject({
+        organizationId: admin.organizationId,
+        source: 'entra_verified_domain',
+      });
+    } finally {
+      remove();
+    }
+    await ctx.http().post('/api/v1/integrations/entra/refresh').set(bearer(admin.token)).expect(200);
+    expect((await claimRows(ctx, admin.organizationId)).map((r) => r.domain)).toEqual([
+      'contoso.com',
+      'contoso.onmicrosoft.com',
+    ]);
+  });
+
+  it('a refresh whose new domain another organization of the tenant claims changes nothing and says which domain', async () => {
+    const claims = ctx.app.get(DomainClaimsService);
+    const rival = await ctx.app.get(OrganizationsService).create('Contoso Consulting');
+    await claims.claim({
+      organizationId: rival.id,
+      tenantId: contoso.id,
+      source: 'tenant_assignment',
+      domains: [{ name: 'consulting.contoso.com' }],
+    });
+    const remove = addContosoDomain(ctx, 'Consulting.Contoso.com');
+    ctx.emulator.store.findTenant(contoso.id)!.displayName = 'Contoso Group';
+    const before = await claimRows(ctx, admin.organizationId);
+    try {
+      const refused = await ctx
+        .http()
+        .post('/api/v1/integrations/entra/refresh')
+        .set(bearer(admin.token))
+        .expect(409);
+      expect(refused.headers['content-type']).toContain('application/problem+json');
+      expect(refused.body).toMatchObject({ code: 'DOMAINS_CLAIMED', domains: ['consulting.contoso.com'] });
+      expect(JSON.stringify(refused.body)).not.toContain(rival.id);
+      expect(JSON.stringify(refused.body)).not.toContain('Contoso Consulting');
+    } finally {
+      remove();
+      ctx.emulator.store.findTenant(contoso.id)!.displayName = 'Contoso Ltd';
+      await claims.release(rival.id, 'tenant_assignment');
+    }
+    // All or nothing: neither the name nor the domains changed.
+    expect(await claimRows(ctx, admin.organizationId)).toEqual(before);
+    const status = await ctx.http().get('/api/v1/integrations/entra').set(bearer(admin.token)).expect(200);
+    expect(status.body.tenantName).toBe('Contoso Ltd');
+  });
+
   it('keeps working after a key rotation (keys:rotate re-encrypts under the new first key)', async () => {
-    const { IntegrationsService } = await import('../../src/integrations/integrations.service.js');
+    const { TokenVault } = await import('../../src/integrations/token-vault.service.js');
     const k2 = Buffer.alloc(32, 22).toString('base64');
     await ctx.reopen({ TOKEN_ENCRYPTION_KEYS: `k2:${k2},k1:${TEST_KEY_1}` });
-    expect(await ctx.app.get(IntegrationsService).reencryptTokens()).toEqual({ reencrypted: 1, total: 1 });
+    expect(await ctx.app.get(TokenVault).reencryptTokens()).toEqual({ reencrypted: 1, total: 1 });
     const [row] = await connectionRows(ctx, admin.organizationId);
     expect(row.refresh_token_ciphertext).toMatch(/^v1\.k2\./);
     expect(row.access_token_ciphertext).toMatch(/^v1\.k2\./);
@@ -279,6 +395,8 @@ describe('connecting an Entra tenant', () => {
     const meganId = await addMember(ctx, admin.organizationId, megan, contoso.id, 'manager');
     await ctx.http().delete('/api/v1/integrations/entra').set(bearer(admin.token)).expect(204);
     expect(await connectionRows(ctx, admin.organizationId)).toHaveLength(0);
+    expect(await claimRows(ctx, admin.organizationId)).toEqual([]);
+    expect(await ctx.app.get(DomainClaimsService).findOwner(contoso.id, 'contoso.com')).toBeNull();
     const status = await ctx.http().get('/api/v1/integrations/entra').set(bearer(admin.token)).expect(200);
     expect(status.body).toMatchObject({
       status: 'not_connected',
@@ -430,6 +548,32 @@ describe('failed connections store nothing', () => {
       ctx.emulator.store.clearFaults();
     }
     expect(await connectionRows(ctx, admin.organizationId)).toHaveLength(0);
+  });
+
+  it('verified domains another organization claims in the tenant get domains_claimed, without naming it', async () => {
+    const admin = await ownerOfNewOrganization(ctx, adele.upn);
+    const rival = await ctx.app.get(OrganizationsService).create('Contoso Consulting');
+    const claims = ctx.app.get(DomainClaimsService);
+    await claims.claim({
+      organizationId: rival.id,
+      tenantId: contoso.id,
+      source: 'tenant_assignment',
+      domains: [{ name: 'CONTOSO.com' }],
+    });
+    try {
+      const result = await connectTenant(ctx, admin.token, adele.upn);
+      expect(result.location).toBe(`${SETTINGS_PAGE}?status=error&code=domains_claimed`);
+      expect(result.location).not.toContain(rival.id);
+      expect(await connectionRows(ctx, admin.organizationId)).toHaveLength(0);
+      expect(await claimRows(ctx, admin.organizationId)).toEqual([]);
+      expect(await claims.findOwner(contoso.id, 'contoso.com')).toMatchObject({ organizationId: rival.id });
+    } finally {
+      await claims.release(rival.id, 'tenant_assignment');
+    }
+    // Once the rival lets go, the same admin connects.
+    expect((await connectTenant(ctx, admin.token, adele.upn)).status).toBe('connected');
+    expect(await claimRows(ctx, admin.organizationId)).toHaveLength(2);
+    await ctx.http().delete('/api/v1/integrations/entra').set(bearer(admin.token)).expect(204);
   });
 });
 

@@ -242,7 +242,7 @@ describe('choosing among several inviting organizations', () => {
     ]);
     try {
       const refused = await accept(choice, fromFirst).expect(403);
-      expect(refused.body.code).toBe('SEAT_LIMIT_REACHED');
+      expect(refused.body).toMatchObject({ code: 'SIGN_IN_REFUSED', reason: 'seat_limit_reached' });
       expect(await usersWith(address)).toBe(0);
       expect(await statusOf(fromFirst)).toBe('pending');
     } finally {

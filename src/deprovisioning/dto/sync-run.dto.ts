@@ -1,3 +1,4 @@
+import { SYNC_RUN_FAILURES } from '../deprovisioning.errors.js';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsIn, IsOptional } from 'class-validator';
@@ -112,7 +113,17 @@ export class SyncRunResponseDto {
   })
   lastOwnerDeactivated: boolean;
 
-  @ApiProperty({ nullable: true, type: String, example: 'DIRECTORY_UNAVAILABLE' })
+  @ApiProperty({
+    nullable: true,
+    type: 'string',
+    enum: Object.keys(SYNC_RUN_FAILURES),
+    example: 'DIRECTORY_UNAVAILABLE',
+    description:
+      'Why a failed run failed (nothing is applied when a run fails):\n' +
+      Object.entries(SYNC_RUN_FAILURES)
+        .map(([code, meaning]) => `- \`${code}\`: ${meaning}`)
+        .join('\n'),
+  })
   errorCode: string | null;
 
   @ApiProperty({ nullable: true, type: String })

@@ -193,7 +193,12 @@ export class ConnectEntraResponseDto {
 }
 
 export function toEntraIntegrationResponse(
-  status: { connection: EntraConnectionEntity; connectedBy: UserEntity | null; plan: Plan } | null,
+  status: {
+    connection: EntraConnectionEntity;
+    verifiedDomains: { name: string; isDefault: boolean }[];
+    connectedBy: UserEntity | null;
+    plan: Plan;
+  } | null,
 ): EntraIntegrationResponseDto {
   if (!status) {
     return {
@@ -214,7 +219,7 @@ export function toEntraIntegrationResponse(
       lastSync: null,
     };
   }
-  const { connection, connectedBy, plan } = status;
+  const { connection, verifiedDomains, connectedBy, plan } = status;
   const inactiveReason =
     connection.status === 'reauthorization_required'
       ? 'reauthorization_required'
@@ -225,7 +230,7 @@ export function toEntraIntegrationResponse(
     status: connection.status,
     tenantId: connection.tenantId,
     tenantName: connection.tenantName,
-    verifiedDomains: connection.verifiedDomains.map((d) => ({ name: d.name, isDefault: d.isDefault })),
+    verifiedDomains: verifiedDomains.map((d) => ({ name: d.name, isDefault: d.isDefault })),
     connectedAt: connection.connectedAt.toISOString(),
     connectedBy: connectedBy
       ? { id: connectedBy.id, displayName: connectedBy.displayName, email: connectedBy.email }

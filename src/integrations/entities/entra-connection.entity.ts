@@ -15,18 +15,13 @@ import type { SyncSummary } from '../sync-summary.port.js';
 export const CONNECTION_STATUSES = ['connected', 'reauthorization_required'] as const;
 export type ConnectionStatus = (typeof CONNECTION_STATUSES)[number];
 
-export interface VerifiedDomain {
-  name: string;
-  isDefault: boolean;
-  isInitial: boolean;
-}
-
 /** A sync summary with the creation time of its run, which orders the summaries of different runs. */
 export type StoredSyncSummary = SyncSummary & { runCreatedAt: string };
 
 /**
  * An organization's link to its Entra tenant. One per organization, and one organization per tenant (unique
- * `tenant_id`). Tokens are stored only as AES-256-GCM ciphertext (see TokenCipher).
+ * `tenant_id`). Tokens are stored only as AES-256-GCM ciphertext (see TokenCipher). The tenant's verified
+ * domains are domain claims of the organization (source `entra_verified_domain`), not columns here.
  */
 @Entity({ name: 'entra_connections' })
 export class EntraConnectionEntity {
@@ -47,9 +42,6 @@ export class EntraConnectionEntity {
 
   @Column({ name: 'tenant_name', type: 'text', nullable: true })
   tenantName: string | null;
-
-  @Column({ name: 'verified_domains', type: 'jsonb', default: () => "'[]'" })
-  verifiedDomains: VerifiedDomain[];
 
   @Column({
     type: 'enum',

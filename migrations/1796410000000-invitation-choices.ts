@@ -4,8 +4,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * A sign-in that several organizations' invitations match waits here, for ten minutes at most, until the person
  * picks one: the validated claims, the offered invitations and the hash of the browser's choice cookie.
  */
-export class InvitationChoices1796310000000 implements MigrationInterface {
-  name = 'InvitationChoices1796310000000';
+export class InvitationChoices1796410000000 implements MigrationInterface {
+  name = 'InvitationChoices1796410000000';
 
   public async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(

@@ -1,0 +1,268 @@
+import { Injectable } from '@nestjs/common';
+import { type AuditActor, AuditService } from '../audit/audit.service.js';
+import type { Plan } from '../common/access.js';
+import { ValidationFailedError } from '../common/domain-error.js';
+import type { Principal } from '../common/principal.js';
+import { TransactionRunner, type Tx } from '../common/transaction.js';
+import { DomainClaimsService } from '../domain-claims/domain-claims.service.js';
+import { GraphClient, type TenantDetails } from '../microsoft/graph.client.js';
+import { OrganizationsService } from '../organizations/organizations.service.js';
+import { UsersService } from '../users/users.service.js';
+import type { EntraConnectionEntity } from './entities/entra-connection.entity.js';
+import { EntraNotConnectedError } from './integrations.errors.js';
+import { IntegrationsRepository } from './integrations.repository.js';
+import { TokenVault } from './token-vault.service.js';
+
+/** The claim source of a connection's verified domains. */
+export const VERIFIED_DOMAIN_SOURCE = 'entra_verified_domain';
+
+export interface VerifiedDomain {
+  name: string;
+  isDefault: boolean;
+  isInitial: boolean;
+}
+
+export type EntraSettings = {
+  autoProvisionUsers: boolean;
+  autoDeprovisionSync: boolean;
+  groupRoleMapping: boolean;
+  deprovisionThreshold: { count: number; percent: number };
+};
+
+/** What other modules need to know about a tenant's connection, and which of its features run now. */
+export interface TenantConnection {
+  organizationId: string;
+  tenantId: string;
+  features: { autoProvisionUsers: boolean; groupRoleMapping: boolean; autoDeprovisionSync: boolean };
+  /** Whether Microsoft still accepts the grant and the organization is on the Enterprise plan. */
+  healthy: boolean;
+  /** The sync setting itself, whatever the plan or grant. */
+  autoDeprovisionSyncEnabled: boolean;
+  deprovisionThreshold: { count: number; percent: number };
+}
+
+export const actorOf = (principal: Principal): AuditActor => ({ type: 'user', id: principal.userId });
+export const settingsOf = (c: EntraConnectionEntity): EntraSettings => ({
+  autoProvisionUsers: c.autoProvisionUsers,
+  autoDeprovisionSync: c.autoDeprovisionSync,
+  groupRoleMapping: c.groupRoleMapping,
+  deprovisionThreshold: { count: c.deprovisionThresholdCount, percent: c.deprovisionThresholdPercent },
+});
+export const tenantOf = (c: EntraConnectionEntity) => ({
+  tenantId: c.tenantId,
+  tenantName: c.tenantName,
+  status: c.status,
+});
+
+/** Graph's verified domains of a tenant, as the connection claims and shows them. */
+export function toVerifiedDomains(details: TenantDetails): VerifiedDomain[] {
+  return details.verifiedDomains.map((d) => ({
+    name: d.name,
+    isDefault: d.isDefault,
+    isInitial: d.isInitial,
+  }));
+}
+
+/** The Entra connection of an organization and its settings: status, toggles, tenant details, disconnect. */
+@Injectable()
+export class EntraConnectionService {
+  constructor(
+    private readonly repository: IntegrationsRepository,
+    private readonly vault: TokenVault,
+    private readonly claims: DomainClaimsService,
+    private readonly graph: GraphClient,
+    private readonly users: UsersService,
+    private readonly organizations: OrganizationsService,
+    private readonly audit: AuditService,
+    private readonly transactions: TransactionRunner,
+  ) {}
+
+  /** The connection, its verified domains and who made it, or null when the organization is not connected. */
+  async getStatus(organizationId: string) {
+    const connection = await this.repository.findByOrganization(organizationId);
+    if (!connection) return null;
+    const organization = await this.organizations.get(organizationId);
+    const connectedBy = connection.connectedByUserId
+      ? await this.users.findById(connection.connectedByUserId)
+      : null;
+    const verifiedDomains = await this.verifiedDomainsOf(connection);
+    return { connection, verifiedDomains, connectedBy, plan: organization.plan };
+  }
+
+  /**
+   * The connection holding a tenant, with each feature reported as running only when it is switched on,
+   * the organization is on the Enterprise plan and Microsoft still accepts the grant.
+   */
+  async findByTenant(tenantId: string): Promise<TenantConnection | null> {
+    const connection = await this.repository.findByTenant(tenantId);
+    return connection ? this.describe(connection) : null;
+  }
+
+  async findByOrganization(organizationId: string): Promise<TenantConnection | null> {
+    const connection = await this.repository.findByOrganization(organizationId);
+    return connection ? this.describe(connection) : null;
+  }
+
+  /** Connections whose directory sync runs now (switched on, Enterprise plan, grant accepted). */
+  async listSyncEnabled(): Promise<TenantConnection[]> {
+    const connections = await this.repository.listSyncEnabled();
+    return Promise.all(connections.map((c) => this.describe(c, c.organization?.plan)));
+  }
+
+  /** The organization's connection, or ENTRA_NOT_CONNECTED. */
+  async requireConnection(organizationId: string): Promise<TenantConnection> {
+    const connection = await this.findByOrganization(organizationId);
+    if (!connection) throw new EntraNotConnectedError();
+    return connection;
+  }
+
+  /** A Graph access token for the organization's tenant (refreshed when needed), for long jobs that page Graph. */
+  graphAccessToken(organizationId: string, forceRefresh = false): Promise<string> {
+    return this.vault.accessToken(organizationId, forceRefresh);
+  }
+
+  /** Runs `call` with a Graph access token of the organization's tenant (see TokenVault.withGraphToken). */
+  withGraphToken<T>(organizationId: string, call: (accessToken: string) => Promise<T>): Promise<T> {
+    return this.vault.withGraphToken(organizationId, call);
+  }
+
+  /** Re-reads the tenant's name and verified domains from Graph; the domains are claimed anew, all or nothing. */
+  async refreshTenantDetails(principal: Principal): Promise<EntraConnectionEntity> {
+    const details = await this.vault.withGraphToken(principal.organizationId, (token) =>
+      this.graph.getOrganization(token),
+    );
+    return this.transactions.run(async (tx) => {
+      const connection = await this.lockConnection(principal.organizationId, tx);
+      const before = {
+        tenantName: connection.tenantName,
+        verifiedDomains: await this.verifiedDomainsOf(connection, tx),
+      };
+      connection.tenantName = details.displayName;
+      const verifiedDomains = toVerifiedDomains(details);
+      await this.claimVerifiedDomains(connection, verifiedDomains, tx);
+      const saved = await this.repository.save(connection, tx);
+      await this.audit.record(
+        {
+          organizationId: principal.organizationId,
+          actor: actorOf(principal),
+          action: 'entra.tenant_details_refreshed',
+          target: { type: 'entra_connection', id: connection.id },
+          before,
+          after: { tenantName: saved.tenantName, verifiedDomains },
+        },
+        tx,
+      );
+      return saved;
+    });
+  }
+
+  /**
+   * Makes `domains` the connection's verified-domain claims within its tenant (part of `tx`). A domain another
+   * organization of the tenant claims raises DOMAINS_CLAIMED and `tx` keeps nothing.
+   */
+  async claimVerifiedDomains(
+    connection: Pick<EntraConnectionEntity, 'organizationId' | 'tenantId'>,
+    domains: VerifiedDomain[],
+    tx: Tx,
+  ): Promise<void> {
+    await this.claims.release(connection.organizationId, VERIFIED_DOMAIN_SOURCE, tx);
+    await this.claims.claim(
+      {
+        organizationId: connection.organizationId,
+        tenantId: connection.tenantId,
+        source: VERIFIED_DOMAIN_SOURCE,
+        domains,
+      },
+      tx,
+    );
+  }
+
+  async updateSettings(
+    principal: Principal,
+    change: Partial<Omit<EntraSettings, 'deprovisionThreshold'>> & {
+      deprovisionThreshold?: { count?: number; percent?: number };
+    },
+  ): Promise<EntraConnectionEntity> {
+    if (Object.values(change).every((value) => value === undefined)) {
+      throw new ValidationFailedError([{ field: 'body', message: 'give at least one setting to change' }]);
+    }
+    return this.transactions.run(async (tx) => {
+      const connection = await this.lockConnection(principal.organizationId, tx);
+      const before = settingsOf(connection);
+      for (const key of ['autoProvisionUsers', 'autoDeprovisionSync', 'groupRoleMapping'] as const) {
+        if (change[key] !== undefined) connection[key] = change[key];
+      }
+      if (change.deprovisionThreshold?.count !== undefined)
+        connection.deprovisionThresholdCount = change.deprovisionThreshold.count;
+      if (change.deprovisionThreshold?.percent !== undefined) {
+        connection.deprovisionThresholdPercent = change.deprovisionThreshold.percent;
+      }
+      const saved = await this.repository.save(connection, tx);
+      await this.audit.record(
+        {
+          organizationId: principal.organizationId,
+          actor: actorOf(principal),
+          action: 'entra.settings_changed',
+          target: { type: 'entra_connection', id: connection.id },
+          before,
+          after: settingsOf(saved),
+        },
+        tx,
+      );
+      return saved;
+    });
+  }
+
+  /** Forgets the tenant, releases its domains, drops the tokens. Users keep their accounts, roles and Microsoft sign-in. */
+  async disconnect(principal: Principal): Promise<void> {
+    await this.transactions.run(async (tx) => {
+      const connection = await this.lockConnection(principal.organizationId, tx);
+      await this.claims.release(principal.organizationId, VERIFIED_DOMAIN_SOURCE, tx);
+      await this.repository.delete(connection.id, tx);
+      await this.audit.record(
+        {
+          organizationId: principal.organizationId,
+          actor: actorOf(principal),
+          action: 'entra.disconnected',
+          target: { type: 'entra_connection', id: connection.id },
+          before: { ...tenantOf(connection), ...settingsOf(connection) },
+        },
+        tx,
+      );
+    });
+  }
+
+  /** `plan` when the caller already read it with the connection; otherwise it is read here. */
+  private async describe(connection: EntraConnectionEntity, plan?: Plan): Promise<TenantConnection> {
+    plan ??= (await this.organizations.get(connection.organizationId)).plan;
+    const running = connection.status === 'connected' && plan === 'enterprise';
+    return {
+      organizationId: connection.organizationId,
+      tenantId: connection.tenantId,
+      features: {
+        autoProvisionUsers: running && connection.autoProvisionUsers,
+        groupRoleMapping: running && connection.groupRoleMapping,
+        autoDeprovisionSync: running && connection.autoDeprovisionSync,
+      },
+      healthy: running,
+      autoDeprovisionSyncEnabled: connection.autoDeprovisionSync,
+      deprovisionThreshold: {
+        count: connection.deprovisionThresholdCount,
+        percent: connection.deprovisionThresholdPercent,
+      },
+    };
+  }
+
+  private async verifiedDomainsOf(connection: EntraConnectionEntity, tx?: Tx): Promise<VerifiedDomain[]> {
+    const claims = await this.claims.listByOrganization(connection.organizationId, tx);
+    return claims
+      .filter((c) => c.source === VERIFIED_DOMAIN_SOURCE && c.tenantId === connection.tenantId)
+      .map((c) => ({ name: c.displayName, isDefault: c.isDefault, isInitial: c.isInitial }));
+  }
+
+  private async lockConnection(organizationId: string, tx: Tx): Promise<EntraConnectionEntity> {
+    const connection = await this.repository.lockByOrganization(organizationId, tx);
+    if (!connection) throw new EntraNotConnectedError();
+    return connection;
+  }
+}
