@@ -7,7 +7,11 @@ import { AppModule } from './app.module.js';
 import { applyServerTimeouts, configureApp } from './app.setup.js';
 import { AppLogger } from './common/app-logger.js';
 import { type AppConfig, ConfigError, loadConfig } from './config/config.js';
-import { type EmbeddedDatabase, startEmbeddedPostgres } from './database/embedded-postgres.js';
+import {
+  type EmbeddedDatabase,
+  EmbeddedDatabaseError,
+  startEmbeddedPostgres,
+} from './database/embedded-postgres.js';
 import { runMigrations } from './database/migrate.js';
 
 /** Starts the API: database (embedded unless DATABASE_URL), pending migrations, then HTTP. */
@@ -19,7 +23,11 @@ async function serve(config: AppConfig): Promise<void> {
   let embedded: EmbeddedDatabase | undefined;
   let databaseUrl = config.databaseUrl;
   if (!databaseUrl) {
-    embedded = await startEmbeddedPostgres({ dir: join(config.dataDir, 'postgres'), log: (m) => log.log(m) });
+    embedded = await startEmbeddedPostgres({
+      dir: join(config.dataDir, 'postgres'),
+      owner: 'the service',
+      log: (m) => log.log(m),
+    });
     databaseUrl = embedded.url;
   }
   const applied = await runMigrations(databaseUrl);
@@ -63,7 +71,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  if (error instanceof ConfigError) {
+  if (error instanceof ConfigError || error instanceof EmbeddedDatabaseError) {
+    // Something the operator fixes: one line, no stack trace.
     console.error(error.message);
   } else {
     console.error(

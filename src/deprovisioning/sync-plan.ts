@@ -1,4 +1,4 @@
-import type { UserStatus } from '../users/entities/user.entity.js';
+import type { UserStatus } from '../users/users.types.js';
 import type { DeactivationReason } from './entities/sync-run-outcome.entity.js';
 
 /**

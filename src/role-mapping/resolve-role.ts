@@ -1,4 +1,4 @@
-import type { Role, RoleSource } from '../users/entities/user.entity.js';
+import type { Role, RoleSource } from '../users/users.types.js';
 
 export const MAPPABLE_ROLES = ['admin', 'manager', 'employee'] as const;
 export type MappableRole = (typeof MAPPABLE_ROLES)[number];

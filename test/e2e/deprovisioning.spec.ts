@@ -6,56 +6,14 @@ import { SyncRunsService } from '../../src/deprovisioning/sync-runs.service.js';
 import { EntraConnectionService } from '../../src/integrations/entra-connection.service.js';
 import { OrganizationsService } from '../../src/organizations/organizations.service.js';
 import { DEMO } from '@entra-integration/entra-emulator';
-import { addMember } from '../support/seed.js';
+import { connectedOrganization, linkedUser, type TestOwner } from '../support/factory.js';
 import { bearer, connectTenant, signIn } from '../support/sign-in.js';
 import { outcomesOf, syncNow, waitForRun } from '../support/sync.js';
 import { createTestContext, type TestContext } from '../support/test-app.js';
 
 const contoso = DEMO.tenants.contoso;
 
-interface Org {
-  token: string;
-  organizationId: string;
-  userId: string;
-}
-
-async function connectedOrganization(ctx: TestContext, adminUpn: string): Promise<Org> {
-  const { token } = await signIn(ctx, adminUpn);
-  const me = await ctx.http().get('/api/v1/me').set(bearer(token)).expect(200);
-  await ctx.app
-    .get(OrganizationsService)
-    .updateSubscription(me.body.organizationId, { plan: 'enterprise', seatLimit: 1000 }, SYSTEM_ACTOR);
-  expect((await connectTenant(ctx, token, adminUpn)).status).toBe('connected');
-  await ctx
-    .http()
-    .patch('/api/v1/integrations/entra/settings')
-    .set(bearer(token))
-    .send({ autoDeprovisionSync: true })
-    .expect(200);
-  return { token: token!, organizationId: me.body.organizationId, userId: me.body.id };
-}
-
-/** A Contoso user in the emulator, linked to a user of the organization. */
-async function linkedUser(
-  ctx: TestContext,
-  org: Org,
-  upn: string,
-  role: 'admin' | 'manager' | 'employee' = 'employee',
-) {
-  const entra = ctx.emulator.store.addUser({
-    tenantId: contoso.id,
-    userPrincipalName: upn,
-    displayName: upn.split('@')[0],
-  });
-  const userId = await addMember(
-    ctx,
-    org.organizationId,
-    { id: entra.id, upn, displayName: entra.displayName },
-    contoso.id,
-    role,
-  );
-  return { entraId: entra.id, userId, upn };
-}
+type Org = TestOwner;
 
 async function userOf(ctx: TestContext, org: Org, userId: string) {
   return (await ctx.http().get(`/api/v1/users/${userId}`).set(bearer(org.token)).expect(200)).body;
@@ -67,7 +25,7 @@ describe('directory sync (auto-deprovisioning)', () => {
 
   beforeAll(async () => {
     ctx = await createTestContext({ SYNC_POLL_INTERVAL_MS: '100' });
-    org = await connectedOrganization(ctx, DEMO.users.adele.upn);
+    org = await connectedOrganization(ctx, DEMO.users.adele.upn, { autoDeprovisionSync: true });
   });
   afterAll(() => ctx?.close());
 
@@ -416,7 +374,7 @@ describe('directory sync failures and edges', () => {
 
   beforeAll(async () => {
     ctx = await createTestContext({ SYNC_POLL_INTERVAL_MS: '100' });
-    org = await connectedOrganization(ctx, DEMO.users.adele.upn);
+    org = await connectedOrganization(ctx, DEMO.users.adele.upn, { autoDeprovisionSync: true });
   });
   afterAll(() => ctx?.close());
 
@@ -494,7 +452,7 @@ describe('directory sync under timeouts and shutdowns', () => {
 
   beforeAll(async () => {
     ctx = await createTestContext({ SYNC_POLL_INTERVAL_MS: '100', GRAPH_TIMEOUT_MS: '800' });
-    org = await connectedOrganization(ctx, DEMO.users.adele.upn);
+    org = await connectedOrganization(ctx, DEMO.users.adele.upn, { autoDeprovisionSync: true });
   });
   afterAll(() => ctx?.close());
 
@@ -546,7 +504,7 @@ describe('approving a held-back plan goes through the queue', () => {
 
   beforeAll(async () => {
     ctx = await createTestContext({ SYNC_POLL_INTERVAL_MS: '100' });
-    org = await connectedOrganization(ctx, DEMO.users.adele.upn);
+    org = await connectedOrganization(ctx, DEMO.users.adele.upn, { autoDeprovisionSync: true });
     await ctx
       .http()
       .patch('/api/v1/integrations/entra/settings')

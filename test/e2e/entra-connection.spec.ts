@@ -5,6 +5,8 @@ import { DomainClaimsService } from '../../src/domain-claims/domain-claims.servi
 import { OrganizationsService } from '../../src/organizations/organizations.service.js';
 import { DEMO } from '@entra-integration/entra-emulator';
 import { addMember } from '../support/seed.js';
+import type { Plan } from '../../src/common/access.js';
+import { ownerOf } from '../support/factory.js';
 import { bearer, connectTenant, signIn } from '../support/sign-in.js';
 import { APP_UI_URL, createTestContext, TEST_KEY_1, type TestContext } from '../support/test-app.js';
 
@@ -12,19 +14,8 @@ const { adele, megan, diego } = DEMO.users;
 const contoso = DEMO.tenants.contoso;
 const SETTINGS_PAGE = `${APP_UI_URL}/settings/integrations/entra`;
 
-async function ownerOfNewOrganization(
-  ctx: TestContext,
-  loginHint: string,
-  plan: 'free' | 'team' | 'enterprise' = 'enterprise',
-) {
-  const { token } = await signIn(ctx, loginHint);
-  const me = await ctx.http().get('/api/v1/me').set(bearer(token)).expect(200);
-  if (plan !== 'free')
-    await ctx.app
-      .get(OrganizationsService)
-      .updateSubscription(me.body.organizationId, { plan }, SYSTEM_ACTOR);
-  return { token: token!, organizationId: me.body.organizationId as string, userId: me.body.id as string };
-}
+const ownerOfNewOrganization = (ctx: TestContext, upn: string, plan: Plan = 'enterprise') =>
+  ownerOf(ctx, upn, { plan });
 
 async function connectionRows(ctx: TestContext, organizationId: string) {
   return (await ctx.sql.query('SELECT * FROM entra_connections WHERE organization_id = $1', [organizationId]))

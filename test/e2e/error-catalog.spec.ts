@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { GLOBAL_PROBLEM_CODES } from '../../src/app.setup.js';
 import { registeredCodes, registeredErrors } from '../../src/common/domain-error.js';
@@ -32,7 +33,7 @@ describe('the error catalog', () => {
   beforeAll(async () => {
     // Every module's catalog registers itself when its errors file loads.
     for (const file of sourceFiles('src').filter((f) => f.endsWith('.errors.ts')))
-      await import(`../../${file}`);
+      await import(/* @vite-ignore */ pathToFileURL(resolve(file)).href);
   });
 
   it('documents every problem code on an operation that answers with it, or once for every route', () => {

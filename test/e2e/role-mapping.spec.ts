@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SYSTEM_ACTOR } from '../../src/audit/audit.service.js';
 import { OrganizationsService } from '../../src/organizations/organizations.service.js';
 import { DEMO } from '@entra-integration/entra-emulator';
-import { bearer, connectTenant, signIn } from '../support/sign-in.js';
+import { connectedOrganization } from '../support/factory.js';
+import { bearer, signIn } from '../support/sign-in.js';
 import { createTestContext, type TestContext } from '../support/test-app.js';
 
 const contoso = DEMO.tenants.contoso;
@@ -22,18 +23,12 @@ describe('Entra group → role mapping', () => {
 
   beforeAll(async () => {
     ctx = await createTestContext();
-    const { token } = await signIn(ctx, DEMO.users.adele.upn);
-    const me = await api().get('/api/v1/me').set(bearer(token)).expect(200);
-    owner = { token: token!, organizationId: me.body.organizationId, userId: me.body.id };
-    await ctx.app
-      .get(OrganizationsService)
-      .updateSubscription(owner.organizationId, { plan: 'enterprise', seatLimit: 500 }, SYSTEM_ACTOR);
-    expect((await connectTenant(ctx, owner.token, DEMO.users.adele.upn)).status).toBe('connected');
-    await api()
-      .patch('/api/v1/integrations/entra/settings')
-      .set(bearer(owner.token))
-      .send({ autoProvisionUsers: true, groupRoleMapping: true })
-      .expect(200);
+    owner = await connectedOrganization(
+      ctx,
+      DEMO.users.adele.upn,
+      { autoProvisionUsers: true, groupRoleMapping: true },
+      500,
+    );
   });
   afterAll(() => ctx?.close());
 

@@ -2,8 +2,8 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsBoolean, IsInt, Max, Min, ValidateNested } from 'class-validator';
 import { IsOptionalNotNull } from '../../common/validation.js';
-import type { Plan } from '../../organizations/entities/organization.entity.js';
-import type { UserEntity } from '../../users/entities/user.entity.js';
+import type { Plan } from '../../common/access.js';
+import type { UserIdentity } from '../../users/users.types.js';
 import type { EntraConnectionEntity, StoredSyncSummary } from '../entities/entra-connection.entity.js';
 
 export const INTEGRATION_STATUSES = ['not_connected', 'connected', 'reauthorization_required'] as const;
@@ -196,7 +196,7 @@ export function toEntraIntegrationResponse(
   status: {
     connection: EntraConnectionEntity;
     verifiedDomains: { name: string; isDefault: boolean }[];
-    connectedBy: UserEntity | null;
+    connectedBy: UserIdentity | null;
     plan: Plan;
   } | null,
 ): EntraIntegrationResponseDto {

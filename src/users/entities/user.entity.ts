@@ -11,14 +11,16 @@ import {
 } from 'typeorm';
 import { OrganizationEntity } from '../../organizations/entities/organization.entity.js';
 
-import { ROLES, type Role } from '../../common/access.js';
+import {
+  ROLE_SOURCES,
+  ROLES,
+  type Role,
+  type RoleSource,
+  USER_STATUSES,
+  type UserStatus,
+} from '../users.types.js';
 
-export { ROLES, type Role };
-/** Why a user holds their role: the Employee default, an Entra group mapping, an invitation, or a person. */
-export const ROLE_SOURCES = ['default', 'group_mapping', 'invitation', 'manual'] as const;
-export type RoleSource = (typeof ROLE_SOURCES)[number];
-export const USER_STATUSES = ['active', 'pending', 'deactivated'] as const;
-export type UserStatus = (typeof USER_STATUSES)[number];
+export { ROLE_SOURCES, ROLES, type Role, type RoleSource, USER_STATUSES, type UserStatus };
 
 @Entity({ name: 'users' })
 @Index('users_organization_email_key', ['organizationId', 'email'], { unique: true })
