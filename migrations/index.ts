@@ -8,6 +8,7 @@ import { SignInRateLimits1796121463419 } from './1796121463419-sign-in-rate-limi
 import { RedirectFlows1796200000000 } from './1796200000000-redirect-flows.js';
 import { SessionIdleTimeout1796300000000 } from './1796300000000-session-idle-timeout.js';
 import { DomainClaims1796400000000 } from './1796400000000-domain-claims.js';
+import { InvitationChoices1796410000000 } from './1796410000000-invitation-choices.js';
 
 /** Every migration in order. `npm run migration:generate` appends here. */
 export const MIGRATIONS: (new () => MigrationInterface)[] = [
@@ -20,4 +21,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   RedirectFlows1796200000000,
   SessionIdleTimeout1796300000000,
   DomainClaims1796400000000,
+  InvitationChoices1796410000000,
 ];

@@ -16,7 +16,7 @@ import { createValidationPipe } from './common/validation.js';
 import { COMMON_ERRORS, type ErrorDefinition, registeredErrors } from './common/domain-error.js';
 import { ProblemDocumentDto } from './common/problem.dto.js';
 import type { AppConfig } from './config/config.js';
-import { sessionCookieName } from './sessions/session-cookie.js';
+import { invitationChoiceCookieName, sessionCookieName } from './sessions/session-cookie.js';
 
 /**
  * Node's own limits on slow clients: headers or a body that never complete are answered 408 and the socket
@@ -57,7 +57,9 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): vo
   // Before the body parsers (Nest adds them at init), so a refused body is never read.
   app.use(requestContext());
   app.use(noStoreForAuthenticated(sessionCookieName(config)));
-  app.use(cookieOriginCheck(config.trustedOrigins, sessionCookieName(config)));
+  app.use(
+    cookieOriginCheck(config.trustedOrigins, [sessionCookieName(config), invitationChoiceCookieName(config)]),
+  );
   app.use('/api', refuseFormBodies());
   // The SPA may live on another origin: let it call the API with its session cookie, and nobody else.
   const uiOrigin = new URL(config.appUiUrl).origin;
@@ -115,7 +117,8 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
         'lists the codes it answers with, and any route may also answer with:\n' +
         globalCodes +
         '\n\nSign in by opening `/auth/microsoft/login` in this browser; Swagger UI then sends the session cookie.\n\n' +
-        'A write (POST, PATCH, PUT, DELETE) authenticated by the session cookie must come from the application’s ' +
+        'A write (POST, PATCH, PUT, DELETE) authenticated by the session cookie (or the organization-choice cookie ' +
+        'of a sign-in) must come from the application’s ' +
         'own origin (`Origin` or `Sec-Fetch-Site: same-origin`), else 403 `ORIGIN_NOT_ALLOWED`; Bearer requests ' +
         'are exempt. Request bodies are JSON: form, multipart and text bodies get 415 `UNSUPPORTED_MEDIA_TYPE`.',
     )

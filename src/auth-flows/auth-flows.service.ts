@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { constantTimeEqual, randomToken, sha256 } from '../common/tokens.js';
+import { randomToken, sha256 } from '../common/tokens.js';
 import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import {
@@ -11,10 +11,10 @@ import {
 import { InvalidIdTokenError, MicrosoftTokenError } from '../microsoft/microsoft.errors.js';
 import { authorizeErrorCode, type FlowFailureCode } from './auth-flows.errors.js';
 import { AuthFlowsRepository } from './auth-flows.repository.js';
+import { browserBindingHash, issueBrowserBinding, presentsBrowserBinding } from './browser-binding.js';
 import type { AuthFlowEntity, AuthFlowPurpose } from './entities/auth-flow.entity.js';
 
 const FLOW_LIFETIME_MS = 10 * 60_000;
-const BROWSER_BINDING = /^[\w-]{43}$/;
 
 export interface StartFlow {
   purpose: AuthFlowPurpose;
@@ -91,13 +91,9 @@ export class AuthFlowsService {
    * up, or one planted in it, is never adopted.
    */
   async issueBrowserBinding(current: string | undefined): Promise<string> {
-    if (
-      current &&
-      BROWSER_BINDING.test(current) &&
-      (await this.repository.hasPendingBinding(sha256(current)))
-    )
-      return current;
-    return randomToken();
+    const currentHash = browserBindingHash(current);
+    if (current && currentHash && (await this.repository.hasPendingBinding(currentHash))) return current;
+    return issueBrowserBinding().value;
   }
 
   /** Stores the server side of a redirect and returns Microsoft's authorize URL. */
@@ -188,8 +184,7 @@ export class AuthFlowsService {
     if (!flow || flow.purpose !== purpose || flow.expiresAt.getTime() <= Date.now()) return null;
     if (!flow.browserBindingHash && !flow.userId) return null;
     if (flow.browserBindingHash) {
-      if (!binding.browser || !constantTimeEqual(flow.browserBindingHash, sha256(binding.browser)))
-        return null;
+      if (!presentsBrowserBinding(flow.browserBindingHash, binding.browser)) return null;
     }
     if (flow.userId && binding.userId !== flow.userId) return null;
     return flow;

@@ -14,6 +14,8 @@ import { LoginQueryDto } from './dto/login-query.dto.js';
 import {
   flowCookieName,
   flowCookieOptions,
+  invitationChoiceCookieName,
+  invitationChoiceCookieOptions,
   readCookie,
   sessionCookieName,
   sessionCookieOptions,
@@ -69,6 +71,9 @@ export class AuthController {
     description:
       'Redeems the code, validates the ID token, signs the user in (or creates their organization) and sets the ' +
       '`session` cookie (`__Host-session` when `APP_BASE_URL` is https), then redirects to the UI at `returnTo`. ' +
+      'When several organizations invited the address (and no connected tenant claims its domain), nobody is ' +
+      'created yet: it sets the `invitation_choice` cookie and redirects to `APP_UI_URL/sign-in/choose-organization` ' +
+      '(see `GET /auth/invitations`). ' +
       'Must arrive in the browser that started the sign-in (its flow cookie); a callback that does not is ' +
       'refused without spending the flow. On failure it redirects to `APP_UI_URL/sign-in?error=<code>` without ' +
       'a session. Codes:\n' +
@@ -78,7 +83,10 @@ export class AuthController {
   @ApiQuery({ name: 'state', required: false })
   @ApiQuery({ name: 'error', required: false })
   @ApiQuery({ name: 'error_description', required: false })
-  @ApiFoundResponse({ description: 'Redirect to the UI (`returnTo`) or to its sign-in page with `?error=`.' })
+  @ApiFoundResponse({
+    description:
+      'Redirect to the UI (`returnTo`), to its organization choice page, or to its sign-in page with `?error=`.',
+  })
   async callback(
     @Query() query: Record<string, unknown>,
     @Req() request: Request,
@@ -101,11 +109,18 @@ export class AuthController {
         ...flowCookieOptions(this.config),
         maxAge: undefined,
       });
-    if (outcome.ok) {
+    if (outcome.ok && 'session' in outcome) {
       response.cookie(
         sessionCookieName(this.config),
         outcome.session.token,
         sessionCookieOptions(this.config, outcome.session.expiresAt),
+      );
+    }
+    if (outcome.ok && 'choice' in outcome) {
+      response.cookie(
+        invitationChoiceCookieName(this.config),
+        outcome.choice.binding,
+        invitationChoiceCookieOptions(this.config, outcome.choice.expiresAt),
       );
     }
     response.redirect(302, outcome.redirectTo);

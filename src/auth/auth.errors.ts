@@ -1,4 +1,5 @@
-import { defineCodes } from '../common/domain-error.js';
+import { DomainError, defineCodes, defineErrors } from '../common/domain-error.js';
+import type { SignInRefusal } from '../provisioning/sign-in-decision.js';
 
 /**
  * Stable codes sent to the UI as `APP_UI_URL/sign-in?error=<code>` when "Continue with Microsoft" fails.
@@ -15,6 +16,8 @@ export const SIGN_IN_ERRORS = defineCodes('sign_in_redirect', {
   account_pending: 'This account is not active yet.',
   invitation_required:
     'Your company’s organization requires an invitation to join: ask one of its administrators to invite you.',
+  invitation_no_longer_pending:
+    'The invitation was revoked, expired or already accepted meanwhile: ask for a new one, or sign in again.',
   seat_limit_reached: 'Your organization has no free seat left: ask one of its administrators.',
   rate_limited:
     'Too many failed or refused sign-ins of this account or from this network: wait a few minutes (`retryAfter`, when present, gives the seconds) and try again.',
@@ -22,3 +25,35 @@ export const SIGN_IN_ERRORS = defineCodes('sign_in_redirect', {
 });
 
 export type SignInErrorCode = keyof typeof SIGN_IN_ERRORS;
+
+export const AUTH_ERRORS = defineErrors({
+  INVITATION_CHOICE_INVALID: {
+    kind: 'unauthenticated',
+    description:
+      'No pending organization choice in this browser (no or another browser’s cookie, expired, or already used). Sign in again.',
+  },
+  SIGN_IN_REFUSED: {
+    kind: 'forbidden',
+    description:
+      'The sign-in was refused; `reason` is its sign-in code (e.g. `seat_limit_reached`). The choice is spent: sign in again.',
+  },
+});
+
+/**
+ * No organization choice for this browser: no or another browser's cookie, expired, or already used. One
+ * answer for all of them, so a caller learns nothing about other people's choices.
+ */
+export class InvitationChoiceInvalidError extends DomainError {
+  static readonly definition = AUTH_ERRORS.INVITATION_CHOICE_INVALID;
+  constructor() {
+    super(InvitationChoiceInvalidError.definition);
+  }
+}
+
+/** A refusal of the sign-in an accepted choice completes, as a problem (the choice routes answer JSON). */
+export class SignInRefusedProblem extends DomainError {
+  static readonly definition = AUTH_ERRORS.SIGN_IN_REFUSED;
+  constructor(reason: SignInRefusal) {
+    super(SignInRefusedProblem.definition, `Sign-in refused: ${reason.replace(/_/g, ' ')}.`, { reason });
+  }
+}

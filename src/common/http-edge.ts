@@ -20,21 +20,26 @@ function hasBearer(request: Request): boolean {
   return /^Bearer\s+\S+$/i.test(request.headers.authorization ?? '');
 }
 
-/** Whether the request carries the session cookie (named by the caller: `__Host-session` over https). */
+/** Whether the request carries the cookie (named by the caller: `__Host-session` over https). */
 function hasCookie(request: Request, name: string): boolean {
   return Boolean((request.cookies as Record<string, string> | undefined)?.[name]);
 }
 
 /**
- * CSRF defence for the session cookie. A state-changing request that the cookie would authenticate (no
+ * CSRF defence for the cookies that authenticate a request (the session cookie, and the organization-choice
+ * cookie that finishes a sign-in). A state-changing request that such a cookie would authenticate (no
  * Bearer token, which a cross-site page cannot set) must come from one of `trustedOrigins`: its `Origin`
  * header, or the browser's own `Sec-Fetch-Site: same-origin`. SameSite=Lax alone lets sibling subdomains
  * and other ports of the same host through, as they count as the same site.
  */
-export function cookieOriginCheck(trustedOrigins: readonly string[], sessionCookie: string) {
+export function cookieOriginCheck(trustedOrigins: readonly string[], credentialCookies: readonly string[]) {
   const trusted = new Set(trustedOrigins);
   return (request: Request, response: Response, next: NextFunction) => {
-    if (SAFE_METHODS.has(request.method) || hasBearer(request) || !hasCookie(request, sessionCookie))
+    if (
+      SAFE_METHODS.has(request.method) ||
+      hasBearer(request) ||
+      !credentialCookies.some((name) => hasCookie(request, name))
+    )
       return next();
     const origin = request.headers.origin;
     const sameOrigin = request.headers['sec-fetch-site'] === 'same-origin';
@@ -44,7 +49,7 @@ export function cookieOriginCheck(trustedOrigins: readonly string[], sessionCook
       response,
       new DomainError(
         COMMON_ERRORS.ORIGIN_NOT_ALLOWED,
-        'A request authenticated by the session cookie must come from the application’s own origin. ' +
+        'A request authenticated by a cookie must come from the application’s own origin. ' +
           'Integrations use a Bearer token instead.',
       ),
     );

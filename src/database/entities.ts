@@ -1,5 +1,6 @@
 import { AuditEventEntity } from '../audit/entities/audit-event.entity.js';
 import { AuthFlowEntity } from '../auth-flows/entities/auth-flow.entity.js';
+import { InvitationChoiceEntity } from '../auth/entities/invitation-choice.entity.js';
 import { SessionEntity } from '../sessions/entities/session.entity.js';
 import { DomainClaimEntity } from '../domain-claims/entities/domain-claim.entity.js';
 import { DirectorySyncStateEntity } from '../deprovisioning/entities/directory-sync-state.entity.js';
@@ -19,6 +20,7 @@ export const ENTITIES = [
   MicrosoftIdentityEntity,
   SessionEntity,
   AuthFlowEntity,
+  InvitationChoiceEntity,
   AuditEventEntity,
   EntraConnectionEntity,
   DomainClaimEntity,

@@ -2,15 +2,15 @@ import { TransactionHost } from '@nestjs-cls/transactional';
 import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { Injectable, Logger } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service.js';
+import type { Role } from '../common/access.js';
 import { DomainClaimsService } from '../domain-claims/domain-claims.service.js';
 import { EntraConnectionService, type TenantConnection } from '../integrations/entra-connection.service.js';
 import { PERSONAL_ACCOUNT_TENANT_ID, type VerifiedIdToken } from '../microsoft/microsoft-identity.client.js';
 import { OrganizationsService } from '../organizations/organizations.service.js';
 import type { ResolvedRole } from '../role-mapping/resolve-role.js';
 import { RoleMappingService } from '../role-mapping/role-mapping.service.js';
-import type { InvitationEntity } from '../users/entities/invitation.entity.js';
-import type { UserEntity } from '../users/entities/user.entity.js';
-import { UserAlreadyExistsError } from '../users/invitations.errors.js';
+import type { Invitation, User } from '../users/user-records.js';
+import { InvitationNoLongerPendingError, UserAlreadyExistsError } from '../users/invitations.errors.js';
 import { InvitationsService } from '../users/invitations.service.js';
 import { MicrosoftIdentityAlreadyLinkedError, SeatLimitReachedError } from '../users/users.errors.js';
 import { UsersService } from '../users/users.service.js';
@@ -19,9 +19,22 @@ import { SignInRefusedError } from './provisioning.errors.js';
 import { decideSignIn, type SignInFacts } from './sign-in-decision.js';
 import { isTenantMember, primaryAddress, signInDomains, verifiedAddresses } from './sign-in-identity.js';
 
-export interface SignInResult {
-  user: UserEntity;
-  outcome: 'signed_in' | 'provisioned' | 'invitation_accepted' | 'organization_created';
+export type SignInResult =
+  | {
+      user: User;
+      outcome: 'signed_in' | 'provisioned' | 'invitation_accepted' | 'organization_created';
+    }
+  /** Several organizations invited the address: nothing was created; the person must pick one. */
+  | { user: null; outcome: 'organization_choice_required'; invitations: InvitationOption[] };
+
+/** A sign-in that ended with a user (signed in, provisioned, accepted or created). */
+export type CompletedSignIn = Exclude<SignInResult, { user: null }>;
+
+/** One organization's invitation, as the person choosing among them sees it: no inviter, no addresses. */
+export interface InvitationOption {
+  invitationId: string;
+  organizationName: string;
+  role: Role;
 }
 
 const DEFAULT_ROLE: ResolvedRole = {
@@ -47,10 +60,13 @@ export class ProvisioningService {
     private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
   ) {}
 
-  /** Gathers the facts once, lets `decideSignIn` decide, and applies what it decided on. */
-  async signIn(token: VerifiedIdToken): Promise<SignInResult> {
+  /**
+   * Gathers the facts once, lets `decideSignIn` decide, and applies what it decided on. `chosenInvitationId`
+   * is the person's pick after an `organization_choice_required` result (the same token, a few minutes later).
+   */
+  async signIn(token: VerifiedIdToken, chosenInvitationId: string | null = null): Promise<SignInResult> {
     const applicant = applicantOf(token);
-    const decision = decideSignIn(await this.gatherFacts(token));
+    const decision = decideSignIn(await this.gatherFacts(token, chosenInvitationId));
     switch (decision.action) {
       case 'refuse':
         if (decision.organization)
@@ -76,14 +92,43 @@ export class ProvisioningService {
           outcome: 'invitation_accepted',
         };
       }
+      case 'choose_organization':
+        return {
+          user: null,
+          outcome: 'organization_choice_required',
+          invitations: await this.optionsOf(decision.invitations),
+        };
       case 'create_organization':
         return { user: await this.createOrganizationFor(applicant), outcome: 'organization_created' };
     }
   }
 
+  /**
+   * The invitations among `offered` that this account could still accept (pending, unexpired, one per
+   * organization, not reserved for another tenant), in the order a fresh sign-in would list them.
+   */
+  async invitationOptions(token: VerifiedIdToken, offered: string[]): Promise<InvitationOption[]> {
+    const invitations = await this.findInvitations(token);
+    return this.optionsOf(invitations.filter((invitation) => offered.includes(invitation.id)));
+  }
+
+  private async optionsOf(invitations: Invitation[]): Promise<InvitationOption[]> {
+    const options: InvitationOption[] = [];
+    for (const invitation of invitations) {
+      const organization = await this.organizations.get(invitation.organizationId);
+      options.push({
+        invitationId: invitation.id,
+        organizationName: organization.name,
+        role: invitation.role,
+      });
+    }
+    return options;
+  }
+
   private async gatherFacts(
     token: VerifiedIdToken,
-  ): Promise<SignInFacts<LinkedAccount, TenantConnection, InvitationEntity>> {
+    chosenInvitationId: string | null,
+  ): Promise<SignInFacts<LinkedAccount, TenantConnection, Invitation>> {
     const isPersonalAccount = token.tenantId === PERSONAL_ACCOUNT_TENANT_ID;
     const linked = isPersonalAccount
       ? null
@@ -93,7 +138,8 @@ export class ProvisioningService {
         isPersonalAccount,
         linked: linked ? { status: linked.user.status, account: linked } : null,
         home: null,
-        invitationElsewhere: null,
+        invitationsElsewhere: [],
+        chosenInvitationId,
       };
     }
     // Matching is on the signed `tid` of the connected tenant, never on an address another tenant vouches for.
@@ -112,11 +158,12 @@ export class ProvisioningService {
             invitation: await this.findInvitation(token, home.organizationId),
           }
         : null,
-      invitationElsewhere: home ? null : await this.findInvitation(token),
+      invitationsElsewhere: home ? [] : await this.findInvitations(token),
+      chosenInvitationId,
     };
   }
 
-  private async signInLinked({ user, identity }: LinkedAccount, applicant: Applicant): Promise<UserEntity> {
+  private async signInLinked({ user, identity }: LinkedAccount, applicant: Applicant): Promise<User> {
     await this.users.recordSignIn(user, identity, applicant.userPrincipalName);
     const resolved = await this.roleMapping.resolveAtSignIn(
       user.organizationId,
@@ -131,8 +178,8 @@ export class ProvisioningService {
     organizationId: string,
     applicant: Applicant,
     role: ResolvedRole,
-    invitation: InvitationEntity | null,
-  ): Promise<UserEntity> {
+    invitation: Invitation | null,
+  ): Promise<User> {
     const resolved = await this.roleMapping.resolveAtSignIn(organizationId, applicant.token, role);
     return this.createMember(organizationId, applicant, resolved ?? role, invitation);
   }
@@ -142,10 +189,7 @@ export class ProvisioningService {
    * domain the inviting organization claims in its tenant is only for that tenant's accounts (defence in
    * depth: another tenant must not redeem it by claiming the address).
    */
-  private async findInvitation(
-    token: VerifiedIdToken,
-    organizationId?: string,
-  ): Promise<InvitationEntity | null> {
+  private async findInvitation(token: VerifiedIdToken, organizationId: string): Promise<Invitation | null> {
     for (const address of verifiedAddresses(token)) {
       const invitation = await this.invitations.findPending(address, organizationId);
       if (!invitation) continue;
@@ -153,6 +197,24 @@ export class ProvisioningService {
       return invitation;
     }
     return null;
+  }
+
+  /**
+   * Every organization's pending invitation for the account's verified addresses, one per organization (its
+   * newest, the first address winning), newest first; redeemable ones only, as in `findInvitation`.
+   */
+  private async findInvitations(token: VerifiedIdToken): Promise<Invitation[]> {
+    const byOrganization = new Map<string, Invitation>();
+    for (const address of verifiedAddresses(token)) {
+      for (const invitation of await this.invitations.findAllPending(address)) {
+        if (byOrganization.has(invitation.organizationId)) continue;
+        if (await this.claimedInAnotherTenant(address, invitation.organizationId, token.tenantId)) continue;
+        byOrganization.set(invitation.organizationId, invitation);
+      }
+    }
+    return [...byOrganization.values()].sort(
+      (a, b) => b.createdAt.getTime() - a.createdAt.getTime() || b.id.localeCompare(a.id),
+    );
   }
 
   /** Whether the organization claims, within the token's tenant, the domain of the user's sign-in name. */
@@ -181,8 +243,8 @@ export class ProvisioningService {
     organizationId: string,
     applicant: Applicant,
     role: ResolvedRole,
-    invitation: InvitationEntity | null,
-  ): Promise<UserEntity> {
+    invitation: Invitation | null,
+  ): Promise<User> {
     try {
       return await this.txHost.withTransaction(async () => {
         const organization = await this.organizations.lock(organizationId);
@@ -213,11 +275,16 @@ export class ProvisioningService {
         await this.recordRefusal(organizationId, applicant, 'seat_limit_reached');
         throw new SignInRefusedError('seat_limit_reached');
       }
+      // Revoked (or accepted by a parallel sign-in) between reading and accepting it: nobody was created.
+      if (error instanceof InvitationNoLongerPendingError) {
+        await this.recordRefusal(organizationId, applicant, 'invitation_no_longer_pending');
+        throw new SignInRefusedError('invitation_no_longer_pending');
+      }
       return this.afterRace(error, applicant);
     }
   }
 
-  private async createOrganizationFor(applicant: Applicant): Promise<UserEntity> {
+  private async createOrganizationFor(applicant: Applicant): Promise<User> {
     try {
       return await this.txHost.withTransaction(async () => {
         const organization = await this.organizations.create(`${applicant.displayName}'s organization`);
@@ -252,11 +319,7 @@ export class ProvisioningService {
     }
   }
 
-  private createLinkedUser(
-    organizationId: string,
-    applicant: Applicant,
-    role: ResolvedRole,
-  ): Promise<UserEntity> {
+  private createLinkedUser(organizationId: string, applicant: Applicant, role: ResolvedRole): Promise<User> {
     return this.users.createWithMicrosoftIdentity({
       organizationId,
       email: applicant.email,
@@ -271,11 +334,12 @@ export class ProvisioningService {
   }
 
   /** Two first sign-ins of one account raced and the other linked it: sign in as that user instead. */
-  private async afterRace(error: unknown, applicant: Applicant): Promise<UserEntity> {
+  private async afterRace(error: unknown, applicant: Applicant): Promise<User> {
     const { token } = applicant;
     if (error instanceof MicrosoftIdentityAlreadyLinkedError || error instanceof UserAlreadyExistsError) {
       const linked = await this.users.findByMicrosoftIdentity(token.tenantId, token.objectId);
-      if (linked) return (await this.signIn(token)).user;
+      const result = linked ? await this.signIn(token) : null;
+      if (result?.user) return result.user;
     }
     this.logger.error(`could not provision a Microsoft user: ${String(error)}`);
     throw error;
@@ -313,6 +377,6 @@ function applicantOf(token: VerifiedIdToken): Applicant {
   };
 }
 
-function currentRoleOf(user: UserEntity) {
+function currentRoleOf(user: User) {
   return { role: user.role, source: user.roleSource, groupId: user.roleSourceGroupId };
 }

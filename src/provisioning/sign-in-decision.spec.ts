@@ -1,15 +1,21 @@
 import { describe, expect, it } from 'vitest';
 import { decideSignIn, type SignInFacts } from './sign-in-decision.js';
 
-type Facts = SignInFacts<string, string, string>;
+type Invitation = { id: string; organization: string };
+type Facts = SignInFacts<string, string, Invitation>;
 
 const stranger: Facts = {
   isPersonalAccount: false,
   linked: null,
   home: null,
-  invitationElsewhere: null,
+  invitationsElsewhere: [],
+  chosenInvitationId: null,
 };
 const linked = (status: 'active' | 'pending' | 'deactivated') => ({ status, account: 'user-1' });
+const invitation = (id: string, organization = `org-of-${id}`): Invitation => ({ id, organization });
+const homeInvitation = invitation('inv-home', 'home');
+const fromA = invitation('inv-a', 'org-a');
+const fromB = invitation('inv-b', 'org-b');
 
 describe('decideSignIn', () => {
   it('refuses personal accounts before anything else', () => {
@@ -25,8 +31,9 @@ describe('decideSignIn', () => {
       decideSignIn({
         ...stranger,
         linked: linked('active'),
-        home: { organization: 'home', autoProvisionUsers: true, invitation: 'inv-home' },
-        invitationElsewhere: 'inv-other',
+        home: { organization: 'home', autoProvisionUsers: true, invitation: homeInvitation },
+        invitationsElsewhere: [fromA, fromB],
+        chosenInvitationId: fromA.id,
       }),
     ).toEqual({ action: 'sign_in', account: 'user-1' });
   });
@@ -52,7 +59,7 @@ describe('decideSignIn', () => {
       decideSignIn({
         ...stranger,
         home: { organization: 'home', autoProvisionUsers: true, invitation: null },
-        invitationElsewhere: 'inv-other',
+        invitationsElsewhere: [fromA, fromB],
       }),
     ).toEqual({ action: 'provision_into_home_organization', organization: 'home' });
   });
@@ -61,9 +68,9 @@ describe('decideSignIn', () => {
     expect(
       decideSignIn({
         ...stranger,
-        home: { organization: 'home', autoProvisionUsers: false, invitation: 'inv-home' },
+        home: { organization: 'home', autoProvisionUsers: false, invitation: homeInvitation },
       }),
-    ).toEqual({ action: 'accept_invitation', scope: 'home_organization', invitation: 'inv-home' });
+    ).toEqual({ action: 'accept_invitation', scope: 'home_organization', invitation: homeInvitation });
   });
 
   it('without auto-provisioning or a home invitation, refuses and names the organization to audit it in', () => {
@@ -71,16 +78,57 @@ describe('decideSignIn', () => {
       decideSignIn({
         ...stranger,
         home: { organization: 'home', autoProvisionUsers: false, invitation: null },
-        invitationElsewhere: 'inv-other',
+        invitationsElsewhere: [fromA],
       }),
     ).toEqual({ action: 'refuse', reason: 'invitation_required', organization: 'home' });
   });
 
-  it('admits anyone else with an invitation elsewhere, carrying that invitation', () => {
-    expect(decideSignIn({ ...stranger, invitationElsewhere: 'inv-other' })).toEqual({
+  it('lets the claimed domain decide even when several organizations invited the address', () => {
+    expect(
+      decideSignIn({
+        ...stranger,
+        home: { organization: 'home', autoProvisionUsers: false, invitation: homeInvitation },
+        invitationsElsewhere: [fromA, fromB],
+        chosenInvitationId: fromB.id,
+      }),
+    ).toEqual({ action: 'accept_invitation', scope: 'home_organization', invitation: homeInvitation });
+  });
+
+  it('admits anyone else with one invitation elsewhere, carrying that invitation', () => {
+    expect(decideSignIn({ ...stranger, invitationsElsewhere: [fromA] })).toEqual({
       action: 'accept_invitation',
       scope: 'any_organization',
-      invitation: 'inv-other',
+      invitation: fromA,
+    });
+  });
+
+  it('asks the person to choose when several organizations invited them, creating nothing', () => {
+    expect(decideSignIn({ ...stranger, invitationsElsewhere: [fromB, fromA] })).toEqual({
+      action: 'choose_organization',
+      invitations: [fromB, fromA],
+    });
+  });
+
+  it('admits into the chosen organization, not the newest inviter', () => {
+    expect(
+      decideSignIn({ ...stranger, invitationsElsewhere: [fromB, fromA], chosenInvitationId: fromA.id }),
+    ).toEqual({ action: 'accept_invitation', scope: 'chosen_by_applicant', invitation: fromA });
+  });
+
+  it('still admits into the chosen organization when the other invitations ended meanwhile', () => {
+    expect(
+      decideSignIn({ ...stranger, invitationsElsewhere: [fromA], chosenInvitationId: fromA.id }),
+    ).toEqual({ action: 'accept_invitation', scope: 'chosen_by_applicant', invitation: fromA });
+  });
+
+  it('refuses a choice whose invitation is no longer pending, rather than deciding anything else', () => {
+    expect(
+      decideSignIn({ ...stranger, invitationsElsewhere: [fromB], chosenInvitationId: fromA.id }),
+    ).toEqual({ action: 'refuse', reason: 'invitation_no_longer_pending', organization: null });
+    expect(decideSignIn({ ...stranger, chosenInvitationId: fromA.id })).toEqual({
+      action: 'refuse',
+      reason: 'invitation_no_longer_pending',
+      organization: null,
     });
   });
 

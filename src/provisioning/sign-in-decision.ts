@@ -1,4 +1,4 @@
-import type { UserStatus } from '../users/entities/user.entity.js';
+import type { UserStatus } from '../users/users.types.js';
 
 /** Stable codes the browser sees in `?error=` when a Microsoft sign-in is refused. */
 export type SignInRefusal =
@@ -6,13 +6,18 @@ export type SignInRefusal =
   | 'account_deactivated'
   | 'account_pending'
   | 'invitation_required'
+  | 'invitation_no_longer_pending'
   | 'seat_limit_reached';
 
 /**
  * Everything the decision needs, gathered once. The type parameters are what the caller wants back in the
  * decision (its own user, organization and invitation records), so nothing has to be looked up again.
  */
-export interface SignInFacts<Linked = unknown, Home = unknown, Invitation = unknown> {
+export interface SignInFacts<
+  Linked = unknown,
+  Home = unknown,
+  Invitation extends { id: string } = { id: string },
+> {
   isPersonalAccount: boolean;
   /** The user already linked to this (tid, oid), if any. */
   linked: { status: UserStatus; account: Linked } | null;
@@ -22,8 +27,13 @@ export interface SignInFacts<Linked = unknown, Home = unknown, Invitation = unkn
    * invitation for the account, if any.
    */
   home: { organization: Home; autoProvisionUsers: boolean; invitation: Invitation | null } | null;
-  /** A pending invitation, in any organization, for the account's verified address (looked up without a home). */
-  invitationElsewhere: Invitation | null;
+  /**
+   * Pending invitations for the account's verified addresses, at most one per organization, newest first
+   * (looked up without a home).
+   */
+  invitationsElsewhere: Invitation[];
+  /** The invitation the person picked when several organizations invited them; null before any choice. */
+  chosenInvitationId: string | null;
 }
 
 export type SignInDecision<Linked = unknown, Home = unknown, Invitation = unknown> =
@@ -33,9 +43,12 @@ export type SignInDecision<Linked = unknown, Home = unknown, Invitation = unknow
   | { action: 'provision_into_home_organization'; organization: Home }
   | {
       action: 'accept_invitation';
-      scope: 'home_organization' | 'any_organization';
+      /** `chosen_by_applicant`: one of several invitations, the one the person picked. */
+      scope: 'home_organization' | 'any_organization' | 'chosen_by_applicant';
       invitation: Invitation;
     }
+  /** Several organizations invited this address: the person picks one; nothing is created until then. */
+  | { action: 'choose_organization'; invitations: Invitation[] }
   | { action: 'create_organization' };
 
 /**
@@ -43,11 +56,14 @@ export type SignInDecision<Linked = unknown, Home = unknown, Invitation = unknow
  * 1. a known identity signs in (unless deactivated or pending);
  * 2. a member of a connected tenant, on one of its verified domains, joins that organization: automatically
  *    when auto-provisioning runs, otherwise only with an invitation — never a new, empty organization;
- * 3. anyone else with a pending invitation for their verified address joins with the invited role;
+ * 3. anyone else with a pending invitation for their verified address joins with the invited role; when
+ *    several organizations invited them, only into the one they choose (never silently the newest), and a
+ *    choice of an invitation that is no longer pending is refused;
  * 4. anyone else gets a new organization, as its Owner.
- * Seat limits are checked where the user is created, under a lock.
+ * A choice never overrides 1 or 2: they decide as they would without it. Seat limits are checked where the
+ * user is created, under a lock.
  */
-export function decideSignIn<Linked, Home, Invitation>(
+export function decideSignIn<Linked, Home, Invitation extends { id: string }>(
   facts: SignInFacts<Linked, Home, Invitation>,
 ): SignInDecision<Linked, Home, Invitation> {
   const refuse = (reason: SignInRefusal, organization: Home | null = null) =>
@@ -64,7 +80,14 @@ export function decideSignIn<Linked, Home, Invitation>(
     if (invitation) return { action: 'accept_invitation', scope: 'home_organization', invitation };
     return refuse('invitation_required', organization);
   }
-  if (facts.invitationElsewhere)
-    return { action: 'accept_invitation', scope: 'any_organization', invitation: facts.invitationElsewhere };
+  const invitations = facts.invitationsElsewhere;
+  if (facts.chosenInvitationId !== null) {
+    const chosen = invitations.find((invitation) => invitation.id === facts.chosenInvitationId);
+    if (!chosen) return refuse('invitation_no_longer_pending');
+    return { action: 'accept_invitation', scope: 'chosen_by_applicant', invitation: chosen };
+  }
+  if (invitations.length > 1) return { action: 'choose_organization', invitations };
+  if (invitations.length === 1)
+    return { action: 'accept_invitation', scope: 'any_organization', invitation: invitations[0] };
   return { action: 'create_organization' };
 }

@@ -3,6 +3,8 @@ import type { AppConfig } from '../config/config.js';
 import {
   flowCookieName,
   flowCookieOptions,
+  invitationChoiceCookieName,
+  invitationChoiceCookieOptions,
   sessionCookieName,
   sessionCookieOptions,
 } from './session-cookie.js';
@@ -14,7 +16,12 @@ describe('cookie names and options', () => {
     const config = configFor('https://api.example.com');
     expect(sessionCookieName(config)).toBe('__Host-session');
     expect(flowCookieName(config)).toBe('__Host-flow');
-    for (const options of [sessionCookieOptions(config, new Date()), flowCookieOptions(config)]) {
+    expect(invitationChoiceCookieName(config)).toBe('__Host-invitation-choice');
+    for (const options of [
+      sessionCookieOptions(config, new Date()),
+      flowCookieOptions(config),
+      invitationChoiceCookieOptions(config, new Date()),
+    ]) {
       expect(options).toMatchObject({ secure: true, path: '/', httpOnly: true });
       expect(options.domain).toBeUndefined();
     }
@@ -25,5 +32,11 @@ describe('cookie names and options', () => {
     expect(sessionCookieName(config)).toBe('session');
     expect(flowCookieName(config)).toBe('ms_auth_flow');
     expect(flowCookieOptions(config)).toMatchObject({ secure: false, path: '/auth/microsoft' });
+    expect(invitationChoiceCookieName(config)).toBe('invitation_choice');
+    expect(invitationChoiceCookieOptions(config, new Date())).toMatchObject({
+      secure: false,
+      httpOnly: true,
+      path: '/auth/invitations',
+    });
   });
 });

@@ -18,6 +18,14 @@ export function flowCookieName(config: AppConfig): string {
   return hostPrefixed(config) ? '__Host-flow' : 'ms_auth_flow';
 }
 
+/**
+ * Ties a sign-in that waits for the person to choose among inviting organizations to the browser it ended in
+ * (a browser binding, like the flow cookie). Read only by `/auth/invitations`.
+ */
+export function invitationChoiceCookieName(config: AppConfig): string {
+  return hostPrefixed(config) ? '__Host-invitation-choice' : 'invitation_choice';
+}
+
 export function sessionCookieOptions(config: AppConfig, expires: Date): CookieOptions {
   return { httpOnly: true, secure: cookiesAreSecure(config), sameSite: 'lax', path: '/', expires };
 }
@@ -35,4 +43,14 @@ export function flowCookieOptions(config: AppConfig): CookieOptions {
 export function readCookie(request: Request, name: string): string | undefined {
   const value = (request.cookies as Record<string, unknown> | undefined)?.[name];
   return typeof value === 'string' ? value : undefined;
+}
+
+export function invitationChoiceCookieOptions(config: AppConfig, expires: Date): CookieOptions {
+  return {
+    httpOnly: true,
+    secure: cookiesAreSecure(config),
+    sameSite: 'lax',
+    path: hostPrefixed(config) ? '/' : '/auth/invitations',
+    expires,
+  };
 }

@@ -10,6 +10,11 @@ export const INVITATIONS_ERRORS = defineErrors({
     kind: 'conflict',
     description: 'A user with this address already belongs to the organization.',
   },
+  INVITATION_NO_LONGER_PENDING: {
+    kind: 'conflict',
+    description:
+      'The invitation was revoked, expired or accepted meanwhile; choose another organization, or sign in again.',
+  },
   INVITATION_NOT_PENDING: {
     kind: 'conflict',
     description:
@@ -45,5 +50,13 @@ export class InvitationNotPendingError extends DomainError {
       InvitationNotPendingError.definition,
       `The invitation is ${status}; only a pending invitation can be revoked.`,
     );
+  }
+}
+
+/** The invitation a sign-in was about to accept was revoked, expired or accepted meanwhile. */
+export class InvitationNoLongerPendingError extends DomainError {
+  static readonly definition = INVITATIONS_ERRORS.INVITATION_NO_LONGER_PENDING;
+  constructor() {
+    super(InvitationNoLongerPendingError.definition);
   }
 }

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { TransactionHost } from '@nestjs-cls/transactional';
 import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
-import { LessThan } from 'typeorm';
+import { LessThan, MoreThan } from 'typeorm';
 import { translateUniqueViolation } from '../common/database-errors.js';
 import type { Cursor } from '../common/pagination.js';
 import { OrganizationScopedRepository } from '../database/organization-scoped.repository.js';
@@ -62,6 +62,30 @@ export class InvitationsRepository {
       .andWhere("i.email = :email AND i.status = 'pending' AND i.expires_at > now()", { email })
       .orderBy('i.created_at', 'DESC')
       .addOrderBy('i.id', 'DESC');
+  }
+
+  /** Every pending, unexpired invitation for an address, in any organization, newest first (sign-in's choice). */
+  findAllPendingAcrossOrganizations(email: string): Promise<InvitationEntity[]> {
+    return this.invitations
+      .acrossOrganizations()
+      .createQueryBuilder('i')
+      .where("i.email = :email AND i.status = 'pending' AND i.expires_at > now()", { email })
+      .orderBy('i.created_at', 'DESC')
+      .addOrderBy('i.id', 'DESC')
+      .getMany();
+  }
+
+  /**
+   * Marks a still pending, unexpired invitation accepted, in one conditional statement: false when it was
+   * revoked, expired or accepted since it was read.
+   */
+  async markAcceptedIfPending(organizationId: string, id: string, userId: string): Promise<boolean> {
+    const updated = await this.invitations.update(
+      organizationId,
+      { id, status: 'pending', expiresAt: MoreThan(new Date()) },
+      { status: 'accepted', acceptedByUserId: userId, endedAt: () => 'now()' },
+    );
+    return updated > 0;
   }
 
   /** Newest first. */

@@ -7,6 +7,7 @@ import type { Principal } from '../common/principal.js';
 import type { InvitationEntity, InvitationStatus } from './entities/invitation.entity.js';
 import type { Role } from './entities/user.entity.js';
 import {
+  InvitationNoLongerPendingError,
   InvitationNotFoundError,
   InvitationNotPendingError,
   UserAlreadyExistsError,
@@ -95,11 +96,20 @@ export class InvitationsService {
       : this.repository.findPendingAcrossOrganizations(address);
   }
 
-  /** Marks an invitation accepted by `userId`, inside the transaction that created the user. */
+  /** Every pending, unexpired invitation for a verified address, in any organization, newest first. */
+  findAllPending(email: string): Promise<InvitationEntity[]> {
+    return this.repository.findAllPendingAcrossOrganizations(email.toLowerCase());
+  }
+
+  /**
+   * Marks an invitation accepted by `userId`, inside the transaction that created the user. Throws
+   * `InvitationNoLongerPendingError` (so the user is not created) when it was revoked, expired or accepted since it
+   * was read.
+   */
   async markAccepted(invitation: InvitationEntity, userId: string): Promise<void> {
+    if (!(await this.repository.markAcceptedIfPending(invitation.organizationId, invitation.id, userId)))
+      throw new InvitationNoLongerPendingError();
     invitation.status = 'accepted';
     invitation.acceptedByUserId = userId;
-    invitation.endedAt = new Date();
-    await this.repository.save(invitation);
   }
 }
