@@ -2,36 +2,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SYSTEM_ACTOR } from '../../src/audit/audit.service.js';
 import { OrganizationsService } from '../../src/organizations/organizations.service.js';
 import { DEMO } from '@entra-integration/entra-emulator';
+import { directoryUser, ownerOf, type TestOwner } from '../support/factory.js';
 import { bearer, connectTenant, signIn } from '../support/sign-in.js';
 import { createTestContext, type TestContext } from '../support/test-app.js';
 
 const contoso = DEMO.tenants.contoso;
 
-interface Owner {
-  token: string;
-  organizationId: string;
-  userId: string;
-}
-
-async function ownerOf(ctx: TestContext, loginHint: string, plan?: 'enterprise'): Promise<Owner> {
-  const { token, error } = await signIn(ctx, loginHint);
-  if (error) throw new Error(`sign-in refused: ${error}`);
-  const me = await ctx.http().get('/api/v1/me').set(bearer(token)).expect(200);
-  if (plan)
-    await ctx.app
-      .get(OrganizationsService)
-      .updateSubscription(me.body.organizationId, { plan }, SYSTEM_ACTOR);
-  return { token: token!, organizationId: me.body.organizationId, userId: me.body.id };
-}
-
-function contosoUser(ctx: TestContext, upn: string, extra: Record<string, unknown> = {}) {
-  return ctx.emulator.store.addUser({
-    tenantId: contoso.id,
-    userPrincipalName: upn,
-    displayName: upn.split('@')[0],
-    ...extra,
-  });
-}
+type Owner = TestOwner;
+const contosoUser = (ctx: TestContext, upn: string, extra: Record<string, unknown> = {}) =>
+  directoryUser(ctx, upn, extra);
 
 async function me(ctx: TestContext, token: string | null) {
   return (await ctx.http().get('/api/v1/me').set(bearer(token)).expect(200)).body;
@@ -45,7 +24,7 @@ describe('auto-provisioning into the connected organization', () => {
 
   beforeAll(async () => {
     ctx = await createTestContext();
-    owner = await ownerOf(ctx, DEMO.users.adele.upn, 'enterprise');
+    owner = await ownerOf(ctx, DEMO.users.adele.upn, { plan: 'enterprise' });
     expect((await connectTenant(ctx, owner.token, DEMO.users.adele.upn)).status).toBe('connected');
     await ctx.sql.query('UPDATE organizations SET seat_limit = 50 WHERE id = $1', [owner.organizationId]);
   });
