@@ -2,12 +2,12 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { type AccountInfo, ConfidentialClientApplication, CryptoProvider, LogLevel } from '@azure/msal-node';
 import { createRemoteJWKSet, decodeJwt, errors as joseErrors, type JWTPayload, jwtVerify } from 'jose';
 import type { AppConfig } from '../config/config.js';
+import { isUuid } from '../common/uuid.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { InvalidIdTokenError, MicrosoftTokenError } from './microsoft.errors.js';
 
 /** The tenant id Microsoft gives every personal (consumer) account. */
 export const PERSONAL_ACCOUNT_TENANT_ID = '9188040d-6c67-4c5b-b112-36a304b66dad';
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const CLOCK_SKEW_SECONDS = 120;
 export const JWKS_REFETCH_COOLDOWN_MS = 5_000;
 
@@ -258,8 +258,7 @@ export class MicrosoftIdentityClient {
       throw new InvalidIdTokenError('not a JWT');
     }
     const tid = unverified.tid;
-    if (typeof tid !== 'string' || !GUID.test(tid))
-      throw new InvalidIdTokenError('tid missing or not a GUID');
+    if (!isUuid(tid)) throw new InvalidIdTokenError('tid missing or not a GUID');
     const expectedIssuer = issuerTemplate.replace('{tenantid}', tid);
 
     let payload: JWTPayload;
@@ -277,8 +276,7 @@ export class MicrosoftIdentityClient {
       throw new InvalidIdTokenError(reason);
     }
     if (payload.nonce !== expectedNonce) throw new InvalidIdTokenError('nonce mismatch');
-    if (typeof payload.oid !== 'string' || !GUID.test(payload.oid))
-      throw new InvalidIdTokenError('oid missing or not a GUID');
+    if (!isUuid(payload.oid)) throw new InvalidIdTokenError('oid missing or not a GUID');
     return toVerifiedIdToken(payload, tid);
   }
 
