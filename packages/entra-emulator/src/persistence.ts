@@ -15,6 +15,8 @@ export interface SavedEmulator {
   port: number;
   /** PKCS#8 PEM signing keys, oldest first. */
   keys: string[];
+  /** Base64 key of the MAC on paging and delta tokens (`graph-query.ts`). */
+  pagingTokenKey: string;
   store: EmulatorStoreState;
 }
 
@@ -35,6 +37,7 @@ function isSaved(value: unknown): value is SavedEmulator {
     v.version === FORMAT_VERSION &&
     Number.isInteger(v.port) &&
     Array.isArray(v.keys) &&
+    typeof v.pagingTokenKey === 'string' &&
     typeof v.store === 'object' &&
     v.store !== null
   );

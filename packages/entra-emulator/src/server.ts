@@ -9,6 +9,7 @@ import { sendGraphError, sendTokenError, AadError } from './errors.js';
 import { demoFixture } from './fixture.js';
 import { faultCode } from './graph-common.js';
 import { graphMeter, graphRouter } from './graph.js';
+import { adoptPagingTokenKey, pagingTokenKey } from './graph-query.js';
 import { KeyRing } from './keys.js';
 import { loadSavedEmulator, StateFile } from './persistence.js';
 import { EmulatorStore } from './store.js';
@@ -114,7 +115,10 @@ export async function startEntraEmulator(opts: StartOptions): Promise<EntraEmula
   const log = opts.logger ?? ((line: string) => console.warn(`[entra-emulator] ${line}`));
   const saved = opts.stateFile ? await loadSavedEmulator(opts.stateFile, log) : undefined;
   const store = new EmulatorStore(fixture, opts.clients);
-  if (saved) store.restoreState(saved.store);
+  if (saved) {
+    store.restoreState(saved.store);
+    adoptPagingTokenKey(Buffer.from(saved.pagingTokenKey, 'base64'));
+  }
   const ctx: EmulatorContext = { baseUrl: '', store, keys: new KeyRing(saved?.keys) };
   let stateFile: StateFile | undefined;
 
@@ -161,6 +165,7 @@ export async function startEntraEmulator(opts: StartOptions): Promise<EntraEmula
         version: 1,
         port,
         keys: ctx.keys.exportKeys(),
+        pagingTokenKey: pagingTokenKey().toString('base64'),
         store: store.exportState(),
       }),
       log,
