@@ -1,42 +1,17 @@
 import { execFile } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUILD_STAMP, buildIsCurrent } from '../../src/cli/build-is-current.js';
+import { builtService, type Built } from '../support/built.js';
 import {
   EmbeddedDatabaseError,
   startEmbeddedPostgres,
   type EmbeddedDatabase,
 } from '../../src/database/embedded-postgres.js';
 import { runMigrations } from '../../src/database/migrate.js';
-
-const ROOT = resolve(import.meta.dirname, '../..');
-
-/**
- * The CLI and the service as an operator runs them: compiled, in their own processes. dist/ when it is current
- * (CI builds before testing); else a type-check-free build under node_modules/.cache, where Node still finds
- * the dependencies.
- */
-async function builtEntryPoints(): Promise<{ dir: string; temporary: boolean }> {
-  if (buildIsCurrent(ROOT)) return { dir: join(ROOT, 'dist'), temporary: false };
-  const dir = join(ROOT, 'node_modules', '.cache', `embedded-cli-spec-${process.pid}`);
-  await promisify(execFile)(
-    process.execPath,
-    [
-      join(ROOT, 'node_modules/typescript/bin/tsc'),
-      '-p',
-      'tsconfig.build.json',
-      '--noCheck',
-      '--outDir',
-      dir,
-    ],
-    { cwd: ROOT },
-  );
-  return { dir, temporary: true };
-}
 
 interface Outcome {
   code: number;
@@ -70,14 +45,14 @@ async function query<T>(url: string, sql: string, params: unknown[] = []): Promi
 const STACK_OR_SQL = /\n\s+at |QueryFailedError|SELECT |invalid input syntax/;
 
 describe('the embedded database shared by the service and the operator CLI', () => {
-  let build: { dir: string; temporary: boolean };
+  let build: Built;
   let dataDir: string;
   let server: EmbeddedDatabase;
   let organizationId: string;
   const cli = (...args: string[]) => run(join(build.dir, 'src/cli/cli.js'), args, { DATA_DIR: dataDir });
 
   beforeAll(async () => {
-    build = await builtEntryPoints();
+    build = await builtService('embedded-cli-spec');
     dataDir = await mkdtemp(join(tmpdir(), 'embedded-cli-'));
     await chmod(dataDir, 0o755); // reachable by the `postgres` user PostgreSQL runs as under root
     // This test process plays the running `npm start`: it owns the embedded server of DATA_DIR.
