@@ -12,6 +12,7 @@ import {
   type EmbeddedDatabase,
 } from '../../src/database/embedded-postgres.js';
 import { runMigrations } from '../../src/database/migrate.js';
+import { RELOCATION_ROOT, relocationFor } from '../../src/database/relocated-postgres.js';
 
 interface Outcome {
   code: number;
@@ -192,14 +193,48 @@ describe('the owner record of a dead process', () => {
 });
 
 describe.runIf(process.getuid?.() === 0)('as root, in a directory the postgres user cannot enter', () => {
-  it('stops at once with one line saying what to do, instead of an EACCES from initdb', async () => {
+  it('keeps the cluster where that user can reach it, keyed by the data directory, across restarts', async () => {
     const privateDir = await mkdtemp(join(tmpdir(), 'embedded-private-')); // mode 0700, like `mktemp -d`
+    const dir = join(privateDir, '.data', 'postgres');
+    const relocation = relocationFor(dir)!;
+    const lines: string[] = [];
     try {
-      const attempt = startEmbeddedPostgres({ dir: join(privateDir, '.data', 'postgres') });
-      await expect(attempt).rejects.toBeInstanceOf(EmbeddedDatabaseError);
-      await expect(attempt).rejects.toThrow(
-        `cannot enter ${privateDir} (mode 700): run \`chmod o+x ${privateDir}\``,
-      );
+      expect((await stat(privateDir)).mode & 0o777).toBe(0o700);
+      expect(relocation.dataDir.startsWith(`${RELOCATION_ROOT}/`)).toBe(true);
+      let db = await startEmbeddedPostgres({ dir, owner: 'the service', log: (l) => lines.push(l) });
+      try {
+        await query(db.url, `CREATE TABLE kept (note text); INSERT INTO kept VALUES ('before the restart')`);
+      } finally {
+        await db.stop();
+      }
+      expect(lines.some((l) => l.includes(`so the cluster lives in ${relocation.dataDir}`))).toBe(true);
+      // Root owns the way in (0711: no listing); the postgres user owns the data (0700); DATA_DIR keeps the rest.
+      expect((await stat(relocation.home)).mode & 0o777).toBe(0o711);
+      const data = await stat(relocation.dataDir);
+      expect(data.mode & 0o777).toBe(0o700);
+      expect(data.uid).not.toBe(0);
+      expect((await stat(`${dir}.password`)).mode & 0o777).toBe(0o600);
+
+      db = await startEmbeddedPostgres({ dir, owner: 'the service' });
+      try {
+        expect(await query(db.url, 'SELECT note FROM kept')).toEqual([{ note: 'before the restart' }]);
+      } finally {
+        await db.stop();
+      }
+    } finally {
+      await rm(privateDir, { recursive: true, force: true });
+      await rm(relocation.home, { recursive: true, force: true });
+    }
+  });
+
+  it('an ephemeral cluster leaves nothing behind', async () => {
+    const privateDir = await mkdtemp(join(tmpdir(), 'embedded-private-'));
+    const dir = join(privateDir, 'postgres');
+    try {
+      const db = await startEmbeddedPostgres({ dir, ephemeral: true });
+      expect(await query(db.url, 'SELECT 1 AS ok')).toEqual([{ ok: 1 }]);
+      await db.stop();
+      await expect(stat(relocationFor(dir)!.home)).rejects.toMatchObject({ code: 'ENOENT' });
     } finally {
       await rm(privateDir, { recursive: true, force: true });
     }

@@ -1,11 +1,12 @@
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { chmod, copyFile, mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { DEMO } from '@entra-integration/entra-emulator';
 import { freePort } from '../../src/database/embedded-postgres.js';
+import { relocationFor } from '../../src/database/relocated-postgres.js';
 import { builtEmulator, builtService, ROOT, type Built } from '../support/built.js';
 
 /**
@@ -97,8 +98,8 @@ describe('npm start restarted between two syncs', () => {
       builtEmulator('restart-spec'),
       builtService('restart-spec'),
     ]);
+    // A `mktemp -d` directory (0700): as root, the embedded cluster then lives where the postgres user can reach it.
     dataDir = join(await mkdtemp(join(tmpdir(), 'restart-spec-')), 'data');
-    await chmod(dirname(dataDir), 0o755); // as root, the postgres user must reach the embedded cluster
     // The emulator's certificates are the ones this test worker already trusts (NODE_EXTRA_CA_CERTS); the
     // launcher reuses valid certificates it finds in DATA_DIR/emulator.
     const certs = dirname(inject('emulatorTls').caPath);
@@ -124,7 +125,11 @@ describe('npm start restarted between two syncs', () => {
 
   afterAll(async () => {
     await running?.stop();
-    if (dataDir) await rm(dirname(dataDir), { recursive: true, force: true });
+    if (dataDir) {
+      const relocated = relocationFor(join(dataDir, 'postgres'));
+      if (relocated) await rm(relocated.home, { recursive: true, force: true });
+      await rm(dirname(dataDir), { recursive: true, force: true });
+    }
     for (const build of [emulatorBuild, serviceBuild])
       if (build?.temporary) await rm(build.dir, { recursive: true, force: true });
   });
