@@ -154,6 +154,15 @@ describe('the embedded database shared by the service and the operator CLI', () 
     expect(unknown.stderr).toContain('unknown command orgs:delete-everything');
     expect(unknown.stderr).toContain('npm run cli -- orgs:set-plan <organizationId> <free|team|enterprise>');
     expect(unknown.stderr).not.toMatch(STACK_OR_SQL);
+    // The migration CLI answers a typo before it starts or reaches any database.
+    const migration = await run(join(build.dir, 'src/database/migration-cli.js'), ['migrate'], {
+      DATA_DIR: dataDir,
+    });
+    expect(migration).toMatchObject({
+      code: 2,
+      stdout: '',
+      stderr: 'unknown command migrate: usage: migration-cli run | revert | generate <Name> | check\n',
+    });
   });
 });
 
