@@ -12,6 +12,7 @@ import {
   graphPages,
   json,
   postForm,
+  postJson,
   signInForTokens,
   startTestEmulator,
   TEST_CLIENT,
@@ -101,6 +102,28 @@ describe('the emulator state file (kept across restarts)', () => {
     expect((await readdir(join(dir, 'emulator'))).filter((f) => f.endsWith('.tmp'))).toEqual([]);
     const saved = JSON.parse(await readFile(stateFile, 'utf8')) as { port: number; version: number };
     expect(saved).toMatchObject({ version: 1, port: Number(new URL(running!.emulator.url).port) });
+  });
+
+  it('writes a change made over HTTP soon after answering, without waiting for a clean shutdown', async () => {
+    const t = await start();
+    const patched = await postJson(
+      `${t.emulator.url}/_emulator/users/${megan.id}`,
+      t.ca,
+      { accountEnabled: false },
+      'PATCH',
+    );
+    expect(patched.status).toBe(200);
+    const savedMegan = async () => {
+      const saved = JSON.parse(await readFile(stateFile, 'utf8')) as {
+        store: { directory: { tenants: { slots: { id: string; accountEnabled?: boolean }[] }[] } };
+      };
+      return saved.store.directory.tenants.flatMap((x) => x.slots).find((u) => u.id === megan.id);
+    };
+    // Polled, as a process killed at any moment after the answer would find it (a guard, not a timing claim).
+    for (let i = 0; i < 100 && (await savedMegan())?.accountEnabled !== false; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect((await savedMegan())?.accountEnabled).toBe(false);
   });
 
   it('refuses in one line when its saved port is taken, instead of moving to another one', async () => {
