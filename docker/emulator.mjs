@@ -11,9 +11,12 @@ import { DEMO, ensureCertificates, startEntraEmulator } from '@entra-integration
 const port = Number(process.env.EMULATOR_PORT ?? 8443);
 if (!Number.isInteger(port) || port <= 0 || port > 65535) throw new Error(`invalid EMULATOR_PORT '${port}'`);
 const appBaseUrl = (process.env.APP_BASE_URL ?? 'http://localhost:3000').replace(/\/+$/, '');
-const certificates = await ensureCertificates(join(resolve(process.env.DATA_DIR ?? '/data'), 'emulator'));
+const dir = join(resolve(process.env.DATA_DIR ?? '/data'), 'emulator');
+const certificates = await ensureCertificates(dir);
 const emulator = await startEntraEmulator({
   port,
+  // Tenants, grants and refresh tokens survive a restart of the container (the volume), as with `npm start`.
+  stateFile: join(dir, 'state.json'),
   tls: { cert: certificates.cert, key: certificates.key },
   clients: [
     {
