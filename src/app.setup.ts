@@ -7,6 +7,7 @@ import type { NextFunction, Request, Response } from 'express';
 import helmet from 'helmet';
 import {
   acceptedRequestId,
+  canonicalHost,
   cookieOriginCheck,
   noStoreForAuthenticated,
   refuseFormBodies,
@@ -61,6 +62,7 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): vo
     cookieOriginCheck(config.trustedOrigins, [sessionCookieName(config), invitationChoiceCookieName(config)]),
   );
   app.use('/api', refuseFormBodies());
+  app.use('/auth/microsoft/login', canonicalHost(config.appBaseUrl));
   // The SPA may live on another origin: let it call the API with its session cookie, and nobody else.
   const uiOrigin = new URL(config.appUiUrl).origin;
   if (uiOrigin !== new URL(config.appBaseUrl).origin) app.enableCors({ origin: uiOrigin, credentials: true });
