@@ -42,7 +42,7 @@ describe('result pages, when the service is its own UI (APP_UI_URL = APP_BASE_UR
     expectStrictPage(page);
     expect(page.text).toContain('Adele Vance');
     expect(page.text).toContain(adele.upn);
-    expect(page.text).toMatch(/<strong>owner<\/strong> of the\s+organization <strong>[^<]+<\/strong>/);
+    expect(page.text).toMatch(/<strong>owner<\/strong> of\s+the organization <strong>[^<]+<\/strong>/);
     expect(page.text).toContain('href="/docs"');
     expect(page.text).toContain('id="sign-out"');
     expect(page.text).toContain('<script src="/pages/pages.js" defer></script>');
@@ -130,6 +130,18 @@ describe('result pages, when the service is its own UI (APP_UI_URL = APP_BASE_UR
     expect(page.text).toContain(DEMO.tenants.contoso.id);
     const home = await ctx.http().get('/').set(cookie(owner.token)).expect(200);
     expect(home.text).toContain(DEMO.tenants.contoso.id);
+  });
+
+  it('the connect answer opens in one click: the Microsoft URL is also its Location', async () => {
+    directoryUser(ctx, 'pat@fabrikam.com', {}, DEMO.tenants.fabrikam.id);
+    const owner = await ownerOf(ctx, 'pat@fabrikam.com', { plan: 'enterprise' });
+    const started = await ctx
+      .http()
+      .post('/api/v1/integrations/entra/connect')
+      .set({ Authorization: `Bearer ${owner.token}` })
+      .expect(200);
+    expect(started.headers.location).toBe(started.body.authorizationUrl);
+    expect(new URL(started.headers.location as string).searchParams.get('prompt')).toBe('consent');
   });
 
   it('/settings/integrations/entra?status=error explains every connect code, signed in or not', async () => {
