@@ -39,7 +39,8 @@ export const PAGES_SCRIPT = `'use strict';
       credentials: 'same-origin',
       headers: { Accept: 'application/json' },
     });
-    if (!response.ok) return say((await problemText(response)) + ' Sign in again.');
+    // The problem's detail says what to do (sign in again); the page links there.
+    if (!response.ok) return say(await problemText(response));
     var choice = await response.json();
     if (!choice.invitations.length) return say('No invitation is pending any more. Sign in again.');
     say('');
