@@ -68,7 +68,9 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): vo
   const uiOrigin = new URL(config.appUiUrl).origin;
   if (uiOrigin !== new URL(config.appBaseUrl).origin) app.enableCors({ origin: uiOrigin, credentials: true });
   app.useGlobalPipes(createValidationPipe());
-  app.enableShutdownHooks();
+  // No enableShutdownHooks(): main.ts owns SIGINT/SIGTERM (drain, close, stop the embedded database, exit 0).
+  // Nest's hook re-raises the signal once the app is closed, which killed the process before the embedded
+  // PostgreSQL was stopped and its owner record released, and made every Ctrl-C of `npm start` an exit 1.
   app.use(SWAGGER_SESSION_SCRIPT_PATH, (request: Request, response: Response, next: NextFunction) => {
     if (request.method !== 'GET' && request.method !== 'HEAD') return next();
     response.type('text/javascript; charset=utf-8').setHeader('Cache-Control', 'no-cache');
