@@ -14,6 +14,7 @@ import {
 import { deltaRoutes } from './graph-delta.js';
 import { groupRoutes } from './graph-groups.js';
 import { GraphRoutes, pathSegments } from './graph-routes.js';
+import { GraphThrottle } from './graph-throttling.js';
 import { userRoutes } from './graph-users.js';
 import { isGuid } from './guid.js';
 
@@ -68,7 +69,8 @@ export function graphRouter(ctx: EmulatorContext): Router {
     ...userRoutes(ctx),
     ...groupRoutes(ctx),
   ]);
-  const runBatch = batchRunner(ctx, routes);
+  const throttle = new GraphThrottle(store);
+  const runBatch = batchRunner(ctx, routes, throttle);
 
   async function authenticate(req: Request): Promise<GraphPrincipal> {
     const header = req.get('authorization') ?? '';
@@ -138,6 +140,8 @@ export function graphRouter(ctx: EmulatorContext): Router {
         body: req.body,
         principal: await authenticate(req),
       };
+      // A batch is charged step by step (in the batch runner), never as a whole.
+      if (!isBatch) throttle.charge(call.principal, call.method, call.segments, call.query);
       const result = isBatch
         ? await runBatch(call, {
             requestId: String(res.getHeader('request-id')),
