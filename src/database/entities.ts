@@ -3,6 +3,7 @@ import { AuthFlowEntity } from '../auth-flows/entities/auth-flow.entity.js';
 import { InvitationChoiceEntity } from '../auth/entities/invitation-choice.entity.js';
 import { SessionEntity } from '../sessions/entities/session.entity.js';
 import { DomainClaimEntity } from '../domain-claims/entities/domain-claim.entity.js';
+import { DirectorySeenObjectEntity } from '../deprovisioning/entities/directory-seen-object.entity.js';
 import { DirectorySyncStateEntity } from '../deprovisioning/entities/directory-sync-state.entity.js';
 import { SyncRunOutcomeEntity } from '../deprovisioning/entities/sync-run-outcome.entity.js';
 import { SyncRunEntity } from '../deprovisioning/entities/sync-run.entity.js';
@@ -29,4 +30,5 @@ export const ENTITIES = [
   SyncRunEntity,
   SyncRunOutcomeEntity,
   DirectorySyncStateEntity,
+  DirectorySeenObjectEntity,
 ];

@@ -2,9 +2,10 @@ import { Injectable, Logger } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service.js';
 import { EntraConnectionService } from '../integrations/entra-connection.service.js';
 import {
-  DeltaExpiredError,
+  DeltaLinkUnusableError,
   DirectoryClient,
   type DeltaUser,
+  type DirectoryPage,
   type UserState,
 } from '../microsoft/directory.client.js';
 import { GraphRequestError } from '../microsoft/microsoft.errors.js';
@@ -18,7 +19,6 @@ const APPLY_CHUNK = 500;
 const PREFETCH_PAGES = 3;
 const PLAN_CONCURRENCY = 2;
 
-type DeltaPageWithLinks = Awaited<ReturnType<DirectoryClient['usersDeltaPage']>>;
 const SCAN_CHUNK = 1000;
 
 interface Counters {
@@ -46,10 +46,11 @@ export type RunEnd =
   | { status: 'failed'; errorCode: string; errorMessage: string };
 
 /**
- * One directory sync: read the directory (delta query — a full round the first time, then changes only),
- * plan deactivations for linked users whose account is disabled or confirmed deleted, check the safety
- * threshold, then apply. Memory stays flat: pages are handled one at a time, the plan lives in the
- * database, and users missing from a full round are found with a keyset scan against the seen set.
+ * One directory sync: read the directory (a full round the first time — `GET /users` at 999 per page, its
+ * delta link taken before the read — then changes only, through the delta link), plan deactivations for
+ * linked users whose account is disabled or confirmed deleted, check the safety threshold, then apply.
+ * Memory stays flat: a bounded number of pages is in flight, the plan lives in the database, and users
+ * missing from a full round are found with a keyset scan against the run's seen set (a side table).
  */
 @Injectable()
 export class SyncEngine {
@@ -93,22 +94,21 @@ export class SyncEngine {
 
     const state = await this.repository.findState(run.organizationId, run.tenantId);
     const counters: Counters = { checked: 0, notLinked: 0, alreadyDeactivated: 0, planned: 0 };
-    let deltaLink: string;
+    let deltaLink: string | null = null;
     let mode: 'full' | 'incremental' = state?.deltaLink ? 'incremental' : 'full';
-    try {
-      deltaLink = await this.readRound(
-        run,
-        mode === 'incremental' ? state!.deltaLink : null,
-        counters,
-        shouldStop,
-      );
-    } catch (error) {
-      if (!(error instanceof DeltaExpiredError)) throw error;
-      this.logger.warn(`delta token of ${run.organizationId} expired: starting a full round`);
-      mode = 'full';
-      Object.assign(counters, { checked: 0, notLinked: 0, alreadyDeactivated: 0, planned: 0 });
-      deltaLink = await this.readRound(run, null, counters, shouldStop);
+    if (mode === 'incremental') {
+      try {
+        deltaLink = await this.readChanges(run, state!.deltaLink!, counters, shouldStop);
+      } catch (error) {
+        if (!(error instanceof DeltaLinkUnusableError)) throw error;
+        // Whatever this round planned so far is dropped: the full round plans everyone afresh.
+        this.logger.warn(`delta link of ${run.organizationId} is ${error.reason}: starting a full round`);
+        await this.repository.dropOutcomes(run.id);
+        mode = 'full';
+        Object.assign(counters, { checked: 0, notLinked: 0, alreadyDeactivated: 0, planned: 0 });
+      }
     }
+    if (mode === 'full') deltaLink = await this.readAll(run, counters, shouldStop);
     if (mode === 'full') await this.planMissingUsers(run, counters);
     else if (state?.lastRunStartedAt) await this.recheckChangedUsers(run, state.lastRunStartedAt, counters);
 
@@ -116,7 +116,7 @@ export class SyncEngine {
     const limit = deactivationLimit(linkedActive, connection.deprovisionThreshold);
     const progress = {
       mode,
-      deltaLink,
+      deltaLink: deltaLink!,
       progressChecked: counters.checked,
       progressTotal: counters.checked,
       countChecked: counters.checked,
@@ -136,7 +136,7 @@ export class SyncEngine {
     }
     await this.progress(run, progress);
     const applied = await this.applyPlan(run, false, shouldStop);
-    return { status: 'succeeded', values: applied, advanceDeltaLink: deltaLink };
+    return { status: 'succeeded', values: applied, advanceDeltaLink: deltaLink! };
   }
 
   /**
@@ -241,50 +241,95 @@ export class SyncEngine {
   }
 
   /**
-   * Reads one delta round and returns the delta link that ends it. Pages must be fetched one after another
-   * (each names the next), so fetching runs up to PREFETCH_PAGES ahead of planning: the round costs about
-   * its sequential Graph requests, and at most that many pages are ever held in memory.
+   * A full round: the delta link for the next round is taken first (`$deltatoken=latest`), so any change
+   * made while the read runs is reported by the next incremental round; then every user is read through
+   * `GET /users` (999 per page). Returns that delta link.
    */
-  private async readRound(
+  private async readAll(run: SyncRunEntity, counters: Counters, shouldStop: () => boolean): Promise<string> {
+    await this.repository.dropSeen(run.id);
+    const deltaLink = await this.withToken(run.organizationId, (token) =>
+      this.directory.latestDeltaLink(token),
+    );
+    await this.readPages(
+      run,
+      (link) => this.withToken(run.organizationId, (token) => this.directory.usersPage(token, link)),
+      null,
+      counters,
+      true,
+      shouldStop,
+    );
+    return deltaLink;
+  }
+
+  /** An incremental round from the stored delta link; returns the delta link that ends it. */
+  private async readChanges(
     run: SyncRunEntity,
-    startLink: string | null,
+    startLink: string,
     counters: Counters,
     shouldStop: () => boolean,
   ): Promise<string> {
-    const full = startLink === null;
-    const fetchPage = (link: string) =>
-      this.withToken(run.organizationId, (token) => this.directory.usersDeltaPage(token, link || null));
-    const ahead: Promise<DeltaPageWithLinks | null>[] = [fetchPage(startLink ?? '')];
+    const last = await this.readPages(
+      run,
+      (link) => this.withToken(run.organizationId, (token) => this.directory.usersDeltaPage(token, link!)),
+      startLink,
+      counters,
+      false,
+      shouldStop,
+    );
+    if (!last.deltaLink) {
+      throw new SyncFailure('GRAPH_INCOMPLETE', 'Graph ended a delta round without a delta link.');
+    }
+    return last.deltaLink;
+  }
+
+  /**
+   * Reads pages until one names no next page, and returns that last page. Pages must be fetched one after
+   * another (each names the next), so fetching runs up to PREFETCH_PAGES ahead of planning: the read costs
+   * about its sequential Graph requests, and at most that many pages are ever held in memory.
+   */
+  private async readPages(
+    run: SyncRunEntity,
+    fetchPage: (link: string | null) => Promise<DirectoryPage>,
+    startLink: string | null,
+    counters: Counters,
+    full: boolean,
+    shouldStop: () => boolean,
+  ): Promise<DirectoryPage> {
+    const ahead: Promise<DirectoryPage | null>[] = [fetchPage(startLink)];
+    ahead[0].catch(() => undefined); // surfaced when awaited below
     // Pages are independent: plan up to PLAN_CONCURRENCY of them at once, waiting for the oldest beyond that.
     const planning: Promise<void>[] = [];
-    for (;;) {
-      while (ahead.length < PREFETCH_PAGES) {
-        const next = ahead[ahead.length - 1].then((prev) =>
-          prev?.nextLink ? fetchPage(prev.nextLink) : null,
+    try {
+      for (;;) {
+        while (ahead.length < PREFETCH_PAGES) {
+          const next = ahead[ahead.length - 1].then((prev) =>
+            prev?.nextLink ? fetchPage(prev.nextLink) : null,
+          );
+          next.catch(() => undefined); // surfaced when awaited below; never an unhandled rejection
+          ahead.push(next);
+        }
+        const page = await ahead.shift()!;
+        if (shouldStop())
+          throw new SyncInterrupted('The service shut down during the run; nothing was applied.');
+        if (!page) throw new SyncFailure('GRAPH_INCOMPLETE', 'Graph ended a read without its last page.');
+        const planned = this.planPage(run, page.users, counters, full).then(() =>
+          this.progress(run, {
+            progressChecked: counters.checked,
+            countPlanned: counters.planned,
+            mode: full ? 'full' : 'incremental',
+          }),
         );
-        next.catch(() => undefined); // surfaced when awaited below; never an unhandled rejection
-        ahead.push(next);
+        planned.catch(() => undefined); // surfaced by the awaits below
+        planning.push(planned);
+        if (planning.length >= PLAN_CONCURRENCY) await planning.shift();
+        if (!page.nextLink) {
+          await Promise.all(planning);
+          return page;
+        }
       }
-      const page = await ahead.shift()!;
-      if (shouldStop())
-        throw new SyncInterrupted('The service shut down during the run; nothing was applied.');
-      if (!page || (!page.deltaLink && !page.nextLink)) {
-        throw new SyncFailure('GRAPH_INCOMPLETE', 'Graph ended a delta round without a delta link.');
-      }
-      const planned = this.planPage(run, page.users, counters, full).then(() =>
-        this.progress(run, {
-          progressChecked: counters.checked,
-          countPlanned: counters.planned,
-          mode: full ? 'full' : 'incremental',
-        }),
-      );
-      planned.catch(() => undefined); // surfaced by the awaits below
-      planning.push(planned);
-      if (planning.length >= PLAN_CONCURRENCY) await planning.shift();
-      if (page.deltaLink) {
-        await Promise.all(planning);
-        return page.deltaLink;
-      }
+    } finally {
+      // Never leave planning running into a fallback round or the end of the run.
+      await Promise.allSettled(planning);
     }
   }
 
@@ -296,16 +341,18 @@ export class SyncEngine {
   ): Promise<void> {
     counters.checked += page.length;
     const ids = page.map((u) => u.id);
-    const present = page.filter((u) => !u.removed).map((u) => u.id);
     const removed = page.filter((u) => u.removed).map((u) => u.id);
-    // A full round also records which accounts it saw, to find the linked users it never listed.
-    const linkedList = full
-      ? [
-          ...(await this.users.markSeenInDirectory(run.organizationId, run.tenantId, present, run.id)),
-          ...(await this.users.findLinkedByObjectIds(run.organizationId, run.tenantId, removed)),
-        ]
-      : await this.users.findLinkedByObjectIds(run.organizationId, run.tenantId, ids);
+    const linkedList = await this.users.findLinkedByObjectIds(run.organizationId, run.tenantId, ids);
     const linked = new Map(linkedList.map((l) => [l.objectId, l]));
+    // A full round also records which linked accounts it saw (in the run's side table, never on the identity
+    // rows), to find the linked users it never listed.
+    if (full) {
+      const removedIds = new Set(removed);
+      await this.repository.markSeen(
+        run.id,
+        linkedList.filter((l) => !removedIds.has(l.objectId)).map((l) => l.objectId),
+      );
+    }
     counters.notLinked += page.length - linked.size;
     const states = new Map<string, UserState>();
     const toConfirm: string[] = [];
@@ -323,15 +370,14 @@ export class SyncEngine {
   private async planMissingUsers(run: SyncRunEntity, counters: Counters): Promise<void> {
     let after: string | null = null;
     for (;;) {
-      const missing = await this.users.linkedNotSeen(
-        run.organizationId,
-        run.tenantId,
+      const linked = await this.users.linkedPage(run.organizationId, run.tenantId, after, SCAN_CHUNK);
+      if (linked.length === 0) return;
+      after = linked[linked.length - 1].objectId;
+      const seen = await this.repository.seenAmong(
         run.id,
-        after,
-        SCAN_CHUNK,
+        linked.map((l) => l.objectId),
       );
-      if (missing.length === 0) return;
-      after = missing[missing.length - 1].objectId;
+      const missing = linked.filter((l) => !seen.has(l.objectId));
       const active = missing.filter((l) => l.status === 'active');
       counters.alreadyDeactivated += missing.filter((l) => l.status === 'deactivated').length;
       if (active.length === 0) continue;

@@ -85,39 +85,9 @@ export class UsersRepository {
       .getRawMany();
   }
 
-  /**
-   * Records that a full directory round saw these accounts, and returns the organization's users linked to
-   * them — one indexed statement per page.
-   */
-  async markSeenInDirectory(
-    organizationId: string,
-    tenantId: string,
-    objectIds: string[],
-    runId: string,
-  ): Promise<LinkedUser[]> {
-    if (objectIds.length === 0) return [];
-    const [rows] = (await this.txHost.tx.query(
-      `UPDATE microsoft_identities i SET directory_seen_run_id = $4
-         FROM users u
-        WHERE u.id = i.user_id AND u.organization_id = $1 AND i.tenant_id = $2 AND i.object_id = ANY($3::uuid[])
-        RETURNING u.id AS "userId", i.object_id AS "objectId", u.status, u.role`,
-      [organizationId, tenantId, objectIds, runId],
-    )) as [LinkedUser[], number];
-    return rows;
-  }
-
-  /** Linked users a full round did not see (keyset-paged by object id). */
-  linkedNotSeen(
-    organizationId: string,
-    tenantId: string,
-    runId: string,
-    afterObjectId: string | null,
-    limit: number,
-  ) {
-    const query = this.linkedQuery(organizationId, tenantId)
-      .andWhere('i.directory_seen_run_id IS DISTINCT FROM :runId', { runId })
-      .orderBy('i.object_id', 'ASC')
-      .limit(limit);
+  /** A keyset page of the organization's users linked to accounts of the tenant, by object id. */
+  linkedPage(organizationId: string, tenantId: string, afterObjectId: string | null, limit: number) {
+    const query = this.linkedQuery(organizationId, tenantId).orderBy('i.object_id', 'ASC').limit(limit);
     if (afterObjectId) query.andWhere('i.object_id > :afterObjectId', { afterObjectId });
     return query.getRawMany<LinkedUser>();
   }

@@ -200,25 +200,14 @@ export class UsersService {
     return this.repository.findLinkedByObjectIds(organizationId, tenantId, objectIds);
   }
 
-  /** Marks accounts as listed by a full directory round; returns the organization's users linked to them. */
-  markSeenInDirectory(
+  /** A keyset page (by object id) of the organization's users linked to accounts of the tenant. */
+  linkedPage(
     organizationId: string,
     tenantId: string,
-    objectIds: string[],
-    runId: string,
-  ): Promise<LinkedUser[]> {
-    return this.repository.markSeenInDirectory(organizationId, tenantId, objectIds, runId);
-  }
-
-  /** A keyset page of linked users the full round `runId` did not list. */
-  linkedNotSeen(
-    organizationId: string,
-    tenantId: string,
-    runId: string,
     afterObjectId: string | null,
     limit: number,
-  ) {
-    return this.repository.linkedNotSeen(organizationId, tenantId, runId, afterObjectId, limit);
+  ): Promise<LinkedUser[]> {
+    return this.repository.linkedPage(organizationId, tenantId, afterObjectId, limit);
   }
 
   linkedActiveChangedSince(organizationId: string, tenantId: string, since: Date): Promise<LinkedUser[]> {
