@@ -3,7 +3,6 @@ import { AuthFlowEntity } from '../auth-flows/entities/auth-flow.entity.js';
 import { InvitationChoiceEntity } from '../auth/entities/invitation-choice.entity.js';
 import { SessionEntity } from '../sessions/entities/session.entity.js';
 import { DomainClaimEntity } from '../domain-claims/entities/domain-claim.entity.js';
-import { DirectorySeenObjectEntity } from '../deprovisioning/entities/directory-seen-object.entity.js';
 import { DirectorySyncStateEntity } from '../deprovisioning/entities/directory-sync-state.entity.js';
 import { SyncRunOutcomeEntity } from '../deprovisioning/entities/sync-run-outcome.entity.js';
 import { SyncRunEntity } from '../deprovisioning/entities/sync-run.entity.js';
@@ -11,6 +10,7 @@ import { EntraConnectionEntity } from '../integrations/entities/entra-connection
 import { GroupRoleMappingEntity } from '../role-mapping/entities/group-role-mapping.entity.js';
 import { InvitationEntity } from '../users/entities/invitation.entity.js';
 import { OrganizationEntity } from '../organizations/entities/organization.entity.js';
+import { DirectorySeenObjectEntity } from '../users/entities/directory-seen-object.entity.js';
 import { MicrosoftIdentityEntity } from '../users/entities/microsoft-identity.entity.js';
 import { UserEntity } from '../users/entities/user.entity.js';
 

@@ -183,36 +183,12 @@ export class DeprovisioningRepository {
     return new Set(rows.map((r) => r.userId));
   }
 
-  /** Adds accounts to the seen set of a run's full round. */
-  async markSeen(runId: string, objectIds: string[]): Promise<void> {
-    if (objectIds.length === 0) return;
-    await this.txHost.tx.query(
-      `INSERT INTO directory_sync_seen (run_id, object_id) SELECT $1, unnest($2::uuid[]) ON CONFLICT DO NOTHING`,
-      [runId, objectIds],
-    );
-  }
-
-  /** Which of `objectIds` the run's full round has seen. */
-  async seenAmong(runId: string, objectIds: string[]): Promise<Set<string>> {
-    if (objectIds.length === 0) return new Set();
-    const rows = (await this.txHost.tx.query(
-      `SELECT object_id FROM directory_sync_seen WHERE run_id = $1 AND object_id = ANY($2::uuid[])`,
-      [runId, objectIds],
-    )) as { object_id: string }[];
-    return new Set(rows.map((r) => r.object_id));
-  }
-
-  /** Drops a run's seen set (its round is over, or starts again). */
-  async dropSeen(runId: string): Promise<void> {
-    await this.txHost.tx.query('DELETE FROM directory_sync_seen WHERE run_id = $1', [runId]);
-  }
-
-  /** Seen sets left behind by runs that are no longer running (a worker that crashed before its cleanup). */
-  async dropOrphanedSeenAcrossOrganizations(): Promise<void> {
-    await this.txHost.tx.query(
-      `DELETE FROM directory_sync_seen s
-        WHERE NOT EXISTS (SELECT 1 FROM sync_runs r WHERE r.id = s.run_id AND r.status = 'running')`,
-    );
+  /** Ids of the runs running now in any organization (their rounds' seen sets are in use). */
+  async runningRunIdsAcrossOrganizations(): Promise<string[]> {
+    const rows = await this.runs
+      .acrossOrganizations()
+      .find({ select: { id: true }, where: { status: 'running' } });
+    return rows.map((r) => r.id);
   }
 
   /** Forgets what a run planned so far (its round is read again from the start). */

@@ -20,6 +20,9 @@ const PREFETCH_PAGES = 3;
 const PLAN_CONCURRENCY = 2;
 
 const SCAN_CHUNK = 1000;
+const PROGRESS_EVERY_MS = 1000;
+/** Missing users confirmed together: four full `$batch` requests, sent at once. */
+const CONFIRM_CHUNK = 80;
 
 interface Counters {
   checked: number;
@@ -139,6 +142,16 @@ export class SyncEngine {
     return { status: 'succeeded', values: applied, advanceDeltaLink: deltaLink! };
   }
 
+  /** Forgets the seen set of a run's full round: the run is over. */
+  forgetRound(runId: string): Promise<void> {
+    return this.users.forgetDirectoryRound(runId);
+  }
+
+  /** Forgets the seen sets of all rounds but those of the runs still running (a crashed worker's). */
+  forgetRoundsExcept(runningRunIds: string[]): Promise<void> {
+    return this.users.forgetDirectoryRoundsExcept(runningRunIds);
+  }
+
   /**
    * Applies a plan held back for approval (the worker runs it, under its heartbeat and shutdown hooks),
    * re-reading each user's Entra state first.
@@ -246,7 +259,7 @@ export class SyncEngine {
    * `GET /users` (999 per page). Returns that delta link.
    */
   private async readAll(run: SyncRunEntity, counters: Counters, shouldStop: () => boolean): Promise<string> {
-    await this.repository.dropSeen(run.id);
+    await this.users.forgetDirectoryRound(run.id);
     const deltaLink = await this.withToken(run.organizationId, (token) =>
       this.directory.latestDeltaLink(token),
     );
@@ -299,6 +312,7 @@ export class SyncEngine {
     ahead[0].catch(() => undefined); // surfaced when awaited below
     // Pages are independent: plan up to PLAN_CONCURRENCY of them at once, waiting for the oldest beyond that.
     const planning: Promise<void>[] = [];
+    let progressAt = 0;
     try {
       for (;;) {
         while (ahead.length < PREFETCH_PAGES) {
@@ -312,13 +326,17 @@ export class SyncEngine {
         if (shouldStop())
           throw new SyncInterrupted('The service shut down during the run; nothing was applied.');
         if (!page) throw new SyncFailure('GRAPH_INCOMPLETE', 'Graph ended a read without its last page.');
-        const planned = this.planPage(run, page.users, counters, full).then(() =>
-          this.progress(run, {
+        const planned = this.planPage(run, page.users, counters, full).then(() => {
+          // Progress (and the check that the run is still ours) about once a second, not once a page: a
+          // 300-page round would otherwise rewrite its run row 300 times.
+          if (Date.now() - progressAt < PROGRESS_EVERY_MS) return;
+          progressAt = Date.now();
+          return this.progress(run, {
             progressChecked: counters.checked,
             countPlanned: counters.planned,
             mode: full ? 'full' : 'incremental',
-          }),
-        );
+          });
+        });
         planned.catch(() => undefined); // surfaced by the awaits below
         planning.push(planned);
         if (planning.length >= PLAN_CONCURRENCY) await planning.shift();
@@ -341,18 +359,12 @@ export class SyncEngine {
   ): Promise<void> {
     counters.checked += page.length;
     const ids = page.map((u) => u.id);
-    const removed = page.filter((u) => u.removed).map((u) => u.id);
-    const linkedList = await this.users.findLinkedByObjectIds(run.organizationId, run.tenantId, ids);
+    // A full round (which lists no removals) also records which accounts it saw, to find the linked users it
+    // never listed.
+    const linkedList = full
+      ? await this.users.markSeenInDirectory(run.organizationId, run.tenantId, ids, run.id)
+      : await this.users.findLinkedByObjectIds(run.organizationId, run.tenantId, ids);
     const linked = new Map(linkedList.map((l) => [l.objectId, l]));
-    // A full round also records which linked accounts it saw (in the run's side table, never on the identity
-    // rows), to find the linked users it never listed.
-    if (full) {
-      const removedIds = new Set(removed);
-      await this.repository.markSeen(
-        run.id,
-        linkedList.filter((l) => !removedIds.has(l.objectId)).map((l) => l.objectId),
-      );
-    }
     counters.notLinked += page.length - linked.size;
     const states = new Map<string, UserState>();
     const toConfirm: string[] = [];
@@ -368,26 +380,33 @@ export class SyncEngine {
 
   /** Full round: linked users the directory did not list are confirmed one by one ($batch) before acting. */
   private async planMissingUsers(run: SyncRunEntity, counters: Counters): Promise<void> {
-    let after: string | null = null;
-    for (;;) {
-      const linked = await this.users.linkedPage(run.organizationId, run.tenantId, after, SCAN_CHUNK);
-      if (linked.length === 0) return;
-      after = linked[linked.length - 1].objectId;
-      const seen = await this.repository.seenAmong(
-        run.id,
-        linked.map((l) => l.objectId),
-      );
-      const missing = linked.filter((l) => !seen.has(l.objectId));
-      const active = missing.filter((l) => l.status === 'active');
-      counters.alreadyDeactivated += missing.filter((l) => l.status === 'deactivated').length;
-      if (active.length === 0) continue;
+    // Missing users are few and spread thin: gather them across scan chunks so each `$batch` is full.
+    let toConfirm: LinkedUser[] = [];
+    const confirm = async () => {
       const states = await this.userStates(
         run.organizationId,
-        active.map((l) => l.objectId),
+        toConfirm.map((l) => l.objectId),
       );
-      counters.checked += active.length;
-      await this.plan(run, active, states, counters);
+      counters.checked += toConfirm.length;
+      await this.plan(run, toConfirm, states, counters);
+      toConfirm = [];
+    };
+    let after: string | null = null;
+    for (;;) {
+      const missing = await this.users.linkedNotSeen(
+        run.organizationId,
+        run.tenantId,
+        run.id,
+        after,
+        SCAN_CHUNK,
+      );
+      if (missing.length === 0) break;
+      after = missing[missing.length - 1].objectId;
+      toConfirm.push(...missing.filter((l) => l.status === 'active'));
+      counters.alreadyDeactivated += missing.filter((l) => l.status === 'deactivated').length;
+      if (toConfirm.length >= CONFIRM_CHUNK) await confirm();
     }
+    if (toConfirm.length > 0) await confirm();
   }
 
   /** Incremental round: users changed here since the last run (e.g. reactivated by hand) are checked again. */

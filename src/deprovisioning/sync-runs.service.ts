@@ -230,7 +230,7 @@ export class SyncRunsService implements OnApplicationBootstrap, BeforeApplicatio
     // looked for once per abandonment period rather than at every poll.
     if (Date.now() - this.orphansSweptAt >= ABANDONED_AFTER_MS) {
       this.orphansSweptAt = Date.now();
-      await this.repository.dropOrphanedSeenAcrossOrganizations();
+      await this.engine.forgetRoundsExcept(await this.repository.runningRunIdsAcrossOrganizations());
     }
     for (const run of await this.repository.findAbandonedRunsAcrossOrganizations(staleBefore)) {
       await this.finish(
@@ -293,7 +293,7 @@ export class SyncRunsService implements OnApplicationBootstrap, BeforeApplicatio
       return false;
     }
     // However the run ended, its round is over: its seen set goes (the sweeper catches a crashed worker's).
-    await this.repository.dropSeen(run.id);
+    await this.engine.forgetRound(run.id);
     if (end.status === 'succeeded' && end.advanceDeltaLink) {
       await this.repository.saveState(
         run.organizationId,

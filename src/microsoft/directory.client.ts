@@ -35,6 +35,8 @@ export class DeltaLinkUnusableError extends Error {
 }
 
 const BATCH_LIMIT = 20;
+/** `$batch` requests in flight at once for one caller. */
+const BATCH_CONCURRENCY = 4;
 const MAX_BATCH_ATTEMPTS = 5;
 const MAX_RETRY_AFTER_MS = 60_000;
 const SELECT = 'id,accountEnabled,userPrincipalName';
@@ -133,8 +135,21 @@ export class DirectoryClient {
   async userStates(accessToken: string, ids: string[]): Promise<Map<string, UserState>> {
     const states = new Map<string, UserState>();
     const client = this.client(accessToken);
-    for (let offset = 0; offset < ids.length; offset += BATCH_LIMIT) {
-      let pending = ids.slice(offset, offset + BATCH_LIMIT);
+    const chunks: string[][] = [];
+    for (let offset = 0; offset < ids.length; offset += BATCH_LIMIT)
+      chunks.push(ids.slice(offset, offset + BATCH_LIMIT));
+    // A few batches in flight at once: each costs a round trip, and Graph answers them independently.
+    let nextChunk = 0;
+    const worker = async () => {
+      while (nextChunk < chunks.length) await this.readBatch(client, chunks[nextChunk++], states);
+    };
+    await Promise.all(Array.from({ length: Math.min(BATCH_CONCURRENCY, chunks.length) }, worker));
+    return states;
+  }
+
+  private async readBatch(client: Client, ids: string[], states: Map<string, UserState>): Promise<void> {
+    {
+      let pending = ids;
       for (let attempt = 1; pending.length > 0; attempt++) {
         const requests = pending.map((id, index) => ({
           id: String(index + 1),
@@ -183,7 +198,6 @@ export class DirectoryClient {
         pending = retry;
       }
     }
-    return states;
   }
 }
 

@@ -85,11 +85,61 @@ export class UsersRepository {
       .getRawMany();
   }
 
-  /** A keyset page of the organization's users linked to accounts of the tenant, by object id. */
-  linkedPage(organizationId: string, tenantId: string, afterObjectId: string | null, limit: number) {
-    const query = this.linkedQuery(organizationId, tenantId).orderBy('i.object_id', 'ASC').limit(limit);
+  /**
+   * Records that the full directory round `roundId` saw these accounts, and returns the organization's users
+   * linked to them — one indexed statement per page. The seen set is a side table: identity rows are never
+   * rewritten for it.
+   */
+  async markSeenInDirectory(
+    organizationId: string,
+    tenantId: string,
+    objectIds: string[],
+    roundId: string,
+  ): Promise<LinkedUser[]> {
+    if (objectIds.length === 0) return [];
+    return (await this.txHost.tx.query(
+      `WITH linked AS (
+         SELECT u.id AS "userId", i.object_id AS "objectId", u.status, u.role
+           FROM microsoft_identities i JOIN users u ON u.id = i.user_id
+          WHERE u.organization_id = $1 AND i.tenant_id = $2 AND i.object_id = ANY($3::uuid[])
+       ), seen AS (
+         INSERT INTO directory_sync_seen (run_id, object_id) SELECT $4, "objectId" FROM linked
+         ON CONFLICT DO NOTHING
+       )
+       SELECT * FROM linked`,
+      [organizationId, tenantId, objectIds, roundId],
+    )) as LinkedUser[];
+  }
+
+  /** Linked users the full round `roundId` did not see (keyset-paged by object id, one anti-join). */
+  linkedNotSeen(
+    organizationId: string,
+    tenantId: string,
+    roundId: string,
+    afterObjectId: string | null,
+    limit: number,
+  ) {
+    const query = this.linkedQuery(organizationId, tenantId)
+      .andWhere(
+        'NOT EXISTS (SELECT 1 FROM directory_sync_seen s WHERE s.run_id = :roundId AND s.object_id = i.object_id)',
+        { roundId },
+      )
+      .orderBy('i.object_id', 'ASC')
+      .limit(limit);
     if (afterObjectId) query.andWhere('i.object_id > :afterObjectId', { afterObjectId });
     return query.getRawMany<LinkedUser>();
+  }
+
+  /** Drops the seen set of a round. */
+  async forgetSeen(roundId: string): Promise<void> {
+    await this.txHost.tx.query('DELETE FROM directory_sync_seen WHERE run_id = $1', [roundId]);
+  }
+
+  /** Drops every seen set but those of `roundIds` (rounds still going on anywhere). */
+  async forgetSeenExcept(roundIds: string[]): Promise<void> {
+    await this.txHost.tx.query('DELETE FROM directory_sync_seen WHERE NOT (run_id = ANY($1::uuid[]))', [
+      roundIds,
+    ]);
   }
 
   /** Active linked users changed (e.g. reactivated by hand) since `since`. */

@@ -200,14 +200,38 @@ export class UsersService {
     return this.repository.findLinkedByObjectIds(organizationId, tenantId, objectIds);
   }
 
-  /** A keyset page (by object id) of the organization's users linked to accounts of the tenant. */
-  linkedPage(
+  /**
+   * Marks accounts as listed by the full directory round `roundId` (in its seen set, off the identity rows);
+   * returns the organization's users linked to them.
+   */
+  markSeenInDirectory(
     organizationId: string,
     tenantId: string,
+    objectIds: string[],
+    roundId: string,
+  ): Promise<LinkedUser[]> {
+    return this.repository.markSeenInDirectory(organizationId, tenantId, objectIds, roundId);
+  }
+
+  /** A keyset page of linked users the full round `roundId` did not list. */
+  linkedNotSeen(
+    organizationId: string,
+    tenantId: string,
+    roundId: string,
     afterObjectId: string | null,
     limit: number,
   ): Promise<LinkedUser[]> {
-    return this.repository.linkedPage(organizationId, tenantId, afterObjectId, limit);
+    return this.repository.linkedNotSeen(organizationId, tenantId, roundId, afterObjectId, limit);
+  }
+
+  /** Forgets the seen set of a full round that is over (or starts again). */
+  forgetDirectoryRound(roundId: string): Promise<void> {
+    return this.repository.forgetSeen(roundId);
+  }
+
+  /** Forgets the seen sets of every round but `activeRoundIds` (those of a crashed worker). */
+  forgetDirectoryRoundsExcept(activeRoundIds: string[]): Promise<void> {
+    return this.repository.forgetSeenExcept(activeRoundIds);
   }
 
   linkedActiveChangedSince(organizationId: string, tenantId: string, since: Date): Promise<LinkedUser[]> {
