@@ -27,6 +27,9 @@ const CONFIRM_CHUNK = 80;
 interface Counters {
   checked: number;
   notLinked: number;
+  /** A full round: directory users listed, and linked users it did not list. */
+  listed: number;
+  missing: number;
   alreadyDeactivated: number;
   planned: number;
 }
@@ -96,7 +99,18 @@ export class SyncEngine {
     }
 
     const state = await this.repository.findState(run.organizationId, run.tenantId);
-    const counters: Counters = { checked: 0, notLinked: 0, alreadyDeactivated: 0, planned: 0 };
+    // The threshold's base (and, for a full round, who is linked at all), counted while the directory is read
+    // rather than after it.
+    const linkedCount = this.users.countLinked(run.organizationId, run.tenantId);
+    linkedCount.catch(() => undefined); // surfaced when awaited below
+    const counters: Counters = {
+      checked: 0,
+      notLinked: 0,
+      listed: 0,
+      missing: 0,
+      alreadyDeactivated: 0,
+      planned: 0,
+    };
     let deltaLink: string | null = null;
     let mode: 'full' | 'incremental' = state?.deltaLink ? 'incremental' : 'full';
     if (mode === 'incremental') {
@@ -108,14 +122,24 @@ export class SyncEngine {
         this.logger.warn(`delta link of ${run.organizationId} is ${error.reason}: starting a full round`);
         await this.repository.dropOutcomes(run.id);
         mode = 'full';
-        Object.assign(counters, { checked: 0, notLinked: 0, alreadyDeactivated: 0, planned: 0 });
+        Object.assign(counters, {
+          checked: 0,
+          notLinked: 0,
+          listed: 0,
+          missing: 0,
+          alreadyDeactivated: 0,
+          planned: 0,
+        });
       }
     }
     if (mode === 'full') deltaLink = await this.readAll(run, counters, shouldStop);
     if (mode === 'full') await this.planMissingUsers(run, counters);
     else if (state?.lastRunStartedAt) await this.recheckChangedUsers(run, state.lastRunStartedAt, counters);
 
-    const linkedActive = await this.users.countLinkedActive(run.organizationId, run.tenantId);
+    const { linked, active: linkedActive } = await linkedCount;
+    // A full round looks up only the accounts it must act on: whoever it listed and is not linked (or went
+    // missing) is counted from the totals instead.
+    if (mode === 'full') counters.notLinked = Math.max(0, counters.listed - (linked - counters.missing));
     const limit = deactivationLimit(linkedActive, connection.deprovisionThreshold);
     const progress = {
       mode,
@@ -359,13 +383,21 @@ export class SyncEngine {
   ): Promise<void> {
     counters.checked += page.length;
     const ids = page.map((u) => u.id);
-    // A full round (which lists no removals) also records which accounts it saw, to find the linked users it
-    // never listed.
-    const linkedList = full
-      ? await this.users.markSeenInDirectory(run.organizationId, run.tenantId, ids, run.id)
-      : await this.users.findLinkedByObjectIds(run.organizationId, run.tenantId, ids);
+    let linkedList: LinkedUser[];
+    if (full) {
+      // A full round (which lists no removals) records every account it listed, to find afterwards the linked
+      // users it never listed, and looks up only the disabled ones: an enabled account changes nobody.
+      counters.listed += page.length;
+      const disabled = page.filter((u) => !u.removed && u.accountEnabled === false).map((u) => u.id);
+      [, linkedList] = await Promise.all([
+        this.users.markSeenInDirectory(run.id, ids),
+        this.users.findLinkedByObjectIds(run.organizationId, run.tenantId, disabled),
+      ]);
+    } else {
+      linkedList = await this.users.findLinkedByObjectIds(run.organizationId, run.tenantId, ids);
+      counters.notLinked += page.length - linkedList.length;
+    }
     const linked = new Map(linkedList.map((l) => [l.objectId, l]));
-    counters.notLinked += page.length - linked.size;
     const states = new Map<string, UserState>();
     const toConfirm: string[] = [];
     for (const user of page) {
@@ -402,6 +434,7 @@ export class SyncEngine {
       );
       if (missing.length === 0) break;
       after = missing[missing.length - 1].objectId;
+      counters.missing += missing.length;
       toConfirm.push(...missing.filter((l) => l.status === 'active'));
       counters.alreadyDeactivated += missing.filter((l) => l.status === 'deactivated').length;
       if (toConfirm.length >= CONFIRM_CHUNK) await confirm();

@@ -8,8 +8,7 @@ import { GraphRequestError } from './microsoft.errors.js';
 
 /** A user as the delta query reports it: present (enabled or not), or removed from the directory. */
 export type DeltaUser =
-  | { id: string; removed: false; accountEnabled: boolean | null; userPrincipalName: string | null }
-  | { id: string; removed: true };
+  { id: string; removed: false; accountEnabled: boolean | null } | { id: string; removed: true };
 
 /** One page of a directory read: the users, and where the read goes on (or, for delta, resumes later). */
 export interface DirectoryPage {
@@ -39,7 +38,8 @@ const BATCH_LIMIT = 20;
 const BATCH_CONCURRENCY = 4;
 const MAX_BATCH_ATTEMPTS = 5;
 const MAX_RETRY_AFTER_MS = 60_000;
-const SELECT = 'id,accountEnabled,userPrincipalName';
+// Only what the sync decides on: every property more is bytes to send and parse on each of hundreds of pages.
+const SELECT = 'id,accountEnabled';
 /** `GET /users` takes `$top` up to 999; `/users/delta` pages are capped at 200 by Graph whatever we ask. */
 const USERS_PAGE_SIZE = 999;
 
@@ -215,7 +215,6 @@ function toUsers(items: Record<string, unknown>[] | undefined): DeltaUser[] {
       id,
       removed: false,
       accountEnabled: typeof item.accountEnabled === 'boolean' ? item.accountEnabled : null,
-      userPrincipalName: typeof item.userPrincipalName === 'string' ? item.userPrincipalName : null,
     };
   });
 }

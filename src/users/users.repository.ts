@@ -86,29 +86,15 @@ export class UsersRepository {
   }
 
   /**
-   * Records that the full directory round `roundId` saw these accounts, and returns the organization's users
-   * linked to them — one indexed statement per page. The seen set is a side table: identity rows are never
-   * rewritten for it.
+   * Records that the full directory round `roundId` listed these accounts (linked or not): one insert into
+   * the round's seen set, a side table, so identity rows are never rewritten for it.
    */
-  async markSeenInDirectory(
-    organizationId: string,
-    tenantId: string,
-    objectIds: string[],
-    roundId: string,
-  ): Promise<LinkedUser[]> {
-    if (objectIds.length === 0) return [];
-    return (await this.txHost.tx.query(
-      `WITH linked AS (
-         SELECT u.id AS "userId", i.object_id AS "objectId", u.status, u.role
-           FROM microsoft_identities i JOIN users u ON u.id = i.user_id
-          WHERE u.organization_id = $1 AND i.tenant_id = $2 AND i.object_id = ANY($3::uuid[])
-       ), seen AS (
-         INSERT INTO directory_sync_seen (run_id, object_id) SELECT $4, "objectId" FROM linked
-         ON CONFLICT DO NOTHING
-       )
-       SELECT * FROM linked`,
-      [organizationId, tenantId, objectIds, roundId],
-    )) as LinkedUser[];
+  async markSeenInDirectory(roundId: string, objectIds: string[]): Promise<void> {
+    if (objectIds.length === 0) return;
+    await this.txHost.tx.query(
+      'INSERT INTO directory_sync_seen (run_id, object_id) SELECT $1, unnest($2::uuid[]) ON CONFLICT DO NOTHING',
+      [roundId, objectIds],
+    );
   }
 
   /** Linked users the full round `roundId` did not see (keyset-paged by object id, one anti-join). */
@@ -149,12 +135,13 @@ export class UsersRepository {
       .getRawMany();
   }
 
-  async countLinkedActive(organizationId: string, tenantId: string): Promise<number> {
+  /** How many of the organization's users are linked to accounts of the tenant, and how many are active. */
+  async countLinked(organizationId: string, tenantId: string): Promise<{ linked: number; active: number }> {
     const row = await this.linkedQuery(organizationId, tenantId)
-      .andWhere("u.status = 'active'")
-      .select('count(*)::int', 'count')
-      .getRawOne<{ count: number }>();
-    return row?.count ?? 0;
+      .select('count(*)::int', 'linked')
+      .addSelect("count(*) FILTER (WHERE u.status = 'active')::int", 'active')
+      .getRawOne<{ linked: number; active: number }>();
+    return { linked: row?.linked ?? 0, active: row?.active ?? 0 };
   }
 
   private linkedQuery(organizationId: string, tenantId: string) {

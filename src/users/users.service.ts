@@ -200,17 +200,9 @@ export class UsersService {
     return this.repository.findLinkedByObjectIds(organizationId, tenantId, objectIds);
   }
 
-  /**
-   * Marks accounts as listed by the full directory round `roundId` (in its seen set, off the identity rows);
-   * returns the organization's users linked to them.
-   */
-  markSeenInDirectory(
-    organizationId: string,
-    tenantId: string,
-    objectIds: string[],
-    roundId: string,
-  ): Promise<LinkedUser[]> {
-    return this.repository.markSeenInDirectory(organizationId, tenantId, objectIds, roundId);
+  /** Marks accounts as listed by the full directory round `roundId` (in its seen set, off the identity rows). */
+  markSeenInDirectory(roundId: string, objectIds: string[]): Promise<void> {
+    return this.repository.markSeenInDirectory(roundId, objectIds);
   }
 
   /** A keyset page of linked users the full round `roundId` did not list. */
@@ -238,8 +230,9 @@ export class UsersService {
     return this.repository.linkedActiveChangedSince(organizationId, tenantId, since);
   }
 
-  countLinkedActive(organizationId: string, tenantId: string): Promise<number> {
-    return this.repository.countLinkedActive(organizationId, tenantId);
+  /** How many of the organization's users are linked to accounts of the tenant, and how many are active. */
+  countLinked(organizationId: string, tenantId: string): Promise<{ linked: number; active: number }> {
+    return this.repository.countLinked(organizationId, tenantId);
   }
 
   /**

@@ -50,12 +50,25 @@ function organizationRoute(ctx: EmulatorContext): GraphRoute {
   };
 }
 
-/** Counts every HTTP request to /v1.0 and adds the configured latency, before faults and handlers. */
+/**
+ * Counts every HTTP request to /v1.0 and gives it the configured latency: the answer leaves `latencyMs` after
+ * the request arrived, as a remote service's does, whatever part of that time the emulator spent computing it
+ * (the work is done meanwhile, not added on top).
+ */
 export function graphMeter(ctx: EmulatorContext) {
-  return async (_req: Request, _res: Response, next: NextFunction) => {
+  return (_req: Request, res: Response, next: NextFunction) => {
     ctx.store.countGraphRequest();
     const delay = ctx.store.graphSettings.latencyMs;
-    if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
+    if (delay > 0) {
+      const due = performance.now() + delay;
+      const end = res.end.bind(res) as (...args: unknown[]) => Response;
+      res.end = ((...args: unknown[]) => {
+        const wait = due - performance.now();
+        if (wait <= 0) return end(...args);
+        setTimeout(() => end(...args), wait);
+        return res;
+      }) as Response['end'];
+    }
     next();
   };
 }
