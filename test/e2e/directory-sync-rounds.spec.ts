@@ -51,9 +51,10 @@ describe('directory sync rounds', () => {
     const full = await syncNow(ctx, org.token);
     expect(full).toMatchObject({ status: 'succeeded', mode: 'full' });
     expect(full.counts.checked).toBeGreaterThan(DIRECTORY_SIZE);
-    // One `$deltatoken=latest` request and ceil(~2,510 / 999) = 3 pages of users; delta pages (200 users
-    // at most) would have taken 13 or more.
-    expect(requests() - before).toBe(4);
+    // One `$deltatoken=latest` request and ceil(~2,510 / 999) = 3 pages of users (a token refresh may add
+    // one); delta pages (200 users at most) would have taken 13 or more.
+    expect(requests() - before, 'Graph requests of the full round').toBeGreaterThanOrEqual(4);
+    expect(requests() - before, 'Graph requests of the full round').toBeLessThanOrEqual(5);
     expect(await storedDeltaLink()).toMatch(/\/v1\.0\/users\/delta\?\$deltatoken=/);
 
     const later = await linkedUser(ctx, org, 'later@contoso.com');
@@ -112,7 +113,7 @@ describe('directory sync rounds', () => {
     await spoil();
 
     const run = await syncNow(ctx, org.token);
-    expect(run).toMatchObject({ status: 'succeeded', mode: 'full', errorCode: null });
+    expect(run, JSON.stringify(run)).toMatchObject({ status: 'succeeded', mode: 'full', errorCode: null });
     expect(await statusOf(disabled.userId)).toMatchObject({ status: 'deactivated' });
     // The full round stored a working link again: the run after it is incremental.
     expect(await storedDeltaLink()).toMatch(
