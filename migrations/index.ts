@@ -9,6 +9,7 @@ import { RedirectFlows1796200000000 } from './1796200000000-redirect-flows.js';
 import { SessionIdleTimeout1796300000000 } from './1796300000000-session-idle-timeout.js';
 import { DomainClaims1796400000000 } from './1796400000000-domain-claims.js';
 import { InvitationChoices1796410000000 } from './1796410000000-invitation-choices.js';
+import { DirectorySeenSet1796510000000 } from './1796510000000-directory-seen-set.js';
 import { SyncStateOfDisconnected1796530000000 } from './1796530000000-sync-state-of-disconnected.js';
 
 /** Every migration in order. `npm run migration:generate` appends here. */
@@ -23,5 +24,6 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   SessionIdleTimeout1796300000000,
   DomainClaims1796400000000,
   InvitationChoices1796410000000,
+  DirectorySeenSet1796510000000,
   SyncStateOfDisconnected1796530000000,
 ];

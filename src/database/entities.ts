@@ -10,6 +10,7 @@ import { EntraConnectionEntity } from '../integrations/entities/entra-connection
 import { GroupRoleMappingEntity } from '../role-mapping/entities/group-role-mapping.entity.js';
 import { InvitationEntity } from '../users/entities/invitation.entity.js';
 import { OrganizationEntity } from '../organizations/entities/organization.entity.js';
+import { DirectorySeenObjectEntity } from '../users/entities/directory-seen-object.entity.js';
 import { MicrosoftIdentityEntity } from '../users/entities/microsoft-identity.entity.js';
 import { UserEntity } from '../users/entities/user.entity.js';
 
@@ -29,4 +30,5 @@ export const ENTITIES = [
   SyncRunEntity,
   SyncRunOutcomeEntity,
   DirectorySyncStateEntity,
+  DirectorySeenObjectEntity,
 ];

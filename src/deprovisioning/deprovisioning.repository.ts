@@ -183,6 +183,19 @@ export class DeprovisioningRepository {
     return new Set(rows.map((r) => r.userId));
   }
 
+  /** Ids of the runs running now in any organization (their rounds' seen sets are in use). */
+  async runningRunIdsAcrossOrganizations(): Promise<string[]> {
+    const rows = await this.runs
+      .acrossOrganizations()
+      .find({ select: { id: true }, where: { status: 'running' } });
+    return rows.map((r) => r.id);
+  }
+
+  /** Forgets what a run planned so far (its round is read again from the start). */
+  async dropOutcomes(runId: string): Promise<void> {
+    await this.outcomes.delete({ runId });
+  }
+
   findState(organizationId: string, tenantId: string): Promise<DirectorySyncStateEntity | null> {
     return this.states.findOneBy(organizationId, { tenantId });
   }

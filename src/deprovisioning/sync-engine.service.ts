@@ -2,9 +2,10 @@ import { Injectable, Logger } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service.js';
 import { EntraConnectionService } from '../integrations/entra-connection.service.js';
 import {
-  DeltaExpiredError,
+  DeltaLinkUnusableError,
   DirectoryClient,
   type DeltaUser,
+  type DirectoryPage,
   type UserState,
 } from '../microsoft/directory.client.js';
 import { GraphRequestError } from '../microsoft/microsoft.errors.js';
@@ -18,12 +19,17 @@ const APPLY_CHUNK = 500;
 const PREFETCH_PAGES = 3;
 const PLAN_CONCURRENCY = 2;
 
-type DeltaPageWithLinks = Awaited<ReturnType<DirectoryClient['usersDeltaPage']>>;
 const SCAN_CHUNK = 1000;
+const PROGRESS_EVERY_MS = 1000;
+/** Missing users confirmed together: four full `$batch` requests, sent at once. */
+const CONFIRM_CHUNK = 80;
 
 interface Counters {
   checked: number;
   notLinked: number;
+  /** A full round: directory users listed, and linked users it did not list. */
+  listed: number;
+  missing: number;
   alreadyDeactivated: number;
   planned: number;
 }
@@ -46,10 +52,11 @@ export type RunEnd =
   | { status: 'failed'; errorCode: string; errorMessage: string };
 
 /**
- * One directory sync: read the directory (delta query — a full round the first time, then changes only),
- * plan deactivations for linked users whose account is disabled or confirmed deleted, check the safety
- * threshold, then apply. Memory stays flat: pages are handled one at a time, the plan lives in the
- * database, and users missing from a full round are found with a keyset scan against the seen set.
+ * One directory sync: read the directory (a full round the first time — `GET /users` at 999 per page, its
+ * delta link taken before the read — then changes only, through the delta link), plan deactivations for
+ * linked users whose account is disabled or confirmed deleted, check the safety threshold, then apply.
+ * Memory stays flat: a bounded number of pages is in flight, the plan lives in the database, and users
+ * missing from a full round are found with a keyset scan against the run's seen set (a side table).
  */
 @Injectable()
 export class SyncEngine {
@@ -92,31 +99,51 @@ export class SyncEngine {
     }
 
     const state = await this.repository.findState(run.organizationId, run.tenantId);
-    const counters: Counters = { checked: 0, notLinked: 0, alreadyDeactivated: 0, planned: 0 };
-    let deltaLink: string;
+    // The threshold's base (and, for a full round, who is linked at all), counted while the directory is read
+    // rather than after it.
+    const linkedCount = this.users.countLinked(run.organizationId, run.tenantId);
+    linkedCount.catch(() => undefined); // surfaced when awaited below
+    const counters: Counters = {
+      checked: 0,
+      notLinked: 0,
+      listed: 0,
+      missing: 0,
+      alreadyDeactivated: 0,
+      planned: 0,
+    };
+    let deltaLink: string | null = null;
     let mode: 'full' | 'incremental' = state?.deltaLink ? 'incremental' : 'full';
-    try {
-      deltaLink = await this.readRound(
-        run,
-        mode === 'incremental' ? state!.deltaLink : null,
-        counters,
-        shouldStop,
-      );
-    } catch (error) {
-      if (!(error instanceof DeltaExpiredError)) throw error;
-      this.logger.warn(`delta token of ${run.organizationId} expired: starting a full round`);
-      mode = 'full';
-      Object.assign(counters, { checked: 0, notLinked: 0, alreadyDeactivated: 0, planned: 0 });
-      deltaLink = await this.readRound(run, null, counters, shouldStop);
+    if (mode === 'incremental') {
+      try {
+        deltaLink = await this.readChanges(run, state!.deltaLink!, counters, shouldStop);
+      } catch (error) {
+        if (!(error instanceof DeltaLinkUnusableError)) throw error;
+        // Whatever this round planned so far is dropped: the full round plans everyone afresh.
+        this.logger.warn(`delta link of ${run.organizationId} is ${error.reason}: starting a full round`);
+        await this.repository.dropOutcomes(run.id);
+        mode = 'full';
+        Object.assign(counters, {
+          checked: 0,
+          notLinked: 0,
+          listed: 0,
+          missing: 0,
+          alreadyDeactivated: 0,
+          planned: 0,
+        });
+      }
     }
+    if (mode === 'full') deltaLink = await this.readAll(run, counters, shouldStop);
     if (mode === 'full') await this.planMissingUsers(run, counters);
     else if (state?.lastRunStartedAt) await this.recheckChangedUsers(run, state.lastRunStartedAt, counters);
 
-    const linkedActive = await this.users.countLinkedActive(run.organizationId, run.tenantId);
+    const { linked, active: linkedActive } = await linkedCount;
+    // A full round looks up only the accounts it must act on: whoever it listed and is not linked (or went
+    // missing) is counted from the totals instead.
+    if (mode === 'full') counters.notLinked = Math.max(0, counters.listed - (linked - counters.missing));
     const limit = deactivationLimit(linkedActive, connection.deprovisionThreshold);
     const progress = {
       mode,
-      deltaLink,
+      deltaLink: deltaLink!,
       progressChecked: counters.checked,
       progressTotal: counters.checked,
       countChecked: counters.checked,
@@ -136,7 +163,17 @@ export class SyncEngine {
     }
     await this.progress(run, progress);
     const applied = await this.applyPlan(run, false, shouldStop);
-    return { status: 'succeeded', values: applied, advanceDeltaLink: deltaLink };
+    return { status: 'succeeded', values: applied, advanceDeltaLink: deltaLink! };
+  }
+
+  /** Forgets the seen set of a run's full round: the run is over. */
+  forgetRound(runId: string): Promise<void> {
+    return this.users.forgetDirectoryRound(runId);
+  }
+
+  /** Forgets the seen sets of all rounds but those of the runs still running (a crashed worker's). */
+  forgetRoundsExcept(runningRunIds: string[]): Promise<void> {
+    return this.users.forgetDirectoryRoundsExcept(runningRunIds);
   }
 
   /**
@@ -241,50 +278,100 @@ export class SyncEngine {
   }
 
   /**
-   * Reads one delta round and returns the delta link that ends it. Pages must be fetched one after another
-   * (each names the next), so fetching runs up to PREFETCH_PAGES ahead of planning: the round costs about
-   * its sequential Graph requests, and at most that many pages are ever held in memory.
+   * A full round: the delta link for the next round is taken first (`$deltatoken=latest`), so any change
+   * made while the read runs is reported by the next incremental round; then every user is read through
+   * `GET /users` (999 per page). Returns that delta link.
    */
-  private async readRound(
+  private async readAll(run: SyncRunEntity, counters: Counters, shouldStop: () => boolean): Promise<string> {
+    await this.users.forgetDirectoryRound(run.id);
+    const deltaLink = await this.withToken(run.organizationId, (token) =>
+      this.directory.latestDeltaLink(token),
+    );
+    await this.readPages(
+      run,
+      (link) => this.withToken(run.organizationId, (token) => this.directory.usersPage(token, link)),
+      null,
+      counters,
+      true,
+      shouldStop,
+    );
+    return deltaLink;
+  }
+
+  /** An incremental round from the stored delta link; returns the delta link that ends it. */
+  private async readChanges(
     run: SyncRunEntity,
-    startLink: string | null,
+    startLink: string,
     counters: Counters,
     shouldStop: () => boolean,
   ): Promise<string> {
-    const full = startLink === null;
-    const fetchPage = (link: string) =>
-      this.withToken(run.organizationId, (token) => this.directory.usersDeltaPage(token, link || null));
-    const ahead: Promise<DeltaPageWithLinks | null>[] = [fetchPage(startLink ?? '')];
+    const last = await this.readPages(
+      run,
+      (link) => this.withToken(run.organizationId, (token) => this.directory.usersDeltaPage(token, link!)),
+      startLink,
+      counters,
+      false,
+      shouldStop,
+    );
+    if (!last.deltaLink) {
+      throw new SyncFailure('GRAPH_INCOMPLETE', 'Graph ended a delta round without a delta link.');
+    }
+    return last.deltaLink;
+  }
+
+  /**
+   * Reads pages until one names no next page, and returns that last page. Pages must be fetched one after
+   * another (each names the next), so fetching runs up to PREFETCH_PAGES ahead of planning: the read costs
+   * about its sequential Graph requests, and at most that many pages are ever held in memory.
+   */
+  private async readPages(
+    run: SyncRunEntity,
+    fetchPage: (link: string | null) => Promise<DirectoryPage>,
+    startLink: string | null,
+    counters: Counters,
+    full: boolean,
+    shouldStop: () => boolean,
+  ): Promise<DirectoryPage> {
+    const ahead: Promise<DirectoryPage | null>[] = [fetchPage(startLink)];
+    ahead[0].catch(() => undefined); // surfaced when awaited below
     // Pages are independent: plan up to PLAN_CONCURRENCY of them at once, waiting for the oldest beyond that.
     const planning: Promise<void>[] = [];
-    for (;;) {
-      while (ahead.length < PREFETCH_PAGES) {
-        const next = ahead[ahead.length - 1].then((prev) =>
-          prev?.nextLink ? fetchPage(prev.nextLink) : null,
-        );
-        next.catch(() => undefined); // surfaced when awaited below; never an unhandled rejection
-        ahead.push(next);
+    let progressAt = 0;
+    try {
+      for (;;) {
+        while (ahead.length < PREFETCH_PAGES) {
+          const next = ahead[ahead.length - 1].then((prev) =>
+            prev?.nextLink ? fetchPage(prev.nextLink) : null,
+          );
+          next.catch(() => undefined); // surfaced when awaited below; never an unhandled rejection
+          ahead.push(next);
+        }
+        const page = await ahead.shift()!;
+        if (shouldStop())
+          throw new SyncInterrupted('The service shut down during the run; nothing was applied.');
+        if (!page) throw new SyncFailure('GRAPH_INCOMPLETE', 'Graph ended a read without its last page.');
+        const planned = this.planPage(run, page.users, counters, full).then(() => {
+          // Progress (and the check that the run is still ours) about once a second, not once a page: a
+          // 300-page round would otherwise rewrite its run row 300 times.
+          if (Date.now() - progressAt < PROGRESS_EVERY_MS) return;
+          progressAt = Date.now();
+          return this.progress(run, {
+            progressChecked: counters.checked,
+            countPlanned: counters.planned,
+            mode: full ? 'full' : 'incremental',
+          });
+        });
+        planned.catch(() => undefined); // surfaced by the awaits below
+        planning.push(planned);
+        if (planning.length >= PLAN_CONCURRENCY) await planning.shift();
+        if (!page.nextLink) {
+          await Promise.all(planning);
+          return page;
+        }
       }
-      const page = await ahead.shift()!;
-      if (shouldStop())
-        throw new SyncInterrupted('The service shut down during the run; nothing was applied.');
-      if (!page || (!page.deltaLink && !page.nextLink)) {
-        throw new SyncFailure('GRAPH_INCOMPLETE', 'Graph ended a delta round without a delta link.');
-      }
-      const planned = this.planPage(run, page.users, counters, full).then(() =>
-        this.progress(run, {
-          progressChecked: counters.checked,
-          countPlanned: counters.planned,
-          mode: full ? 'full' : 'incremental',
-        }),
-      );
-      planned.catch(() => undefined); // surfaced by the awaits below
-      planning.push(planned);
-      if (planning.length >= PLAN_CONCURRENCY) await planning.shift();
-      if (page.deltaLink) {
-        await Promise.all(planning);
-        return page.deltaLink;
-      }
+    } finally {
+      // Never leave planning running into a fallback round or the end of the run.
+      await Promise.allSettled(planning);
     }
   }
 
@@ -296,17 +383,21 @@ export class SyncEngine {
   ): Promise<void> {
     counters.checked += page.length;
     const ids = page.map((u) => u.id);
-    const present = page.filter((u) => !u.removed).map((u) => u.id);
-    const removed = page.filter((u) => u.removed).map((u) => u.id);
-    // A full round also records which accounts it saw, to find the linked users it never listed.
-    const linkedList = full
-      ? [
-          ...(await this.users.markSeenInDirectory(run.organizationId, run.tenantId, present, run.id)),
-          ...(await this.users.findLinkedByObjectIds(run.organizationId, run.tenantId, removed)),
-        ]
-      : await this.users.findLinkedByObjectIds(run.organizationId, run.tenantId, ids);
+    let linkedList: LinkedUser[];
+    if (full) {
+      // A full round (which lists no removals) records every account it listed, to find afterwards the linked
+      // users it never listed, and looks up only the disabled ones: an enabled account changes nobody.
+      counters.listed += page.length;
+      const disabled = page.filter((u) => !u.removed && u.accountEnabled === false).map((u) => u.id);
+      [, linkedList] = await Promise.all([
+        this.users.markSeenInDirectory(run.id, ids),
+        this.users.findLinkedByObjectIds(run.organizationId, run.tenantId, disabled),
+      ]);
+    } else {
+      linkedList = await this.users.findLinkedByObjectIds(run.organizationId, run.tenantId, ids);
+      counters.notLinked += page.length - linkedList.length;
+    }
     const linked = new Map(linkedList.map((l) => [l.objectId, l]));
-    counters.notLinked += page.length - linked.size;
     const states = new Map<string, UserState>();
     const toConfirm: string[] = [];
     for (const user of page) {
@@ -321,6 +412,17 @@ export class SyncEngine {
 
   /** Full round: linked users the directory did not list are confirmed one by one ($batch) before acting. */
   private async planMissingUsers(run: SyncRunEntity, counters: Counters): Promise<void> {
+    // Missing users are few and spread thin: gather them across scan chunks so each `$batch` is full.
+    let toConfirm: LinkedUser[] = [];
+    const confirm = async () => {
+      const states = await this.userStates(
+        run.organizationId,
+        toConfirm.map((l) => l.objectId),
+      );
+      counters.checked += toConfirm.length;
+      await this.plan(run, toConfirm, states, counters);
+      toConfirm = [];
+    };
     let after: string | null = null;
     for (;;) {
       const missing = await this.users.linkedNotSeen(
@@ -330,18 +432,14 @@ export class SyncEngine {
         after,
         SCAN_CHUNK,
       );
-      if (missing.length === 0) return;
+      if (missing.length === 0) break;
       after = missing[missing.length - 1].objectId;
-      const active = missing.filter((l) => l.status === 'active');
+      counters.missing += missing.length;
+      toConfirm.push(...missing.filter((l) => l.status === 'active'));
       counters.alreadyDeactivated += missing.filter((l) => l.status === 'deactivated').length;
-      if (active.length === 0) continue;
-      const states = await this.userStates(
-        run.organizationId,
-        active.map((l) => l.objectId),
-      );
-      counters.checked += active.length;
-      await this.plan(run, active, states, counters);
+      if (toConfirm.length >= CONFIRM_CHUNK) await confirm();
     }
+    if (toConfirm.length > 0) await confirm();
   }
 
   /** Incremental round: users changed here since the last run (e.g. reactivated by hand) are checked again. */

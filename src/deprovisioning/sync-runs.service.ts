@@ -47,6 +47,7 @@ export class SyncRunsService implements OnApplicationBootstrap, BeforeApplicatio
   private timer?: NodeJS.Timeout;
   private draining?: Promise<void>;
   private stopping = false;
+  private orphansSweptAt = 0;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -225,6 +226,12 @@ export class SyncRunsService implements OnApplicationBootstrap, BeforeApplicatio
   /** Runs whose worker stopped sending heartbeats (the process died) end as failed, never "running" forever. */
   private async sweepAbandonedRuns(): Promise<void> {
     const staleBefore = new Date(Date.now() - ABANDONED_AFTER_MS);
+    // A seen set outlives its run only when a worker died between ending the run and dropping it: rare, so
+    // looked for once per abandonment period rather than at every poll.
+    if (Date.now() - this.orphansSweptAt >= ABANDONED_AFTER_MS) {
+      this.orphansSweptAt = Date.now();
+      await this.engine.forgetRoundsExcept(await this.repository.runningRunIdsAcrossOrganizations());
+    }
     for (const run of await this.repository.findAbandonedRunsAcrossOrganizations(staleBefore)) {
       await this.finish(
         run,
@@ -285,6 +292,8 @@ export class SyncRunsService implements OnApplicationBootstrap, BeforeApplicatio
       this.logger.warn(`sync ${run.id} was not ended as ${end.status}: it is no longer running here`);
       return false;
     }
+    // However the run ended, its round is over: its seen set goes (the sweeper catches a crashed worker's).
+    await this.engine.forgetRound(run.id);
     if (end.status === 'succeeded' && end.advanceDeltaLink) {
       await this.repository.saveState(
         run.organizationId,

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Client } from '@microsoft/microsoft-graph-client';
+import type { Client, GraphRequest } from '@microsoft/microsoft-graph-client';
 import { GraphError } from '@microsoft/microsoft-graph-client';
 import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../config/config.module.js';
@@ -8,34 +8,47 @@ import { GraphRequestError } from './microsoft.errors.js';
 
 /** A user as the delta query reports it: present (enabled or not), or removed from the directory. */
 export type DeltaUser =
-  | { id: string; removed: false; accountEnabled: boolean | null; userPrincipalName: string | null }
-  | { id: string; removed: true };
+  { id: string; removed: false; accountEnabled: boolean | null } | { id: string; removed: true };
 
-export interface DeltaPage {
+/** One page of a directory read: the users, and where the read goes on (or, for delta, resumes later). */
+export interface DirectoryPage {
   users: DeltaUser[];
-  /** Set on the last page of a round: where the next round starts. */
+  /** The next page of the same read; null on its last page. */
+  nextLink: string | null;
+  /** Set on the last page of a delta round: where the next round starts. Always null for `GET /users`. */
   deltaLink: string | null;
 }
 
 export type UserState = 'enabled' | 'disabled' | 'deleted';
 
-/** The stored delta link no longer works (Graph forgets sync state after about a week): start a full round. */
-export class DeltaExpiredError extends Error {
-  constructor() {
-    super('the delta token expired; a full round is needed');
-    this.name = 'DeltaExpiredError';
+/**
+ * The stored delta link cannot be used: Graph forgot its sync state (410 after about a week), refuses the
+ * token (400), or the link does not point at our Graph host's users delta. Never a permanent failure: the
+ * caller starts a full round.
+ */
+export class DeltaLinkUnusableError extends Error {
+  constructor(readonly reason: 'expired' | 'invalid' | 'foreign') {
+    super(`the delta link is ${reason}; a full round is needed`);
+    this.name = 'DeltaLinkUnusableError';
   }
 }
 
 const BATCH_LIMIT = 20;
+/** `$batch` requests in flight at once for one caller. */
+const BATCH_CONCURRENCY = 4;
 const MAX_BATCH_ATTEMPTS = 5;
 const MAX_RETRY_AFTER_MS = 60_000;
-const SELECT = 'id,accountEnabled,userPrincipalName';
+// Only what the sync decides on: every property more is bytes to send and parse on each of hundreds of pages.
+const SELECT = 'id,accountEnabled';
+/** `GET /users` takes `$top` up to 999; `/users/delta` pages are capped at 200 by Graph whatever we ask. */
+const USERS_PAGE_SIZE = 999;
 
 /**
- * Reads the directory for the sync: users through the delta query (paged, `$select`ed, 999 per page) and
- * single users through `$batch` (20 per request). Request-level 429/503/504 are retried by the Graph
- * client's RetryHandler honouring `Retry-After`; per-item 429s inside a batch are retried here.
+ * Reads the directory for the sync. A full round reads `GET /users` (999 per page, `$select`ed) and takes its
+ * delta link from `/users/delta?$deltatoken=latest` first; an incremental round follows a delta link (Graph
+ * sizes those pages, at most 200 users). Single users are read through `$batch` (20 per request).
+ * Request-level 429/503/504 are retried by the Graph client's RetryHandler honouring `Retry-After`; per-item
+ * 429s inside a batch are retried here.
  */
 @Injectable()
 export class DirectoryClient {
@@ -45,45 +58,73 @@ export class DirectoryClient {
     return graphClient(this.config.entra.graphBaseUrl, accessToken);
   }
 
-  /** One page of users: the first of a full round (`link` null), or the page a next/delta link names. */
-  async usersDeltaPage(
-    accessToken: string,
-    link: string | null,
-  ): Promise<DeltaPage & { nextLink: string | null }> {
-    const client = this.client(accessToken);
-    if (link && !link.startsWith(`${this.config.entra.graphBaseUrl}/v1.0/users/delta?`)) {
+  private get root(): string {
+    return `${this.config.entra.graphBaseUrl}/v1.0`;
+  }
+
+  /**
+   * A delta link for "from now on", without reading any user (`$deltatoken=latest`). Requested before a full
+   * read, so whatever changes while the read runs is in the next incremental round.
+   */
+  async latestDeltaLink(accessToken: string): Promise<string> {
+    const body = await this.get(
+      this.client(accessToken).api('/users/delta').select(SELECT).query({ $deltatoken: 'latest' }),
+    );
+    const link = body['@odata.deltaLink'];
+    if (typeof link !== 'string' || !link.startsWith(`${this.root}/users/delta?`)) {
       throw new GraphRequestError(
-        400,
-        'invalid_delta_link',
-        'The stored link is not a Graph users delta link.',
+        502,
+        'delta_link_missing',
+        'Graph answered $deltatoken=latest without a delta link.',
       );
     }
-    const request = (link ? client.api(link) : client.api('/users/delta').select(SELECT))
-      .header('Prefer', 'odata.maxpagesize=999')
-      .option('signal', AbortSignal.timeout(this.config.entra.graphTimeoutMs));
-    let body: { value?: Record<string, unknown>[]; '@odata.nextLink'?: string; '@odata.deltaLink'?: string };
+    return link;
+  }
+
+  /** One page of `GET /users`: the first (`link` null) or the one a nextLink names. */
+  async usersPage(accessToken: string, link: string | null): Promise<DirectoryPage> {
+    const client = this.client(accessToken);
+    if (link && !link.startsWith(`${this.root}/users?`)) {
+      throw new GraphRequestError(400, 'invalid_page_link', 'The link is not a Graph users page link.');
+    }
+    const body = await this.get(
+      link ? client.api(link) : client.api('/users').select(SELECT).top(USERS_PAGE_SIZE),
+    );
+    return { users: toUsers(body.value), nextLink: body['@odata.nextLink'] ?? null, deltaLink: null };
+  }
+
+  /** One page of a delta round: the first is the stored delta link, the others its nextLinks. */
+  async usersDeltaPage(accessToken: string, link: string): Promise<DirectoryPage> {
+    // Only ever follow links back to our own Graph host: a link for another host (a moved emulator, a
+    // changed GRAPH_BASE_URL) would carry the access token elsewhere.
+    if (!link.startsWith(`${this.root}/users/delta?`)) throw new DeltaLinkUnusableError('foreign');
+    let body: GraphCollection;
     try {
-      body = await request.get();
+      body = await this.get(this.client(accessToken).api(link), true);
     } catch (error) {
-      if (
-        error instanceof GraphError &&
-        (error.statusCode === 410 || /syncStateNotFound|resyncRequired/i.test(error.code ?? ''))
-      ) {
-        throw new DeltaExpiredError();
+      if (error instanceof GraphError) {
+        if (error.statusCode === 410 || /syncStateNotFound|resyncRequired/i.test(error.code ?? ''))
+          throw new DeltaLinkUnusableError('expired');
+        if (error.statusCode === 400) throw new DeltaLinkUnusableError('invalid');
       }
       throw toGraphError(error);
     }
-    const users = (body.value ?? []).map((item): DeltaUser => {
-      const id = String(item.id);
-      if (item['@removed']) return { id, removed: true };
-      return {
-        id,
-        removed: false,
-        accountEnabled: typeof item.accountEnabled === 'boolean' ? item.accountEnabled : null,
-        userPrincipalName: typeof item.userPrincipalName === 'string' ? item.userPrincipalName : null,
-      };
-    });
-    return { users, nextLink: body['@odata.nextLink'] ?? null, deltaLink: body['@odata.deltaLink'] ?? null };
+    return {
+      users: toUsers(body.value),
+      nextLink: body['@odata.nextLink'] ?? null,
+      deltaLink: body['@odata.deltaLink'] ?? null,
+    };
+  }
+
+  private async get(request: GraphRequest, raw = false): Promise<GraphCollection> {
+    try {
+      return (await request
+        .option('signal', AbortSignal.timeout(this.config.entra.graphTimeoutMs))
+        .get()) as GraphCollection;
+    } catch (error) {
+      if (raw) throw error;
+      throw toGraphError(error);
+    }
   }
 
   /**
@@ -94,8 +135,21 @@ export class DirectoryClient {
   async userStates(accessToken: string, ids: string[]): Promise<Map<string, UserState>> {
     const states = new Map<string, UserState>();
     const client = this.client(accessToken);
-    for (let offset = 0; offset < ids.length; offset += BATCH_LIMIT) {
-      let pending = ids.slice(offset, offset + BATCH_LIMIT);
+    const chunks: string[][] = [];
+    for (let offset = 0; offset < ids.length; offset += BATCH_LIMIT)
+      chunks.push(ids.slice(offset, offset + BATCH_LIMIT));
+    // A few batches in flight at once: each costs a round trip, and Graph answers them independently.
+    let nextChunk = 0;
+    const worker = async () => {
+      while (nextChunk < chunks.length) await this.readBatch(client, chunks[nextChunk++], states);
+    };
+    await Promise.all(Array.from({ length: Math.min(BATCH_CONCURRENCY, chunks.length) }, worker));
+    return states;
+  }
+
+  private async readBatch(client: Client, ids: string[], states: Map<string, UserState>): Promise<void> {
+    {
+      let pending = ids;
       for (let attempt = 1; pending.length > 0; attempt++) {
         const requests = pending.map((id, index) => ({
           id: String(index + 1),
@@ -144,8 +198,25 @@ export class DirectoryClient {
         pending = retry;
       }
     }
-    return states;
   }
+}
+
+interface GraphCollection {
+  value?: Record<string, unknown>[];
+  '@odata.nextLink'?: string;
+  '@odata.deltaLink'?: string;
+}
+
+function toUsers(items: Record<string, unknown>[] | undefined): DeltaUser[] {
+  return (items ?? []).map((item): DeltaUser => {
+    const id = String(item.id);
+    if (item['@removed']) return { id, removed: true };
+    return {
+      id,
+      removed: false,
+      accountEnabled: typeof item.accountEnabled === 'boolean' ? item.accountEnabled : null,
+    };
+  });
 }
 
 function retryAfterMs(headers: Record<string, string> | undefined, attempt: number): number {

@@ -86,40 +86,46 @@ export class UsersRepository {
   }
 
   /**
-   * Records that a full directory round saw these accounts, and returns the organization's users linked to
-   * them — one indexed statement per page.
+   * Records that the full directory round `roundId` listed these accounts (linked or not): one insert into
+   * the round's seen set, a side table, so identity rows are never rewritten for it.
    */
-  async markSeenInDirectory(
-    organizationId: string,
-    tenantId: string,
-    objectIds: string[],
-    runId: string,
-  ): Promise<LinkedUser[]> {
-    if (objectIds.length === 0) return [];
-    const [rows] = (await this.txHost.tx.query(
-      `UPDATE microsoft_identities i SET directory_seen_run_id = $4
-         FROM users u
-        WHERE u.id = i.user_id AND u.organization_id = $1 AND i.tenant_id = $2 AND i.object_id = ANY($3::uuid[])
-        RETURNING u.id AS "userId", i.object_id AS "objectId", u.status, u.role`,
-      [organizationId, tenantId, objectIds, runId],
-    )) as [LinkedUser[], number];
-    return rows;
+  async markSeenInDirectory(roundId: string, objectIds: string[]): Promise<void> {
+    if (objectIds.length === 0) return;
+    await this.txHost.tx.query(
+      'INSERT INTO directory_sync_seen (run_id, object_id) SELECT $1, unnest($2::uuid[]) ON CONFLICT DO NOTHING',
+      [roundId, objectIds],
+    );
   }
 
-  /** Linked users a full round did not see (keyset-paged by object id). */
+  /** Linked users the full round `roundId` did not see (keyset-paged by object id, one anti-join). */
   linkedNotSeen(
     organizationId: string,
     tenantId: string,
-    runId: string,
+    roundId: string,
     afterObjectId: string | null,
     limit: number,
   ) {
     const query = this.linkedQuery(organizationId, tenantId)
-      .andWhere('i.directory_seen_run_id IS DISTINCT FROM :runId', { runId })
+      .andWhere(
+        'NOT EXISTS (SELECT 1 FROM directory_sync_seen s WHERE s.run_id = :roundId AND s.object_id = i.object_id)',
+        { roundId },
+      )
       .orderBy('i.object_id', 'ASC')
       .limit(limit);
     if (afterObjectId) query.andWhere('i.object_id > :afterObjectId', { afterObjectId });
     return query.getRawMany<LinkedUser>();
+  }
+
+  /** Drops the seen set of a round. */
+  async forgetSeen(roundId: string): Promise<void> {
+    await this.txHost.tx.query('DELETE FROM directory_sync_seen WHERE run_id = $1', [roundId]);
+  }
+
+  /** Drops every seen set but those of `roundIds` (rounds still going on anywhere). */
+  async forgetSeenExcept(roundIds: string[]): Promise<void> {
+    await this.txHost.tx.query('DELETE FROM directory_sync_seen WHERE NOT (run_id = ANY($1::uuid[]))', [
+      roundIds,
+    ]);
   }
 
   /** Active linked users changed (e.g. reactivated by hand) since `since`. */
@@ -129,12 +135,13 @@ export class UsersRepository {
       .getRawMany();
   }
 
-  async countLinkedActive(organizationId: string, tenantId: string): Promise<number> {
+  /** How many of the organization's users are linked to accounts of the tenant, and how many are active. */
+  async countLinked(organizationId: string, tenantId: string): Promise<{ linked: number; active: number }> {
     const row = await this.linkedQuery(organizationId, tenantId)
-      .andWhere("u.status = 'active'")
-      .select('count(*)::int', 'count')
-      .getRawOne<{ count: number }>();
-    return row?.count ?? 0;
+      .select('count(*)::int', 'linked')
+      .addSelect("count(*) FILTER (WHERE u.status = 'active')::int", 'active')
+      .getRawOne<{ linked: number; active: number }>();
+    return { linked: row?.linked ?? 0, active: row?.active ?? 0 };
   }
 
   private linkedQuery(organizationId: string, tenantId: string) {

@@ -200,33 +200,39 @@ export class UsersService {
     return this.repository.findLinkedByObjectIds(organizationId, tenantId, objectIds);
   }
 
-  /** Marks accounts as listed by a full directory round; returns the organization's users linked to them. */
-  markSeenInDirectory(
-    organizationId: string,
-    tenantId: string,
-    objectIds: string[],
-    runId: string,
-  ): Promise<LinkedUser[]> {
-    return this.repository.markSeenInDirectory(organizationId, tenantId, objectIds, runId);
+  /** Marks accounts as listed by the full directory round `roundId` (in its seen set, off the identity rows). */
+  markSeenInDirectory(roundId: string, objectIds: string[]): Promise<void> {
+    return this.repository.markSeenInDirectory(roundId, objectIds);
   }
 
-  /** A keyset page of linked users the full round `runId` did not list. */
+  /** A keyset page of linked users the full round `roundId` did not list. */
   linkedNotSeen(
     organizationId: string,
     tenantId: string,
-    runId: string,
+    roundId: string,
     afterObjectId: string | null,
     limit: number,
-  ) {
-    return this.repository.linkedNotSeen(organizationId, tenantId, runId, afterObjectId, limit);
+  ): Promise<LinkedUser[]> {
+    return this.repository.linkedNotSeen(organizationId, tenantId, roundId, afterObjectId, limit);
+  }
+
+  /** Forgets the seen set of a full round that is over (or starts again). */
+  forgetDirectoryRound(roundId: string): Promise<void> {
+    return this.repository.forgetSeen(roundId);
+  }
+
+  /** Forgets the seen sets of every round but `activeRoundIds` (those of a crashed worker). */
+  forgetDirectoryRoundsExcept(activeRoundIds: string[]): Promise<void> {
+    return this.repository.forgetSeenExcept(activeRoundIds);
   }
 
   linkedActiveChangedSince(organizationId: string, tenantId: string, since: Date): Promise<LinkedUser[]> {
     return this.repository.linkedActiveChangedSince(organizationId, tenantId, since);
   }
 
-  countLinkedActive(organizationId: string, tenantId: string): Promise<number> {
-    return this.repository.countLinkedActive(organizationId, tenantId);
+  /** How many of the organization's users are linked to accounts of the tenant, and how many are active. */
+  countLinked(organizationId: string, tenantId: string): Promise<{ linked: number; active: number }> {
+    return this.repository.countLinked(organizationId, tenantId);
   }
 
   /**

@@ -23,6 +23,8 @@ async function handle(command: Command): Promise<unknown> {
       emulator = await startEntraEmulator({
         tls: { cert: command.cert, key: command.key },
         clients: [{ ...DEMO.client, redirectUris: command.redirectUris }],
+        // BENCH_GRAPH_LOG=1 prints every request the emulator answers (method, path, status, time).
+        logger: process.env.BENCH_GRAPH_LOG ? (line) => console.error(line) : undefined,
       });
       return { url: emulator.url };
     case 'generate': {

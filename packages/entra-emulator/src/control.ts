@@ -302,6 +302,8 @@ export function controlRouter(ctx: EmulatorContext): Router {
       return store.updateGraphSettings({
         latencyMs: num(b, 'latencyMs'),
         deltaPageSize: num(b, 'deltaPageSize'),
+        throttling: bool(b, 'throttling'),
+        resourceUnitsPer10s: b.resourceUnitsPer10s === null ? null : num(b, 'resourceUnitsPer10s'),
       });
     }),
   );

@@ -8,7 +8,13 @@ import {
   type GraphResult,
 } from './graph-common.js';
 import { pathSegments, type GraphRoutes } from './graph-routes.js';
+import type { GraphThrottle } from './graph-throttling.js';
 
+/**
+ * Graph takes at most 20 requests in one `$batch` and refuses more with 400 ("Combine multiple HTTP
+ * requests using JSON batching", https://learn.microsoft.com/graph/json-batching: "Microsoft Graph supports
+ * batching up to 20 requests into the JSON object").
+ */
 export const MAX_BATCH_REQUESTS = 20;
 
 interface Step {
@@ -87,7 +93,7 @@ const JSON_HEADERS = { 'Content-Type': 'application/json' };
  * `POST /$batch`: every step runs through the same route table and permission checks as a direct call,
  * with the batch's token. Faults whose path matches a step apply to that step only.
  */
-export function batchRunner(ctx: EmulatorContext, routes: GraphRoutes) {
+export function batchRunner(ctx: EmulatorContext, routes: GraphRoutes, throttle: GraphThrottle) {
   const { store } = ctx;
 
   return async (
@@ -128,10 +134,13 @@ export function batchRunner(ctx: EmulatorContext, routes: GraphRoutes) {
           fault.retryAfter === undefined ? {} : { 'Retry-After': String(fault.retryAfter) },
         );
       }
+      const segments = pathSegments(path);
+      const query = new URLSearchParams(rawQuery);
+      throttle.charge(batch.principal, step.method, segments, query);
       const result = routes.dispatch({
         method: step.method,
-        segments: pathSegments(path),
-        query: new URLSearchParams(rawQuery),
+        segments,
+        query,
         header: headerOf,
         body: step.body,
         principal: batch.principal,

@@ -36,12 +36,12 @@ const byId = (items: DeltaItem[]) => new Map(items.map((i) => [i.id, i]));
 describe('GET /users/delta', () => {
   it('pages a full round ending in a deltaLink; then reports exactly what changed', async () => {
     const store = t.emulator.store;
-    const ids = store.generateUsers(contoso, 250);
+    const ids = store.generateUsers(contoso, 450);
     store.deleteUser(ids[7]); // deleted before the round: absent now, restored later
 
-    // $top does not size delta pages: the service does.
+    // $top does not size delta pages: the service does, 200 users at most.
     const round1 = await graphPages<DeltaItem>(t, `${FIRST}&$top=5`, token);
-    expect(round1.pages.map((p) => p.length)).toEqual([100, 100, 53]);
+    expect(round1.pages.map((p) => p.length)).toEqual([200, 200, 53]);
     for (const link of round1.links) {
       expect(link).toMatch(new RegExp(`^${t.emulator.graphBaseUrl}/v1\\.0/users/delta\\?\\$skiptoken=`));
     }
@@ -49,7 +49,7 @@ describe('GET /users/delta', () => {
       new RegExp(`^${t.emulator.graphBaseUrl}/v1\\.0/users/delta\\?\\$deltatoken=`),
     );
     const seen = round1.pages.flat();
-    expect(new Set(seen.map((u) => u.id)).size).toBe(253);
+    expect(new Set(seen.map((u) => u.id)).size).toBe(453);
     expect(seen.map((u) => u.id)).not.toContain(ids[7]);
     expect(seen[0]).toEqual({ id: adele.id, accountEnabled: true, userPrincipalName: adele.upn });
 
@@ -78,16 +78,23 @@ describe('GET /users/delta', () => {
     expect(round3.deltaLink).toBeTruthy();
   });
 
-  it('honours Prefer: odata.maxpagesize up to 999 and the configurable default', async () => {
+  it('caps pages at 200 users like Graph, whatever Prefer: odata.maxpagesize asks, and honours smaller ones', async () => {
     t.emulator.store.generateUsers(contoso, 1200);
     const small = await graphCall(t, FIRST, token, { headers: { prefer: 'odata.maxpagesize=50' } });
     expect(json<GraphPage>(small).value).toHaveLength(50);
     expect(small.headers['preference-applied']).toBe('odata.maxpagesize=50');
 
-    const capped = await graphCall(t, FIRST, token, { headers: { prefer: 'odata.maxpagesize=5000' } });
-    expect(json<GraphPage>(capped).value).toHaveLength(999);
-    expect(capped.headers['preference-applied']).toBe('odata.maxpagesize=999');
+    for (const asked of [201, 999, 5000]) {
+      const capped = await graphCall(t, FIRST, token, {
+        headers: { prefer: `odata.maxpagesize=${asked}` },
+      });
+      expect(json<GraphPage>(capped).value).toHaveLength(200);
+      expect(capped.headers['preference-applied']).toBe('odata.maxpagesize=200');
+    }
+    const unasked = await graphCall(t, FIRST, token);
+    expect(json<GraphPage>(unasked).value).toHaveLength(200);
 
+    expect(() => t.emulator.store.updateGraphSettings({ deltaPageSize: 201 })).toThrow('from 1 to 200');
     t.emulator.store.updateGraphSettings({ deltaPageSize: 30 });
     const configured = await graphCall(t, FIRST, token);
     expect(json<GraphPage>(configured).value).toHaveLength(30);
@@ -95,11 +102,11 @@ describe('GET /users/delta', () => {
   });
 
   it('keeps $select from the first call and pages the change rounds too', async () => {
-    const ids = t.emulator.store.generateUsers(contoso, 150);
+    const ids = t.emulator.store.generateUsers(contoso, 250);
     const round1 = await graphPages<DeltaItem>(t, '/users/delta?$select=id,accountEnabled', token);
-    t.emulator.store.updateUsers(ids.slice(0, 120), { accountEnabled: false });
+    t.emulator.store.updateUsers(ids.slice(0, 220), { accountEnabled: false });
     const round2 = await graphPages<DeltaItem>(t, round1.deltaLink!, token);
-    expect(round2.pages.map((p) => p.length)).toEqual([100, 20]);
+    expect(round2.pages.map((p) => p.length)).toEqual([200, 20]);
     expect(round2.pages.flat()[0]).toEqual({ id: ids[0], accountEnabled: false });
   });
 
@@ -123,8 +130,25 @@ describe('GET /users/delta', () => {
     expect(round2.has(disabled.id)).toBe(false);
   });
 
+  it('starts from now with $deltatoken=latest: no users, a deltaLink, then only later changes', async () => {
+    const ids = t.emulator.store.generateUsers(contoso, 500);
+    const latest = await graphCall(t, `${FIRST}&$deltatoken=latest`, token);
+    expect(latest.status).toBe(200);
+    const page = json<GraphPage<DeltaItem>>(latest);
+    expect(page.value).toEqual([]);
+    expect(page['@odata.nextLink']).toBeUndefined();
+    expect(page['@odata.deltaLink']).toMatch(/\/v1\.0\/users\/delta\?\$deltatoken=/);
+
+    t.emulator.store.updateUser(ids[42], { accountEnabled: false });
+    const changes = await graphPages<DeltaItem>(t, page['@odata.deltaLink']!, token);
+    // The $select of the latest call carries over into the link, like any delta link's.
+    expect(changes.pages.flat()).toEqual([
+      { id: ids[42], accountEnabled: false, userPrincipalName: 'user43@contoso.com' },
+    ]);
+  });
+
   it('answers 410 syncStateNotFound for expired tokens and 400 for garbled ones', async () => {
-    t.emulator.store.generateUsers(contoso, 150);
+    t.emulator.store.generateUsers(contoso, 350);
     const page1 = json<GraphPage>(await graphCall(t, FIRST, token));
     const { deltaLink } = await graphPages(t, page1['@odata.nextLink']!, token);
 

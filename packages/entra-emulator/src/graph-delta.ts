@@ -4,11 +4,11 @@ import {
   decodeToken,
   encodeToken,
   graphLink,
-  MAX_PAGE_SIZE,
   queryOptions,
   selection,
   type TokenPayload,
 } from './graph-query.js';
+import { MAX_DELTA_PAGE_SIZE } from './graph-controls.js';
 import { USER_TYPE, userView, usersContext } from './graph-users.js';
 import { isTombstone, type DirectoryEntry } from './user-directory.js';
 
@@ -27,11 +27,11 @@ interface Round {
 
 const DELTA_PATH = ['users', 'delta'];
 
-/** `Prefer: odata.maxpagesize=N`; Graph caps what it applies. */
+/** `Prefer: odata.maxpagesize=N`; Graph caps what it applies at 200 users (MAX_DELTA_PAGE_SIZE). */
 function preferredPageSize(prefer: string | undefined): number | undefined {
   const m = /(?:^|[,;\s])odata\.maxpagesize\s*=\s*"?(\d+)"?/i.exec(prefer ?? '');
   const n = m ? Number(m[1]) : 0;
-  return n >= 1 ? Math.min(n, MAX_PAGE_SIZE) : undefined;
+  return n >= 1 ? Math.min(n, MAX_DELTA_PAGE_SIZE) : undefined;
 }
 
 function changeView(entry: DirectoryEntry, names: readonly string[]): Record<string, unknown> {
@@ -120,7 +120,10 @@ export function deltaRoutes(ctx: EmulatorContext): GraphRoute[] {
             upTo: tokenNumber(token, 'h'),
           };
         } else if (deltatoken?.toLowerCase() === 'latest') {
-          // Start tracking from now on without reading the tenant.
+          // "Sync from now": for directory resources such as users, `$deltaToken=latest` answers a
+          // deltaLink and no resource data ("Use delta query to track changes in Microsoft Graph data",
+          // https://learn.microsoft.com/graph/delta-query-overview), so a client can start tracking
+          // without reading the tenant.
           const select = options.get('$select');
           const names = selection(USER_TYPE, select);
           return {

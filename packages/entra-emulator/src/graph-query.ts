@@ -51,6 +51,13 @@ export function queryOptions(query: URLSearchParams, allowed: readonly string[])
   return options;
 }
 
+/**
+ * `GET /users` pages hold 100 users by default and `$top` takes 1 to 999; anything else is a 400 "Invalid
+ * page size specified: '1000'. Must be between 1 and 999 inclusive." (Microsoft's answer on Microsoft Q&A,
+ * https://learn.microsoft.com/en-us/answers/questions/1129204, and
+ * https://learn.microsoft.com/en-us/answers/questions/120381: "The default page limit is 100 and the highest
+ * $top supported is 999").
+ */
 export const DEFAULT_PAGE_SIZE = 100;
 export const MAX_PAGE_SIZE = 999;
 

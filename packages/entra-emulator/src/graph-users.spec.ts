@@ -65,6 +65,13 @@ describe('GET /users', () => {
     expect(tooBig.status).toBe(400);
     expect(errorOf(tooBig)).toMatchObject({ code: 'Request_BadRequest' });
     expect(errorOf(tooBig).message).toContain('between 1 and 999');
+    for (const top of ['0', '-1', '12.5', 'all']) {
+      const res = await graphCall(t, `/users?$top=${top}`, token);
+      expect(res.status).toBe(400);
+      expect(errorOf(res).message).toContain(`Invalid page size specified: '${top}'`);
+    }
+    const largest = await graphCall(t, '/users?$select=id&$top=999', token);
+    expect(largest.status).toBe(200);
 
     const cases = [
       "/users?$filter=userType eq 'Guest'",

@@ -14,6 +14,7 @@ import {
 import { deltaRoutes } from './graph-delta.js';
 import { groupRoutes } from './graph-groups.js';
 import { GraphRoutes, pathSegments } from './graph-routes.js';
+import { GraphThrottle } from './graph-throttling.js';
 import { userRoutes } from './graph-users.js';
 import { isGuid } from './guid.js';
 
@@ -49,12 +50,25 @@ function organizationRoute(ctx: EmulatorContext): GraphRoute {
   };
 }
 
-/** Counts every HTTP request to /v1.0 and adds the configured latency, before faults and handlers. */
+/**
+ * Counts every HTTP request to /v1.0 and gives it the configured latency: the answer leaves `latencyMs` after
+ * the request arrived, as a remote service's does, whatever part of that time the emulator spent computing it
+ * (the work is done meanwhile, not added on top).
+ */
 export function graphMeter(ctx: EmulatorContext) {
-  return async (_req: Request, _res: Response, next: NextFunction) => {
+  return (_req: Request, res: Response, next: NextFunction) => {
     ctx.store.countGraphRequest();
     const delay = ctx.store.graphSettings.latencyMs;
-    if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
+    if (delay > 0) {
+      const due = performance.now() + delay;
+      const end = res.end.bind(res) as (...args: unknown[]) => Response;
+      res.end = ((...args: unknown[]) => {
+        const wait = due - performance.now();
+        if (wait <= 0) return end(...args);
+        setTimeout(() => end(...args), wait);
+        return res;
+      }) as Response['end'];
+    }
     next();
   };
 }
@@ -68,7 +82,8 @@ export function graphRouter(ctx: EmulatorContext): Router {
     ...userRoutes(ctx),
     ...groupRoutes(ctx),
   ]);
-  const runBatch = batchRunner(ctx, routes);
+  const throttle = new GraphThrottle(store);
+  const runBatch = batchRunner(ctx, routes, throttle);
 
   async function authenticate(req: Request): Promise<GraphPrincipal> {
     const header = req.get('authorization') ?? '';
@@ -138,6 +153,8 @@ export function graphRouter(ctx: EmulatorContext): Router {
         body: req.body,
         principal: await authenticate(req),
       };
+      // A batch is charged step by step (in the batch runner), never as a whole.
+      if (!isBatch) throttle.charge(call.principal, call.method, call.segments, call.query);
       const result = isBatch
         ? await runBatch(call, {
             requestId: String(res.getHeader('request-id')),

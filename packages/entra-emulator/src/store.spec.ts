@@ -50,7 +50,7 @@ describe('EmulatorStore (the facade over the emulator state)', () => {
 
     expect(store.findUserByLoginHint('temp@contoso.com')).toBeUndefined();
     expect(store.consentDecision).toBe('accept');
-    expect(store.graphSettings.deltaPageSize).toBe(100);
+    expect(store.graphSettings.deltaPageSize).toBe(200);
     expect(store.takeFault('GET', '/v1.0/users')).toBeUndefined();
     expect(store.now()).toBeLessThanOrEqual(Date.now()); // the clock moved back from a minute ahead
     expect(store.deltaTokenGeneration).toBeGreaterThan(generation);
@@ -71,7 +71,7 @@ describe('EmulatorStore (the facade over the emulator state)', () => {
       'member belongs to another tenant',
     );
     expect(() => store.updateGraphSettings({ deltaPageSize: 0 })).toThrow(EmulatorInputError);
-    expect(store.graphSettings.deltaPageSize).toBe(100);
+    expect(store.graphSettings.deltaPageSize).toBe(200);
   });
 
   it('merges consent grants case-insensitively and forgets them on revoke', () => {

@@ -35,10 +35,6 @@ export class MicrosoftIdentityEntity {
   @Column({ name: 'user_principal_name', type: 'text' })
   userPrincipalName: string;
 
-  /** The last full directory round (sync run) that listed this account; see the directory sync. */
-  @Column({ name: 'directory_seen_run_id', type: 'uuid', nullable: true })
-  directorySeenRunId: string | null;
-
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 
