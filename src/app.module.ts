@@ -3,10 +3,11 @@ import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { EventEmitterModule } from '@nestjs/event-emitter';
 import { ScheduleModule } from '@nestjs/schedule';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { ApiKeysModule } from './api-keys/api-keys.module.js';
 import { AuditModule } from './audit/audit.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { AuthFlowsModule } from './auth-flows/auth-flows.module.js';
-import { PlanGuard, RolesGuard, AuthKindGuard } from './common/guards.js';
+import { AuthKindGuard, PlanGuard, RolesGuard, ScopesGuard } from './common/guards.js';
 import { ProblemDetailsFilter } from './common/problem-details.filter.js';
 import type { AppConfig } from './config/config.js';
 import { ConfigModule } from './config/config.module.js';
@@ -38,6 +39,7 @@ export class AppModule {
         OrganizationsModule,
         UsersModule,
         SessionsModule,
+        ApiKeysModule,
         AuthFlowsModule,
         DomainClaimsModule,
         ProvisioningModule,
@@ -48,8 +50,9 @@ export class AppModule {
         HealthModule,
       ],
       providers: [
-        // Order matters: authenticate, then check the role, then the plan.
+        // Order matters: authenticate, then check a key's scopes, then the role, then the plan.
         { provide: APP_GUARD, useClass: AuthKindGuard },
+        { provide: APP_GUARD, useClass: ScopesGuard },
         { provide: APP_GUARD, useClass: RolesGuard },
         { provide: APP_GUARD, useClass: PlanGuard },
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },

@@ -38,6 +38,19 @@ export interface AppConfig {
   sync: { workerEnabled: boolean; pollIntervalMs: number };
   /** Express `trust proxy`: how many proxy hops, or which proxy addresses, may name the client. */
   trustProxy: TrustProxy;
+  /** Requests per minute of one API key, across all replicas. */
+  apiKeyRequestsPerMinute: number;
+  webhooks: {
+    /** Whether this process delivers webhooks (every replica may; the job queue hands each job to one). */
+    workerEnabled: boolean;
+    /**
+     * Whether endpoints may use http and loopback/private addresses: a local receiver in development and
+     * tests. Never in production.
+     */
+    allowPrivateUrls: boolean;
+    /** One delivery attempt gives up after this long. */
+    timeoutMs: number;
+  };
 }
 
 export type TrustProxy = false | number | string[];
@@ -293,7 +306,20 @@ export function loadConfig(env: Env = process.env): AppConfig {
       pollIntervalMs: integer('SYNC_POLL_INTERVAL_MS', 5000, 50, 600_000),
     },
     trustProxy,
+    apiKeyRequestsPerMinute: integer('API_KEY_REQUESTS_PER_MINUTE', 600, 1, 1_000_000),
+    webhooks: {
+      workerEnabled: oneOf('WEBHOOK_WORKER_ENABLED', ['true', 'false'], 'true') === 'true',
+      allowPrivateUrls:
+        oneOf(
+          'WEBHOOK_ALLOW_PRIVATE_URLS',
+          ['true', 'false'],
+          nodeEnv === 'production' ? 'false' : 'true',
+        ) === 'true',
+      timeoutMs: integer('WEBHOOK_TIMEOUT_MS', 10_000, 100, 60_000),
+    },
   };
+  if (config.webhooks.allowPrivateUrls && nodeEnv === 'production')
+    problems.push('WEBHOOK_ALLOW_PRIVATE_URLS=true is refused in production: it would open the API to SSRF');
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }

@@ -1,3 +1,4 @@
+import { ApiKeyEntity } from '../api-keys/entities/api-key.entity.js';
 import { AuditEventEntity } from '../audit/entities/audit-event.entity.js';
 import { AuthFlowEntity } from '../auth-flows/entities/auth-flow.entity.js';
 import { InvitationChoiceEntity } from '../auth/entities/invitation-choice.entity.js';
@@ -29,4 +30,5 @@ export const ENTITIES = [
   SyncRunEntity,
   SyncRunOutcomeEntity,
   DirectorySyncStateEntity,
+  ApiKeyEntity,
 ];

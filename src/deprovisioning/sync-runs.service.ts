@@ -89,7 +89,7 @@ export class SyncRunsService implements OnApplicationBootstrap, BeforeApplicatio
     }
     await this.audit.record({
       organizationId: principal.organizationId,
-      actor: { type: 'user', id: principal.userId },
+      actor: principal.actor,
       action: 'sync.requested',
       target: { type: 'sync_run', id: run.id },
       after: { dryRun },
@@ -159,7 +159,7 @@ export class SyncRunsService implements OnApplicationBootstrap, BeforeApplicatio
     if (!queued) throw new SyncRunNotAwaitingApprovalError(run.status);
     await this.audit.record({
       organizationId: principal.organizationId,
-      actor: { type: 'user', id: principal.userId },
+      actor: principal.actor,
       action: 'sync.approved',
       target: { type: 'sync_run', id: run.id },
       after: { planned: run.countPlanned },
@@ -184,7 +184,7 @@ export class SyncRunsService implements OnApplicationBootstrap, BeforeApplicatio
     await this.repository.skipPlanned(run.id, 'plan rejected');
     await this.audit.record({
       organizationId: principal.organizationId,
-      actor: { type: 'user', id: principal.userId },
+      actor: principal.actor,
       action: 'sync.rejected',
       target: { type: 'sync_run', id: run.id },
       after: { planned: run.countPlanned },

@@ -6,7 +6,7 @@ import {
   type CallbackParams,
   type CompletedFlow,
 } from '../auth-flows/auth-flows.service.js';
-import type { Principal } from '../common/principal.js';
+import { type Principal, sessionUser } from '../common/principal.js';
 import { TransactionHost } from '@nestjs-cls/transactional';
 import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import type { AppConfig } from '../config/config.js';
@@ -65,7 +65,7 @@ export class ConnectFlowService {
       purpose: 'connect',
       callbackPath: CONNECT_CALLBACK_PATH,
       scopes: GRAPH_SCOPES,
-      userId: principal.userId,
+      userId: sessionUser(principal).userId,
       organizationId: principal.organizationId,
       prompt: 'consent',
     });

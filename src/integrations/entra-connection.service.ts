@@ -42,7 +42,7 @@ export interface TenantConnection {
   deprovisionThreshold: { count: number; percent: number };
 }
 
-export const actorOf = (principal: Principal): AuditActor => ({ type: 'user', id: principal.userId });
+export const actorOf = (principal: Principal): AuditActor => principal.actor;
 export const settingsOf = (c: EntraConnectionEntity): EntraSettings => ({
   autoProvisionUsers: c.autoProvisionUsers,
   autoDeprovisionSync: c.autoDeprovisionSync,

@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Patch, Post } from '@nestjs/common';
 import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Auth, CurrentPrincipal, RequiresPlan, Roles } from '../common/auth.decorators.js';
+import { Auth, CurrentPrincipal, RequiresPlan, Roles, Scopes } from '../common/auth.decorators.js';
 import type { Principal } from '../common/principal.js';
 import {
   ConnectEntraResponseDto,
@@ -32,6 +32,7 @@ export class IntegrationsController {
 
   @Get()
   @Roles('owner', 'admin')
+  @Scopes('integrations:read')
   @ApiOperation({
     operationId: 'getEntraIntegration',
     summary: 'Connection status, tenant, verified domains and settings',
@@ -63,6 +64,7 @@ export class IntegrationsController {
   @Post('refresh')
   @HttpCode(200)
   @Roles('owner', 'admin')
+  @Scopes('integrations:write')
   @ApiOperation({
     operationId: 'refreshEntraTenantDetails',
     summary: 'Re-read the tenant name and verified domains from Microsoft Graph',
@@ -87,6 +89,7 @@ export class IntegrationsController {
   @Patch('settings')
   @Roles('owner', 'admin')
   @RequiresPlan('enterprise')
+  @Scopes('integrations:write')
   @ApiOperation({
     operationId: 'updateEntraSettings',
     summary: 'Switch features on or off',

@@ -6,7 +6,7 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
-import { Auth, CurrentPrincipal, RequiresPlan, Roles } from '../common/auth.decorators.js';
+import { Auth, CurrentPrincipal, RequiresPlan, Roles, Scopes } from '../common/auth.decorators.js';
 import type { Principal } from '../common/principal.js';
 import {
   DirectoryGroupPageDto,
@@ -33,6 +33,7 @@ export class RoleMappingController {
   constructor(private readonly mappings: RoleMappingService) {}
 
   @Get('group-role-mappings')
+  @Scopes('integrations:read')
   @ApiOperation({ operationId: 'listGroupRoleMappings', summary: 'List Entra group → role mappings' })
   @ApiOkResponse({ type: GroupRoleMappingListDto })
   @ApiErrors(EntraNotConnectedError)
@@ -41,6 +42,7 @@ export class RoleMappingController {
   }
 
   @Post('group-role-mappings')
+  @Scopes('integrations:write')
   @ApiOperation({
     operationId: 'createGroupRoleMapping',
     summary: 'Map an Entra group to a role',
@@ -59,6 +61,7 @@ export class RoleMappingController {
   }
 
   @Put('group-role-mappings/:id')
+  @Scopes('integrations:write')
   @ApiOperation({ operationId: 'updateGroupRoleMapping', summary: 'Change a mapping’s group or role' })
   @ApiOkResponse({ type: GroupRoleMappingResponseDto })
   @ApiErrors(ValidationFailedError, MappingNotFoundError, UnknownGroupError, MappingExistsError)
@@ -72,6 +75,7 @@ export class RoleMappingController {
 
   @Delete('group-role-mappings/:id')
   @HttpCode(204)
+  @Scopes('integrations:write')
   @ApiOperation({
     operationId: 'deleteGroupRoleMapping',
     summary: 'Delete a mapping (roles change at the next sign-in)',
@@ -86,6 +90,7 @@ export class RoleMappingController {
   }
 
   @Get('groups')
+  @Scopes('integrations:read')
   @ApiOperation({
     operationId: 'searchEntraGroups',
     summary: 'Search the tenant’s groups by name prefix (from Graph)',

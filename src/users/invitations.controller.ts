@@ -6,7 +6,7 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
-import { Auth, CurrentPrincipal, Roles } from '../common/auth.decorators.js';
+import { Auth, CurrentPrincipal, Roles, Scopes } from '../common/auth.decorators.js';
 import type { Principal } from '../common/principal.js';
 import {
   CreateInvitationDto,
@@ -35,6 +35,7 @@ export class InvitationsController {
 
   @Post()
   @Roles('owner', 'admin')
+  @Scopes('invitations:write')
   @ApiOperation({
     operationId: 'createInvitation',
     summary: 'Invite someone by address',
@@ -53,6 +54,7 @@ export class InvitationsController {
 
   @Get()
   @Roles('owner', 'admin')
+  @Scopes('users:read')
   @ApiOperation({ operationId: 'listInvitations', summary: 'List invitations, newest first' })
   @ApiOkResponse({ type: InvitationPageDto })
   @ApiErrors(ValidationFailedError, InvalidCursorError)
@@ -67,6 +69,7 @@ export class InvitationsController {
   @Delete(':id')
   @HttpCode(204)
   @Roles('owner', 'admin')
+  @Scopes('invitations:write')
   @ApiOperation({ operationId: 'revokeInvitation', summary: 'Revoke a pending invitation' })
   @ApiNoContentResponse({ description: 'Revoked.' })
   @ApiErrors(InvitationNotFoundError, InvitationNotPendingError)

@@ -46,7 +46,7 @@ export class InvitationsService {
       });
       await this.audit.record({
         organizationId: principal.organizationId,
-        actor: { type: 'user', id: principal.userId },
+        actor: principal.actor,
         action: 'invitation.created',
         target: { type: 'invitation', id: invitation.id },
         after: { email, role: invitation.role, expiresAt: invitation.expiresAt.toISOString() },
@@ -79,7 +79,7 @@ export class InvitationsService {
       await this.repository.save(invitation);
       await this.audit.record({
         organizationId: principal.organizationId,
-        actor: { type: 'user', id: principal.userId },
+        actor: principal.actor,
         action: 'invitation.revoked',
         target: { type: 'invitation', id },
         before: { status: 'pending' },

@@ -4,7 +4,7 @@ import { Injectable } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { type AuditActor, AuditService } from '../audit/audit.service.js';
 import { decodeCursor, toPage } from '../common/pagination.js';
-import type { Principal } from '../common/principal.js';
+import { type Principal, sessionUser } from '../common/principal.js';
 import { OrganizationsService } from '../organizations/organizations.service.js';
 import type { MicrosoftIdentityEntity } from './entities/microsoft-identity.entity.js';
 import type { Role, RoleSource, UserEntity } from './entities/user.entity.js';
@@ -37,7 +37,7 @@ export interface NewMicrosoftUser {
   userPrincipalName: string;
 }
 
-const actorOf = (principal: Principal): AuditActor => ({ type: 'user', id: principal.userId });
+const actorOf = (principal: Principal): AuditActor => principal.actor;
 const snapshot = (user: UserEntity) => ({
   role: user.role,
   roleSource: user.roleSource,
@@ -74,7 +74,7 @@ export class UsersService {
   }
 
   async getMe(principal: Principal) {
-    const user = await this.get(principal.organizationId, principal.userId);
+    const user = await this.get(principal.organizationId, sessionUser(principal).userId);
     return { user, identities: await this.repository.findIdentitiesOfUser(user.id) };
   }
 
