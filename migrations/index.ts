@@ -10,6 +10,7 @@ import { SessionIdleTimeout1796300000000 } from './1796300000000-session-idle-ti
 import { DomainClaims1796400000000 } from './1796400000000-domain-claims.js';
 import { InvitationChoices1796410000000 } from './1796410000000-invitation-choices.js';
 import { ApiKeys1796540000000 } from './1796540000000-api-keys.js';
+import { Events1796541000000 } from './1796541000000-events.js';
 
 /** Every migration in order. `npm run migration:generate` appends here. */
 export const MIGRATIONS: (new () => MigrationInterface)[] = [
@@ -24,4 +25,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   DomainClaims1796400000000,
   InvitationChoices1796410000000,
   ApiKeys1796540000000,
+  Events1796541000000,
 ];

@@ -15,6 +15,7 @@ import { dataSourceOptions } from './database/data-source.js';
 import { TransactionsModule } from './database/transactions.module.js';
 import { DomainClaimsModule } from './domain-claims/domain-claims.module.js';
 import { DeprovisioningModule } from './deprovisioning/deprovisioning.module.js';
+import { EventsModule } from './events/events.module.js';
 import { HealthModule } from './health/health.module.js';
 import { IntegrationsModule } from './integrations/integrations.module.js';
 import { OrganizationsModule } from './organizations/organizations.module.js';
@@ -36,6 +37,7 @@ export class AppModule {
         EventEmitterModule.forRoot(),
         ScheduleModule.forRoot(),
         AuditModule,
+        EventsModule,
         OrganizationsModule,
         UsersModule,
         SessionsModule,

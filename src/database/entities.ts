@@ -1,4 +1,5 @@
 import { ApiKeyEntity } from '../api-keys/entities/api-key.entity.js';
+import { EventEntity } from '../events/entities/event.entity.js';
 import { AuditEventEntity } from '../audit/entities/audit-event.entity.js';
 import { AuthFlowEntity } from '../auth-flows/entities/auth-flow.entity.js';
 import { InvitationChoiceEntity } from '../auth/entities/invitation-choice.entity.js';
@@ -31,4 +32,5 @@ export const ENTITIES = [
   SyncRunOutcomeEntity,
   DirectorySyncStateEntity,
   ApiKeyEntity,
+  EventEntity,
 ];

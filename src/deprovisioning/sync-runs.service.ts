@@ -9,6 +9,8 @@ import {
   type BeforeApplicationShutdown,
 } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
+import { toSyncRunResponse } from './dto/sync-run.dto.js';
+import { EventsService } from '../events/events.service.js';
 import { AuditService } from '../audit/audit.service.js';
 import { decodeCursor, decodeSequenceCursor, encodeSequenceCursor, toPage } from '../common/pagination.js';
 import type { Principal } from '../common/principal.js';
@@ -54,6 +56,7 @@ export class SyncRunsService implements OnApplicationBootstrap, BeforeApplicatio
     private readonly engine: SyncEngine,
     private readonly integrations: EntraConnectionService,
     private readonly audit: AuditService,
+    private readonly outbox: EventsService,
     private readonly events: EventEmitter2,
     private readonly cls: ClsService,
   ) {}
@@ -309,6 +312,11 @@ export class SyncRunsService implements OnApplicationBootstrap, BeforeApplicatio
               errors: finished.countErrors,
             },
     });
+    await this.outbox.record(
+      run.organizationId,
+      `sync.${finished.status === 'succeeded' || finished.status === 'awaiting_approval' ? finished.status : 'failed'}`,
+      { run: toSyncRunResponse(finished), source: 'sync' },
+    );
     await this.publish(finished);
     this.logger.log(
       `sync ${run.id} ended: ${finished.status}${finished.errorCode ? ` (${finished.errorCode})` : ''}`,

@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { EventsService } from '../events/events.service.js';
 import { AuditService } from '../audit/audit.service.js';
 import type { FlowFailureCode } from '../auth-flows/auth-flows.errors.js';
 import {
@@ -56,6 +57,7 @@ export class ConnectFlowService {
     private readonly users: UsersService,
     private readonly organizations: OrganizationsService,
     private readonly audit: AuditService,
+    private readonly outbox: EventsService,
     private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
   ) {}
 
@@ -160,6 +162,11 @@ export class ConnectFlowService {
             verifiedDomains: verifiedDomains.map((d) => d.name),
             administratorRole,
           },
+        });
+        await this.outbox.record(organizationId, 'integration.connected', {
+          tenantId,
+          status: 'connected',
+          source: 'manual',
         });
       });
     } catch (error) {

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { EventsService } from '../events/events.service.js';
 import { type AuditActor, AuditService } from '../audit/audit.service.js';
 import type { Plan } from '../common/access.js';
 import { ValidationFailedError } from '../common/domain-error.js';
@@ -75,6 +76,7 @@ export class EntraConnectionService {
     private readonly users: UsersService,
     private readonly organizations: OrganizationsService,
     private readonly audit: AuditService,
+    private readonly outbox: EventsService,
     private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
   ) {}
 
@@ -216,6 +218,11 @@ export class EntraConnectionService {
         action: 'entra.disconnected',
         target: { type: 'entra_connection', id: connection.id },
         before: { ...tenantOf(connection), ...settingsOf(connection) },
+      });
+      await this.outbox.record(principal.organizationId, 'integration.disconnected', {
+        tenantId: connection.tenantId,
+        status: 'disconnected',
+        source: 'manual',
       });
     });
   }
