@@ -23,6 +23,8 @@ import { ProvisioningModule } from './provisioning/provisioning.module.js';
 import { RoleMappingModule } from './role-mapping/role-mapping.module.js';
 import { SessionsModule } from './sessions/sessions.module.js';
 import { UsersModule } from './users/users.module.js';
+import { WebhooksModule } from './webhooks/webhooks.module.js';
+// from './users/users.module.js';
 
 @Module({})
 export class AppModule {
@@ -49,6 +51,7 @@ export class AppModule {
         IntegrationsModule,
         RoleMappingModule,
         DeprovisioningModule,
+        WebhooksModule,
         HealthModule,
       ],
       providers: [

@@ -1,7 +1,7 @@
 import { TransactionHost } from '@nestjs-cls/transactional';
 import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import type { EventEntity } from './entities/event.entity.js';
+import { type EventDto, toEventResponse } from './dto/event.dto.js';
 import type { EventType } from './event-types.js';
 import { InvalidEventCursorError } from './events.errors.js';
 import { EventsRepository } from './events.repository.js';
@@ -9,8 +9,14 @@ import { EventsRepository } from './events.repository.js';
 export const EVENT_RETENTION_DAYS = 30;
 const RETENTION_EVERY_MS = 60 * 60_000;
 
+/** An event just recorded, as consumers see it: its organization and its envelope. */
+export interface RecordedEvent {
+  organizationId: string;
+  envelope: EventDto;
+}
+
 /** Runs inside the transaction that records the events (the webhooks fan them out to their deliveries). */
-export type RecordedEventsListener = (events: EventEntity[]) => Promise<void>;
+export type RecordedEventsListener = (events: RecordedEvent[]) => Promise<void>;
 
 export function encodeEventCursor(seq: string): string {
   return Buffer.from(`seq:${seq}`).toString('base64url');
@@ -50,7 +56,10 @@ export class EventsService implements OnModuleInit, OnModuleDestroy {
   ): Promise<void> {
     if (events.length === 0) return;
     await this.txHost.withTransaction(async () => {
-      const recorded = await this.repository.insert(organizationId, events);
+      const recorded = (await this.repository.insert(organizationId, events)).map((event) => ({
+        organizationId,
+        envelope: toEventResponse(event),
+      }));
       for (const listener of this.listeners) await listener(recorded);
     });
   }
