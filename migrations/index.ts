@@ -9,6 +9,7 @@ import { RedirectFlows1796200000000 } from './1796200000000-redirect-flows.js';
 import { SessionIdleTimeout1796300000000 } from './1796300000000-session-idle-timeout.js';
 import { DomainClaims1796400000000 } from './1796400000000-domain-claims.js';
 import { InvitationChoices1796410000000 } from './1796410000000-invitation-choices.js';
+import { SyncStateOfDisconnected1796530000000 } from './1796530000000-sync-state-of-disconnected.js';
 import { ApiKeys1796540000000 } from './1796540000000-api-keys.js';
 import { Events1796541000000 } from './1796541000000-events.js';
 import { Webhooks1796542000000 } from './1796542000000-webhooks.js';
@@ -25,6 +26,7 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   SessionIdleTimeout1796300000000,
   DomainClaims1796400000000,
   InvitationChoices1796410000000,
+  SyncStateOfDisconnected1796530000000,
   ApiKeys1796540000000,
   Events1796541000000,
   Webhooks1796542000000,
