@@ -19,6 +19,7 @@ import { EventsModule } from './events/events.module.js';
 import { HealthModule } from './health/health.module.js';
 import { IntegrationsModule } from './integrations/integrations.module.js';
 import { OrganizationsModule } from './organizations/organizations.module.js';
+import { PagesModule } from './pages/pages.module.js';
 import { ProvisioningModule } from './provisioning/provisioning.module.js';
 import { RoleMappingModule } from './role-mapping/role-mapping.module.js';
 import { SessionsModule } from './sessions/sessions.module.js';
@@ -53,6 +54,7 @@ export class AppModule {
         DeprovisioningModule,
         WebhooksModule,
         HealthModule,
+        PagesModule.forRoot(config),
       ],
       providers: [
         // Order matters: authenticate, then check a key's scopes, then the role, then the plan.
