@@ -32,7 +32,10 @@ export class ApiKeysController {
       'The key is in the response once, never again. It belongs to the organization and acts, within its ' +
       'scopes, as an Admin (never as an Owner); its uses are audited as the `api_key` actor.',
   })
-  @ApiCreatedResponse({ type: CreatedApiKeyDto })
+  @ApiCreatedResponse({
+    type: CreatedApiKeyDto,
+    description: 'The new key, with the key itself (shown this once).',
+  })
   async create(
     @CurrentPrincipal() principal: Principal,
     @Body() body: CreateApiKeyDto,
@@ -42,8 +45,14 @@ export class ApiKeysController {
   }
 
   @Get()
-  @ApiOperation({ operationId: 'listApiKeys', summary: 'List the organization’s API keys' })
-  @ApiOkResponse({ type: ApiKeyListDto })
+  @ApiOperation({
+    operationId: 'listApiKeys',
+    summary: 'List the organization’s API keys',
+    description:
+      'The organization’s live keys, newest first: name, prefix, scopes, who created them, expiry and last use. ' +
+      'The keys themselves are never shown again.',
+  })
+  @ApiOkResponse({ type: ApiKeyListDto, description: 'The keys.' })
   async list(@CurrentPrincipal() principal: Principal): Promise<ApiKeyListDto> {
     return { items: (await this.keys.list(principal.organizationId)).map(toApiKeyResponse) };
   }
@@ -51,7 +60,11 @@ export class ApiKeysController {
   @Delete(':id')
   @HttpCode(204)
   @ApiErrors(ApiKeyNotFoundError)
-  @ApiOperation({ operationId: 'revokeApiKey', summary: 'Revoke an API key at once' })
+  @ApiOperation({
+    operationId: 'revokeApiKey',
+    summary: 'Revoke an API key at once',
+    description: 'The key stops working with the next request; the revocation is audited.',
+  })
   @ApiNoContentResponse({ description: 'Revoked: the next request with the key is refused.' })
   async revoke(
     @CurrentPrincipal() principal: Principal,

@@ -26,7 +26,7 @@ export class EventsController {
       'Poll with the last `nextCursor` as `after`; deduplicate on `id`. The same envelopes are the bodies of ' +
       'webhook deliveries.',
   })
-  @ApiOkResponse({ type: EventPageDto })
+  @ApiOkResponse({ type: EventPageDto, description: 'A page of events and the cursor to poll with next.' })
   async list(
     @CurrentPrincipal() principal: Principal,
     @Query() query: ListEventsQueryDto,

@@ -52,7 +52,10 @@ export class WebhooksController {
       'Events of the given types are POSTed to the URL as `{id, type, timestamp, data}` (the events feed’s ' +
       'envelope), signed per the Standard Webhooks specification with the secret returned here once.',
   })
-  @ApiCreatedResponse({ type: WebhookWithSecretDto })
+  @ApiCreatedResponse({
+    type: WebhookWithSecretDto,
+    description: 'The new endpoint, with its signing secret (shown this once).',
+  })
   async create(
     @CurrentPrincipal() principal: Principal,
     @Body() body: CreateWebhookDto,
@@ -63,8 +66,13 @@ export class WebhooksController {
 
   @Get()
   @Scopes('webhooks:manage')
-  @ApiOperation({ operationId: 'listWebhooks', summary: 'List the organization’s webhook endpoints' })
-  @ApiOkResponse({ type: WebhookListDto })
+  @ApiOperation({
+    operationId: 'listWebhooks',
+    summary: 'List the organization’s webhook endpoints',
+    description:
+      'Every webhook endpoint of the organization, with its event types and state; never its secret.',
+  })
+  @ApiOkResponse({ type: WebhookListDto, description: 'The endpoints.' })
   async list(@CurrentPrincipal() principal: Principal): Promise<WebhookListDto> {
     return { items: (await this.webhooks.list(principal.organizationId)).map(toWebhookResponse) };
   }
@@ -72,8 +80,13 @@ export class WebhooksController {
   @Get(':id')
   @ApiErrors(WebhookNotFoundError)
   @Scopes('webhooks:manage')
-  @ApiOperation({ operationId: 'getWebhook', summary: 'Get one webhook endpoint' })
-  @ApiOkResponse({ type: WebhookResponseDto })
+  @ApiOperation({
+    operationId: 'getWebhook',
+    summary: 'Get one webhook endpoint',
+    description:
+      'One webhook endpoint of the organization (never its secret); another organization’s is a 404.',
+  })
+  @ApiOkResponse({ type: WebhookResponseDto, description: 'The endpoint.' })
   async get(
     @CurrentPrincipal() principal: Principal,
     @UuidParam('id', WebhookNotFoundError) id: string,
@@ -87,8 +100,11 @@ export class WebhooksController {
   @ApiOperation({
     operationId: 'updateWebhook',
     summary: 'Change a webhook’s URL, event types or enabled state',
+    description:
+      'Changes only the fields sent. A new URL is checked like at creation; `enabled: true` re-enables an ' +
+      'endpoint the service disabled after failing deliveries.',
   })
-  @ApiOkResponse({ type: WebhookResponseDto })
+  @ApiOkResponse({ type: WebhookResponseDto, description: 'The changed endpoint.' })
   async update(
     @CurrentPrincipal() principal: Principal,
     @UuidParam('id', WebhookNotFoundError) id: string,
@@ -101,7 +117,11 @@ export class WebhooksController {
   @HttpCode(204)
   @ApiErrors(WebhookNotFoundError)
   @Scopes('webhooks:manage')
-  @ApiOperation({ operationId: 'deleteWebhook', summary: 'Delete a webhook endpoint and its delivery log' })
+  @ApiOperation({
+    operationId: 'deleteWebhook',
+    summary: 'Delete a webhook endpoint and its delivery log',
+    description: 'Nothing more is delivered to the endpoint; its delivery log goes with it.',
+  })
   @ApiNoContentResponse({ description: 'Deleted; pending deliveries are dropped.' })
   async remove(
     @CurrentPrincipal() principal: Principal,
@@ -121,7 +141,10 @@ export class WebhooksController {
       'The new secret (shown once) signs from now on; the previous one keeps signing too for `overlapHours`, ' +
       'so `webhook-signature` carries both until then.',
   })
-  @ApiOkResponse({ type: WebhookWithSecretDto })
+  @ApiOkResponse({
+    type: WebhookWithSecretDto,
+    description: 'The endpoint, with its new secret (shown this once).',
+  })
   async roll(
     @CurrentPrincipal() principal: Principal,
     @UuidParam('id', WebhookNotFoundError) id: string,
@@ -137,8 +160,11 @@ export class WebhooksController {
   @ApiOperation({
     operationId: 'listWebhookDeliveries',
     summary: 'The delivery log of a webhook, newest first',
+    description:
+      'Each delivery to the endpoint: its status, attempts, the last response’s status, first kilobyte and ' +
+      'duration, and when the next attempt is due.',
   })
-  @ApiOkResponse({ type: WebhookDeliveryPageDto })
+  @ApiOkResponse({ type: WebhookDeliveryPageDto, description: 'A page of deliveries.' })
   async deliveries(
     @CurrentPrincipal() principal: Principal,
     @UuidParam('id', WebhookNotFoundError) id: string,
@@ -152,8 +178,14 @@ export class WebhooksController {
   @HttpCode(202)
   @ApiErrors(WebhookNotFoundError, WebhookDeliveryNotFoundError, WebhookDeliveryPendingError)
   @Scopes('webhooks:manage')
-  @ApiOperation({ operationId: 'retryWebhookDelivery', summary: 'Deliver a finished delivery again, now' })
-  @ApiAcceptedResponse({ type: WebhookDeliveryDto })
+  @ApiOperation({
+    operationId: 'retryWebhookDelivery',
+    summary: 'Deliver a finished delivery again, now',
+    description:
+      'Queues one more attempt of a delivery that succeeded or gave up, with the same `webhook-id`; a delivery ' +
+      'still being retried is a 409.',
+  })
+  @ApiAcceptedResponse({ type: WebhookDeliveryDto, description: 'The delivery, queued for another attempt.' })
   async retry(
     @CurrentPrincipal() principal: Principal,
     @UuidParam('id', WebhookNotFoundError) id: string,
@@ -171,7 +203,7 @@ export class WebhooksController {
     summary: 'Send a webhook.ping event to the endpoint',
     description: 'Delivered like any event (signed, retried, logged); it is not part of the events feed.',
   })
-  @ApiAcceptedResponse({ type: WebhookDeliveryDto })
+  @ApiAcceptedResponse({ type: WebhookDeliveryDto, description: 'The ping’s delivery, queued.' })
   async test(
     @CurrentPrincipal() principal: Principal,
     @UuidParam('id', WebhookNotFoundError) id: string,

@@ -209,8 +209,19 @@ describe('default-deny route guards', () => {
 describe('default-deny route guards of the result pages (APP_UI_URL = APP_BASE_URL)', () => {
   let ctx: TestContext;
   let defaults: TestContext;
+  let key: string;
   beforeAll(async () => {
     ctx = await createTestContext({ APP_UI_URL: 'http://localhost:3000' });
+    // Passport holds one strategy per name for the whole process, and the app started last registers it: the
+    // key is made while this app's strategies are the ones in place.
+    const owner = await ownerOf(ctx, 'adele@contoso.com');
+    const created = await ctx
+      .http()
+      .post('/api/v1/api-keys')
+      .set(bearer(owner.token))
+      .send({ name: 'everything', scopes: [...API_KEY_SCOPES] })
+      .expect(201);
+    key = created.body.key as string;
     defaults = await createTestContext();
   });
   afterAll(async () => {
@@ -236,6 +247,18 @@ describe('default-deny route guards of the result pages (APP_UI_URL = APP_BASE_U
     for (const route of pages.filter((r) => !r.kinds?.includes('public'))) {
       const response = await ctx.http().get(route.path);
       expect({ route: route.path, status: response.status }).toEqual({ route: route.path, status: 401 });
+      expect(response.headers['content-type']).toMatch(/^text\/html/);
+    }
+  });
+
+  it('answers an API key on a page with a 403 page: pages are for people, whatever the key’s scopes', async () => {
+    const known = new Set(routesOf(defaults).map((r) => `${r.method} ${r.path}`));
+    const pages = routesOf(ctx).filter((r) => !known.has(`${r.method} ${r.path}`));
+    expect(pages.filter((r) => r.kinds?.includes('api_key'))).toEqual([]);
+    for (const route of pages.filter((r) => !r.kinds?.includes('public'))) {
+      const response = await ctx.http().get(route.path).set(bearer(key));
+      expect({ route: route.path, status: response.status }).toEqual({ route: route.path, status: 403 });
+      expect(response.text).not.toContain('adele');
       expect(response.headers['content-type']).toMatch(/^text\/html/);
     }
   });

@@ -53,10 +53,14 @@ export class CreateApiKeyDto {
 }
 
 export class ApiKeyResponseDto {
-  @ApiProperty({ format: 'uuid', example: '3f1c2a4e-9b7d-4c11-8e2f-5a6b7c8d9e0f' })
+  @ApiProperty({
+    format: 'uuid',
+    description: 'The key’s id (for `DELETE /api/v1/api-keys/{id}`); not the key itself.',
+    example: '3f1c2a4e-9b7d-4c11-8e2f-5a6b7c8d9e0f',
+  })
   id: string;
 
-  @ApiProperty({ example: 'HR system sync' })
+  @ApiProperty({ description: 'What the key is for, as given at creation.', example: 'HR system sync' })
   name: string;
 
   @ApiProperty({
@@ -69,6 +73,7 @@ export class ApiKeyResponseDto {
     enum: API_KEY_SCOPES,
     enumName: 'ApiKeyScope',
     isArray: true,
+    description: 'What the key may do.',
     example: ['users:read', 'events:read'],
   })
   scopes: string[];
@@ -82,10 +87,20 @@ export class ApiKeyResponseDto {
   })
   createdByUserId: string | null;
 
-  @ApiProperty({ format: 'date-time', example: '2026-12-01T09:30:00.000Z' })
+  @ApiProperty({
+    format: 'date-time',
+    description: 'When it was created.',
+    example: '2026-12-01T09:30:00.000Z',
+  })
   createdAt: string;
 
-  @ApiProperty({ type: String, format: 'date-time', nullable: true, example: '2027-06-30T00:00:00.000Z' })
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description: 'When the key stops working; null: never.',
+    example: '2027-06-30T00:00:00.000Z',
+  })
   expiresAt: string | null;
 
   @ApiProperty({

@@ -27,7 +27,7 @@ const commaList = ({ value }: { value: unknown }) =>
     : value;
 
 export class ListEventsQueryDto {
-  @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 100, description: 'Page size.', example: 100 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 500, default: 100, description: 'Page size.' })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
@@ -39,7 +39,6 @@ export class ListEventsQueryDto {
     description:
       'Opaque cursor: the `nextCursor` of the previous page. Without it the feed starts at the oldest event kept ' +
       '(30 days).',
-    example: 'c2VxOjQy',
   })
   @IsOptional()
   @IsString()
@@ -47,8 +46,9 @@ export class ListEventsQueryDto {
   after?: string;
 
   @ApiPropertyOptional({
-    description: 'Only these event types, comma-separated.',
-    example: 'user.deactivated,user.reactivated',
+    description:
+      'Only these event types, comma-separated (for example `user.deactivated,user.reactivated`); all types ' +
+      'if absent.',
     type: String,
   })
   @IsOptional()
@@ -59,6 +59,10 @@ export class ListEventsQueryDto {
   types?: EventType[];
 }
 
+const SOURCE_DOC =
+  'What made the change: `manual` (a person or an API key), `sign_in`, `sync` (the directory sync), `scim` or ' +
+  '`assignment` (tenant user assignment).';
+
 /** `data` of every `user.*` event, version 1. */
 export class UserEventDataDto {
   @ApiProperty({
@@ -67,7 +71,7 @@ export class UserEventDataDto {
   })
   user: UserResponseDto;
 
-  @ApiProperty({ enum: EVENT_SOURCES, enumName: 'EventSource', example: 'manual' })
+  @ApiProperty({ enum: EVENT_SOURCES, enumName: 'EventSource', description: SOURCE_DOC, example: 'manual' })
   source: string;
 
   @ApiPropertyOptional({
@@ -92,7 +96,7 @@ export class InvitationEventDataDto {
   @ApiProperty({ type: InvitationResponseDto, description: 'The invitation after the change.' })
   invitation: InvitationResponseDto;
 
-  @ApiProperty({ enum: EVENT_SOURCES, enumName: 'EventSource', example: 'manual' })
+  @ApiProperty({ enum: EVENT_SOURCES, enumName: 'EventSource', description: SOURCE_DOC, example: 'manual' })
   source: string;
 }
 
@@ -112,7 +116,7 @@ export class IntegrationEventDataDto {
   })
   status: string;
 
-  @ApiProperty({ enum: EVENT_SOURCES, enumName: 'EventSource', example: 'manual' })
+  @ApiProperty({ enum: EVENT_SOURCES, enumName: 'EventSource', description: SOURCE_DOC, example: 'manual' })
   source: string;
 }
 
@@ -124,7 +128,7 @@ export class SyncEventDataDto {
   })
   run: SyncRunResponseDto;
 
-  @ApiProperty({ enum: EVENT_SOURCES, enumName: 'EventSource', example: 'sync' })
+  @ApiProperty({ enum: EVENT_SOURCES, enumName: 'EventSource', description: SOURCE_DOC, example: 'sync' })
   source: string;
 }
 
@@ -156,7 +160,12 @@ export class EventDto {
   })
   id: string;
 
-  @ApiProperty({ enum: EVENT_TYPES, enumName: 'EventType', example: 'user.deactivated' })
+  @ApiProperty({
+    enum: EVENT_TYPES,
+    enumName: 'EventType',
+    description: 'What happened; it decides the schema of `data`.',
+    example: 'user.deactivated',
+  })
   type: EventType;
 
   @ApiProperty({

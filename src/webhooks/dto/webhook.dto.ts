@@ -25,6 +25,10 @@ const EVENT_TYPES_DOC =
   'Event types to deliver: exact types (`user.deactivated`), families (`user.*`) or `*` for all. An unknown type ' +
   'is a 400.';
 
+const STATUS_DOC =
+  '`pending` while attempts are due (retried with back-off), `succeeded` once the endpoint answered 2xx, ' +
+  '`failed` once it gave up.';
+
 export class CreateWebhookDto {
   @ApiProperty({
     description: 'Where to POST events: https, resolving to public addresses only.',
@@ -57,7 +61,11 @@ export class CreateWebhookDto {
 }
 
 export class UpdateWebhookDto {
-  @ApiPropertyOptional({ example: 'https://hr.example.com/hooks/entra-v2', maxLength: 2000 })
+  @ApiPropertyOptional({
+    description: 'A new URL to POST events to; checked like at creation.',
+    example: 'https://hr.example.com/hooks/entra-v2',
+    maxLength: 2000,
+  })
   @IsOptional()
   @IsString()
   @MaxLength(2000)
@@ -81,7 +89,7 @@ export class UpdateWebhookDto {
   @IsBoolean()
   enabled?: boolean;
 
-  @ApiPropertyOptional({ example: 'HR system', maxLength: 200 })
+  @ApiPropertyOptional({ description: 'What the endpoint is for.', example: 'HR system', maxLength: 200 })
   @IsOptional()
   @IsString()
   @MaxLength(200)
@@ -105,19 +113,35 @@ export class RollWebhookSecretDto {
 }
 
 export class WebhookResponseDto {
-  @ApiProperty({ format: 'uuid', example: '5d2b8e7a-3f4c-4a1b-9c6d-7e8f9a0b1c2d' })
+  @ApiProperty({
+    format: 'uuid',
+    description: 'The endpoint’s id.',
+    example: '5d2b8e7a-3f4c-4a1b-9c6d-7e8f9a0b1c2d',
+  })
   id: string;
 
-  @ApiProperty({ example: 'https://hr.example.com/hooks/entra' })
+  @ApiProperty({ description: 'Where events are POSTed.', example: 'https://hr.example.com/hooks/entra' })
   url: string;
 
-  @ApiProperty({ type: String, nullable: true, example: 'HR system' })
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'What the endpoint is for.',
+    example: 'HR system',
+  })
   description: string | null;
 
-  @ApiProperty({ type: [String], example: ['user.*', 'sync.failed'] })
+  @ApiProperty({
+    type: [String],
+    description: 'The event types delivered: exact types, `family.*` or `*`.',
+    example: ['user.*', 'sync.failed'],
+  })
   eventTypes: string[];
 
-  @ApiProperty({ example: true })
+  @ApiProperty({
+    description: 'Whether events are delivered; see `disabledReason` when it is false.',
+    example: true,
+  })
   enabled: boolean;
 
   @ApiProperty({
@@ -138,10 +162,18 @@ export class WebhookResponseDto {
   })
   previousSecretExpiresAt: string | null;
 
-  @ApiProperty({ format: 'date-time', example: '2026-12-01T09:30:00.000Z' })
+  @ApiProperty({
+    format: 'date-time',
+    description: 'When it was created.',
+    example: '2026-12-01T09:30:00.000Z',
+  })
   createdAt: string;
 
-  @ApiProperty({ format: 'date-time', example: '2026-12-01T09:30:00.000Z' })
+  @ApiProperty({
+    format: 'date-time',
+    description: 'When it last changed (including a secret roll).',
+    example: '2026-12-01T09:30:00.000Z',
+  })
   updatedAt: string;
 }
 
@@ -155,12 +187,16 @@ export class WebhookWithSecretDto extends WebhookResponseDto {
 }
 
 export class WebhookListDto {
-  @ApiProperty({ type: [WebhookResponseDto] })
+  @ApiProperty({ type: [WebhookResponseDto], description: 'The organization’s webhook endpoints.' })
   items: WebhookResponseDto[];
 }
 
 export class WebhookDeliveryDto {
-  @ApiProperty({ format: 'uuid', example: '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d' })
+  @ApiProperty({
+    format: 'uuid',
+    description: 'The delivery’s id (for `.../deliveries/{deliveryId}/retry`).',
+    example: '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d',
+  })
   id: string;
 
   @ApiProperty({
@@ -170,22 +206,47 @@ export class WebhookDeliveryDto {
   })
   messageId: string;
 
-  @ApiProperty({ example: 'user.deactivated' })
+  @ApiProperty({
+    description: 'The type of the event delivered (`webhook.ping` for a test).',
+    example: 'user.deactivated',
+  })
   eventType: string;
 
-  @ApiProperty({ enum: DELIVERY_STATUSES, enumName: 'WebhookDeliveryStatus', example: 'succeeded' })
+  @ApiProperty({
+    enum: DELIVERY_STATUSES,
+    enumName: 'WebhookDeliveryStatus',
+    description: STATUS_DOC,
+    example: 'succeeded',
+  })
   status: DeliveryStatus;
 
-  @ApiProperty({ type: 'integer', example: 2 })
+  @ApiProperty({ type: 'integer', description: 'Attempts made so far.', example: 2 })
   attempts: number;
 
-  @ApiProperty({ type: String, format: 'date-time', nullable: true, example: '2026-12-01T09:30:05.000Z' })
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description: 'When the last attempt was made; null before the first.',
+    example: '2026-12-01T09:30:05.000Z',
+  })
   lastAttemptAt: string | null;
 
-  @ApiProperty({ type: String, format: 'date-time', nullable: true, example: null })
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description: 'When the next attempt is due; null once the delivery succeeded or gave up.',
+    example: null,
+  })
   nextAttemptAt: string | null;
 
-  @ApiProperty({ type: 'integer', nullable: true, example: 200 })
+  @ApiProperty({
+    type: 'integer',
+    nullable: true,
+    description: 'The HTTP status the endpoint answered the last attempt with; null without an answer.',
+    example: 200,
+  })
   responseStatus: number | null;
 
   @ApiProperty({
@@ -208,7 +269,11 @@ export class WebhookDeliveryDto {
   })
   error: string | null;
 
-  @ApiProperty({ format: 'date-time', example: '2026-12-01T09:30:00.000Z' })
+  @ApiProperty({
+    format: 'date-time',
+    description: 'When the delivery was created (with its event).',
+    example: '2026-12-01T09:30:00.000Z',
+  })
   createdAt: string;
 }
 
