@@ -11,6 +11,9 @@ import { DomainClaims1796400000000 } from './1796400000000-domain-claims.js';
 import { InvitationChoices1796410000000 } from './1796410000000-invitation-choices.js';
 import { DirectorySeenSet1796510000000 } from './1796510000000-directory-seen-set.js';
 import { SyncStateOfDisconnected1796530000000 } from './1796530000000-sync-state-of-disconnected.js';
+import { ApiKeys1796540000000 } from './1796540000000-api-keys.js';
+import { Events1796541000000 } from './1796541000000-events.js';
+import { Webhooks1796542000000 } from './1796542000000-webhooks.js';
 
 /** Every migration in order. `npm run migration:generate` appends here. */
 export const MIGRATIONS: (new () => MigrationInterface)[] = [
@@ -26,4 +29,7 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   InvitationChoices1796410000000,
   DirectorySeenSet1796510000000,
   SyncStateOfDisconnected1796530000000,
+  ApiKeys1796540000000,
+  Events1796541000000,
+  Webhooks1796542000000,
 ];

@@ -3,10 +3,11 @@ import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { EventEmitterModule } from '@nestjs/event-emitter';
 import { ScheduleModule } from '@nestjs/schedule';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { ApiKeysModule } from './api-keys/api-keys.module.js';
 import { AuditModule } from './audit/audit.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { AuthFlowsModule } from './auth-flows/auth-flows.module.js';
-import { PlanGuard, RolesGuard, AuthKindGuard } from './common/guards.js';
+import { AuthKindGuard, PlanGuard, RolesGuard, ScopesGuard } from './common/guards.js';
 import { ProblemDetailsFilter } from './common/problem-details.filter.js';
 import type { AppConfig } from './config/config.js';
 import { ConfigModule } from './config/config.module.js';
@@ -14,6 +15,7 @@ import { dataSourceOptions } from './database/data-source.js';
 import { TransactionsModule } from './database/transactions.module.js';
 import { DomainClaimsModule } from './domain-claims/domain-claims.module.js';
 import { DeprovisioningModule } from './deprovisioning/deprovisioning.module.js';
+import { EventsModule } from './events/events.module.js';
 import { HealthModule } from './health/health.module.js';
 import { IntegrationsModule } from './integrations/integrations.module.js';
 import { OrganizationsModule } from './organizations/organizations.module.js';
@@ -22,6 +24,8 @@ import { ProvisioningModule } from './provisioning/provisioning.module.js';
 import { RoleMappingModule } from './role-mapping/role-mapping.module.js';
 import { SessionsModule } from './sessions/sessions.module.js';
 import { UsersModule } from './users/users.module.js';
+import { WebhooksModule } from './webhooks/webhooks.module.js';
+// from './users/users.module.js';
 
 @Module({})
 export class AppModule {
@@ -36,9 +40,11 @@ export class AppModule {
         EventEmitterModule.forRoot(),
         ScheduleModule.forRoot(),
         AuditModule,
+        EventsModule,
         OrganizationsModule,
         UsersModule,
         SessionsModule,
+        ApiKeysModule,
         AuthFlowsModule,
         DomainClaimsModule,
         ProvisioningModule,
@@ -46,12 +52,14 @@ export class AppModule {
         IntegrationsModule,
         RoleMappingModule,
         DeprovisioningModule,
+        WebhooksModule,
         HealthModule,
         PagesModule.forRoot(config),
       ],
       providers: [
-        // Order matters: authenticate, then check the role, then the plan.
+        // Order matters: authenticate, then check a key's scopes, then the role, then the plan.
         { provide: APP_GUARD, useClass: AuthKindGuard },
+        { provide: APP_GUARD, useClass: ScopesGuard },
         { provide: APP_GUARD, useClass: RolesGuard },
         { provide: APP_GUARD, useClass: PlanGuard },
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },

@@ -111,6 +111,7 @@ export const GLOBAL_PROBLEM_CODES: ErrorDefinition[] = [
   COMMON_ERRORS.MALFORMED_JSON,
   COMMON_ERRORS.FORBIDDEN,
   COMMON_ERRORS.ORIGIN_NOT_ALLOWED,
+  COMMON_ERRORS.API_KEY_NOT_ACCEPTED,
   COMMON_ERRORS.NOT_FOUND,
   COMMON_ERRORS.METHOD_NOT_ALLOWED,
   COMMON_ERRORS.PAYLOAD_TOO_LARGE,
@@ -153,6 +154,20 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
           'https). The browser sends it by itself; its value also works as a Bearer token.',
       },
       'session',
+    )
+    .addBearerAuth(
+      {
+        type: 'http',
+        scheme: 'bearer',
+        bearerFormat: 'edk_…',
+        description:
+          'An organization’s API key (`edk_…`, made by an Owner or Admin with `POST /api/v1/api-keys`). ' +
+          'An operation accepts one only if it lists `api_key` among its security requirements, and only ' +
+          'with every scope in its `x-required-scopes`; otherwise 403 `INSUFFICIENT_SCOPE` or ' +
+          '`API_KEY_NOT_ACCEPTED`. Each key has its own rate limit (`RateLimit` headers; 429 with ' +
+          '`Retry-After`). Paste a key into Authorize to try an integrator’s view.',
+      },
+      'api_key',
     )
     .build();
   const document = SwaggerModule.createDocument(app, config, {

@@ -1,6 +1,6 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Auth, CurrentPrincipal, Roles } from '../common/auth.decorators.js';
+import { Auth, CurrentPrincipal, Roles, Scopes } from '../common/auth.decorators.js';
 import type { Principal } from '../common/principal.js';
 import { AuditService } from './audit.service.js';
 import { AuditEventPageDto, ListAuditEventsQueryDto, toAuditEventResponse } from './dto/audit-event.dto.js';
@@ -16,6 +16,7 @@ export class AuditController {
 
   @Get()
   @Roles('owner', 'admin')
+  @Scopes('audit:read')
   @ApiOperation({
     operationId: 'listAuditEvents',
     summary: 'List the organization’s audit trail, newest first',

@@ -3,7 +3,7 @@ import { ApiFoundResponse, ApiNoContentResponse, ApiOperation, ApiQuery, ApiTags
 import { Inject } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { Auth, CurrentPrincipal } from '../common/auth.decorators.js';
-import type { Principal } from '../common/principal.js';
+import { type Principal, sessionUser } from '../common/principal.js';
 import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { SignInLimit } from '../rate-limits/sign-in-limit.decorator.js';
@@ -153,7 +153,7 @@ export class AuthController {
     @CurrentPrincipal() principal: Principal,
     @Res({ passthrough: true }) response: Response,
   ): Promise<void> {
-    await this.auth.signOut(principal.sessionId);
+    await this.auth.signOut(sessionUser(principal).sessionId);
     response.clearCookie(sessionCookieName(this.config), {
       ...sessionCookieOptions(this.config, new Date(0)),
       expires: undefined,

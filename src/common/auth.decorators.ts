@@ -1,15 +1,16 @@
 import { applyDecorators, createParamDecorator, type ExecutionContext, SetMetadata } from '@nestjs/common';
-import { ApiCookieAuth, ApiBearerAuth } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCookieAuth, ApiExtension, ApiSecurity } from '@nestjs/swagger';
 import type { Request } from 'express';
 import type { Plan, Role } from './access.js';
 import type { Principal } from './principal.js';
-import { ApiErrors, documentErrors, routeHandlers } from './api-errors.decorator.js';
+import { ApiErrors, ApiErrorsWith, documentErrors, routeHandlers } from './api-errors.decorator.js';
 import { COMMON_ERRORS } from './domain-error.js';
+import type { ApiKeyScope } from './scopes.js';
 
 /**
  * How a route authenticates. `public` needs no credentials; `session` is the API's own session (cookie or
- * Bearer); `api_key` and `scim_token` are reserved for integrators' keys and the SCIM endpoint, and are refused
- * until their strategies exist.
+ * Bearer); `api_key` is an organization's API key (Bearer), named through `@Scopes(...)` only; `scim_token` is
+ * reserved for the SCIM endpoint and refused until its strategy exists.
  */
 export const AUTH_KINDS = ['public', 'session', 'api_key', 'scim_token'] as const;
 export type AuthKind = (typeof AUTH_KINDS)[number];
@@ -17,6 +18,7 @@ export type AuthKind = (typeof AUTH_KINDS)[number];
 export const AUTH_KIND = 'auth:kinds';
 export const REQUIRED_ROLES = 'auth:roles';
 export const REQUIRED_PLAN = 'auth:plan';
+export const REQUIRED_SCOPES = 'auth:scopes';
 
 // @nestjs/swagger's operation metadata key. ApiOperation() itself cannot be used here: it resets `summary`.
 const API_OPERATION = 'swagger/apiOperation';
@@ -31,8 +33,8 @@ const NoSecurityRequired = (): MethodDecorator => (_target, _key, descriptor) =>
 /** The OpenAPI security requirement and 401 of each credential-bearing kind. */
 const SECURITY_DOCS: Record<Exclude<AuthKind, 'public'>, () => ClassDecorator & MethodDecorator> = {
   session: () => applyDecorators(ApiBearerAuth('bearer'), ApiCookieAuth('session')),
-  // Not served yet: documented once their strategies land.
-  api_key: () => applyDecorators(),
+  api_key: () => ApiSecurity('api_key'),
+  // Not served yet: documented once its strategy lands.
   scim_token: () => applyDecorators(),
 };
 
@@ -70,6 +72,32 @@ const DocumentUnauthenticated = (): ClassDecorator & MethodDecorator =>
     }
     return descriptor;
   }) as ClassDecorator & MethodDecorator;
+
+/**
+ * Lets an API key call the route (besides a session) when it holds every one of `scopes`; a key without one is
+ * refused with 403 `INSUFFICIENT_SCOPE` naming it. The scopes are documented on the operation
+ * (`x-required-scopes`) next to the `api_key` security requirement. A route without `@Scopes` never accepts a
+ * key: browser flows, key management and owner-only operations stay that way.
+ */
+export const Scopes = (...scopes: [ApiKeyScope, ...ApiKeyScope[]]): MethodDecorator =>
+  applyDecorators(
+    SetMetadata(REQUIRED_SCOPES, scopes),
+    // The session's documentation comes from the controller's `@Auth('session')`, which every such
+    // controller has; swagger adds a method's security requirements to its controller's.
+    SetMetadata(AUTH_KIND, ['session', 'api_key']),
+    SECURITY_DOCS.api_key(),
+    ApiExtension('x-required-scopes', scopes),
+    ApiErrors(COMMON_ERRORS.INSUFFICIENT_SCOPE),
+    ApiErrorsWith(
+      {
+        note: 'An API key spent its requests of the minute; `Retry-After` says when to retry.',
+        headers: {
+          'Retry-After': { description: 'Seconds until a retry can succeed.', schema: { type: 'integer' } },
+        },
+      },
+      COMMON_ERRORS.RATE_LIMITED,
+    ),
+  );
 
 /** Restricts a route to users holding one of `roles` in their organization. */
 export const Roles = (...roles: Role[]) =>

@@ -163,6 +163,17 @@ export const COMMON_ERRORS = defineErrors({
     description: 'Send the request body as application/json.',
   },
   RATE_LIMITED: { kind: 'rate_limited', description: 'Too many requests; slow down and retry later.' },
+  INSUFFICIENT_SCOPE: {
+    kind: 'forbidden',
+    description:
+      'The API key lacks a scope this operation needs (`requiredScopes`); create a key with that scope.',
+  },
+  API_KEY_NOT_ACCEPTED: {
+    kind: 'forbidden',
+    description:
+      'This operation accepts a signed-in person’s session only, never an API key (browser flows, API key ' +
+      'management and owner-only operations).',
+  },
   INTERNAL_ERROR: {
     kind: 'internal',
     description: 'An unexpected error occurred. Quote the request id when reporting it.',

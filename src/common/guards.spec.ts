@@ -1,9 +1,9 @@
 import type { ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { describe, expect, it } from 'vitest';
-import { Auth, RequiresPlan, Roles } from './auth.decorators.js';
+import { Auth, RequiresPlan, Roles, Scopes } from './auth.decorators.js';
 import { DomainError } from './domain-error.js';
-import { AuthKindGuard, PlanGuard, RolesGuard } from './guards.js';
+import { AuthKindGuard, PlanGuard, RolesGuard, ScopesGuard } from './guards.js';
 import type { Principal } from './principal.js';
 
 class Routes {
@@ -16,8 +16,11 @@ class Routes {
 
   undeclared() {}
 
-  @Auth('api_key')
+  @Auth('scim_token')
   integratorOnly() {}
+
+  @Scopes('users:write', 'audit:read')
+  keyWrite() {}
 }
 
 function contextFor(handler: keyof Routes, principal?: Partial<Principal>): ExecutionContext {
@@ -100,5 +103,41 @@ describe('role and plan guards', () => {
     const ctx = contextFor('open', undefined);
     expect(roles.canActivate(ctx)).toBe(true);
     expect(plan.canActivate(ctx)).toBe(true);
+  });
+});
+
+describe('the scopes guard', () => {
+  const scopes = new ScopesGuard(new Reflector());
+  const key = (granted: string[]): Partial<Principal> => ({
+    kind: 'api_key',
+    scopes: granted,
+    role: 'admin',
+  });
+
+  it('lets a key holding every named scope through, and judges a session by its role alone', () => {
+    expect(scopes.canActivate(contextFor('keyWrite', key(['audit:read', 'users:write', 'users:read'])))).toBe(
+      true,
+    );
+    expect(
+      scopes.canActivate(contextFor('keyWrite', { kind: 'session', scopes: null, role: 'employee' })),
+    ).toBe(true);
+  });
+
+  it('names each missing scope', () => {
+    try {
+      scopes.canActivate(contextFor('keyWrite', key(['users:write'])));
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toMatchObject({
+        code: 'INSUFFICIENT_SCOPE',
+        extensions: { requiredScopes: ['audit:read'] },
+      });
+    }
+  });
+
+  it('refuses a key on a route that names no scope', () => {
+    expect(codeOf(() => scopes.canActivate(contextFor('enterpriseAdmin', key(['users:read']))))).toBe(
+      'API_KEY_NOT_ACCEPTED',
+    );
   });
 });

@@ -3,14 +3,33 @@ import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 import type { Request } from 'express';
 import type { Plan, Role } from './access.js';
-import { AUTH_KIND, type AuthKind, REQUIRED_PLAN, REQUIRED_ROLES } from './auth.decorators.js';
+import {
+  AUTH_KIND,
+  type AuthKind,
+  REQUIRED_PLAN,
+  REQUIRED_ROLES,
+  REQUIRED_SCOPES,
+} from './auth.decorators.js';
 import { COMMON_ERRORS, DomainError } from './domain-error.js';
 import type { Principal } from './principal.js';
 
 export const SESSION_STRATEGY = 'session';
+export const API_KEY_STRATEGY = 'api_key';
+/** Every API key starts with it, so secret scanners recognize a leaked one and no session is mistaken for one. */
+export const API_KEY_PREFIX = 'edk_';
 
 /** The passport strategy behind each credential-bearing kind; a kind without one is refused. */
-const STRATEGY_OF: Partial<Record<AuthKind, string>> = { session: SESSION_STRATEGY };
+const STRATEGY_OF: Partial<Record<AuthKind, string>> = {
+  session: SESSION_STRATEGY,
+  api_key: API_KEY_STRATEGY,
+};
+
+/** The Bearer token of the request, if it has one. */
+export function bearerToken(request: Request): string | undefined {
+  const header = request.headers?.authorization;
+  const match = header ? /^Bearer\s+(\S+)$/i.exec(header) : null;
+  return match?.[1];
+}
 
 const unauthenticated = () => new DomainError(COMMON_ERRORS.UNAUTHENTICATED);
 
@@ -49,6 +68,10 @@ export class AuthKindGuard implements CanActivate {
       throw unauthenticated();
     }
     if (kinds.includes('public')) return true;
+    // A key on a route that does not take one: say so, rather than an ambiguous 401.
+    const token = bearerToken(context.switchToHttp().getRequest<Request>());
+    if (token?.startsWith(API_KEY_PREFIX) && !kinds.includes('api_key'))
+      throw new DomainError(COMMON_ERRORS.API_KEY_NOT_ACCEPTED);
     const strategies = kinds.flatMap((kind) => STRATEGY_OF[kind] ?? []);
     if (!strategies.length) throw unauthenticated();
     const key = strategies.join(',');
@@ -103,5 +126,30 @@ export class PlanGuard implements CanActivate {
       requiredPlan: plan,
       currentPlan: principal?.plan ?? null,
     });
+  }
+}
+
+/** After authentication: an API key must hold every scope the route names (a session is judged by its role). */
+@Injectable()
+export class ScopesGuard implements CanActivate {
+  constructor(private readonly reflector: Reflector) {}
+
+  canActivate(context: ExecutionContext): boolean {
+    const principal = principalOf(context);
+    if (principal?.kind !== 'api_key') return true;
+    const required =
+      this.reflector.getAllAndOverride<string[] | undefined>(REQUIRED_SCOPES, [
+        context.getHandler(),
+        context.getClass(),
+      ]) ?? [];
+    // Defence in depth: the auth guard already refuses a key on a route without scopes.
+    if (required.length === 0) throw new DomainError(COMMON_ERRORS.API_KEY_NOT_ACCEPTED);
+    const missing = required.filter((scope) => !principal.scopes?.includes(scope));
+    if (missing.length === 0) return true;
+    throw new DomainError(
+      COMMON_ERRORS.INSUFFICIENT_SCOPE,
+      `This API key lacks the scope ${missing.join(' and ')}.`,
+      { requiredScopes: missing },
+    );
   }
 }

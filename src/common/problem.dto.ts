@@ -77,6 +77,13 @@ export class ProblemDocumentDto {
   requiredRoles?: string[];
 
   @ApiPropertyOptional({
+    type: [String],
+    example: ['users:read'],
+    description: '`INSUFFICIENT_SCOPE`: the scopes of this operation the API key lacks.',
+  })
+  requiredScopes?: string[];
+
+  @ApiPropertyOptional({
     format: 'uuid',
     example: '8d3c1f0a-5b2e-4c7d-9a6f-1e2b3c4d5e6f',
     description: '`SYNC_IN_PROGRESS`: the sync run already queued or running.',
@@ -99,7 +106,9 @@ export class ProblemDocumentDto {
 
   @ApiPropertyOptional({
     example: 'seat_limit_reached',
-    description: '`SIGN_IN_REFUSED`: the sign-in code of the refusal (see `GET /auth/microsoft/callback`).',
+    description:
+      '`SIGN_IN_REFUSED`: the sign-in code of the refusal (see `GET /auth/microsoft/callback`); ' +
+      '`WEBHOOK_URL_REFUSED`: the rule the URL breaks (e.g. `must be https`).',
   })
   reason?: string;
 

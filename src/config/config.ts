@@ -38,6 +38,21 @@ export interface AppConfig {
   sync: { workerEnabled: boolean; pollIntervalMs: number };
   /** Express `trust proxy`: how many proxy hops, or which proxy addresses, may name the client. */
   trustProxy: TrustProxy;
+  /** Requests per minute of one API key, across all replicas. */
+  apiKeyRequestsPerMinute: number;
+  webhooks: {
+    /** Whether this process delivers webhooks (every replica may; the job queue hands each job to one). */
+    workerEnabled: boolean;
+    /**
+     * Whether endpoints may use http and loopback/private addresses: a local receiver in development and
+     * tests. Never in production.
+     */
+    allowPrivateUrls: boolean;
+    /** One delivery attempt gives up after this long. */
+    timeoutMs: number;
+    /** The waits between attempts of a failing delivery; after the last one it gives up. */
+    retryDelaysSeconds: number[];
+  };
 }
 
 export type TrustProxy = false | number | string[];
@@ -55,6 +70,9 @@ export interface SignInLimits {
   openFlowsPerAddress: number;
   openFlowWindowMinutes: number;
 }
+
+/** 5 s, 30 s, 2 min, 10 min, 1 h, 3 h, 6 h, 12 h, then daily: the last attempt about three days in. */
+export const DEFAULT_WEBHOOK_RETRY_DELAYS = [5, 30, 120, 600, 3600, 10_800, 21_600, 43_200, 86_400, 86_400];
 
 const TRUST_PROXY_PRESETS = ['loopback', 'linklocal', 'uniquelocal'];
 
@@ -155,6 +173,22 @@ export function loadConfig(env: Env = process.env): AppConfig {
     return fallback;
   };
 
+  const secondsList = (name: string, fallback: number[]): number[] => {
+    const value = read(name);
+    if (value === undefined) return fallback;
+    const parts = value.split(',').map((part) => Number(part.trim()));
+    if (
+      parts.length === 0 ||
+      parts.length > 50 ||
+      parts.some((n) => !Number.isInteger(n) || n < 1 || n > 86_400)
+    ) {
+      problems.push(
+        `${name} must be a comma-separated list of 1 to 50 whole seconds, each 1 to 86400 (got "${value}")`,
+      );
+      return fallback;
+    }
+    return parts;
+  };
   const integer = (name: string, fallback: number, min: number, max: number): number => {
     const value = read(name);
     if (value === undefined) return fallback;
@@ -293,7 +327,21 @@ export function loadConfig(env: Env = process.env): AppConfig {
       pollIntervalMs: integer('SYNC_POLL_INTERVAL_MS', 5000, 50, 600_000),
     },
     trustProxy,
+    apiKeyRequestsPerMinute: integer('API_KEY_REQUESTS_PER_MINUTE', 600, 1, 1_000_000),
+    webhooks: {
+      workerEnabled: oneOf('WEBHOOK_WORKER_ENABLED', ['true', 'false'], 'true') === 'true',
+      allowPrivateUrls:
+        oneOf(
+          'WEBHOOK_ALLOW_PRIVATE_URLS',
+          ['true', 'false'],
+          nodeEnv === 'production' ? 'false' : 'true',
+        ) === 'true',
+      timeoutMs: integer('WEBHOOK_TIMEOUT_MS', 10_000, 100, 60_000),
+      retryDelaysSeconds: secondsList('WEBHOOK_RETRY_DELAYS_SECONDS', DEFAULT_WEBHOOK_RETRY_DELAYS),
+    },
   };
+  if (config.webhooks.allowPrivateUrls && nodeEnv === 'production')
+    problems.push('WEBHOOK_ALLOW_PRIVATE_URLS=true is refused in production: it would open the API to SSRF');
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }

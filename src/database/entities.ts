@@ -1,3 +1,7 @@
+import { ApiKeyEntity } from '../api-keys/entities/api-key.entity.js';
+import { EventEntity } from '../events/entities/event.entity.js';
+import { WebhookDeliveryEntity } from '../webhooks/entities/webhook-delivery.entity.js';
+import { WebhookEndpointEntity } from '../webhooks/entities/webhook-endpoint.entity.js';
 import { AuditEventEntity } from '../audit/entities/audit-event.entity.js';
 import { AuthFlowEntity } from '../auth-flows/entities/auth-flow.entity.js';
 import { InvitationChoiceEntity } from '../auth/entities/invitation-choice.entity.js';
@@ -31,4 +35,8 @@ export const ENTITIES = [
   SyncRunOutcomeEntity,
   DirectorySyncStateEntity,
   DirectorySeenObjectEntity,
+  ApiKeyEntity,
+  EventEntity,
+  WebhookEndpointEntity,
+  WebhookDeliveryEntity,
 ];

@@ -1,6 +1,6 @@
 import { Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Auth, CurrentPrincipal, RequiresPlan, Roles } from '../common/auth.decorators.js';
+import { Auth, CurrentPrincipal, RequiresPlan, Roles, Scopes } from '../common/auth.decorators.js';
 import { InvalidCursorError, PageQueryDto } from '../common/pagination.js';
 import type { Principal } from '../common/principal.js';
 import {
@@ -37,6 +37,7 @@ export class DeprovisioningController {
 
   @Post('sync')
   @HttpCode(202)
+  @Scopes('sync:run')
   @ApiOperation({
     operationId: 'startEntraSync',
     summary: 'Sync now: deactivate users whose Entra account is disabled or deleted',
@@ -63,6 +64,7 @@ export class DeprovisioningController {
   }
 
   @Get('sync-runs')
+  @Scopes('integrations:read')
   @ApiOperation({
     operationId: 'listEntraSyncRuns',
     summary: 'List sync runs, newest first',
@@ -79,6 +81,7 @@ export class DeprovisioningController {
   }
 
   @Get('sync-runs/:id')
+  @Scopes('integrations:read')
   @ApiOperation({
     operationId: 'getEntraSyncRun',
     summary: 'One sync run: status, progress, counts, error',
@@ -95,6 +98,7 @@ export class DeprovisioningController {
   }
 
   @Get('sync-runs/:id/outcomes')
+  @Scopes('integrations:read')
   @ApiOperation({
     operationId: 'listEntraSyncRunOutcomes',
     summary: 'Per-user outcomes of a run, with reasons',
@@ -114,6 +118,7 @@ export class DeprovisioningController {
 
   @Post('sync-runs/:id/approve')
   @HttpCode(202)
+  @Scopes('sync:run')
   @ApiOperation({
     operationId: 'approveEntraSyncRun',
     summary: 'Apply a plan held back by the safety threshold',
@@ -136,6 +141,7 @@ export class DeprovisioningController {
 
   @Post('sync-runs/:id/reject')
   @HttpCode(200)
+  @Scopes('sync:run')
   @ApiOperation({
     operationId: 'rejectEntraSyncRun',
     summary: 'Discard a plan held back by the safety threshold',

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { EventsModule } from '../events/events.module.js';
 import { AuditModule } from '../audit/audit.module.js';
 import { IntegrationsModule } from '../integrations/integrations.module.js';
 import { MicrosoftModule } from '../microsoft/microsoft.module.js';
@@ -11,7 +12,7 @@ import { SyncStateResetListener } from './sync-state-reset.listener.js';
 import { SyncScheduler } from './sync.scheduler.js';
 
 @Module({
-  imports: [AuditModule, IntegrationsModule, MicrosoftModule, UsersModule],
+  imports: [AuditModule, EventsModule, IntegrationsModule, MicrosoftModule, UsersModule],
   controllers: [DeprovisioningController],
   providers: [DeprovisioningRepository, SyncEngine, SyncRunsService, SyncScheduler, SyncStateResetListener],
   exports: [SyncRunsService],

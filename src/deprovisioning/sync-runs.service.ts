@@ -9,6 +9,8 @@ import {
   type BeforeApplicationShutdown,
 } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
+import { toSyncRunResponse } from './dto/sync-run.dto.js';
+import { EventsService } from '../events/events.service.js';
 import { AuditService } from '../audit/audit.service.js';
 import { decodeCursor, decodeSequenceCursor, encodeSequenceCursor, toPage } from '../common/pagination.js';
 import type { Principal } from '../common/principal.js';
@@ -55,6 +57,7 @@ export class SyncRunsService implements OnApplicationBootstrap, BeforeApplicatio
     private readonly engine: SyncEngine,
     private readonly integrations: EntraConnectionService,
     private readonly audit: AuditService,
+    private readonly outbox: EventsService,
     private readonly events: EventEmitter2,
     private readonly cls: ClsService,
   ) {}
@@ -90,7 +93,7 @@ export class SyncRunsService implements OnApplicationBootstrap, BeforeApplicatio
     }
     await this.audit.record({
       organizationId: principal.organizationId,
-      actor: { type: 'user', id: principal.userId },
+      actor: principal.actor,
       action: 'sync.requested',
       target: { type: 'sync_run', id: run.id },
       after: { dryRun },
@@ -160,7 +163,7 @@ export class SyncRunsService implements OnApplicationBootstrap, BeforeApplicatio
     if (!queued) throw new SyncRunNotAwaitingApprovalError(run.status);
     await this.audit.record({
       organizationId: principal.organizationId,
-      actor: { type: 'user', id: principal.userId },
+      actor: principal.actor,
       action: 'sync.approved',
       target: { type: 'sync_run', id: run.id },
       after: { planned: run.countPlanned },
@@ -185,7 +188,7 @@ export class SyncRunsService implements OnApplicationBootstrap, BeforeApplicatio
     await this.repository.skipPlanned(run.id, 'plan rejected');
     await this.audit.record({
       organizationId: principal.organizationId,
-      actor: { type: 'user', id: principal.userId },
+      actor: principal.actor,
       action: 'sync.rejected',
       target: { type: 'sync_run', id: run.id },
       after: { planned: run.countPlanned },
@@ -318,6 +321,11 @@ export class SyncRunsService implements OnApplicationBootstrap, BeforeApplicatio
               errors: finished.countErrors,
             },
     });
+    await this.outbox.record(
+      run.organizationId,
+      `sync.${finished.status === 'succeeded' || finished.status === 'awaiting_approval' ? finished.status : 'failed'}`,
+      { run: toSyncRunResponse(finished), source: 'sync' },
+    );
     await this.publish(finished);
     this.logger.log(
       `sync ${run.id} ended: ${finished.status}${finished.errorCode ? ` (${finished.errorCode})` : ''}`,

@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { EventsService } from '../events/events.service.js';
 import { AuditService } from '../audit/audit.service.js';
 import type { FlowFailureCode } from '../auth-flows/auth-flows.errors.js';
 import {
@@ -6,7 +7,7 @@ import {
   type CallbackParams,
   type CompletedFlow,
 } from '../auth-flows/auth-flows.service.js';
-import type { Principal } from '../common/principal.js';
+import { type Principal, sessionUser } from '../common/principal.js';
 import { TransactionHost } from '@nestjs-cls/transactional';
 import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import type { AppConfig } from '../config/config.js';
@@ -56,6 +57,7 @@ export class ConnectFlowService {
     private readonly users: UsersService,
     private readonly organizations: OrganizationsService,
     private readonly audit: AuditService,
+    private readonly outbox: EventsService,
     private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
   ) {}
 
@@ -65,7 +67,7 @@ export class ConnectFlowService {
       purpose: 'connect',
       callbackPath: CONNECT_CALLBACK_PATH,
       scopes: GRAPH_SCOPES,
-      userId: principal.userId,
+      userId: sessionUser(principal).userId,
       organizationId: principal.organizationId,
       prompt: 'consent',
     });
@@ -160,6 +162,11 @@ export class ConnectFlowService {
             verifiedDomains: verifiedDomains.map((d) => d.name),
             administratorRole,
           },
+        });
+        await this.outbox.record(organizationId, 'integration.connected', {
+          tenantId,
+          status: 'connected',
+          source: 'manual',
         });
       });
     } catch (error) {

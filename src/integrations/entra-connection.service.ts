@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
+import { EventsService } from '../events/events.service.js';
 import { type AuditActor, AuditService } from '../audit/audit.service.js';
 import type { Plan } from '../common/access.js';
 import { ValidationFailedError } from '../common/domain-error.js';
@@ -44,7 +45,7 @@ export interface TenantConnection {
   deprovisionThreshold: { count: number; percent: number };
 }
 
-export const actorOf = (principal: Principal): AuditActor => ({ type: 'user', id: principal.userId });
+export const actorOf = (principal: Principal): AuditActor => principal.actor;
 export const settingsOf = (c: EntraConnectionEntity): EntraSettings => ({
   autoProvisionUsers: c.autoProvisionUsers,
   autoDeprovisionSync: c.autoDeprovisionSync,
@@ -77,6 +78,7 @@ export class EntraConnectionService {
     private readonly users: UsersService,
     private readonly organizations: OrganizationsService,
     private readonly audit: AuditService,
+    private readonly outbox: EventsService,
     private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
     private readonly events: EventEmitter2,
   ) {}
@@ -227,6 +229,11 @@ export class EntraConnectionService {
         action: 'entra.disconnected',
         target: { type: 'entra_connection', id: connection.id },
         before: { ...tenantOf(connection), ...settingsOf(connection) },
+      });
+      await this.outbox.record(principal.organizationId, 'integration.disconnected', {
+        tenantId: connection.tenantId,
+        status: 'disconnected',
+        source: 'manual',
       });
     });
   }

@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Auth, CurrentPrincipal, RequiresPlan, Roles } from '../common/auth.decorators.js';
+import { Auth, CurrentPrincipal, RequiresPlan, Roles, Scopes } from '../common/auth.decorators.js';
 import type { Principal } from '../common/principal.js';
 import {
   ConnectEntraResponseDto,
@@ -33,6 +33,7 @@ export class IntegrationsController {
 
   @Get()
   @Roles('owner', 'admin')
+  @Scopes('integrations:read')
   @ApiOperation({
     operationId: 'getEntraIntegration',
     summary: 'Connection status, tenant, verified domains and settings',
@@ -82,6 +83,7 @@ export class IntegrationsController {
   @Post('refresh')
   @HttpCode(200)
   @Roles('owner', 'admin')
+  @Scopes('integrations:write')
   @ApiOperation({
     operationId: 'refreshEntraTenantDetails',
     summary: 'Re-read the tenant name and verified domains from Microsoft Graph',
@@ -109,6 +111,7 @@ export class IntegrationsController {
   @Patch('settings')
   @Roles('owner', 'admin')
   @RequiresPlan('enterprise')
+  @Scopes('integrations:write')
   @ApiOperation({
     operationId: 'updateEntraSettings',
     summary: 'Switch features on or off',

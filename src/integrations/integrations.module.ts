@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { EventsModule } from '../events/events.module.js';
 import { AuditModule } from '../audit/audit.module.js';
 import { AuthFlowsModule } from '../auth-flows/auth-flows.module.js';
 import { SessionsModule } from '../sessions/sessions.module.js';
@@ -21,6 +22,7 @@ import { TokenVault } from './token-vault.service.js';
 @Module({
   imports: [
     AuditModule,
+    EventsModule,
     AuthFlowsModule,
     DomainClaimsModule,
     SessionsModule,

@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { EventsService } from '../events/events.service.js';
 import { AuditService } from '../audit/audit.service.js';
 import { TransactionHost } from '@nestjs-cls/transactional';
 import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
@@ -22,6 +23,7 @@ export class TokenVault {
     private readonly cipher: TokenCipher,
     private readonly identity: MicrosoftIdentityClient,
     private readonly audit: AuditService,
+    private readonly outbox: EventsService,
     private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
   ) {}
 
@@ -129,6 +131,11 @@ export class TokenVault {
           target: { type: 'entra_connection', id: connection.id },
           before: { status: 'connected' },
           after: { status: 'reauthorization_required' },
+        });
+        await this.outbox.record(organizationId, 'integration.reauthorization_required', {
+          tenantId: connection.tenantId,
+          status: 'reauthorization_required',
+          source: 'sync',
         });
         return { error: new EntraReauthorizationRequiredError() };
       }

@@ -11,3 +11,17 @@ export class RateLimitedError extends DomainError {
     );
   }
 }
+
+/** An API key spent its requests of the minute; `retryAfterSeconds` says when its budget refills. */
+export class ApiKeyRateLimitedError extends DomainError {
+  static readonly definition = COMMON_ERRORS.RATE_LIMITED;
+  readonly retryAfterSeconds: number;
+  constructor(readonly state: { limit: number; remaining: number; resetSeconds: number }) {
+    super(
+      ApiKeyRateLimitedError.definition,
+      `This API key made more than ${state.limit} requests in a minute; retry in ${state.resetSeconds} seconds.`,
+      { retryAfterSeconds: state.resetSeconds },
+    );
+    this.retryAfterSeconds = state.resetSeconds;
+  }
+}

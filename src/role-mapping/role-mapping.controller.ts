@@ -6,7 +6,7 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
-import { Auth, CurrentPrincipal, RequiresPlan, Roles } from '../common/auth.decorators.js';
+import { Auth, CurrentPrincipal, RequiresPlan, Roles, Scopes } from '../common/auth.decorators.js';
 import type { Principal } from '../common/principal.js';
 import {
   DirectoryGroupPageDto,
@@ -33,6 +33,7 @@ export class RoleMappingController {
   constructor(private readonly mappings: RoleMappingService) {}
 
   @Get('group-role-mappings')
+  @Scopes('integrations:read')
   @ApiOperation({
     operationId: 'listGroupRoleMappings',
     summary: 'List Entra group → role mappings',
@@ -46,6 +47,7 @@ export class RoleMappingController {
   }
 
   @Post('group-role-mappings')
+  @Scopes('integrations:write')
   @ApiOperation({
     operationId: 'createGroupRoleMapping',
     summary: 'Map an Entra group to a role',
@@ -64,6 +66,7 @@ export class RoleMappingController {
   }
 
   @Put('group-role-mappings/:id')
+  @Scopes('integrations:write')
   @ApiOperation({
     operationId: 'updateGroupRoleMapping',
     summary: 'Change a mapping’s group or role',
@@ -81,6 +84,7 @@ export class RoleMappingController {
 
   @Delete('group-role-mappings/:id')
   @HttpCode(204)
+  @Scopes('integrations:write')
   @ApiOperation({
     operationId: 'deleteGroupRoleMapping',
     summary: 'Delete a mapping (roles change at the next sign-in)',
@@ -97,6 +101,7 @@ export class RoleMappingController {
   }
 
   @Get('groups')
+  @Scopes('integrations:read')
   @ApiOperation({
     operationId: 'searchEntraGroups',
     summary: 'Search the tenant’s groups by name prefix (from Graph)',

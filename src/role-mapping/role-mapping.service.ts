@@ -166,7 +166,7 @@ export class RoleMappingService {
   ) {
     return this.audit.record({
       organizationId: principal.organizationId,
-      actor: { type: 'user', id: principal.userId },
+      actor: principal.actor,
       action,
       target: { type: 'group_role_mapping', id: mapping.id },
       before,

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import type { Request } from 'express';
 import { Strategy } from 'passport-custom';
-import { SESSION_STRATEGY } from '../common/guards.js';
+import { API_KEY_PREFIX, bearerToken, SESSION_STRATEGY } from '../common/guards.js';
 import type { Principal } from '../common/principal.js';
 import { OrganizationsService } from '../organizations/organizations.service.js';
 import { UsersService } from '../users/users.service.js';
@@ -29,24 +29,22 @@ export class SessionStrategy extends PassportStrategy(Strategy, SESSION_STRATEGY
 
   async validate(request: Request): Promise<Principal | false> {
     const token = bearerToken(request) ?? readCookie(request, sessionCookieName(this.config));
-    if (!token) return false;
+    if (!token || token.startsWith(API_KEY_PREFIX)) return false;
     const session = await this.sessions.resolve(token);
     if (!session) return false;
     const user = await this.users.findById(session.userId);
     if (!user || user.status !== 'active') return false;
     const organization = await this.organizations.get(user.organizationId);
     return {
+      kind: 'session',
       sessionId: session.sessionId,
       userId: user.id,
+      apiKeyId: null,
+      scopes: null,
       organizationId: user.organizationId,
       role: user.role,
       plan: organization.plan,
+      actor: { type: 'user', id: user.id },
     };
   }
-}
-
-function bearerToken(request: Request): string | undefined {
-  const header = request.headers.authorization;
-  const match = header ? /^Bearer\s+(\S+)$/i.exec(header) : null;
-  return match?.[1];
 }

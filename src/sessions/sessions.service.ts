@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { OnEvent } from '@nestjs/event-emitter';
 import { AuditService } from '../audit/audit.service.js';
-import type { Principal } from '../common/principal.js';
+import { type Principal, sessionUser } from '../common/principal.js';
 import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import {
@@ -55,12 +55,13 @@ export class SessionsService {
 
   /** "Sign out everywhere": ends every session of the caller, the current one included. */
   async revokeAllOf(principal: Principal): Promise<number> {
-    const revoked = await this.repository.revokeAllOfUser(principal.userId, 'signed_out_everywhere');
+    const { userId } = sessionUser(principal);
+    const revoked = await this.repository.revokeAllOfUser(userId, 'signed_out_everywhere');
     await this.audit.record({
       organizationId: principal.organizationId,
-      actor: { type: 'user', id: principal.userId },
+      actor: principal.actor,
       action: 'user.sessions_revoked',
-      target: { type: 'user', id: principal.userId },
+      target: { type: 'user', id: userId },
       after: { revokedSessions: revoked },
     });
     return revoked;

@@ -6,7 +6,7 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
-import { Auth, CurrentPrincipal, Roles } from '../common/auth.decorators.js';
+import { Auth, CurrentPrincipal, Roles, Scopes } from '../common/auth.decorators.js';
 import type { Principal } from '../common/principal.js';
 import {
   CreateInvitationDto,
@@ -35,6 +35,7 @@ export class InvitationsController {
 
   @Post()
   @Roles('owner', 'admin')
+  @Scopes('invitations:write')
   @ApiOperation({
     operationId: 'createInvitation',
     summary: 'Invite someone by address',
@@ -56,6 +57,7 @@ export class InvitationsController {
 
   @Get()
   @Roles('owner', 'admin')
+  @Scopes('users:read')
   @ApiOperation({
     operationId: 'listInvitations',
     summary: 'List invitations, newest first',
@@ -74,6 +76,7 @@ export class InvitationsController {
   @Delete(':id')
   @HttpCode(204)
   @Roles('owner', 'admin')
+  @Scopes('invitations:write')
   @ApiOperation({
     operationId: 'revokeInvitation',
     summary: 'Revoke a pending invitation',

@@ -3,6 +3,8 @@ import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adap
 import { Injectable } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service.js';
 import { decodeCursor, toPage } from '../common/pagination.js';
+import { EventsService } from '../events/events.service.js';
+import { toInvitationResponse } from './dto/invitation.dto.js';
 import type { Principal } from '../common/principal.js';
 import type { InvitationEntity, InvitationStatus } from './entities/invitation.entity.js';
 import type { Role } from './entities/user.entity.js';
@@ -26,6 +28,7 @@ export class InvitationsService {
     private readonly users: UsersRepository,
     private readonly audit: AuditService,
     private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
+    private readonly outbox: EventsService,
   ) {}
 
   async create(
@@ -46,11 +49,12 @@ export class InvitationsService {
       });
       await this.audit.record({
         organizationId: principal.organizationId,
-        actor: { type: 'user', id: principal.userId },
+        actor: principal.actor,
         action: 'invitation.created',
         target: { type: 'invitation', id: invitation.id },
         after: { email, role: invitation.role, expiresAt: invitation.expiresAt.toISOString() },
       });
+      await this.outbox.record(principal.organizationId, 'invitation.created', this.eventData(invitation));
       return invitation;
     });
   }
@@ -79,12 +83,13 @@ export class InvitationsService {
       await this.repository.save(invitation);
       await this.audit.record({
         organizationId: principal.organizationId,
-        actor: { type: 'user', id: principal.userId },
+        actor: principal.actor,
         action: 'invitation.revoked',
         target: { type: 'invitation', id },
         before: { status: 'pending' },
         after: { status: 'revoked' },
       });
+      await this.outbox.record(principal.organizationId, 'invitation.revoked', this.eventData(invitation));
     });
   }
 
@@ -111,5 +116,14 @@ export class InvitationsService {
       throw new InvitationNoLongerPendingError();
     invitation.status = 'accepted';
     invitation.acceptedByUserId = userId;
+    await this.outbox.record(
+      invitation.organizationId,
+      'invitation.accepted',
+      this.eventData(invitation, 'sign_in'),
+    );
+  }
+
+  private eventData(invitation: InvitationEntity, source: 'manual' | 'sign_in' = 'manual') {
+    return { invitation: toInvitationResponse(invitation), source };
   }
 }

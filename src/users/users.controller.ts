@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Patch, Post, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Auth, CurrentPrincipal, Roles } from '../common/auth.decorators.js';
+import { Auth, CurrentPrincipal, Roles, Scopes } from '../common/auth.decorators.js';
 import type { Principal } from '../common/principal.js';
 import {
   ListUsersQueryDto,
@@ -30,6 +30,7 @@ export class UsersController {
 
   @Get()
   @ApiErrors(ValidationFailedError, InvalidCursorError)
+  @Scopes('users:read')
   @ApiOperation({
     operationId: 'listUsers',
     summary: 'List the organization’s users',
@@ -47,6 +48,7 @@ export class UsersController {
 
   @Get(':id')
   @ApiErrors(UserNotFoundError)
+  @Scopes('users:read')
   @ApiOperation({
     operationId: 'getUser',
     summary: 'Get one user',
@@ -69,6 +71,7 @@ export class UsersController {
     LastOwnerError,
   )
   @Roles('owner', 'admin')
+  @Scopes('users:write')
   @ApiOperation({
     operationId: 'updateUser',
     summary: 'Change a user’s role',
@@ -87,6 +90,7 @@ export class UsersController {
   @ApiErrors(UserNotFoundError, InvalidUserStateError, LastOwnerError)
   @HttpCode(200)
   @Roles('owner', 'admin')
+  @Scopes('users:write')
   @ApiOperation({
     operationId: 'deactivateUser',
     summary: 'Deactivate a user',
@@ -104,6 +108,7 @@ export class UsersController {
   @ApiErrors(UserNotFoundError, SeatLimitReachedError, InvalidUserStateError)
   @HttpCode(200)
   @Roles('owner', 'admin')
+  @Scopes('users:write')
   @ApiOperation({
     operationId: 'reactivateUser',
     summary: 'Reactivate a deactivated user (takes a seat)',

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AuditModule } from '../audit/audit.module.js';
+import { EventsModule } from '../events/events.module.js';
 import { OrganizationsModule } from '../organizations/organizations.module.js';
 import { InvitationsController } from './invitations.controller.js';
 import { InvitationsRepository } from './invitations.repository.js';
@@ -10,7 +11,7 @@ import { UsersRepository } from './users.repository.js';
 import { UsersService } from './users.service.js';
 
 @Module({
-  imports: [AuditModule, OrganizationsModule],
+  imports: [AuditModule, EventsModule, OrganizationsModule],
   controllers: [MeController, UsersController, InvitationsController],
   providers: [UsersRepository, UsersService, InvitationsRepository, InvitationsService],
   exports: [UsersService, InvitationsService],

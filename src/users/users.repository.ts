@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { In } from 'typeorm';
 import { TransactionHost } from '@nestjs-cls/transactional';
 import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { translateUniqueViolation } from '../common/database-errors.js';
@@ -167,6 +168,10 @@ export class UsersRepository {
       [organizationId, items.map((i) => i.userId), items.map((i) => i.reason)],
     )) as [{ id: string; role: Role; reason: string }[], number];
     return rows;
+  }
+
+  findManyInOrganization(organizationId: string, ids: string[]): Promise<UserEntity[]> {
+    return ids.length ? this.users.find(organizationId, { where: { id: In(ids) } }) : Promise.resolve([]);
   }
 
   findByEmail(organizationId: string, email: string): Promise<UserEntity | null> {

@@ -4,8 +4,10 @@ import { Injectable } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { type AuditActor, AuditService } from '../audit/audit.service.js';
 import { decodeCursor, toPage } from '../common/pagination.js';
-import type { Principal } from '../common/principal.js';
+import { type Principal, sessionUser } from '../common/principal.js';
+import { EventsService } from '../events/events.service.js';
 import { OrganizationsService } from '../organizations/organizations.service.js';
+import { toUserResponse } from './dto/user.dto.js';
 import type { MicrosoftIdentityEntity } from './entities/microsoft-identity.entity.js';
 import type { Role, RoleSource, UserEntity } from './entities/user.entity.js';
 import {
@@ -37,7 +39,7 @@ export interface NewMicrosoftUser {
   userPrincipalName: string;
 }
 
-const actorOf = (principal: Principal): AuditActor => ({ type: 'user', id: principal.userId });
+const actorOf = (principal: Principal): AuditActor => principal.actor;
 const snapshot = (user: UserEntity) => ({
   role: user.role,
   roleSource: user.roleSource,
@@ -53,6 +55,7 @@ export class UsersService {
     private readonly audit: AuditService,
     private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
     private readonly events: EventEmitter2,
+    private readonly outbox: EventsService,
   ) {}
 
   /** A user of the caller's organization; another organization's user is reported as not found. */
@@ -74,7 +77,7 @@ export class UsersService {
   }
 
   async getMe(principal: Principal) {
-    const user = await this.get(principal.organizationId, principal.userId);
+    const user = await this.get(principal.organizationId, sessionUser(principal).userId);
     return { user, identities: await this.repository.findIdentitiesOfUser(user.id) };
   }
 
@@ -118,6 +121,10 @@ export class UsersService {
       userPrincipalName: input.userPrincipalName,
       lastSignInAt: new Date(),
     });
+    await this.outbox.record(user.organizationId, 'user.created', {
+      user: toUserResponse(user),
+      source: 'sign_in',
+    });
     return user;
   }
 
@@ -147,6 +154,7 @@ export class UsersService {
         before,
         after: snapshot(saved),
       });
+      if (before.role !== saved.role) await this.recordRoleChanged(saved, before.role, 'manual');
       return saved;
     });
   }
@@ -186,6 +194,7 @@ export class UsersService {
             group: resolved.groupId ? { id: resolved.groupId, displayName: resolved.groupDisplayName } : null,
           },
         });
+        await this.recordRoleChanged(saved, before.role, 'sign_in');
       }
       return saved;
     });
@@ -259,6 +268,18 @@ export class UsersService {
           after: { status: 'deactivated', deactivationReason: user.reason, syncRunId: context.runId },
         })),
       );
+      await this.outbox.recordMany(
+        organizationId,
+        (
+          await this.repository.findManyInOrganization(
+            organizationId,
+            changed.map((u) => u.id),
+          )
+        ).map((user) => ({
+          type: 'user.deactivated' as const,
+          data: { user: toUserResponse(user), reason: user.deactivationReason, source: 'sync' },
+        })),
+      );
       const ownerHit = changed.some((user) => user.role === 'owner');
       const lastOwnerDeactivated =
         ownerHit && (await this.repository.countActiveOwners(organizationId)) === 0;
@@ -310,6 +331,11 @@ export class UsersService {
         before,
         after: snapshot(result),
       });
+      await this.outbox.record(organizationId, 'user.deactivated', {
+        user: toUserResponse(result),
+        reason,
+        source: actor.type === 'system' ? 'sync' : 'manual',
+      });
       return result;
     });
     const event: UserDeactivatedEvent = { userId: id, organizationId, reason };
@@ -339,7 +365,23 @@ export class UsersService {
         before,
         after: snapshot(saved),
       });
+      await this.outbox.record(saved.organizationId, 'user.reactivated', {
+        user: toUserResponse(saved),
+        source: 'manual',
+      });
       return saved;
+    });
+  }
+
+  private recordRoleChanged(
+    user: UserEntity,
+    previousRole: Role,
+    source: 'manual' | 'sign_in',
+  ): Promise<void> {
+    return this.outbox.record(user.organizationId, 'user.role_changed', {
+      user: toUserResponse(user),
+      previousRole,
+      source,
     });
   }
 

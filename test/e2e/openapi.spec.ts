@@ -26,9 +26,9 @@ const operations = Object.entries(document.paths).flatMap(([path, methods]) =>
 
 /** The committed document is what the SPA and integrators generate clients from: hold it to its conventions. */
 describe('the committed OpenAPI document', () => {
-  it('is OpenAPI 3 with bearer and cookie security schemes', () => {
+  it('is OpenAPI 3 with bearer, cookie and API key security schemes', () => {
     expect(document.openapi).toMatch(/^3\./);
-    expect(Object.keys(document.components.securitySchemes).sort()).toEqual(['bearer', 'session']);
+    expect(Object.keys(document.components.securitySchemes).sort()).toEqual(['api_key', 'bearer', 'session']);
   });
 
   it('gives every operation a unique camelCase operationId, a summary and a tag', () => {
@@ -45,7 +45,13 @@ describe('the committed OpenAPI document', () => {
     for (const { route, operation } of operations) {
       const isPublic = Array.isArray(operation.security) && operation.security.length === 0;
       if (!isPublic) {
-        expect(operation.security, route).toEqual([{ bearer: [] }, { session: [] }]);
+        // An operation that names the scopes a key needs also accepts a key, and only then.
+        const scopes = (operation as { 'x-required-scopes'?: string[] })['x-required-scopes'];
+        expect(operation.security, route).toEqual(
+          scopes?.length
+            ? [{ bearer: [] }, { session: [] }, { api_key: [] }]
+            : [{ bearer: [] }, { session: [] }],
+        );
         expect(Object.keys(operation.responses), route).toContain('401');
       }
       for (const [status, response] of Object.entries(operation.responses)) {

@@ -3,7 +3,15 @@ import { RequestMethod } from '@nestjs/common';
 import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
 import { ModulesContainer } from '@nestjs/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AUTH_KIND, type AuthKind } from '../../src/common/auth.decorators.js';
+import {
+  AUTH_KIND,
+  type AuthKind,
+  REQUIRED_ROLES,
+  REQUIRED_SCOPES,
+} from '../../src/common/auth.decorators.js';
+import { API_KEY_SCOPES } from '../../src/common/scopes.js';
+import { ownerOf } from '../support/factory.js';
+import { bearer } from '../support/sign-in.js';
 import { createTestContext, type TestContext } from '../support/test-app.js';
 
 /** Routes that must answer without a session. Anything else public is a bug. */
@@ -23,7 +31,18 @@ interface Route {
   path: string;
   /** What `@Auth(...)` names on the handler, else on its controller; undefined when neither does. */
   kinds: AuthKind[] | undefined;
+  roles: string[] | undefined;
+  scopes: string[] | undefined;
 }
+
+/** Routes an API key must never reach, whatever its scopes: people's flows and the management of keys. */
+const NEVER_BY_KEY = [
+  'POST /api/v1/integrations/entra/connect',
+  'DELETE /api/v1/integrations/entra',
+  'POST /api/v1/api-keys',
+  'GET /api/v1/api-keys',
+  'DELETE /api/v1/api-keys/:id',
+];
 
 function routesOf(ctx: TestContext): Route[] {
   const routes: Route[] = [];
@@ -44,6 +63,10 @@ function routesOf(ctx: TestContext): Route[] {
           method: RequestMethod[method],
           path,
           kinds: (Reflect.getMetadata(AUTH_KIND, handler) as AuthKind[] | undefined) ?? classKinds,
+          roles:
+            (Reflect.getMetadata(REQUIRED_ROLES, handler) as string[] | undefined) ??
+            (Reflect.getMetadata(REQUIRED_ROLES, controller) as string[] | undefined),
+          scopes: Reflect.getMetadata(REQUIRED_SCOPES, handler) as string[] | undefined,
         });
       }
     }
@@ -72,7 +95,11 @@ describe('default-deny route guards', () => {
       const path = route.path.replace(/:([A-Za-z]+)/g, '{$1}');
       const operation = document.paths[path]?.[route.method.toLowerCase()];
       const schemes = (operation?.security ?? []).flatMap((requirement) => Object.keys(requirement)).sort();
-      const expected = route.kinds?.includes('public') ? [] : ['bearer', 'session'];
+      const expected = route.kinds?.includes('public')
+        ? []
+        : route.kinds?.includes('api_key')
+          ? ['api_key', 'bearer', 'session']
+          : ['bearer', 'session'];
       expect({ route: `${route.method} ${route.path}`, schemes }).toEqual({
         route: `${route.method} ${route.path}`,
         schemes: expected,
@@ -103,6 +130,52 @@ describe('default-deny route guards', () => {
     }
   });
 
+  it('lets a key reach exactly the routes that name a scope, never an owner-only one or a person’s flow', () => {
+    const routes = routesOf(ctx);
+    for (const route of routes) {
+      const name = `${route.method} ${route.path}`;
+      const byKey = route.kinds?.includes('api_key') ?? false;
+      expect({ name, byKey }).toEqual({ name, byKey: (route.scopes?.length ?? 0) > 0 });
+      if (byKey) {
+        expect({ name, ownerOnly: route.roles?.length === 1 && route.roles[0] === 'owner' }).toEqual({
+          name,
+          ownerOnly: false,
+        });
+        expect(NEVER_BY_KEY).not.toContain(name);
+      }
+    }
+    expect(routes.filter((r) => r.kinds?.includes('api_key')).length).toBeGreaterThan(15);
+  });
+
+  it('answers a key holding every scope with 403 API_KEY_NOT_ACCEPTED on every route that takes none', async () => {
+    const owner = await ownerOf(ctx, 'adele@contoso.com');
+    const created = await ctx
+      .http()
+      .post('/api/v1/api-keys')
+      .set(bearer(owner.token))
+      .send({ name: 'everything', scopes: [...API_KEY_SCOPES] })
+      .expect(201);
+    const key = created.body.key as string;
+    const sessionOnly = routesOf(ctx).filter(
+      (r) => !r.kinds?.includes('public') && !r.kinds?.includes('api_key'),
+    );
+    expect(sessionOnly.map((r) => `${r.method} ${r.path}`)).toEqual(expect.arrayContaining(NEVER_BY_KEY));
+    for (const route of sessionOnly) {
+      const path = route.path.replace(/:[A-Za-z]+/g, '00000000-0000-4000-8000-000000000000');
+      const method = route.method.toLowerCase() as 'get' | 'post' | 'patch' | 'put' | 'delete';
+      const response = await ctx.http()[method](path).set(bearer(key)).send({});
+      expect({
+        route: `${route.method} ${route.path}`,
+        status: response.status,
+        code: response.body.code,
+      }).toEqual({
+        route: `${route.method} ${route.path}`,
+        status: 403,
+        code: 'API_KEY_NOT_ACCEPTED',
+      });
+    }
+  });
+
   it('refuses unknown, expired-looking or malformed bearer tokens', async () => {
     for (const header of [
       'Bearer not-a-real-token',
@@ -113,6 +186,9 @@ describe('default-deny route guards', () => {
       const response = await ctx.http().get('/api/v1/me').set('Authorization', header);
       expect(response.status).toBe(401);
     }
+    // On a route that takes keys, a made-up one is simply not a credential.
+    const fake = await ctx.http().get('/api/v1/users').set('Authorization', 'Bearer edk_not-a-real-key');
+    expect({ status: fake.status, code: fake.body.code }).toEqual({ status: 401, code: 'UNAUTHENTICATED' });
   });
 
   it('serves health, Swagger UI and the OpenAPI document without a session, with security headers', async () => {
@@ -133,8 +209,19 @@ describe('default-deny route guards', () => {
 describe('default-deny route guards of the result pages (APP_UI_URL = APP_BASE_URL)', () => {
   let ctx: TestContext;
   let defaults: TestContext;
+  let key: string;
   beforeAll(async () => {
     ctx = await createTestContext({ APP_UI_URL: 'http://localhost:3000' });
+    // Passport holds one strategy per name for the whole process, and the app started last registers it: the
+    // key is made while this app's strategies are the ones in place.
+    const owner = await ownerOf(ctx, 'adele@contoso.com');
+    const created = await ctx
+      .http()
+      .post('/api/v1/api-keys')
+      .set(bearer(owner.token))
+      .send({ name: 'everything', scopes: [...API_KEY_SCOPES] })
+      .expect(201);
+    key = created.body.key as string;
     defaults = await createTestContext();
   });
   afterAll(async () => {
@@ -160,6 +247,18 @@ describe('default-deny route guards of the result pages (APP_UI_URL = APP_BASE_U
     for (const route of pages.filter((r) => !r.kinds?.includes('public'))) {
       const response = await ctx.http().get(route.path);
       expect({ route: route.path, status: response.status }).toEqual({ route: route.path, status: 401 });
+      expect(response.headers['content-type']).toMatch(/^text\/html/);
+    }
+  });
+
+  it('answers an API key on a page with a 403 page: pages are for people, whatever the key’s scopes', async () => {
+    const known = new Set(routesOf(defaults).map((r) => `${r.method} ${r.path}`));
+    const pages = routesOf(ctx).filter((r) => !known.has(`${r.method} ${r.path}`));
+    expect(pages.filter((r) => r.kinds?.includes('api_key'))).toEqual([]);
+    for (const route of pages.filter((r) => !r.kinds?.includes('public'))) {
+      const response = await ctx.http().get(route.path).set(bearer(key));
+      expect({ route: route.path, status: response.status }).toEqual({ route: route.path, status: 403 });
+      expect(response.text).not.toContain('adele');
       expect(response.headers['content-type']).toMatch(/^text\/html/);
     }
   });

@@ -1,6 +1,6 @@
 import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 
-export const ACTOR_TYPES = ['user', 'system'] as const;
+export const ACTOR_TYPES = ['user', 'system', 'api_key'] as const;
 export type ActorType = (typeof ACTOR_TYPES)[number];
 
 /**

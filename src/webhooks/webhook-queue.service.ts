@@ -1,0 +1,94 @@
+import { TransactionHost } from '@nestjs-cls/transactional';
+import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
+import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import PgBoss from 'pg-boss';
+import { DataSource } from 'typeorm';
+import type { AppConfig } from '../config/config.js';
+import { APP_CONFIG } from '../config/config.module.js';
+
+export const DELIVERY_QUEUE = 'webhook-delivery';
+
+export interface DeliveryJob {
+  deliveryId: string;
+}
+
+/**
+ * The PostgreSQL job queue (pg-boss, in its own `pgboss` schema of the same database). A job is sent in the
+ * transaction that creates its delivery, so a committed delivery always has its job and a rolled back one
+ * never does; pg-boss hands each job to one worker across replicas (SKIP LOCKED) and hands it out again if
+ * the worker dies (expiry, then its retries).
+ */
+@Injectable()
+export class WebhookQueue implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger(WebhookQueue.name);
+  private readonly boss: PgBoss;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    dataSource: DataSource,
+    private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
+  ) {
+    const url = (dataSource.options as { url?: string }).url;
+    this.boss = new PgBoss({
+      connectionString: url,
+      schema: 'pgboss',
+      max: 3,
+      application_name: 'webhooks',
+      // Finished jobs are the deliveries table's business; keep the queue's own tables small.
+      deleteAfterDays: 7,
+    });
+    this.boss.on('error', (error: Error) => this.logger.warn(`job queue: ${error.message}`));
+  }
+
+  async onModuleInit(): Promise<void> {
+    await this.boss.start();
+    await this.boss.createQueue(DELIVERY_QUEUE, {
+      name: DELIVERY_QUEUE,
+      // Retries of the queue cover a worker that died mid-attempt; HTTP failures are scheduled by the service.
+      retryLimit: 5,
+      retryDelay: 5,
+      expireInSeconds: Math.ceil(this.config.webhooks.timeoutMs / 1000) + 60,
+    });
+  }
+
+  /** Starts this replica's workers (`handler` receives one delivery id at a time). */
+  async work(handler: (job: DeliveryJob) => Promise<void>): Promise<void> {
+    await this.boss.work<DeliveryJob>(
+      DELIVERY_QUEUE,
+      { batchSize: 1, pollingIntervalSeconds: 0.5 },
+      async ([job]) => handler(job.data),
+    );
+    // A few workers per replica, so one slow endpoint does not hold up the others.
+    for (let i = 1; i < 4; i += 1)
+      await this.boss.work<DeliveryJob>(
+        DELIVERY_QUEUE,
+        { batchSize: 1, pollingIntervalSeconds: 0.5 },
+        async ([job]) => handler(job.data),
+      );
+  }
+
+  /** Enqueues an attempt, inside the current transaction when there is one. */
+  async enqueue(deliveryId: string, startAfterSeconds = 0): Promise<void> {
+    const manager = this.txHost.tx;
+    const runner = manager.queryRunner;
+    const db =
+      runner && runner.isTransactionActive
+        ? {
+            executeSql: async (text: string, values: unknown[]) => ({
+              rows: (await runner.query(text, values, true)).records as unknown[],
+            }),
+          }
+        : undefined;
+    await this.boss.send(DELIVERY_QUEUE, { deliveryId } satisfies DeliveryJob, {
+      startAfter: startAfterSeconds,
+      ...(db ? { db } : {}),
+    });
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    // Not graceful beyond the attempt timeout: an unfinished attempt is handed out again after expiry.
+    await this.boss
+      .stop({ graceful: true, wait: true, timeout: this.config.webhooks.timeoutMs + 1000 })
+      .catch(() => undefined);
+  }
+}

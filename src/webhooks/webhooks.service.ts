@@ -1,0 +1,348 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { TransactionHost } from '@nestjs-cls/transactional';
+import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { Webhook } from 'standardwebhooks';
+import { AuditService, SYSTEM_ACTOR } from '../audit/audit.service.js';
+import { ValidationFailedError } from '../common/domain-error.js';
+import { decodeCursor, toPage } from '../common/pagination.js';
+import { type Principal, sessionUser } from '../common/principal.js';
+import type { AppConfig } from '../config/config.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import { isEventTypePattern, matchesEventType, PING_EVENT_TYPE } from '../events/event-types.js';
+import { EventsService, type RecordedEvent } from '../events/events.service.js';
+import type { TokenCipher } from '../integrations/token-cipher.js';
+import { urlProblem } from './address-policy.js';
+import type { WebhookDeliveryEntity } from './entities/webhook-delivery.entity.js';
+import type { WebhookEndpointEntity } from './entities/webhook-endpoint.entity.js';
+import { postWebhook } from './webhook-sender.js';
+import { WebhookQueue } from './webhook-queue.service.js';
+import {
+  WebhookDeliveryNotFoundError,
+  WebhookDeliveryPendingError,
+  WebhookNotFoundError,
+  WebhookUrlRefusedError,
+} from './webhooks.errors.js';
+import { WebhooksRepository } from './webhooks.repository.js';
+
+export const WEBHOOK_SECRET_CIPHER = Symbol('webhook-secret-cipher');
+const GIVE_UP_AFTER_MS = 3 * 86_400_000;
+
+const newSecret = () => `whsec_${randomBytes(24).toString('base64')}`;
+
+@Injectable()
+export class WebhooksService implements OnApplicationBootstrap {
+  private readonly logger = new Logger(WebhooksService.name);
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(WEBHOOK_SECRET_CIPHER) private readonly cipher: TokenCipher,
+    private readonly repository: WebhooksRepository,
+    private readonly queue: WebhookQueue,
+    private readonly audit: AuditService,
+    private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
+    events: EventsService,
+  ) {
+    events.onRecorded((recorded) => this.fanOut(recorded));
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (this.config.webhooks.workerEnabled) await this.queue.work((job) => this.attempt(job.deliveryId));
+  }
+
+  async create(
+    principal: Principal,
+    input: { url: string; eventTypes: string[]; enabled?: boolean; description?: string },
+  ): Promise<{ endpoint: WebhookEndpointEntity; secret: string }> {
+    this.assertUsable(input);
+    const secret = newSecret();
+    const endpoint = await this.txHost.withTransaction(async () => {
+      const created = await this.repository.createEndpoint(principal.organizationId, {
+        url: input.url,
+        eventTypes: input.eventTypes,
+        enabled: input.enabled ?? true,
+        description: input.description ?? null,
+        secretCiphertext: 'pending',
+        createdByUserId: principal.kind === 'session' ? sessionUser(principal).userId : null,
+      });
+      created.secretCiphertext = this.seal(created, secret);
+      const saved = await this.repository.saveEndpoint(created);
+      await this.audited(principal, 'webhook.created', saved.id, null, this.describe(saved));
+      return saved;
+    });
+    return { endpoint, secret };
+  }
+
+  list(organizationId: string): Promise<WebhookEndpointEntity[]> {
+    return this.repository.listEndpoints(organizationId);
+  }
+
+  async get(organizationId: string, id: string): Promise<WebhookEndpointEntity> {
+    const endpoint = await this.repository.findEndpoint(organizationId, id);
+    if (!endpoint) throw new WebhookNotFoundError();
+    return endpoint;
+  }
+
+  async update(
+    principal: Principal,
+    id: string,
+    input: { url?: string; eventTypes?: string[]; enabled?: boolean; description?: string },
+  ): Promise<WebhookEndpointEntity> {
+    this.assertUsable(input);
+    return this.txHost.withTransaction(async () => {
+      const endpoint = await this.lock(principal.organizationId, id);
+      const before = this.describe(endpoint);
+      if (input.url !== undefined) endpoint.url = input.url;
+      if (input.eventTypes !== undefined) endpoint.eventTypes = input.eventTypes;
+      if (input.description !== undefined) endpoint.description = input.description;
+      if (input.enabled !== undefined) {
+        endpoint.enabled = input.enabled;
+        endpoint.disabledReason = null;
+      }
+      const saved = await this.repository.saveEndpoint(endpoint);
+      await this.audited(principal, 'webhook.updated', id, before, this.describe(saved));
+      return saved;
+    });
+  }
+
+  async remove(principal: Principal, id: string): Promise<void> {
+    await this.txHost.withTransaction(async () => {
+      const endpoint = await this.lock(principal.organizationId, id);
+      await this.repository.deleteEndpoint(principal.organizationId, id);
+      await this.audited(principal, 'webhook.deleted', id, this.describe(endpoint), null);
+    });
+  }
+
+  /** A new secret signs from now on; the previous one also signs for `overlapHours`. */
+  async rollSecret(
+    principal: Principal,
+    id: string,
+    overlapHours = 24,
+  ): Promise<{ endpoint: WebhookEndpointEntity; secret: string }> {
+    const secret = newSecret();
+    const endpoint = await this.txHost.withTransaction(async () => {
+      const locked = await this.lock(principal.organizationId, id);
+      locked.previousSecretCiphertext = overlapHours > 0 ? locked.secretCiphertext : null;
+      locked.previousSecretExpiresAt =
+        overlapHours > 0 ? new Date(Date.now() + overlapHours * 3_600_000) : null;
+      locked.secretCiphertext = this.seal(locked, secret);
+      const saved = await this.repository.saveEndpoint(locked);
+      await this.audited(principal, 'webhook.secret_rolled', id, null, {
+        previousSecretExpiresAt: saved.previousSecretExpiresAt?.toISOString() ?? null,
+      });
+      return saved;
+    });
+    return { endpoint, secret };
+  }
+
+  async listDeliveries(organizationId: string, id: string, query: { limit?: number; cursor?: string }) {
+    await this.get(organizationId, id);
+    const limit = query.limit ?? 50;
+    const rows = await this.repository.listDeliveries(
+      organizationId,
+      id,
+      decodeCursor(query.cursor),
+      limit + 1,
+    );
+    return toPage(rows, limit);
+  }
+
+  /** Delivers a finished delivery again (same `webhook-id`), now. */
+  async retry(principal: Principal, id: string, deliveryId: string): Promise<WebhookDeliveryEntity> {
+    return this.txHost.withTransaction(async () => {
+      await this.get(principal.organizationId, id);
+      const delivery = await this.repository.findDelivery(principal.organizationId, id, deliveryId);
+      if (!delivery) throw new WebhookDeliveryNotFoundError();
+      if (delivery.status === 'pending') throw new WebhookDeliveryPendingError();
+      await this.repository.recordOutcome(delivery.id, { status: 'pending', nextAttemptAt: new Date() });
+      await this.queue.enqueue(delivery.id);
+      await this.audited(principal, 'webhook.delivery_retried', id, null, { deliveryId });
+      return { ...delivery, status: 'pending', nextAttemptAt: new Date() };
+    });
+  }
+
+  /** Sends a `webhook.ping` event to the endpoint (not in the feed). */
+  async test(principal: Principal, id: string): Promise<WebhookDeliveryEntity> {
+    return this.txHost.withTransaction(async () => {
+      const endpoint = await this.get(principal.organizationId, id);
+      const messageId = randomUUID();
+      const payload = {
+        id: messageId,
+        type: PING_EVENT_TYPE,
+        timestamp: new Date().toISOString(),
+        data: { webhookId: endpoint.id },
+      };
+      const [delivery] = await this.repository.insertDeliveries(principal.organizationId, [
+        {
+          endpointId: endpoint.id,
+          messageId,
+          eventType: PING_EVENT_TYPE,
+          payload,
+          nextAttemptAt: new Date(),
+        },
+      ]);
+      await this.queue.enqueue(delivery.id);
+      return delivery;
+    });
+  }
+
+  /** In the transaction that records the events: one delivery (and its job) per matching enabled endpoint. */
+  private async fanOut(events: RecordedEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    const organizationId = events[0].organizationId;
+    const endpoints = await this.repository.enabledEndpoints(organizationId);
+    if (endpoints.length === 0) return;
+    const rows = events.flatMap((event) =>
+      endpoints
+        .filter((endpoint) =>
+          endpoint.eventTypes.some((pattern) => matchesEventType(pattern, event.envelope.type)),
+        )
+        .map((endpoint) => ({
+          endpointId: endpoint.id,
+          messageId: event.envelope.id,
+          eventType: event.envelope.type,
+          payload: event.envelope as unknown as Record<string, unknown>,
+          nextAttemptAt: new Date(),
+        })),
+    );
+    const deliveries = await this.repository.insertDeliveries(organizationId, rows);
+    for (const delivery of deliveries) await this.queue.enqueue(delivery.id);
+  }
+
+  /**
+   * One attempt, run by the queue's worker. Idempotent: an attempt is claimed by its number, so a job handed
+   * out twice makes one attempt; a failure schedules the next attempt as a new job with the same delivery.
+   */
+  async attempt(deliveryId: string): Promise<void> {
+    const delivery = await this.repository.findDeliveryAcrossOrganizations(deliveryId);
+    if (!delivery || delivery.status !== 'pending') return;
+    const endpoint = await this.repository.findEndpointAcrossOrganizations(delivery.endpointId);
+    if (!endpoint) return;
+    if (!endpoint.enabled) {
+      await this.repository.recordOutcome(delivery.id, { status: 'failed', error: 'endpoint_disabled' });
+      return;
+    }
+    if (!(await this.repository.claimAttempt(delivery.id, delivery.attempts))) return;
+    const attempts = delivery.attempts + 1;
+    const body = JSON.stringify(delivery.payload);
+    const problem = urlProblem(endpoint.url, this.config.webhooks.allowPrivateUrls);
+    const result = problem
+      ? { status: null, body: null, durationMs: 0, error: 'address_refused' }
+      : await postWebhook(endpoint.url, body, this.sign(endpoint, delivery.messageId, body), {
+          timeoutMs: this.config.webhooks.timeoutMs,
+          allowPrivate: this.config.webhooks.allowPrivateUrls,
+        });
+    const outcome = {
+      responseStatus: result.status,
+      responseBody: result.body,
+      durationMs: result.durationMs,
+      error: result.error,
+    };
+    if (result.status !== null && result.status >= 200 && result.status < 300) {
+      await this.repository.recordOutcome(delivery.id, {
+        ...outcome,
+        status: 'succeeded',
+        nextAttemptAt: null,
+      });
+      return;
+    }
+    const delays = this.config.webhooks.retryDelaysSeconds;
+    const delay = delays[attempts - 1];
+    const givingUp =
+      delay === undefined || Date.now() + delay * 1000 - delivery.createdAt.getTime() > GIVE_UP_AFTER_MS;
+    if (!givingUp) {
+      await this.txHost.withTransaction(async () => {
+        await this.repository.recordOutcome(delivery.id, {
+          ...outcome,
+          nextAttemptAt: new Date(Date.now() + delay * 1000),
+        });
+        await this.queue.enqueue(delivery.id, delay);
+      });
+      return;
+    }
+    await this.txHost.withTransaction(async () => {
+      await this.repository.recordOutcome(delivery.id, { ...outcome, status: 'failed', nextAttemptAt: null });
+      const locked = await this.repository.lockEndpoint(endpoint.organizationId, endpoint.id);
+      if (!locked?.enabled) return;
+      // Sustained failure: deliveries kept failing until they gave up. A person re-enables it with PATCH.
+      locked.enabled = false;
+      locked.disabledReason = 'failing';
+      await this.repository.saveEndpoint(locked);
+      await this.audit.record({
+        organizationId: endpoint.organizationId,
+        actor: SYSTEM_ACTOR,
+        action: 'webhook.disabled',
+        target: { type: 'webhook', id: endpoint.id },
+        before: { enabled: true },
+        after: { enabled: false, disabledReason: 'failing', deliveryId: delivery.id, attempts },
+      });
+    });
+    this.logger.warn(
+      `webhook ${endpoint.id} disabled: delivery ${delivery.id} gave up after ${attempts} attempts`,
+    );
+  }
+
+  /** Standard Webhooks headers; while a rolled secret overlaps, both secrets sign. */
+  private sign(endpoint: WebhookEndpointEntity, messageId: string, body: string): Record<string, string> {
+    const now = new Date();
+    const secrets = [this.cipher.decrypt(endpoint.secretCiphertext, this.associatedData(endpoint))];
+    if (
+      endpoint.previousSecretCiphertext &&
+      endpoint.previousSecretExpiresAt &&
+      endpoint.previousSecretExpiresAt > now
+    )
+      secrets.push(this.cipher.decrypt(endpoint.previousSecretCiphertext, this.associatedData(endpoint)));
+    return {
+      'webhook-id': messageId,
+      'webhook-timestamp': String(Math.floor(now.getTime() / 1000)),
+      'webhook-signature': secrets.map((secret) => new Webhook(secret).sign(messageId, now, body)).join(' '),
+    };
+  }
+
+  private seal(endpoint: WebhookEndpointEntity, secret: string): string {
+    return this.cipher.encrypt(secret, this.associatedData(endpoint));
+  }
+
+  private associatedData(endpoint: WebhookEndpointEntity): string {
+    return `webhook:${endpoint.organizationId}:${endpoint.id}`;
+  }
+
+  private assertUsable(input: { url?: string; eventTypes?: string[] }): void {
+    const unknown = (input.eventTypes ?? []).filter((pattern) => !isEventTypePattern(pattern));
+    if (unknown.length > 0)
+      throw new ValidationFailedError(
+        unknown.map((pattern) => ({ field: 'eventTypes', message: `unknown event type ${pattern}` })),
+      );
+    if (input.url !== undefined) {
+      const problem = urlProblem(input.url, this.config.webhooks.allowPrivateUrls);
+      if (problem) throw new WebhookUrlRefusedError(problem);
+    }
+  }
+
+  private async lock(organizationId: string, id: string): Promise<WebhookEndpointEntity> {
+    const endpoint = await this.repository.lockEndpoint(organizationId, id);
+    if (!endpoint) throw new WebhookNotFoundError();
+    return endpoint;
+  }
+
+  private describe(endpoint: WebhookEndpointEntity) {
+    return { url: endpoint.url, eventTypes: endpoint.eventTypes, enabled: endpoint.enabled };
+  }
+
+  private audited(
+    principal: Principal,
+    action: string,
+    id: string,
+    before: Record<string, unknown> | null,
+    after: Record<string, unknown> | null,
+  ): Promise<void> {
+    return this.audit.record({
+      organizationId: principal.organizationId,
+      actor: principal.actor,
+      action,
+      target: { type: 'webhook', id },
+      before,
+      after,
+    });
+  }
+}
