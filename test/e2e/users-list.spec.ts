@@ -191,7 +191,8 @@ describe('the users list at scale', () => {
 
     it('reads a first page and a deep cursor page off the order index, about `limit` rows, no sort', async () => {
       const deepCursor = (await cursorAfter((await everyPage({ limit: 200 }))[5500]))!;
-      for (const query of [{ limit: 50 }, { limit: 50, cursor: deepCursor }]) {
+      const queries: Record<string, string | number>[] = [{ limit: 50 }, { limit: 50, cursor: deepCursor }];
+      for (const query of queries) {
         const [statement, ...more] = await statementsOf(query);
         expect(more).toEqual([]);
         const plan = await explain(statement);
