@@ -153,7 +153,7 @@ describe('the users list at scale', () => {
       const seen: { text: string; values: unknown[] }[] = [];
       const original = pg.Client.prototype.query;
       const record = function (this: pg.Client, ...args: unknown[]) {
-        if (typeof args[0] === 'string' && /"users"/.test(args[0]))
+        if (typeof args[0] === 'string' && /\busers\b/.test(args[0]))
           seen.push({ text: args[0], values: (args[1] as unknown[]) ?? [] });
         return (original as (...a: unknown[]) => unknown).apply(this, args);
       };
