@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { TransactionHost } from '@nestjs-cls/transactional';
 import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { translateUniqueViolation } from '../common/database-errors.js';
+import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata.js';
 import type { Cursor } from '../common/pagination.js';
 import {
   OrganizationScopedRepository,
@@ -156,21 +157,55 @@ export class UsersRepository {
     return rows.map((row) => row.id);
   }
 
+  /** A user of the organization with its Microsoft identities (oldest first), in one statement. */
+  async findWithIdentities(
+    organizationId: string,
+    id: string,
+  ): Promise<{ user: UserEntity; identities: MicrosoftIdentityEntity[] } | null> {
+    if (typeof organizationId !== 'string' || organizationId.length === 0)
+      throw new UnscopedQueryError('An organization id is required for organization-owned rows.');
+    const connection = this.txHost.tx.connection;
+    const userColumns = connection.getMetadata(UserEntity).columns;
+    const identityColumns = connection.getMetadata(MicrosoftIdentityEntity).columns;
+    const rows = (await this.txHost.tx.query(
+      `SELECT ${userColumns.map((c) => `u.${c.databaseName} AS "u_${c.databaseName}"`).join(', ')},
+              ${identityColumns.map((c) => `i.${c.databaseName} AS "i_${c.databaseName}"`).join(', ')}
+         FROM users u LEFT JOIN microsoft_identities i ON i.user_id = u.id
+        WHERE u.organization_id = $1 AND u.id = $2
+        ORDER BY i.created_at, i.id`,
+      [organizationId, id],
+    )) as Record<string, unknown>[];
+    if (rows.length === 0) return null;
+    return {
+      user: this.hydrate(new UserEntity(), userColumns, rows[0], 'u_'),
+      identities: rows
+        .filter((row) => row.i_id !== null)
+        .map((row) => this.hydrate(new MicrosoftIdentityEntity(), identityColumns, row, 'i_')),
+    };
+  }
+
+  /** Sets the entity's columns from a raw row as TypeORM's own hydration would. */
+  private hydrate<T extends object>(
+    entity: T,
+    columns: readonly ColumnMetadata[],
+    row: Record<string, unknown>,
+    prefix = '',
+  ): T {
+    const driver = this.txHost.tx.connection.driver;
+    for (const column of columns)
+      column.setEntityValue(entity, driver.prepareHydratedValue(row[prefix + column.databaseName], column));
+    return entity;
+  }
+
   /** Users matching `where` (over alias `u`, organization first) in list order, hydrated as TypeORM would. */
   private async selectUsers(where: string, params: unknown[], take: number): Promise<UserEntity[]> {
     const columns = this.txHost.tx.connection.getMetadata(UserEntity).columns;
-    const driver = this.txHost.tx.connection.driver;
     const rows = (await this.txHost.tx.query(
       `SELECT ${columns.map((c) => `u.${c.databaseName}`).join(', ')} FROM users u
         WHERE ${where} ORDER BY u.created_at, u.id LIMIT ${Number(take)}`,
       params,
     )) as Record<string, unknown>[];
-    return rows.map((row) => {
-      const user = new UserEntity();
-      for (const column of columns)
-        column.setEntityValue(user, driver.prepareHydratedValue(row[column.databaseName], column));
-      return user;
-    });
+    return rows.map((row) => this.hydrate(new UserEntity(), columns, row));
   }
 
   /** Users of the organization linked to these directory objects of the tenant. */
