@@ -10,6 +10,7 @@ import { SessionIdleTimeout1796300000000 } from './1796300000000-session-idle-ti
 import { DomainClaims1796400000000 } from './1796400000000-domain-claims.js';
 import { InvitationChoices1796410000000 } from './1796410000000-invitation-choices.js';
 import { UsersListIndexes1796520000000 } from './1796520000000-users-list-indexes.js';
+import { SyncStateOfDisconnected1796530000000 } from './1796530000000-sync-state-of-disconnected.js';
 
 /** Every migration in order. `npm run migration:generate` appends here. */
 export const MIGRATIONS: (new () => MigrationInterface)[] = [
@@ -24,4 +25,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   DomainClaims1796400000000,
   InvitationChoices1796410000000,
   UsersListIndexes1796520000000,
+  SyncStateOfDisconnected1796530000000,
 ];
