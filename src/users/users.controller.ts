@@ -30,8 +30,13 @@ export class UsersController {
 
   @Get()
   @ApiErrors(ValidationFailedError, InvalidCursorError)
-  @ApiOperation({ operationId: 'listUsers', summary: 'List the organization’s users' })
-  @ApiOkResponse({ type: UserPageDto })
+  @ApiOperation({
+    operationId: 'listUsers',
+    summary: 'List the organization’s users',
+    description:
+      'The organization’s users, oldest first, filtered by status or role and searched by email or name, paged by cursor.',
+  })
+  @ApiOkResponse({ type: UserPageDto, description: 'A page of users.' })
   async list(
     @CurrentPrincipal() principal: Principal,
     @Query() query: ListUsersQueryDto,
@@ -42,8 +47,12 @@ export class UsersController {
 
   @Get(':id')
   @ApiErrors(UserNotFoundError)
-  @ApiOperation({ operationId: 'getUser', summary: 'Get one user' })
-  @ApiOkResponse({ type: UserResponseDto })
+  @ApiOperation({
+    operationId: 'getUser',
+    summary: 'Get one user',
+    description: 'One user of the organization; another organization’s user is a 404.',
+  })
+  @ApiOkResponse({ type: UserResponseDto, description: 'The user.' })
   async get(
     @CurrentPrincipal() principal: Principal,
     @UuidParam('id', UserNotFoundError) id: string,
@@ -65,7 +74,7 @@ export class UsersController {
     summary: 'Change a user’s role',
     description: 'The role is then `manual`: kept at sign-in unless an Entra group mapping matches.',
   })
-  @ApiOkResponse({ type: UserResponseDto })
+  @ApiOkResponse({ type: UserResponseDto, description: 'The user with the new role.' })
   async update(
     @CurrentPrincipal() principal: Principal,
     @UuidParam('id', UserNotFoundError) id: string,
@@ -83,7 +92,7 @@ export class UsersController {
     summary: 'Deactivate a user',
     description: 'Ends their sessions at once and blocks sign-in. Nothing they own or did is deleted.',
   })
-  @ApiOkResponse({ type: UserResponseDto })
+  @ApiOkResponse({ type: UserResponseDto, description: 'The deactivated user.' })
   async deactivate(
     @CurrentPrincipal() principal: Principal,
     @UuidParam('id', UserNotFoundError) id: string,
@@ -95,8 +104,12 @@ export class UsersController {
   @ApiErrors(UserNotFoundError, SeatLimitReachedError, InvalidUserStateError)
   @HttpCode(200)
   @Roles('owner', 'admin')
-  @ApiOperation({ operationId: 'reactivateUser', summary: 'Reactivate a deactivated user (takes a seat)' })
-  @ApiOkResponse({ type: UserResponseDto })
+  @ApiOperation({
+    operationId: 'reactivateUser',
+    summary: 'Reactivate a deactivated user (takes a seat)',
+    description: 'Lets a deactivated user sign in again; it takes a seat, so it needs a free one.',
+  })
+  @ApiOkResponse({ type: UserResponseDto, description: 'The reactivated user.' })
   async reactivate(
     @CurrentPrincipal() principal: Principal,
     @UuidParam('id', UserNotFoundError) id: string,
