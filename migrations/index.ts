@@ -10,6 +10,7 @@ import { SessionIdleTimeout1796300000000 } from './1796300000000-session-idle-ti
 import { DomainClaims1796400000000 } from './1796400000000-domain-claims.js';
 import { InvitationChoices1796410000000 } from './1796410000000-invitation-choices.js';
 import { DirectorySeenSet1796510000000 } from './1796510000000-directory-seen-set.js';
+import { UsersListIndexes1796520000000 } from './1796520000000-users-list-indexes.js';
 import { SyncStateOfDisconnected1796530000000 } from './1796530000000-sync-state-of-disconnected.js';
 import { ApiKeys1796540000000 } from './1796540000000-api-keys.js';
 import { Events1796541000000 } from './1796541000000-events.js';
@@ -28,6 +29,7 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   DomainClaims1796400000000,
   InvitationChoices1796410000000,
   DirectorySeenSet1796510000000,
+  UsersListIndexes1796520000000,
   SyncStateOfDisconnected1796530000000,
   ApiKeys1796540000000,
   Events1796541000000,

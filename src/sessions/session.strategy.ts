@@ -4,8 +4,6 @@ import type { Request } from 'express';
 import { Strategy } from 'passport-custom';
 import { API_KEY_PREFIX, bearerToken, SESSION_STRATEGY } from '../common/guards.js';
 import type { Principal } from '../common/principal.js';
-import { OrganizationsService } from '../organizations/organizations.service.js';
-import { UsersService } from '../users/users.service.js';
 import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { readCookie, sessionCookieName } from './session-cookie.js';
@@ -13,15 +11,13 @@ import { SessionsService } from './sessions.service.js';
 
 /**
  * Authenticates a request from `Authorization: Bearer <token>` (integrators) or the HttpOnly session cookie
- * (the SPA). Role, status and plan are read fresh each time, so a deactivation or role change applies to the
- * very next request.
+ * (the SPA). Role, status and plan are read fresh each time (one query, see `SessionsService.authenticate`), so
+ * a deactivation, a role or a plan change applies to the very next request.
  */
 @Injectable()
 export class SessionStrategy extends PassportStrategy(Strategy, SESSION_STRATEGY) {
   constructor(
     private readonly sessions: SessionsService,
-    private readonly users: UsersService,
-    private readonly organizations: OrganizationsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     super();
@@ -30,21 +26,6 @@ export class SessionStrategy extends PassportStrategy(Strategy, SESSION_STRATEGY
   async validate(request: Request): Promise<Principal | false> {
     const token = bearerToken(request) ?? readCookie(request, sessionCookieName(this.config));
     if (!token || token.startsWith(API_KEY_PREFIX)) return false;
-    const session = await this.sessions.resolve(token);
-    if (!session) return false;
-    const user = await this.users.findById(session.userId);
-    if (!user || user.status !== 'active') return false;
-    const organization = await this.organizations.get(user.organizationId);
-    return {
-      kind: 'session',
-      sessionId: session.sessionId,
-      userId: user.id,
-      apiKeyId: null,
-      scopes: null,
-      organizationId: user.organizationId,
-      role: user.role,
-      plan: organization.plan,
-      actor: { type: 'user', id: user.id },
-    };
+    return (await this.sessions.authenticate(token)) ?? false;
   }
 }

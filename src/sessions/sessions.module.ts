@@ -1,8 +1,6 @@
 import { Module } from '@nestjs/common';
 import { PassportModule } from '@nestjs/passport';
 import { AuditModule } from '../audit/audit.module.js';
-import { OrganizationsModule } from '../organizations/organizations.module.js';
-import { UsersModule } from '../users/users.module.js';
 import { SessionStrategy } from './session.strategy.js';
 import { SessionsController } from './sessions.controller.js';
 import { SessionsRepository } from './sessions.repository.js';
@@ -10,7 +8,7 @@ import { SessionsService } from './sessions.service.js';
 
 /** The API's own sessions: opaque tokens stored hashed, the session strategy of the global guard, cookies. */
 @Module({
-  imports: [PassportModule, AuditModule, OrganizationsModule, UsersModule],
+  imports: [PassportModule, AuditModule],
   controllers: [SessionsController],
   providers: [SessionsRepository, SessionsService, SessionStrategy],
   exports: [SessionsService],

@@ -2,7 +2,22 @@ import { Injectable } from '@nestjs/common';
 import { TransactionHost } from '@nestjs-cls/transactional';
 import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { In, IsNull } from 'typeorm';
+import type { Plan, Role } from '../common/access.js';
+import type { UserStatus } from '../users/users.types.js';
 import { SessionEntity } from './entities/session.entity.js';
+
+/** A session row with what authorizing a request needs of its user and organization, read as one. */
+export interface SessionCaller {
+  sessionId: string;
+  userId: string;
+  expiresAt: Date;
+  revokedAt: Date | null;
+  lastSeenAt: Date;
+  organizationId: string;
+  role: Role;
+  status: UserStatus;
+  plan: Plan;
+}
 
 @Injectable()
 export class SessionsRepository {
@@ -19,6 +34,25 @@ export class SessionsRepository {
 
   findByTokenHash(tokenHash: string): Promise<SessionEntity | null> {
     return this.sessions.findOneBy({ tokenHash });
+  }
+
+  /**
+   * The session a token hash names, joined with its user's status and role and its organization's plan: the
+   * one statement behind every authenticated request (instead of three). Read-only on the users' and
+   * organizations' tables, and always fresh, so a deactivation, a role or a plan change applies to the next
+   * request on every replica.
+   */
+  async findCallerByTokenHash(tokenHash: string): Promise<SessionCaller | null> {
+    const rows = (await this.txHost.tx.query(
+      `SELECT s.id AS "sessionId", s.user_id AS "userId", s.expires_at AS "expiresAt", s.revoked_at AS "revokedAt",
+              s.last_seen_at AS "lastSeenAt", u.organization_id AS "organizationId", u.role, u.status, o.plan
+         FROM sessions s
+         JOIN users u ON u.id = s.user_id
+         JOIN organizations o ON o.id = u.organization_id
+        WHERE s.token_hash = $1`,
+      [tokenHash],
+    )) as SessionCaller[];
+    return rows[0] ?? null;
   }
 
   /** Marks the session used now, unless that was already done within the last minute (one write a minute). */

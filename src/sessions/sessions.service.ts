@@ -10,7 +10,7 @@ import {
   USERS_DEACTIVATED,
   type UsersDeactivatedEvent,
 } from '../users/users.events.js';
-import { SessionsRepository } from './sessions.repository.js';
+import { type SessionCaller, SessionsRepository } from './sessions.repository.js';
 import { randomToken, sha256 } from '../common/tokens.js';
 
 export interface IssuedSession {
@@ -42,15 +42,40 @@ export class SessionsService {
 
   /** The live session a token names, or null when unknown, expired, idle for too long or revoked. */
   async resolve(token: string): Promise<{ sessionId: string; userId: string } | null> {
+    const caller = await this.resolveCaller(token);
+    return caller ? { sessionId: caller.sessionId, userId: caller.userId } : null;
+  }
+
+  /**
+   * Who a token authenticates, in one query: the live session (as `resolve`) of an active user, with the
+   * user's role and organization and that organization's plan, all read fresh; null otherwise.
+   */
+  async authenticate(token: string): Promise<Principal | null> {
+    const caller = await this.resolveCaller(token);
+    if (!caller || caller.status !== 'active') return null;
+    return {
+      kind: 'session',
+      sessionId: caller.sessionId,
+      userId: caller.userId,
+      apiKeyId: null,
+      scopes: null,
+      organizationId: caller.organizationId,
+      role: caller.role,
+      plan: caller.plan,
+      actor: { type: 'user', id: caller.userId },
+    };
+  }
+
+  private async resolveCaller(token: string): Promise<SessionCaller | null> {
     if (!token || token.length > 200) return null;
-    const session = await this.repository.findByTokenHash(sha256(token));
+    const session = await this.repository.findCallerByTokenHash(sha256(token));
     const now = Date.now();
     if (!session || session.revokedAt || session.expiresAt.getTime() <= now) return null;
     const idleSince = session.lastSeenAt.getTime();
     if (idleSince + this.config.session.idleMinutes * 60_000 <= now) return null;
     // A write per minute at most, not per request; the repository re-checks so replicas cannot pile up.
-    if (now - idleSince >= 60_000) await this.repository.touch(session.id);
-    return { sessionId: session.id, userId: session.userId };
+    if (now - idleSince >= 60_000) await this.repository.touch(session.sessionId);
+    return session;
   }
 
   /** "Sign out everywhere": ends every session of the caller, the current one included. */

@@ -77,8 +77,12 @@ export class UsersService {
   }
 
   async getMe(principal: Principal) {
-    const user = await this.get(principal.organizationId, sessionUser(principal).userId);
-    return { user, identities: await this.repository.findIdentitiesOfUser(user.id) };
+    const me = await this.repository.findWithIdentities(
+      principal.organizationId,
+      sessionUser(principal).userId,
+    );
+    if (!me) throw new UserNotFoundError();
+    return me;
   }
 
   /** The user linked to a Microsoft account, if any. */

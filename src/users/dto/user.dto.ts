@@ -36,7 +36,10 @@ export class ListUsersQueryDto extends PageQueryDto {
   role?: Role;
 
   @ApiPropertyOptional({
-    description: 'Case-insensitive substring of the email or display name.',
+    description:
+      'Case-insensitive substring of the email or the display name (`%` and `_` match themselves). Served by ' +
+      'trigram indexes from 3 characters on; a shorter term, or one most users match, is answered by reading ' +
+      'the list in order.',
     maxLength: 200,
   })
   @IsOptional()

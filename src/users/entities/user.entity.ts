@@ -24,6 +24,13 @@ export { ROLE_SOURCES, ROLES, type Role, type RoleSource, USER_STATUSES, type Us
 
 @Entity({ name: 'users' })
 @Index('users_organization_email_key', ['organizationId', 'email'], { unique: true })
+// The users list's order (and keyset cursor) within an organization, with and without a status filter.
+@Index('users_organization_created_at_id_idx', ['organizationId', 'createdAt', 'id'])
+@Index('users_organization_status_created_at_id_idx', ['organizationId', 'status', 'createdAt', 'id'])
+// Trigram (pg_trgm GIN) indexes for `?search=`, on `email` and `lower(display_name)` exactly as the list's
+// LIKE predicates are written; TypeORM cannot express them, so the migration owns them.
+@Index('users_email_trgm_idx', { synchronize: false })
+@Index('users_display_name_trgm_idx', { synchronize: false })
 export class UserEntity {
   @PrimaryGeneratedColumn('uuid')
   id: string;

@@ -1,0 +1,308 @@
+/**
+ * npm run bench:api [-- 100000]
+ *
+ * The read API of a large organization, as deployed: the built service (`node dist/src/main.js`,
+ * NODE_ENV=production, default log level) in its own process on a PostgreSQL of its own, N linked users in one
+ * organization (bulk SQL, then VACUUM ANALYZE as autovacuum would after such a load), driven by autocannon with
+ * 10 connections and a Bearer session token obtained through the real sign-in with the Entra emulator.
+ * Prints req/s, p50 and p99 for `GET /api/v1/me`, the users list's first page, a deep cursor page and searches.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import autocannon from 'autocannon';
+import pg from 'pg';
+import { DEMO, ensureCertificates, startEntraEmulator } from '@entra-integration/entra-emulator';
+import { encodeCursor } from '../../src/common/pagination.js';
+import { freePort, startEmbeddedPostgres } from '../../src/database/embedded-postgres.js';
+
+const CONNECTIONS = 10;
+const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
+const WARMUP_S = 3;
+const ROOT = resolve(import.meta.dirname, '../../..');
+
+interface Target {
+  name: string;
+  path: string;
+  minRps?: number;
+  maxP99Ms: number;
+}
+
+/** NODE_EXTRA_CA_CERTS is read at start: make the certificates, then run the benchmark in a child with it set. */
+async function relaunch(): Promise<never> {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-api-'));
+  // As root, the embedded PostgreSQL runs as `postgres`, which must be able to enter the directory.
+  chmodSync(dir, 0o755);
+  try {
+    const certificates = await ensureCertificates(join(dir, 'certs'));
+    const result = spawnSync(process.execPath, process.argv.slice(1), {
+      stdio: 'inherit',
+      env: { ...process.env, NODE_EXTRA_CA_CERTS: certificates.caPath, BENCH_DIR: dir },
+    });
+    process.exit(result.status ?? 1);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function cookie(response: Response, name: string): string | null {
+  const header = response.headers.getSetCookie().find((c) => c.startsWith(`${name}=`));
+  return header ? header.split(';')[0].slice(name.length + 1) : null;
+}
+
+/**
+ * Signs in with Microsoft through the real redirects and returns the session token. The service believes it is
+ * served at `publicUrl` (https, as in production); the requests go to `localUrl`, as a TLS proxy would send them.
+ */
+async function signIn(localUrl: string, publicUrl: string, loginHint: string): Promise<string> {
+  const local = (url: string) => url.replace(publicUrl, localUrl);
+  const login = await fetch(`${localUrl}/auth/microsoft/login?login_hint=${encodeURIComponent(loginHint)}`, {
+    redirect: 'manual',
+  });
+  const flow = cookie(login, '__Host-flow');
+  const atMicrosoft = await fetch(login.headers.get('location')!, { redirect: 'manual' });
+  const callback = await fetch(local(atMicrosoft.headers.get('location')!), {
+    redirect: 'manual',
+    headers: { cookie: `__Host-flow=${flow}` },
+  });
+  const token = cookie(callback, '__Host-session');
+  if (!token) throw new Error(`sign-in failed: ${callback.headers.get('location')}`);
+  return token;
+}
+
+const FIRST_NAMES = [
+  'Adele', 'Alex', 'Allan', 'Ben', 'Chloe', 'Christie', 'Dana', 'Debra', 'Diego', 'Emily',
+  'Enrico', 'Grady', 'Henrietta', 'Irvin', 'Isaiah', 'Jan', 'Johanna', 'Joni', 'Kayla', 'Lee',
+  'Lidia', 'Lynne', 'Megan', 'Miriam', 'Nestor', 'Nora', 'Omar', 'Patti', 'Pradeep', 'Raul',
+  'Rosa', 'Sam', 'Sandra', 'Tomas', 'Uma', 'Vera', 'Wanda', 'Xavier', 'Yuki', 'Zoe',
+]; // prettier-ignore
+const LAST_NAMES = [
+  'Bowen', 'Campos', 'Deyoung', 'Gonzalez', 'Holt', 'Johnson', 'Kim', 'Lambert', 'Lopez', 'Martin',
+  'Meyer', 'Nguyen', 'Olsen', 'Patel', 'Quinn', 'Reyes', 'Rossi', 'Schmidt', 'Smith', 'Tanaka',
+  'Vance', 'Weber', 'Wilber', 'Young', 'Zimmer', 'Adams', 'Brooks', 'Clark', 'Dubois', 'Evans',
+  'Fischer', 'Garcia', 'Hughes', 'Ivanova', 'Jensen', 'Kowalski', 'Larsen', 'Moreau', 'Novak', 'Ortiz',
+  'Perez', 'Ramos', 'Silva', 'Torres', 'Ueda', 'Varga', 'Walsh', 'Xu', 'Yilmaz', 'Zhang',
+]; // prettier-ignore
+
+/**
+ * N active, Microsoft-linked employees in the organization, one statement: `first.lastN@contoso.com`,
+ * "First Last" (2,000 distinct names), created 10 ms apart before the owner.
+ */
+async function seed(databaseUrl: string, organizationId: string, users: number): Promise<number> {
+  const started = Date.now();
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    await client.query(
+      `WITH u AS (
+         INSERT INTO users (organization_id, email, display_name, role, role_source, status, created_at, updated_at)
+         SELECT $1,
+                lower(($3::text[])[1 + n % 40]) || '.' || lower(($4::text[])[1 + (n / 40) % 50]) || n || '@contoso.com',
+                ($3::text[])[1 + n % 40] || ' ' || ($4::text[])[1 + (n / 40) % 50],
+                'employee', 'default', 'active', now() - ($2 - n) * interval '10 ms', now()
+           FROM generate_series(1, $2) AS n
+         RETURNING id, email)
+       INSERT INTO microsoft_identities (user_id, tenant_id, object_id, user_principal_name)
+       SELECT id, $5, gen_random_uuid(), email FROM u`,
+      [organizationId, users, FIRST_NAMES, LAST_NAMES, DEMO.tenants.contoso.id],
+    );
+    await client.query('VACUUM ANALYZE users');
+    await client.query('VACUUM ANALYZE microsoft_identities');
+  } finally {
+    await client.end();
+  }
+  return Date.now() - started;
+}
+
+/** The cursor a client holds after paging to `position` in the list (as the API encodes it). */
+async function cursorAt(databaseUrl: string, organizationId: string, position: number): Promise<string> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ id: string; created_at: Date }>(
+      'SELECT id, created_at FROM users WHERE organization_id = $1 ORDER BY created_at, id OFFSET $2 LIMIT 1',
+      [organizationId, position - 1],
+    );
+    return encodeCursor({ id: rows[0].id, createdAt: rows[0].created_at });
+  } finally {
+    await client.end();
+  }
+}
+
+/** CPU time (user + system) a process and, with `children`, its direct children have used so far, in ms. */
+function cpuMs(pid: number, children = false): number {
+  const stat = (p: number | string) => {
+    try {
+      // Fields after the command name (which may hold spaces): state is [0], ppid [1], utime [11], stime [12].
+      const fields = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ');
+      return { ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) };
+    } catch {
+      return { ppid: 0, ticks: 0 };
+    }
+  };
+  let ticks = stat(pid).ticks;
+  if (children)
+    for (const entry of readdirSync('/proc').filter((e) => /^\d+$/.test(e))) {
+      const s = stat(entry);
+      if (s.ppid === pid) ticks += s.ticks;
+    }
+  return ticks * 10; // USER_HZ is 100 on Linux
+}
+
+async function waitUntilReady(url: string, service: ChildProcess): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (service.exitCode !== null) throw new Error(`the service exited with ${service.exitCode}`);
+    try {
+      if ((await fetch(`${url}/health/ready`)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error('the service did not become ready within 60 s');
+}
+
+async function load(url: string, token: string, seconds: number) {
+  return autocannon({
+    url,
+    connections: CONNECTIONS,
+    duration: seconds,
+    headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
+  });
+}
+
+async function main(): Promise<void> {
+  const users = Number(process.argv[2] ?? 100_000);
+  const dir = process.env.BENCH_DIR!;
+  const certificates = await ensureCertificates(join(dir, 'certs'));
+  const port = await freePort();
+  const localUrl = `http://127.0.0.1:${port}`;
+  const publicUrl = `https://localhost:${port}`;
+  const database = await startEmbeddedPostgres({ dir: join(dir, 'postgres'), ephemeral: true });
+  const emulator = await startEntraEmulator({
+    tls: { cert: certificates.cert, key: certificates.key },
+    clients: [
+      {
+        ...DEMO.client,
+        redirectUris: [
+          `${publicUrl}/auth/microsoft/callback`,
+          `${publicUrl}/auth/microsoft/connect/callback`,
+        ],
+      },
+    ],
+  });
+  let service: ChildProcess | undefined;
+  try {
+    // BENCH_PROFILE=<dir>: the service writes a V8 CPU profile there when it stops.
+    const profile = process.env.BENCH_PROFILE
+      ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`]
+      : [];
+    service = spawn(process.execPath, [...profile, join(ROOT, 'dist/src/main.js')], {
+      // Its JSON log lines go where a deployment's collector would read them; errors are shown.
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: {
+        PATH: process.env.PATH,
+        NODE_EXTRA_CA_CERTS: process.env.NODE_EXTRA_CA_CERTS,
+        NODE_ENV: 'production',
+        PORT: String(port),
+        APP_BASE_URL: publicUrl,
+        DATABASE_URL: database.url,
+        ENTRA_CLIENT_ID: DEMO.client.clientId,
+        ENTRA_CLIENT_SECRET: DEMO.client.clientSecret,
+        ENTRA_AUTHORITY_HOST: emulator.url,
+        GRAPH_BASE_URL: emulator.url,
+        TOKEN_ENCRYPTION_KEYS: `bench:${Buffer.alloc(32, 7).toString('base64')}`,
+      },
+    });
+    await waitUntilReady(localUrl, service);
+    const token = await signIn(localUrl, publicUrl, DEMO.users.adele.upn);
+    const me = (await (
+      await fetch(`${localUrl}/api/v1/me`, { headers: { authorization: `Bearer ${token}` } })
+    ).json()) as { organizationId: string };
+    const seededMs = await seed(database.url, me.organizationId, users);
+    const postmaster = Number(readFileSync(join(dir, 'postgres', 'postmaster.pid'), 'utf8').split('\n')[0]);
+    const deep = await cursorAt(database.url, me.organizationId, Math.floor(users * 0.9));
+    console.log(
+      `\n— ${users.toLocaleString('en')} linked users in one organization (seeded in ${seededMs} ms); ` +
+        `${CONNECTIONS} connections, Bearer, ${DURATION_S} s each after ${WARMUP_S} s of warm-up\n`,
+    );
+
+    const targets: Target[] = [
+      { name: 'GET /api/v1/me', path: '/api/v1/me', minRps: 1500, maxP99Ms: 25 },
+      { name: 'users, first page (limit=50)', path: '/api/v1/users?limit=50', minRps: 800, maxP99Ms: 25 },
+      {
+        name: `users, deep cursor (after ${Math.floor(users * 0.9).toLocaleString('en')})`,
+        path: `/api/v1/users?limit=50&cursor=${deep}`,
+        minRps: 800,
+        maxP99Ms: 25,
+      },
+      {
+        name: 'users, search=megan (a first name)',
+        path: '/api/v1/users?limit=50&search=megan',
+        maxP99Ms: 50,
+      },
+      { name: 'users, search=bowen47 (rare)', path: '/api/v1/users?limit=50&search=bowen47', maxP99Ms: 50 },
+      { name: 'users, search=zz (no match)', path: '/api/v1/users?limit=50&search=zz', maxP99Ms: 50 },
+    ];
+    const rows: string[] = [];
+    let failed = false;
+    // BENCH_ONLY=me,first: only the targets whose name contains one of these words.
+    const only = process.env.BENCH_ONLY?.split(',');
+    for (const target of targets.filter((t) => !only || only.some((word) => t.name.includes(word)))) {
+      const check = await fetch(`${localUrl}${target.path}`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      if (!check.ok) throw new Error(`${target.path} answered ${check.status}: ${await check.text()}`);
+      await load(`${localUrl}${target.path}`, token, WARMUP_S);
+      const cpuBefore = { service: cpuMs(service.pid!), database: cpuMs(postmaster, true) };
+      const result = await load(`${localUrl}${target.path}`, token, DURATION_S);
+      const requests = result.requests.total;
+      const serviceCpu = (cpuMs(service.pid!) - cpuBefore.service) / requests;
+      const databaseCpu = (cpuMs(postmaster, true) - cpuBefore.database) / requests;
+      const bad = result.non2xx + result.errors + result.timeouts;
+      const rps = result.requests.average;
+      const met =
+        bad === 0 &&
+        (target.minRps === undefined || rps >= target.minRps) &&
+        result.latency.p99 <= target.maxP99Ms;
+      failed ||= !met;
+      const goal = `${target.minRps ? `≥ ${target.minRps} req/s, ` : ''}p99 ≤ ${target.maxP99Ms} ms`;
+      rows.push(
+        `${target.name.padEnd(42)} ${rps.toFixed(0).padStart(7)}  ${String(result.latency.p50).padStart(5)}  ` +
+          `${String(result.latency.p99).padStart(5)}  ${String(bad).padStart(6)}  ${serviceCpu.toFixed(2).padStart(7)}  ` +
+          `${databaseCpu.toFixed(2).padStart(6)}   ${met ? 'met' : 'MISSED'} (${goal})`,
+      );
+      console.log(rows[rows.length - 1]);
+    }
+    console.log(`\n${'request'.padEnd(42)}   req/s  p50ms  p99ms  errors  CPU ms/req: API    db   target`);
+    console.log(
+      `(load average while measuring: ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')})`,
+    );
+    for (const row of rows) console.log(row);
+    if (failed) process.exitCode = 1;
+  } finally {
+    if (service && service.exitCode === null) {
+      const exited = new Promise((r) => service!.once('exit', r));
+      service.kill('SIGTERM');
+      await exited;
+    }
+    await emulator.close();
+    await database.stop();
+  }
+}
+
+if (!process.env.NODE_EXTRA_CA_CERTS || !process.env.BENCH_DIR) {
+  void relaunch();
+} else {
+  main().then(
+    () => process.exit(process.exitCode ?? 0),
+    (error: unknown) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
+}
