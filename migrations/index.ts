@@ -9,6 +9,7 @@ import { RedirectFlows1796200000000 } from './1796200000000-redirect-flows.js';
 import { SessionIdleTimeout1796300000000 } from './1796300000000-session-idle-timeout.js';
 import { DomainClaims1796400000000 } from './1796400000000-domain-claims.js';
 import { InvitationChoices1796410000000 } from './1796410000000-invitation-choices.js';
+import { TenantAssignment1796500000000 } from './1796500000000-tenant-assignment.js';
 
 /** Every migration in order. `npm run migration:generate` appends here. */
 export const MIGRATIONS: (new () => MigrationInterface)[] = [
@@ -22,4 +23,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   SessionIdleTimeout1796300000000,
   DomainClaims1796400000000,
   InvitationChoices1796410000000,
+  TenantAssignment1796500000000,
 ];

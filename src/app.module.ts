@@ -3,6 +3,7 @@ import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { EventEmitterModule } from '@nestjs/event-emitter';
 import { ScheduleModule } from '@nestjs/schedule';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { ActivationModule } from './activation/activation.module.js';
 import { AuditModule } from './audit/audit.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { AuthFlowsModule } from './auth-flows/auth-flows.module.js';
@@ -20,6 +21,7 @@ import { OrganizationsModule } from './organizations/organizations.module.js';
 import { ProvisioningModule } from './provisioning/provisioning.module.js';
 import { RoleMappingModule } from './role-mapping/role-mapping.module.js';
 import { SessionsModule } from './sessions/sessions.module.js';
+import { TenantAssignmentModule } from './tenant-assignment/tenant-assignment.module.js';
 import { UsersModule } from './users/users.module.js';
 
 @Module({})
@@ -37,9 +39,11 @@ export class AppModule {
         AuditModule,
         OrganizationsModule,
         UsersModule,
+        ActivationModule,
         SessionsModule,
         AuthFlowsModule,
         DomainClaimsModule,
+        TenantAssignmentModule,
         ProvisioningModule,
         AuthModule,
         IntegrationsModule,

@@ -36,6 +36,8 @@ export interface StartFlow {
   domainHint?: string;
   /** Authority tenant (`organizations` unless a flow must stay inside one tenant). */
   tenant?: string;
+  /** What the callback needs to know about why the flow was started (stored with it, never secrets). */
+  context?: Record<string, unknown>;
 }
 
 /** What Microsoft sent back to a callback. */
@@ -60,6 +62,10 @@ export interface CompletedFlow {
   returnTo: string;
   userId: string | null;
   organizationId: string | null;
+  /** The `context` the flow was started with, or null. */
+  context: Record<string, unknown> | null;
+  /** The authority tenant the flow was started against (`organizations` unless it was pinned). */
+  authorityTenant: string;
   /** True when the browser binding this flow used has no other flow pending: the cookie can go. */
   releasesBrowserBinding: boolean;
 }
@@ -118,6 +124,7 @@ export class AuthFlowsService {
       returnTo: flow.returnTo ?? '/',
       userId: flow.userId ?? null,
       organizationId: flow.organizationId ?? null,
+      context: flow.context ?? null,
       expiresAt: new Date(Date.now() + FLOW_LIFETIME_MS),
     });
     return this.microsoft.authorizationUrl({
@@ -198,6 +205,8 @@ export class AuthFlowsService {
       returnTo: flow.returnTo,
       userId: flow.userId,
       organizationId: flow.organizationId,
+      context: flow.context,
+      authorityTenant: flow.authorityTenant,
       releasesBrowserBinding,
     };
   }

@@ -77,7 +77,7 @@ export function registeredErrors(): ErrorDefinition[] {
  * Failures that never become a problem document: they are rendered into a browser redirect (`?error=<code>`) or
  * onto a run record. Each such catalog names its channel; codes are unique within it.
  */
-export type CodeChannel = 'sign_in_redirect' | 'connect_redirect' | 'sync_run';
+export type CodeChannel = 'sign_in_redirect' | 'connect_redirect' | 'assignment_redirect' | 'sync_run';
 const channels = new Map<CodeChannel, Map<string, string>>();
 
 /** Declares a closed catalog of non-HTTP failure codes (code → what it means and what to do). */

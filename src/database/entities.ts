@@ -12,6 +12,7 @@ import { InvitationEntity } from '../users/entities/invitation.entity.js';
 import { OrganizationEntity } from '../organizations/entities/organization.entity.js';
 import { MicrosoftIdentityEntity } from '../users/entities/microsoft-identity.entity.js';
 import { UserEntity } from '../users/entities/user.entity.js';
+import { TenantAssignmentEntity } from '../tenant-assignment/entities/tenant-assignment.entity.js';
 
 /** Every entity, listed once for the Nest app, the migration CLI and the tests. */
 export const ENTITIES = [
@@ -29,4 +30,5 @@ export const ENTITIES = [
   SyncRunEntity,
   SyncRunOutcomeEntity,
   DirectorySyncStateEntity,
+  TenantAssignmentEntity,
 ];

@@ -33,6 +33,8 @@ export interface VerifiedIdToken {
   /** `acct` = 1, or an `idp` differing from the issuer: the account belongs to another tenant. */
   isGuest: boolean;
   authTime: Date | null;
+  /** `iat`: when the token was issued (the freshness fallback when `auth_time` is absent). */
+  issuedAt?: Date | null;
 }
 
 export interface AuthorizeRequest {
@@ -326,6 +328,7 @@ function toVerifiedIdToken(payload: JWTPayload, tenantId: string): VerifiedIdTok
     directoryRoleTemplateIds: Array.isArray(payload.wids) ? strings(payload.wids) : null,
     isGuest: payload.acct === 1 || payload.acct === '1' || (idp !== null && idp !== payload.iss),
     authTime: typeof payload.auth_time === 'number' ? new Date(payload.auth_time * 1000) : null,
+    issuedAt: typeof payload.iat === 'number' ? new Date(payload.iat * 1000) : null,
   };
 }
 

@@ -30,14 +30,23 @@ export class UsersController {
 
   @Get()
   @ApiErrors(ValidationFailedError, InvalidCursorError)
-  @ApiOperation({ operationId: 'listUsers', summary: 'List the organization’s users' })
+  @ApiOperation({
+    operationId: 'listUsers',
+    summary: 'List the organization’s users',
+    description:
+      'Oldest first. `status=pending` lists the users waiting for an administrator (`awaiting_approval`) or ' +
+      'for a seat (`awaiting_seat`, with their `queuePosition`).',
+  })
   @ApiOkResponse({ type: UserPageDto })
   async list(
     @CurrentPrincipal() principal: Principal,
     @Query() query: ListUsersQueryDto,
   ): Promise<UserPageDto> {
     const page = await this.users.list(principal.organizationId, query);
-    return { items: page.items.map(toUserResponse), nextCursor: page.nextCursor };
+    return {
+      items: page.items.map((user) => toUserResponse(user, page.queuePositions.get(user.id) ?? null)),
+      nextCursor: page.nextCursor,
+    };
   }
 
   @Get(':id')
@@ -48,7 +57,8 @@ export class UsersController {
     @CurrentPrincipal() principal: Principal,
     @UuidParam('id', UserNotFoundError) id: string,
   ): Promise<UserResponseDto> {
-    return toUserResponse(await this.users.get(principal.organizationId, id));
+    const { user, queuePosition } = await this.users.getWithQueuePosition(principal.organizationId, id);
+    return toUserResponse(user, queuePosition);
   }
 
   @Patch(':id')

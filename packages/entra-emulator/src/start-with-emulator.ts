@@ -13,7 +13,11 @@ import { startEntraEmulator, type EntraEmulator } from './server.js';
  * start — hence the child process. Otherwise it runs the service unchanged, so `npm start` works for a real
  * tenant too. The service itself never imports this package.
  */
-const REDIRECT_PATHS = ['/auth/microsoft/callback', '/auth/microsoft/connect/callback'];
+const REDIRECT_PATHS = [
+  '/auth/microsoft/callback',
+  '/auth/microsoft/connect/callback',
+  '/auth/microsoft/assignment/callback',
+];
 
 type Env = Record<string, string | undefined>;
 
