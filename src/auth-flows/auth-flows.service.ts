@@ -38,6 +38,8 @@ export interface StartFlow {
   tenant?: string;
   /** What the callback needs to know about why the flow was started (stored with it, never secrets). */
   context?: Record<string, unknown>;
+  /** Request exactly `scopes` (no `offline_access`): for flows that need no refresh token. */
+  exactScopes?: boolean;
 }
 
 /** What Microsoft sent back to a callback. */
@@ -138,6 +140,7 @@ export class AuthFlowsService {
       loginHint: flow.loginHint?.slice(0, 256),
       domainHint: flow.domainHint?.slice(0, 256),
       tenant: flow.tenant,
+      exactScopes: flow.exactScopes,
     });
   }
 

@@ -50,6 +50,11 @@ export interface AuthorizeRequest {
   domainHint?: string;
   /** The `{tenant}` of the authority: `organizations` (default), a tenant id or a verified domain. */
   tenant?: string;
+  /**
+   * Ask for `scopes` and nothing else: MSAL always adds `offline_access`, which a flow that needs no refresh
+   * token (a one-off proof of identity) should not request.
+   */
+  exactScopes?: boolean;
 }
 
 export type AuthorizePrompt = 'login' | 'none' | 'consent' | 'select_account';
@@ -113,8 +118,8 @@ export class MicrosoftIdentityClient {
     return this.crypto.generatePkceCodes();
   }
 
-  authorizationUrl(request: AuthorizeRequest): Promise<string> {
-    return this.msal.getAuthCodeUrl({
+  async authorizationUrl(request: AuthorizeRequest): Promise<string> {
+    const url = await this.msal.getAuthCodeUrl({
       redirectUri: request.redirectUri,
       scopes: request.scopes,
       state: request.state,
@@ -128,6 +133,11 @@ export class MicrosoftIdentityClient {
       domainHint: request.domainHint,
       authority: this.authorityFor(request.tenant),
     });
+    const adjusted = new URL(url);
+    if (request.exactScopes) adjusted.searchParams.set('scope', request.scopes.join(' '));
+    // MSAL leaves out `max_age=0` (a falsy value), the one that forces a new authentication.
+    if (request.maxAge !== undefined) adjusted.searchParams.set('max_age', String(request.maxAge));
+    return adjusted.toString();
   }
 
   private authorityFor(tenant: string | undefined): string {

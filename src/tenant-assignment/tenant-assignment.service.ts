@@ -146,6 +146,7 @@ export class TenantAssignmentService {
       purpose: 'assignment_verification',
       callbackPath: ASSIGNMENT_CALLBACK_PATH,
       scopes: VERIFICATION_SCOPES,
+      exactScopes: true,
       userId: principal.userId,
       organizationId: principal.organizationId,
       prompt: 'login',
