@@ -534,8 +534,10 @@ describe('disable, downgrade and upgrade', () => {
 });
 
 describe('with the Entra connection’s auto-provisioning claims', () => {
+  let contosoOwner: TestOwner;
+
   it('a connected tenant’s verified domains are claimed: another organization cannot publish them', async () => {
-    const contosoOwner = await ownerOf(ctx, DEMO.users.adele.upn, { plan: 'enterprise', seatLimit: 100 });
+    contosoOwner = await ownerOf(ctx, DEMO.users.adele.upn, { plan: 'enterprise', seatLimit: 100 });
     expect((await connectTenant(ctx, contosoOwner.token, DEMO.users.adele.upn)).status).toBe('connected');
     // The connected organization's own tenant is its connection's.
     expect((await assignmentStatus(ctx, contosoOwner.token)).tenantId).toBe(DEMO.tenants.contoso.id);
@@ -555,6 +557,52 @@ describe('with the Entra connection’s auto-provisioning claims', () => {
     expect((await me((await signIn(ctx, 'sam@eu.contoso.com')).token)).organizationId).toBe(
       rivalOrg.organizationId,
     );
+  });
+
+  it('the connected organization may publish its own verified domains: assignment admits when auto-provisioning is off', async () => {
+    const settings = (body: object) =>
+      ctx
+        .http()
+        .patch('/api/v1/integrations/entra/settings')
+        .set(bearer(contosoOwner.token))
+        .send(body)
+        .expect(200);
+    await settings({ autoProvisionUsers: false });
+    directoryUser(ctx, 'tia@contoso.com');
+    expect((await signIn(ctx, 'tia@contoso.com')).error).toBe('invitation_required');
+
+    const outcome = await verifyTenantAssignment(ctx, contosoOwner.token, DEMO.users.adele.upn, [
+      'contoso.com',
+    ]);
+    expect(outcome.status).toBe('enabled');
+    // Through the assignment: waits for approval, in the connected organization, not a new one.
+    expect((await signIn(ctx, 'tia@contoso.com')).location).toContain(
+      'error=account_pending&reason=awaiting_approval',
+    );
+    const pending = await ctx
+      .http()
+      .get('/api/v1/users?status=pending')
+      .set(bearer(contosoOwner.token))
+      .expect(200);
+    expect(pending.body.items.map((u: { email: string }) => u.email)).toEqual(['tia@contoso.com']);
+
+    // Auto-provisioning, once on, admits at once: the connection's route comes first.
+    await settings({ autoProvisionUsers: true });
+    directoryUser(ctx, 'ugo@contoso.com');
+    expect(await me((await signIn(ctx, 'ugo@contoso.com')).token)).toMatchObject({
+      organizationId: contosoOwner.organizationId,
+      status: 'active',
+    });
+
+    // Disabling the assignment releases its claims only: the connection's verified domains stay claimed.
+    await ctx.http().delete('/api/v1/tenant-assignment').set(bearer(contosoOwner.token)).expect(204);
+    expect((await claimsOf(DEMO.tenants.contoso.id)).filter((c) => c.domain === 'contoso.com')).toEqual([
+      {
+        domain: 'contoso.com',
+        organization_id: contosoOwner.organizationId,
+        source: 'entra_verified_domain',
+      },
+    ]);
   });
 
   it('a tenant whose verified domain another organization published cannot be connected (domains_claimed)', async () => {
