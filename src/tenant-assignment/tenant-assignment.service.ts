@@ -130,13 +130,18 @@ export class TenantAssignmentService {
     const tenantId = await this.tenantOf(principal);
     const domains = validDomains(request.domains);
     await this.assertUnclaimed(principal.organizationId, tenantId, domains);
-    const current = await this.repository.find(principal.organizationId);
-    if (!current)
-      await this.repository.create(principal.organizationId, { tenantId, status: 'pending_verification' });
-    else if (current.status === 'pending_verification' && current.tenantId !== tenantId) {
-      current.tenantId = tenantId;
-      await this.repository.save(current);
-    }
+    // Under the organization lock: two Saves at once must not both try to create the row.
+    const current = await this.txHost.withTransaction(async () => {
+      await this.organizations.lock(principal.organizationId);
+      const found = await this.repository.lock(principal.organizationId);
+      if (!found)
+        await this.repository.create(principal.organizationId, { tenantId, status: 'pending_verification' });
+      else if (found.status === 'pending_verification' && found.tenantId !== tenantId) {
+        found.tenantId = tenantId;
+        await this.repository.save(found);
+      }
+      return found;
+    });
     const context: VerificationRequest = {
       tenantId,
       domains,

@@ -121,6 +121,21 @@ describe('Save & Verify', () => {
     });
   });
 
+  it('takes two Saves at once (two tabs), each with its own sign-in link', async () => {
+    const acme = newTenant('tabs');
+    const owner = await organizationOf(acme.admin);
+    const [one, two] = await Promise.all([
+      startVerification(ctx, owner.token, [acme.root]),
+      startVerification(ctx, owner.token, [acme.root, acme.eu]),
+    ]);
+    expect([one.status, two.status]).toEqual([200, 200]);
+    expect(one.body.authorizationUrl).not.toBe(two.body.authorizationUrl);
+    // Each link verifies what it was started for.
+    const redirect = await signInAtMicrosoft(two.body.authorizationUrl as string, acme.admin);
+    expect((await finishVerification(ctx, redirect, owner.token)).status).toBe('enabled');
+    expect((await assignmentStatus(ctx, owner.token)).domains).toEqual([acme.root, acme.eu]);
+  });
+
   it('refuses invalid names and public mail domains, naming each offending entry, before any sign-in', async () => {
     const acme = newTenant('invalid');
     const owner = await organizationOf(acme.admin);
