@@ -5,7 +5,12 @@ import { Auth, CurrentPrincipal, Roles } from '../common/auth.decorators.js';
 import type { Principal } from '../common/principal.js';
 import { UuidParam } from '../common/uuid-param.js';
 import { toUserResponse, UserResponseDto } from '../users/dto/user.dto.js';
-import { InvalidUserStateError, SeatLimitReachedError, UserNotFoundError } from '../users/users.errors.js';
+import {
+  InvalidUserStateError,
+  OwnerRoleReservedError,
+  SeatLimitReachedError,
+  UserNotFoundError,
+} from '../users/users.errors.js';
 import { ActivationService } from './activation.service.js';
 
 @ApiTags('users')
@@ -31,5 +36,18 @@ export class ActivationController {
     @UuidParam('id', UserNotFoundError) id: string,
   ): Promise<UserResponseDto> {
     return toUserResponse(await this.activation.activateByHand(principal, id));
+  }
+
+  @Post(':id/reactivate')
+  @ApiErrors(UserNotFoundError, SeatLimitReachedError, InvalidUserStateError, OwnerRoleReservedError)
+  @HttpCode(200)
+  @Roles('owner', 'admin')
+  @ApiOperation({ operationId: 'reactivateUser', summary: 'Reactivate a deactivated user (takes a seat)' })
+  @ApiOkResponse({ type: UserResponseDto })
+  async reactivate(
+    @CurrentPrincipal() principal: Principal,
+    @UuidParam('id', UserNotFoundError) id: string,
+  ): Promise<UserResponseDto> {
+    return toUserResponse(await this.activation.reactivate(principal, id));
   }
 }

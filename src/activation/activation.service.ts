@@ -10,7 +10,11 @@ import {
 } from '../organizations/organizations.events.js';
 import { OrganizationsService } from '../organizations/organizations.service.js';
 import type { User } from '../users/user-records.js';
-import { InvalidUserStateError, SeatLimitReachedError } from '../users/users.errors.js';
+import {
+  InvalidUserStateError,
+  OwnerRoleReservedError,
+  SeatLimitReachedError,
+} from '../users/users.errors.js';
 import {
   USER_DEACTIVATED,
   type UserDeactivatedEvent,
@@ -94,10 +98,28 @@ export class ActivationService {
       const organization = await this.organizations.lock(principal.organizationId);
       const user = await this.users.lockForUpdate(principal.organizationId, userId);
       if (user.status !== 'pending') throw new InvalidUserStateError('Only a pending user can be activated.');
-      if ((await this.users.countActive(principal.organizationId)) >= organization.seatLimit)
-        throw new SeatLimitReachedError(organization.seatLimit);
+      await this.assertSeatFree(organization);
       return this.users.activatePending(user, { type: 'user', id: principal.userId }, 'manual');
     });
+  }
+
+  /** An Owner or Admin reactivates a deactivated user, who takes a seat again (SEAT_LIMIT_REACHED without one). */
+  reactivate(principal: Principal, userId: string): Promise<User> {
+    return this.txHost.withTransaction(async () => {
+      const organization = await this.organizations.lock(principal.organizationId);
+      const user = await this.users.lockForUpdate(principal.organizationId, userId);
+      if (user.status !== 'deactivated')
+        throw new InvalidUserStateError('Only a deactivated user can be reactivated.');
+      if (user.role === 'owner' && principal.role !== 'owner') throw new OwnerRoleReservedError();
+      await this.assertSeatFree(organization);
+      return this.users.markReactivated(user, { type: 'user', id: principal.userId });
+    });
+  }
+
+  /** The seat check of a person's explicit choice (activation, reactivation), under the organization lock. */
+  private async assertSeatFree(organization: { id: string; seatLimit: number }): Promise<void> {
+    if ((await this.users.countActive(organization.id)) >= organization.seatLimit)
+      throw new SeatLimitReachedError(organization.seatLimit);
   }
 
   @OnEvent(USER_DEACTIVATED, { promisify: true })

@@ -15,7 +15,6 @@ import {
   InvalidUserStateError,
   LastOwnerError,
   OwnerRoleReservedError,
-  SeatLimitReachedError,
   UserNotFoundError,
 } from './users.errors.js';
 import { COMMON_ERRORS, ValidationFailedError } from '../common/domain-error.js';
@@ -99,18 +98,5 @@ export class UsersController {
     @UuidParam('id', UserNotFoundError) id: string,
   ): Promise<UserResponseDto> {
     return toUserResponse(await this.users.deactivate(principal, id));
-  }
-
-  @Post(':id/reactivate')
-  @ApiErrors(UserNotFoundError, SeatLimitReachedError, InvalidUserStateError)
-  @HttpCode(200)
-  @Roles('owner', 'admin')
-  @ApiOperation({ operationId: 'reactivateUser', summary: 'Reactivate a deactivated user (takes a seat)' })
-  @ApiOkResponse({ type: UserResponseDto })
-  async reactivate(
-    @CurrentPrincipal() principal: Principal,
-    @UuidParam('id', UserNotFoundError) id: string,
-  ): Promise<UserResponseDto> {
-    return toUserResponse(await this.users.reactivate(principal, id));
   }
 }

@@ -12,7 +12,6 @@ import {
   InvalidUserStateError,
   LastOwnerError,
   OwnerRoleReservedError,
-  SeatLimitReachedError,
   UserNotFoundError,
 } from './users.errors.js';
 import {
@@ -353,30 +352,27 @@ export class UsersService {
     return saved;
   }
 
-  async reactivate(principal: Principal, id: string): Promise<UserEntity> {
-    return this.txHost.withTransaction(async () => {
-      const organization = await this.organizations.lock(principal.organizationId);
-      const user = await this.lockUser(principal.organizationId, id);
-      if (user.status !== 'deactivated')
-        throw new InvalidUserStateError('Only a deactivated user can be reactivated.');
-      if (user.role === 'owner' && principal.role !== 'owner') throw new OwnerRoleReservedError();
-      const active = await this.repository.countActive(principal.organizationId);
-      if (active >= organization.seatLimit) throw new SeatLimitReachedError(organization.seatLimit);
-      const before = snapshot(user);
-      user.status = 'active';
-      user.deactivationReason = null;
-      user.deactivatedAt = null;
-      const saved = await this.repository.save(user);
-      await this.audit.record({
-        organizationId: principal.organizationId,
-        actor: actorOf(principal),
-        action: 'user.reactivated',
-        target: { type: 'user', id },
-        before,
-        after: snapshot(saved),
-      });
-      return saved;
+  /**
+   * Makes a deactivated user active again, inside the caller's transaction (the activation module's, which
+   * checked the seat and the owner rule under the organization lock), audited.
+   */
+  async markReactivated(user: UserEntity, actor: AuditActor): Promise<UserEntity> {
+    if (user.status !== 'deactivated')
+      throw new InvalidUserStateError('Only a deactivated user can be reactivated.');
+    const before = snapshot(user);
+    user.status = 'active';
+    user.deactivationReason = null;
+    user.deactivatedAt = null;
+    const saved = await this.repository.save(user);
+    await this.audit.record({
+      organizationId: user.organizationId,
+      actor,
+      action: 'user.reactivated',
+      target: { type: 'user', id: user.id },
+      before,
+      after: snapshot(saved),
     });
+    return saved;
   }
 
   /**
