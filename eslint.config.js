@@ -6,7 +6,16 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['dist/**', 'dist-bench/**', 'packages/*/dist/**', 'node_modules/**', '.data/**', 'coverage/**'],
+    ignores: [
+      'dist/**',
+      'dist-bench/**',
+      'packages/*/dist/**',
+      '**/dist.next/**',
+      '**/dist.old/**',
+      'node_modules/**',
+      '.data/**',
+      'coverage/**',
+    ],
   },
   eslint.configs.recommended,
   ...tseslint.configs.recommended,

@@ -10,6 +10,7 @@ import { SessionIdleTimeout1796300000000 } from './1796300000000-session-idle-ti
 import { DomainClaims1796400000000 } from './1796400000000-domain-claims.js';
 import { InvitationChoices1796410000000 } from './1796410000000-invitation-choices.js';
 import { TenantAssignment1796500000000 } from './1796500000000-tenant-assignment.js';
+import { SyncStateOfDisconnected1796530000000 } from './1796530000000-sync-state-of-disconnected.js';
 
 /** Every migration in order. `npm run migration:generate` appends here. */
 export const MIGRATIONS: (new () => MigrationInterface)[] = [
@@ -24,4 +25,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   DomainClaims1796400000000,
   InvitationChoices1796410000000,
   TenantAssignment1796500000000,
+  SyncStateOfDisconnected1796530000000,
 ];

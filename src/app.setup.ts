@@ -65,7 +65,9 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): vo
   const uiOrigin = new URL(config.appUiUrl).origin;
   if (uiOrigin !== new URL(config.appBaseUrl).origin) app.enableCors({ origin: uiOrigin, credentials: true });
   app.useGlobalPipes(createValidationPipe());
-  app.enableShutdownHooks();
+  // No enableShutdownHooks(): main.ts owns SIGINT/SIGTERM (drain, close, stop the embedded database, exit 0).
+  // Nest's hook re-raises the signal once the app is closed, which killed the process before the embedded
+  // PostgreSQL was stopped and its owner record released, and made every Ctrl-C of `npm start` an exit 1.
   SwaggerModule.setup('docs', app, () => buildOpenApiDocument(app), {
     jsonDocumentUrl: 'docs/openapi.json',
     // A pasted Bearer token must not outlive the tab in localStorage.

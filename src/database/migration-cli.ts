@@ -10,6 +10,7 @@ import { runMigrations, withMigrationLock } from './migrate.js';
  * Uses DATABASE_URL, or else the embedded PostgreSQL in DATA_DIR (`check` and `generate` use a throw-away
  * embedded cluster when DATABASE_URL is unset, so they compare the entities with the migrations alone).
  */
+const USAGE = 'usage: migration-cli run | revert | generate <Name> | check';
 const MIGRATIONS_DIR = resolve(import.meta.dirname, '../../../migrations');
 
 async function database(scratch: boolean): Promise<{ url: string; embedded?: EmbeddedDatabase }> {
@@ -86,6 +87,15 @@ export class ${className} implements MigrationInterface {
 
 async function main(): Promise<number> {
   const [command, name] = process.argv.slice(2);
+  // A typo is answered before any database starts.
+  if (!['run', 'revert', 'generate', 'check'].includes(command ?? '')) {
+    console.error(`unknown command ${command ?? '(none)'}: ${USAGE}`);
+    return 2;
+  }
+  if (command === 'generate' && !/^[A-Z][A-Za-z0-9]+$/.test(name ?? '')) {
+    console.error('Give the migration a PascalCase name: migration:generate -- AddThing');
+    return 2;
+  }
   const scratch = command === 'generate' || command === 'check';
   const { url, embedded } = await database(scratch);
   try {
@@ -121,7 +131,7 @@ async function main(): Promise<number> {
         return 1;
       }
       default:
-        console.error('usage: migration-cli run | revert | generate <Name> | check');
+        console.error(USAGE);
         return 2;
     }
   } finally {

@@ -7,12 +7,13 @@ import { DeprovisioningController } from './deprovisioning.controller.js';
 import { DeprovisioningRepository } from './deprovisioning.repository.js';
 import { SyncEngine } from './sync-engine.service.js';
 import { SyncRunsService } from './sync-runs.service.js';
+import { SyncStateResetListener } from './sync-state-reset.listener.js';
 import { SyncScheduler } from './sync.scheduler.js';
 
 @Module({
   imports: [AuditModule, IntegrationsModule, MicrosoftModule, UsersModule],
   controllers: [DeprovisioningController],
-  providers: [DeprovisioningRepository, SyncEngine, SyncRunsService, SyncScheduler],
+  providers: [DeprovisioningRepository, SyncEngine, SyncRunsService, SyncScheduler, SyncStateResetListener],
   exports: [SyncRunsService],
 })
 export class DeprovisioningModule {}

@@ -187,6 +187,11 @@ export class DeprovisioningRepository {
     return this.states.findOneBy(organizationId, { tenantId });
   }
 
+  /** Every tenant's sync state of the organization; returns how many were dropped. */
+  deleteStates(organizationId: string): Promise<number> {
+    return this.states.delete(organizationId, {});
+  }
+
   async saveState(
     organizationId: string,
     tenantId: string,

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { EventEmitter2 } from '@nestjs/event-emitter';
 import { type AuditActor, AuditService } from '../audit/audit.service.js';
 import type { Plan } from '../common/access.js';
 import { ValidationFailedError } from '../common/domain-error.js';
@@ -10,6 +11,7 @@ import { GraphClient, type TenantDetails } from '../microsoft/graph.client.js';
 import { OrganizationsService } from '../organizations/organizations.service.js';
 import { UsersService } from '../users/users.service.js';
 import type { EntraConnectionEntity } from './entities/entra-connection.entity.js';
+import { ENTRA_DISCONNECTED, type EntraDisconnectedEvent } from './entra-connection.events.js';
 import { EntraNotConnectedError } from './integrations.errors.js';
 import { IntegrationsRepository } from './integrations.repository.js';
 import { TokenVault } from './token-vault.service.js';
@@ -76,6 +78,7 @@ export class EntraConnectionService {
     private readonly organizations: OrganizationsService,
     private readonly audit: AuditService,
     private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
+    private readonly events: EventEmitter2,
   ) {}
 
   /** The connection, its verified domains and who made it, or null when the organization is not connected. */
@@ -204,12 +207,20 @@ export class EntraConnectionService {
     });
   }
 
-  /** Forgets the tenant, releases its domains, drops the tokens. Users keep their accounts, roles and Microsoft sign-in. */
+  /**
+   * Forgets the tenant, releases its domains, drops the tokens and (through ENTRA_DISCONNECTED, in the same
+   * transaction) the sync state. Users keep their accounts, roles and Microsoft sign-in.
+   */
   async disconnect(principal: Principal): Promise<void> {
     await this.txHost.withTransaction(async () => {
       const connection = await this.lockConnection(principal.organizationId);
       await this.claims.release(principal.organizationId, VERIFIED_DOMAIN_SOURCE);
       await this.repository.delete(connection.organizationId, connection.id);
+      const event: EntraDisconnectedEvent = {
+        organizationId: connection.organizationId,
+        tenantId: connection.tenantId,
+      };
+      await this.events.emitAsync(ENTRA_DISCONNECTED, event);
       await this.audit.record({
         organizationId: principal.organizationId,
         actor: actorOf(principal),

@@ -1,42 +1,18 @@
 import { execFile } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUILD_STAMP, buildIsCurrent } from '../../src/cli/build-is-current.js';
+import { builtService, type Built } from '../support/built.js';
 import {
   EmbeddedDatabaseError,
   startEmbeddedPostgres,
   type EmbeddedDatabase,
 } from '../../src/database/embedded-postgres.js';
 import { runMigrations } from '../../src/database/migrate.js';
-
-const ROOT = resolve(import.meta.dirname, '../..');
-
-/**
- * The CLI and the service as an operator runs them: compiled, in their own processes. dist/ when it is current
- * (CI builds before testing); else a type-check-free build under node_modules/.cache, where Node still finds
- * the dependencies.
- */
-async function builtEntryPoints(): Promise<{ dir: string; temporary: boolean }> {
-  if (buildIsCurrent(ROOT)) return { dir: join(ROOT, 'dist'), temporary: false };
-  const dir = join(ROOT, 'node_modules', '.cache', `embedded-cli-spec-${process.pid}`);
-  await promisify(execFile)(
-    process.execPath,
-    [
-      join(ROOT, 'node_modules/typescript/bin/tsc'),
-      '-p',
-      'tsconfig.build.json',
-      '--noCheck',
-      '--outDir',
-      dir,
-    ],
-    { cwd: ROOT },
-  );
-  return { dir, temporary: true };
-}
+import { RELOCATION_ROOT, relocationFor } from '../../src/database/relocated-postgres.js';
 
 interface Outcome {
   code: number;
@@ -70,14 +46,14 @@ async function query<T>(url: string, sql: string, params: unknown[] = []): Promi
 const STACK_OR_SQL = /\n\s+at |QueryFailedError|SELECT |invalid input syntax/;
 
 describe('the embedded database shared by the service and the operator CLI', () => {
-  let build: { dir: string; temporary: boolean };
+  let build: Built;
   let dataDir: string;
   let server: EmbeddedDatabase;
   let organizationId: string;
   const cli = (...args: string[]) => run(join(build.dir, 'src/cli/cli.js'), args, { DATA_DIR: dataDir });
 
   beforeAll(async () => {
-    build = await builtEntryPoints();
+    build = await builtService('embedded-cli-spec');
     dataDir = await mkdtemp(join(tmpdir(), 'embedded-cli-'));
     await chmod(dataDir, 0o755); // reachable by the `postgres` user PostgreSQL runs as under root
     // This test process plays the running `npm start`: it owns the embedded server of DATA_DIR.
@@ -178,6 +154,15 @@ describe('the embedded database shared by the service and the operator CLI', () 
     expect(unknown.stderr).toContain('unknown command orgs:delete-everything');
     expect(unknown.stderr).toContain('npm run cli -- orgs:set-plan <organizationId> <free|team|enterprise>');
     expect(unknown.stderr).not.toMatch(STACK_OR_SQL);
+    // The migration CLI answers a typo before it starts or reaches any database.
+    const migration = await run(join(build.dir, 'src/database/migration-cli.js'), ['migrate'], {
+      DATA_DIR: dataDir,
+    });
+    expect(migration).toMatchObject({
+      code: 2,
+      stdout: '',
+      stderr: 'unknown command migrate: usage: migration-cli run | revert | generate <Name> | check\n',
+    });
   });
 });
 
@@ -217,14 +202,48 @@ describe('the owner record of a dead process', () => {
 });
 
 describe.runIf(process.getuid?.() === 0)('as root, in a directory the postgres user cannot enter', () => {
-  it('stops at once with one line saying what to do, instead of an EACCES from initdb', async () => {
+  it('keeps the cluster where that user can reach it, keyed by the data directory, across restarts', async () => {
     const privateDir = await mkdtemp(join(tmpdir(), 'embedded-private-')); // mode 0700, like `mktemp -d`
+    const dir = join(privateDir, '.data', 'postgres');
+    const relocation = relocationFor(dir)!;
+    const lines: string[] = [];
     try {
-      const attempt = startEmbeddedPostgres({ dir: join(privateDir, '.data', 'postgres') });
-      await expect(attempt).rejects.toBeInstanceOf(EmbeddedDatabaseError);
-      await expect(attempt).rejects.toThrow(
-        `cannot enter ${privateDir} (mode 700): run \`chmod o+x ${privateDir}\``,
-      );
+      expect((await stat(privateDir)).mode & 0o777).toBe(0o700);
+      expect(relocation.dataDir.startsWith(`${RELOCATION_ROOT}/`)).toBe(true);
+      let db = await startEmbeddedPostgres({ dir, owner: 'the service', log: (l) => lines.push(l) });
+      try {
+        await query(db.url, `CREATE TABLE kept (note text); INSERT INTO kept VALUES ('before the restart')`);
+      } finally {
+        await db.stop();
+      }
+      expect(lines.some((l) => l.includes(`so the cluster lives in ${relocation.dataDir}`))).toBe(true);
+      // Root owns the way in (0711: no listing); the postgres user owns the data (0700); DATA_DIR keeps the rest.
+      expect((await stat(relocation.home)).mode & 0o777).toBe(0o711);
+      const data = await stat(relocation.dataDir);
+      expect(data.mode & 0o777).toBe(0o700);
+      expect(data.uid).not.toBe(0);
+      expect((await stat(`${dir}.password`)).mode & 0o777).toBe(0o600);
+
+      db = await startEmbeddedPostgres({ dir, owner: 'the service' });
+      try {
+        expect(await query(db.url, 'SELECT note FROM kept')).toEqual([{ note: 'before the restart' }]);
+      } finally {
+        await db.stop();
+      }
+    } finally {
+      await rm(privateDir, { recursive: true, force: true });
+      await rm(relocation.home, { recursive: true, force: true });
+    }
+  });
+
+  it('an ephemeral cluster leaves nothing behind', async () => {
+    const privateDir = await mkdtemp(join(tmpdir(), 'embedded-private-'));
+    const dir = join(privateDir, 'postgres');
+    try {
+      const db = await startEmbeddedPostgres({ dir, ephemeral: true });
+      expect(await query(db.url, 'SELECT 1 AS ok')).toEqual([{ ok: 1 }]);
+      await db.stop();
+      await expect(stat(relocationFor(dir)!.home)).rejects.toMatchObject({ code: 'ENOENT' });
     } finally {
       await rm(privateDir, { recursive: true, force: true });
     }

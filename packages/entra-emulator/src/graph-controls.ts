@@ -82,6 +82,11 @@ export class GraphControls {
     return this.deltaGeneration;
   }
 
+  /** After a restart: the generation the saved delta tokens carry, so they stay valid. */
+  restoreDeltaTokenGeneration(generation: number): void {
+    this.deltaGeneration = generation;
+  }
+
   expireDeltaTokens(): void {
     this.deltaGeneration++;
   }

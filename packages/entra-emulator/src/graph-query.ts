@@ -93,11 +93,24 @@ export function parseDisplayNamePrefix(filter: string): string {
 }
 
 // Paging and delta tokens are opaque to clients; the MAC turns any edit into "garbled" rather than a
-// surprising position.
-const TOKEN_KEY = randomBytes(32);
+// surprising position. The key is the process's; an emulator restored from its state file adopts the key it
+// saved, so links issued before a restart still verify (earlier keys of this process are still accepted).
+let tokenKey: Buffer = randomBytes(32);
+const acceptedTokenKeys: Buffer[] = [tokenKey];
 
-function mac(body: string): string {
-  return createHmac('sha256', TOKEN_KEY).update(body).digest().subarray(0, 16).toString('base64url');
+/** The key that signs paging and delta tokens from now on (saved with the emulator's state). */
+export function pagingTokenKey(): Buffer {
+  return tokenKey;
+}
+
+export function adoptPagingTokenKey(key: Buffer): void {
+  if (key.length !== 32) throw new Error('a paging token key has 32 bytes');
+  tokenKey = key;
+  if (!acceptedTokenKeys.some((k) => k.equals(key))) acceptedTokenKeys.push(key);
+}
+
+function mac(body: string, key: Buffer = tokenKey): string {
+  return createHmac('sha256', key).update(body).digest().subarray(0, 16).toString('base64url');
 }
 
 export type TokenPayload = Record<string, string | number | null>;
@@ -110,9 +123,12 @@ export function encodeToken(payload: TokenPayload): string {
 export function decodeToken(token: string): TokenPayload | undefined {
   const [body, sig, extra] = token.split('.');
   if (!body || !sig || extra !== undefined) return undefined;
-  const expected = Buffer.from(mac(body));
   const given = Buffer.from(sig);
-  if (expected.length !== given.length || !timingSafeEqual(expected, given)) return undefined;
+  const valid = acceptedTokenKeys.some((key) => {
+    const expected = Buffer.from(mac(body, key));
+    return expected.length === given.length && timingSafeEqual(expected, given);
+  });
+  if (!valid) return undefined;
   try {
     const value: unknown = JSON.parse(Buffer.from(body, 'base64url').toString('utf8'));
     return value && typeof value === 'object' && !Array.isArray(value) ? (value as TokenPayload) : undefined;

@@ -7,16 +7,35 @@ function opaqueToken(bytes: number): string {
   return `1.${randomBytes(bytes).toString('base64url')}`;
 }
 
+/** What survives a restart: the codes and refresh tokens handed out (the ID token override is a test hook). */
+export interface IssuedCredentialsState {
+  codes: AuthorizationCode[];
+  refreshTokens: RefreshToken[];
+}
+
 /** Authorization codes and refresh tokens handed out, and the one-shot override of the next ID token. */
 export class IssuedCredentials {
   private readonly codes = new Map<string, AuthorizationCode>();
   private readonly refreshTokens = new Map<string, RefreshToken>();
   private idTokenOverride: IdTokenOverride | null = null;
-  /** The browser's single sign-on session: each user's last interactive authentication (ms). */
+  /**
+   * The browser's single sign-on session: each user's last interactive authentication (ms). Like a browser's
+   * session it is not saved: after a restart the next sign-in authenticates afresh.
+   */
   private readonly authentications = new Map<string, number>();
 
   /** `now` is the emulator's clock, which tests move forward. */
-  constructor(private readonly now: () => number) {}
+  constructor(
+    private readonly now: () => number,
+    saved?: IssuedCredentialsState,
+  ) {
+    for (const code of saved?.codes ?? []) this.codes.set(code.code, code);
+    for (const token of saved?.refreshTokens ?? []) this.refreshTokens.set(token.token, token);
+  }
+
+  exportState(): IssuedCredentialsState {
+    return { codes: [...this.codes.values()], refreshTokens: [...this.refreshTokens.values()] };
+  }
 
   createCode(fields: Omit<AuthorizationCode, 'code' | 'createdAt' | 'redeemedAt'>): AuthorizationCode {
     const code: AuthorizationCode = {

@@ -1,5 +1,7 @@
 import {
   createHash,
+  createPrivateKey,
+  createPublicKey,
   generateKeyPair,
   generateKeyPairSync,
   randomBytes,
@@ -48,13 +50,25 @@ function b64url(value: unknown): string {
  * rotation still verify, the way Entra overlaps its keys.
  */
 export class KeyRing {
-  private keys: SigningKey[] = [generateSigningKey()];
+  private keys: SigningKey[];
   private foreign: SigningKey | null = null;
   private spares: SigningKey[] = [];
   private sparesPending = 0;
 
-  constructor() {
+  /** `saved`: PKCS#8 PEM private keys, oldest first, as `exportKeys()` gave them (the newest signs). */
+  constructor(saved?: readonly string[]) {
+    this.keys = saved?.length
+      ? saved.map((pem) => {
+          const privateKey = createPrivateKey(pem);
+          return toSigningKey(createPublicKey(privateKey), privateKey);
+        })
+      : [generateSigningKey()];
     this.refillSpares();
+  }
+
+  /** The published keys, oldest first, as PKCS#8 PEM: secrets, for the emulator's own 0600 state file only. */
+  exportKeys(): string[] {
+    return this.keys.map((k) => String(k.privateKey.export({ type: 'pkcs8', format: 'pem' })));
   }
 
   /** RSA generation costs a few hundred ms of CPU; it runs on the libuv pool, off the event loop. */

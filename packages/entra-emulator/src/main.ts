@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { ensureCertificates } from './certificates.js';
 import { DEMO } from './fixture.js';
-import { startEntraEmulator } from './server.js';
+import { EmulatorPortInUseError, startEntraEmulator } from './server.js';
 
 /** Standalone emulator for manual runs: `npm run emulator` (`node packages/entra-emulator/dist/main.js`). */
 async function main(): Promise<void> {
@@ -11,6 +11,8 @@ async function main(): Promise<void> {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`invalid EMULATOR_PORT '${port}'`);
   const emulator = await startEntraEmulator({
     port,
+    // The same port and state as `npm start` on this DATA_DIR (one of them runs at a time).
+    stateFile: resolve(dataDir, 'emulator', 'state.json'),
     tls: certs,
     logger: process.env.EMULATOR_QUIET ? undefined : (line) => console.log(`[entra-emulator] ${line}`),
   });
@@ -36,6 +38,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  console.error(err);
+  console.error(err instanceof EmulatorPortInUseError ? err.message : err);
   process.exit(1);
 });

@@ -9,14 +9,21 @@ import { sendGraphError, sendTokenError, AadError } from './errors.js';
 import { demoFixture } from './fixture.js';
 import { faultCode } from './graph-common.js';
 import { graphMeter, graphRouter } from './graph.js';
+import { adoptPagingTokenKey, pagingTokenKey } from './graph-query.js';
 import { KeyRing } from './keys.js';
+import { loadSavedEmulator, StateFile } from './persistence.js';
 import { EmulatorStore } from './store.js';
 import { tokenRouter } from './token.js';
 import type { EmulatorClient, EmulatorFixture } from './types.js';
 
 export interface StartOptions {
-  /** 0 or undefined: a random free port. */
+  /** 0 or undefined: the saved port (see `stateFile`), else a random free port. */
   port?: number;
+  /**
+   * Where the state lives across restarts (a JSON file, mode 0600): loaded at start when it exists, written
+   * after each change outside Graph and on close. Without it, everything lives in memory.
+   */
+  stateFile?: string;
   /** PEM strings. */
   tls: { cert: string; key: string };
   /** Default: the demo fixture. */
@@ -35,6 +42,8 @@ export interface EntraEmulator {
   store: EmulatorStore;
   /** The new key signs from now on; old keys stay published unless `dropOld`. */
   rotateKeys(options?: { dropOld?: boolean }): void;
+  /** Writes the state file now (changes made through `store` directly are saved on close otherwise). */
+  save(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -78,18 +87,50 @@ function requestLogger(logger: (line: string) => void) {
   };
 }
 
+/** The port is taken: one line an operator can act on. */
+export class EmulatorPortInUseError extends Error {
+  constructor(port: number, saved: boolean, stateFile: string | undefined) {
+    super(
+      saved
+        ? `the Entra emulator's port 127.0.0.1:${port}, kept in ${stateFile} so that a restart keeps the service's ` +
+            `URLs valid, is in use: is another npm start running on this DATA_DIR? Stop it, or set EMULATOR_PORT to a free port`
+        : `the Entra emulator cannot listen on 127.0.0.1:${port}: the port is in use; choose another EMULATOR_PORT`,
+    );
+    this.name = 'EmulatorPortInUseError';
+  }
+}
+
+async function listen(server: ReturnType<typeof createServer>, port: number): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
 export async function startEntraEmulator(opts: StartOptions): Promise<EntraEmulator> {
   const fixture = opts.fixture ?? demoFixture();
-  const ctx: EmulatorContext = {
-    baseUrl: '',
-    store: new EmulatorStore(fixture, opts.clients),
-    keys: new KeyRing(),
-  };
+  const log = opts.logger ?? ((line: string) => console.warn(`[entra-emulator] ${line}`));
+  const saved = opts.stateFile ? await loadSavedEmulator(opts.stateFile, log) : undefined;
+  const store = new EmulatorStore(fixture, opts.clients);
+  if (saved) {
+    store.restoreState(saved.store);
+    adoptPagingTokenKey(Buffer.from(saved.pagingTokenKey, 'base64'));
+  }
+  const ctx: EmulatorContext = { baseUrl: '', store, keys: new KeyRing(saved?.keys) };
+  let stateFile: StateFile | undefined;
 
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
   if (opts.logger) app.use(requestLogger(opts.logger));
+  // Graph is read-only here; every other route (authorize, token, control) may change the state.
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    if (stateFile && !req.path.startsWith('/v1.0/')) res.on('finish', () => stateFile?.changed());
+    next();
+  });
   // Counted and delayed before faults, so a faulted request still costs the client a round trip.
   app.use('/v1.0', graphMeter(ctx));
   app.use(faultInjector(ctx));
@@ -108,27 +149,47 @@ export async function startEntraEmulator(opts: StartOptions): Promise<EntraEmula
   });
 
   const server = createServer({ cert: opts.tls.cert, key: opts.tls.key }, app);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  const wanted = opts.port || saved?.port || 0;
+  try {
+    await listen(server, wanted);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+    throw new EmulatorPortInUseError(wanted, !opts.port, opts.stateFile);
+  }
   const { port } = server.address() as AddressInfo;
   ctx.baseUrl = `https://127.0.0.1:${port}`;
+  if (opts.stateFile) {
+    stateFile = new StateFile(
+      opts.stateFile,
+      () => ({
+        version: 1,
+        port,
+        keys: ctx.keys.exportKeys(),
+        pagingTokenKey: pagingTokenKey().toString('base64'),
+        store: store.exportState(),
+      }),
+      log,
+    );
+    await stateFile.flush(); // the port is recorded before anybody is told the URL
+  }
 
   return {
     url: ctx.baseUrl,
     authorityHost: ctx.baseUrl,
     graphBaseUrl: ctx.baseUrl,
     store: ctx.store,
-    rotateKeys: (options) => void ctx.keys.rotate(options),
-    close: () =>
-      new Promise<void>((resolve, reject) => {
+    rotateKeys: (options) => {
+      ctx.keys.rotate(options);
+      stateFile?.changed();
+    },
+    save: async () => stateFile?.flush(),
+    close: async () => {
+      await new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));
         // Keep-alive clients (MSAL, fetch) and injected timeouts would otherwise hold close() open.
         server.closeAllConnections();
-      }),
+      });
+      await stateFile?.flush();
+    },
   };
 }

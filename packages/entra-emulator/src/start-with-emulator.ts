@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { ensureCertificates } from './certificates.js';
 import { DEMO } from './fixture.js';
 import { startEntraEmulator, type EntraEmulator } from './server.js';
@@ -12,6 +12,10 @@ import { startEntraEmulator, type EntraEmulator } from './server.js';
  * through ENTRA_* / GRAPH_BASE_URL and a CA trusted via NODE_EXTRA_CA_CERTS, which Node reads only at process
  * start — hence the child process. Otherwise it runs the service unchanged, so `npm start` works for a real
  * tenant too. The service itself never imports this package.
+ *
+ * The emulator keeps its port and state in DATA_DIR/emulator/ (see persistence.ts), so after a restart the
+ * service's configuration, its stored refresh tokens and delta links still point at a live emulator that
+ * knows them. EMULATOR_PORT picks the port instead of the saved one.
  */
 const REDIRECT_PATHS = [
   '/auth/microsoft/callback',
@@ -43,6 +47,8 @@ async function main(): Promise<void> {
     const dataDir = resolve(read(env, 'DATA_DIR') ?? './.data');
     const certificates = await ensureCertificates(join(dataDir, 'emulator'));
     emulator = await startEntraEmulator({
+      port: emulatorPort(read(env, 'EMULATOR_PORT')),
+      stateFile: join(dataDir, 'emulator', 'state.json'),
       tls: { cert: certificates.cert, key: certificates.key },
       clients: [{ ...DEMO.client, redirectUris: REDIRECT_PATHS.map((path) => `${appBaseUrl}${path}`) }],
     });
@@ -83,6 +89,15 @@ async function main(): Promise<void> {
   process.exit(code);
 }
 
+/** 0 (the saved port, else a free one) when unset. */
+function emulatorPort(value: string | undefined): number {
+  const port = Number(value ?? 0);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new Error(`EMULATOR_PORT must be a port number (1-65535), not '${value}'`);
+  }
+  return port;
+}
+
 function printBanner(emulator: EntraEmulator, caPath: string, appBaseUrl: string): void {
   const users = Object.values(DEMO.users)
     .map(
@@ -95,7 +110,7 @@ function printBanner(emulator: EntraEmulator, caPath: string, appBaseUrl: string
       '',
       '='.repeat(100),
       '  DEVELOPMENT MODE: ENTRA_CLIENT_ID is not set, so sign-in goes to the BUNDLED ENTRA EMULATOR, not Microsoft.',
-      `  Emulator: ${emulator.url}  (HTTPS, CA certificate: ${caPath})`,
+      `  Emulator: ${emulator.url}  (HTTPS, CA certificate: ${caPath}; port and state kept in ${dirname(caPath)})`,
       `  Demo tenants: Contoso (contoso.com), Fabrikam (fabrikam.com). Sign in as one of:`,
       users,
       '  (the personal account and the disabled user are there to show refusals)',

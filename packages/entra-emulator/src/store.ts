@@ -4,10 +4,10 @@ import { makeGroup } from './fixture.js';
 import { GraphControls, DEFAULT_GRAPH_SETTINGS, type GraphSettings } from './graph-controls.js';
 import { GroupDirectory } from './group-directory.js';
 import { isGuid } from './guid.js';
-import { IssuedCredentials } from './issued-credentials.js';
+import { IssuedCredentials, type IssuedCredentialsState } from './issued-credentials.js';
 import { TenantRegistry, type NewTenant } from './tenant-registry.js';
 import { UserAccounts, type GenerateUsersOptions, type NewUser, type UserPatch } from './user-accounts.js';
-import type { Tombstone, UserDirectory } from './user-directory.js';
+import { UserDirectory, type Tombstone, type UserDirectoryState } from './user-directory.js';
 import type {
   AuthorizationCode,
   ConsentDecision,
@@ -34,6 +34,25 @@ export interface NewGroup {
   mailEnabled?: boolean;
 }
 
+/**
+ * What outlives a restart of the emulator process (written to disk by `persistence.ts`): the directory with its
+ * change log, app registrations, consent, codes and refresh tokens, the clock and the delta-token generation,
+ * so links and tokens issued before the restart keep working. Faults, Graph latency and paging settings and
+ * the pending ID token override are test knobs and start afresh.
+ */
+export interface EmulatorStoreState {
+  clockOffsetMs: number;
+  clients: EmulatorClient[];
+  tenants: Tenant[];
+  directory: UserDirectoryState;
+  groups: Group[];
+  memberships: Membership[];
+  grants: ConsentGrant[];
+  consentDecision: ConsentDecision;
+  credentials: IssuedCredentialsState;
+  deltaTokenGeneration: number;
+}
+
 /** What `reset()` rebuilds from the fixture; everything else survives a reset. */
 interface DirectoryState {
   tenants: TenantRegistry;
@@ -51,7 +70,7 @@ interface DirectoryState {
  */
 export class EmulatorStore {
   private readonly fixture: EmulatorFixture;
-  private readonly clientList: EmulatorClient[];
+  private clientList: EmulatorClient[];
   private readonly graph = new GraphControls();
   private state: DirectoryState;
   private clockOffsetMs = 0;
@@ -67,6 +86,46 @@ export class EmulatorStore {
     this.state = this.fromFixture();
     this.clockOffsetMs = 0;
     this.graph.reset();
+  }
+
+  /** Plain data sharing the live objects: serialise it at once (as `persistence.ts` does). */
+  exportState(): EmulatorStoreState {
+    return {
+      clockOffsetMs: this.clockOffsetMs,
+      clients: this.clientList,
+      tenants: [...this.state.tenants.all],
+      directory: this.state.users.index.exportState(),
+      groups: [...this.state.groups.all],
+      memberships: [...this.state.groups.memberships],
+      grants: [...this.state.consent.allGrants],
+      consentDecision: this.state.consent.consentDecision,
+      credentials: this.state.credentials.exportState(),
+      deltaTokenGeneration: this.graph.deltaTokenGeneration,
+    };
+  }
+
+  /**
+   * Takes over a saved state. The app registrations this store was created with win over saved ones with the
+   * same client id (their redirect URIs follow the current configuration); other saved registrations stay.
+   */
+  restoreState(saved: EmulatorStoreState): void {
+    const configured = this.clientList;
+    const isConfigured = (c: EmulatorClient) =>
+      configured.some((k) => k.clientId.toLowerCase() === c.clientId.toLowerCase());
+    this.clientList = [...saved.clients.filter((c) => !isConfigured(c)), ...configured];
+    const tenants = new TenantRegistry(saved.tenants);
+    const consent = new ConsentRegistry(this.clientList, saved.grants);
+    consent.consentDecision = saved.consentDecision;
+    this.state = {
+      tenants,
+      users: new UserAccounts(UserDirectory.fromState(saved.directory), tenants),
+      groups: new GroupDirectory(saved.groups, saved.memberships),
+      consent,
+      credentials: new IssuedCredentials(() => this.now(), saved.credentials),
+    };
+    this.clockOffsetMs = saved.clockOffsetMs;
+    this.graph.reset();
+    this.graph.restoreDeltaTokenGeneration(saved.deltaTokenGeneration);
   }
 
   private fromFixture(): DirectoryState {

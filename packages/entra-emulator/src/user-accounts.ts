@@ -35,11 +35,12 @@ export interface GenerateUsersOptions {
 export class UserAccounts {
   private readonly directory: UserDirectory;
 
+  /** A directory restored from disk is taken as it is. */
   constructor(
-    users: User[],
+    users: User[] | UserDirectory,
     private readonly tenants: TenantRegistry,
   ) {
-    this.directory = new UserDirectory(users);
+    this.directory = users instanceof UserDirectory ? users : new UserDirectory(users);
   }
 
   /** Every user not purged, soft-deleted ones included. */

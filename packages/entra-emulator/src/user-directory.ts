@@ -30,6 +30,24 @@ class TenantUsers {
   generated = 0;
 }
 
+/** A tenant's slots and change log as saved to disk; users in place, so a restored directory pages alike. */
+export interface TenantUsersState {
+  tenantId: string;
+  slots: DirectoryEntry[];
+  slotSeq: number[];
+  logSeq: number[];
+  logSlot: number[];
+  generated: number;
+}
+
+/** Everything a restart needs for delta tokens issued before it to keep working. */
+export interface UserDirectoryState {
+  seq: number;
+  /** Ids of `all` in order (users of different tenants interleave there). */
+  order: string[];
+  tenants: TenantUsersState[];
+}
+
 export interface Page<T> {
   items: T[];
   /** Cursor of the next item to return, or null when nothing follows. */
@@ -182,6 +200,52 @@ export class UserDirectory {
     }
     while (i < logSeq.length && logSeq[i] <= upTo && !current(i)) i++;
     return { items, next: i < logSeq.length && logSeq[i] <= upTo ? i : null };
+  }
+
+  /** Plain data (dates stay `Date`s); the caller serialises it. */
+  exportState(): UserDirectoryState {
+    return {
+      seq: this.seq,
+      order: this.all.map((u) => u.id),
+      tenants: [...this.tenants.entries()].map(([tenantId, t]) => ({
+        tenantId,
+        slots: t.slots,
+        slotSeq: t.slotSeq,
+        logSeq: t.logSeq,
+        logSlot: t.logSlot,
+        generated: t.generated,
+      })),
+    };
+  }
+
+  /** The directory as `exportState()` left it: same slots, change numbers and log, so old cursors resume. */
+  static fromState(state: UserDirectoryState): UserDirectory {
+    const directory = new UserDirectory();
+    directory.seq = state.seq;
+    const byId = new Map<string, User>();
+    for (const saved of state.tenants) {
+      const tenant = directory.tenant(saved.tenantId);
+      // Element by element: a spread of 100,000 arguments would overflow the stack.
+      for (const entry of saved.slots) tenant.slots.push(entry);
+      for (const seq of saved.slotSeq) tenant.slotSeq.push(seq);
+      for (let i = 0; i < saved.logSeq.length; i++) {
+        tenant.logSeq.push(saved.logSeq[i]);
+        tenant.logSlot.push(saved.logSlot[i]);
+      }
+      tenant.generated = saved.generated;
+      saved.slots.forEach((entry, slot) => {
+        tenant.slotOf.set(entry.id.toLowerCase(), slot);
+        if (isTombstone(entry)) return;
+        byId.set(entry.id.toLowerCase(), entry);
+        directory.byId.set(entry.id.toLowerCase(), entry);
+        directory.byUpn.set(entry.userPrincipalName.toLowerCase(), entry);
+      });
+    }
+    for (const id of state.order) {
+      const user = byId.get(id.toLowerCase());
+      if (user) directory.all.push(user);
+    }
+    return directory;
   }
 
   private tenant(tenantId: string): TenantUsers {
