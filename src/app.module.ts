@@ -18,6 +18,7 @@ import { DeprovisioningModule } from './deprovisioning/deprovisioning.module.js'
 import { HealthModule } from './health/health.module.js';
 import { IntegrationsModule } from './integrations/integrations.module.js';
 import { OrganizationsModule } from './organizations/organizations.module.js';
+import { PagesModule } from './pages/pages.module.js';
 import { ProvisioningModule } from './provisioning/provisioning.module.js';
 import { RoleMappingModule } from './role-mapping/role-mapping.module.js';
 import { SessionsModule } from './sessions/sessions.module.js';
@@ -50,6 +51,7 @@ export class AppModule {
         RoleMappingModule,
         DeprovisioningModule,
         HealthModule,
+        PagesModule.forRoot(config),
       ],
       providers: [
         // Order matters: authenticate, then check the role, then the plan.

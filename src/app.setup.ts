@@ -7,6 +7,7 @@ import type { NextFunction, Request, Response } from 'express';
 import helmet from 'helmet';
 import {
   acceptedRequestId,
+  canonicalHost,
   cookieOriginCheck,
   noStoreForAuthenticated,
   refuseFormBodies,
@@ -16,6 +17,7 @@ import { createValidationPipe } from './common/validation.js';
 import { COMMON_ERRORS, type ErrorDefinition, registeredErrors } from './common/domain-error.js';
 import { ProblemDocumentDto } from './common/problem.dto.js';
 import type { AppConfig } from './config/config.js';
+import { SWAGGER_SESSION_SCRIPT, SWAGGER_SESSION_SCRIPT_PATH } from './openapi/swagger-session.js';
 import { invitationChoiceCookieName, sessionCookieName } from './sessions/session-cookie.js';
 
 /**
@@ -61,6 +63,7 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): vo
     cookieOriginCheck(config.trustedOrigins, [sessionCookieName(config), invitationChoiceCookieName(config)]),
   );
   app.use('/api', refuseFormBodies());
+  app.use('/auth/microsoft/login', canonicalHost(config.appBaseUrl));
   // The SPA may live on another origin: let it call the API with its session cookie, and nobody else.
   const uiOrigin = new URL(config.appUiUrl).origin;
   if (uiOrigin !== new URL(config.appBaseUrl).origin) app.enableCors({ origin: uiOrigin, credentials: true });
@@ -68,8 +71,14 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): vo
   // No enableShutdownHooks(): main.ts owns SIGINT/SIGTERM (drain, close, stop the embedded database, exit 0).
   // Nest's hook re-raises the signal once the app is closed, which killed the process before the embedded
   // PostgreSQL was stopped and its owner record released, and made every Ctrl-C of `npm start` an exit 1.
+  app.use(SWAGGER_SESSION_SCRIPT_PATH, (request: Request, response: Response, next: NextFunction) => {
+    if (request.method !== 'GET' && request.method !== 'HEAD') return next();
+    response.type('text/javascript; charset=utf-8').setHeader('Cache-Control', 'no-cache');
+    response.send(SWAGGER_SESSION_SCRIPT);
+  });
   SwaggerModule.setup('docs', app, () => buildOpenApiDocument(app), {
     jsonDocumentUrl: 'docs/openapi.json',
+    customJs: SWAGGER_SESSION_SCRIPT_PATH,
     // A pasted Bearer token must not outlive the tab in localStorage.
     swaggerOptions: { withCredentials: true, persistAuthorization: false },
   });
@@ -118,7 +127,10 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
         'for access. Errors are `application/problem+json` (RFC 9457) with a stable `code`: each operation ' +
         'lists the codes it answers with, and any route may also answer with:\n' +
         globalCodes +
-        '\n\nSign in by opening `/auth/microsoft/login` in this browser; Swagger UI then sends the session cookie.\n\n' +
+        '\n\nSign in by opening [/auth/microsoft/login](/auth/microsoft/login) in this browser; Swagger UI then ' +
+        'sends the session cookie with every call, and shows it: the locks close and the curl snippets carry ' +
+        '`Cookie: session=…` (paste the cookie’s value, HttpOnly, from the browser’s developer tools, or send the ' +
+        'same token as `Authorization: Bearer`).\n\n' +
         'A write (POST, PATCH, PUT, DELETE) authenticated by the session cookie (or the organization-choice cookie ' +
         'of a sign-in) must come from the application’s ' +
         'own origin (`Origin` or `Sec-Fetch-Site: same-origin`), else 403 `ORIGIN_NOT_ALLOWED`; Bearer requests ' +
@@ -130,7 +142,18 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
       { type: 'http', scheme: 'bearer', bearerFormat: 'opaque', description: 'A session token of this API.' },
       'bearer',
     )
-    .addCookieAuth('session', { type: 'apiKey', in: 'cookie', name: 'session' }, 'session')
+    .addCookieAuth(
+      'session',
+      {
+        type: 'apiKey',
+        in: 'cookie',
+        name: 'session',
+        description:
+          'The HttpOnly session cookie set by the Microsoft sign-in (`__Host-session` when the service runs on ' +
+          'https). The browser sends it by itself; its value also works as a Bearer token.',
+      },
+      'session',
+    )
     .build();
   const document = SwaggerModule.createDocument(app, config, {
     operationIdFactory: (_controller, method) => method,

@@ -42,8 +42,12 @@ export class ActivationController {
   @ApiErrors(UserNotFoundError, SeatLimitReachedError, InvalidUserStateError, OwnerRoleReservedError)
   @HttpCode(200)
   @Roles('owner', 'admin')
-  @ApiOperation({ operationId: 'reactivateUser', summary: 'Reactivate a deactivated user (takes a seat)' })
-  @ApiOkResponse({ type: UserResponseDto })
+  @ApiOperation({
+    operationId: 'reactivateUser',
+    summary: 'Reactivate a deactivated user (takes a seat)',
+    description: 'Lets a deactivated user sign in again; it takes a seat, so it needs a free one.',
+  })
+  @ApiOkResponse({ type: UserResponseDto, description: 'The reactivated user.' })
   async reactivate(
     @CurrentPrincipal() principal: Principal,
     @UuidParam('id', UserNotFoundError) id: string,

@@ -19,8 +19,10 @@ export class AuditController {
   @ApiOperation({
     operationId: 'listAuditEvents',
     summary: 'List the organization’s audit trail, newest first',
+    description:
+      'Who did what in the organization (sign-ins, role changes, deactivations, settings), newest first, filtered by action or target. Owner/Admin only.',
   })
-  @ApiOkResponse({ type: AuditEventPageDto })
+  @ApiOkResponse({ type: AuditEventPageDto, description: 'A page of audit events.' })
   @ApiErrors(ValidationFailedError, InvalidCursorError)
   async list(
     @CurrentPrincipal() principal: Principal,

@@ -44,7 +44,9 @@ export class AuthController {
     summary: 'Continue with Microsoft: redirect to Microsoft sign-in',
     description:
       'Starts an OpenID Connect authorization-code flow with PKCE, `state` and `nonce` against the `organizations` ' +
-      'endpoint (work and school accounts). Open it in the browser; it ends at the callback.',
+      'endpoint (work and school accounts). A browser navigation, not an API call: open ' +
+      '[/auth/microsoft/login](/auth/microsoft/login) in this browser (Swagger UI’s “Try it out” cannot follow ' +
+      'a redirect to Microsoft). It ends at the callback, with the session cookie set for this origin.',
   })
   @ApiFoundResponse({ description: 'Redirect to Microsoft’s authorize endpoint.' })
   async login(
@@ -79,10 +81,22 @@ export class AuthController {
       'a session. Codes:\n' +
       errorList,
   })
-  @ApiQuery({ name: 'code', required: false })
-  @ApiQuery({ name: 'state', required: false })
-  @ApiQuery({ name: 'error', required: false })
-  @ApiQuery({ name: 'error_description', required: false })
+  @ApiQuery({
+    name: 'code',
+    required: false,
+    description: 'The authorization code Microsoft issued (set by Microsoft).',
+  })
+  @ApiQuery({ name: 'state', required: false, description: 'The flow’s `state`, echoed by Microsoft.' })
+  @ApiQuery({
+    name: 'error',
+    required: false,
+    description: 'Microsoft’s error code when it did not issue a code.',
+  })
+  @ApiQuery({
+    name: 'error_description',
+    required: false,
+    description: 'Microsoft’s error text (logged, never shown).',
+  })
   @ApiFoundResponse({
     description:
       'Redirect to the UI (`returnTo`), to its organization choice page, or to its sign-in page with `?error=`.',
@@ -129,7 +143,11 @@ export class AuthController {
   @Post('logout')
   @HttpCode(204)
   @Auth('session')
-  @ApiOperation({ operationId: 'signOut', summary: 'Sign out: revoke the current session' })
+  @ApiOperation({
+    operationId: 'signOut',
+    summary: 'Sign out: revoke the current session',
+    description: 'Revokes the current session and clears the session cookie.',
+  })
   @ApiNoContentResponse({ description: 'The session is revoked and the cookie cleared.' })
   async logout(
     @CurrentPrincipal() principal: Principal,

@@ -68,7 +68,7 @@ export class InvitationChoiceController {
       'redirects to `APP_UI_URL/sign-in/choose-organization`. That page lists the organizations here: names and ' +
       'offered roles only.',
   })
-  @ApiOkResponse({ type: InvitationChoiceDto })
+  @ApiOkResponse({ type: InvitationChoiceDto, description: 'The pending invitations of this choice.' })
   @ApiErrors(InvitationChoiceInvalidError)
   async list(@Req() request: Request): Promise<InvitationChoiceDto> {
     const choice = await this.countingFailures(request, () =>
@@ -93,7 +93,10 @@ export class InvitationChoiceController {
       'offered (`INVITATION_NOT_FOUND`) or revoked meanwhile (`INVITATION_NO_LONGER_PENDING`) leaves it usable. ' +
       'A refusal after it was spent is `SIGN_IN_REFUSED` with `reason` (e.g. `seat_limit_reached`): sign in again.',
   })
-  @ApiOkResponse({ type: SignInCompletedDto })
+  @ApiOkResponse({
+    type: SignInCompletedDto,
+    description: 'Signed in: the session cookie is set; go to `redirectTo`.',
+  })
   @ApiErrors(
     InvitationChoiceInvalidError,
     InvitationNotFoundError,

@@ -92,3 +92,21 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 export function acceptedRequestId(given: string | string[] | undefined): string {
   return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
 }
+
+/**
+ * Sends a browser that starts a flow on another name of this service (`127.0.0.1` when `APP_BASE_URL` says
+ * `localhost`, an IP instead of the DNS name) to `APP_BASE_URL` first. The flow's cookies are bound to the
+ * host that set them and Microsoft returns to `APP_BASE_URL`, so a flow started elsewhere could only end in
+ * `invalid_state`. The host is `req.host`: behind a proxy, forward `Host` or set `TRUST_PROXY` so that
+ * `X-Forwarded-Host` counts, else every request looks non-canonical.
+ */
+export function canonicalHost(appBaseUrl: string) {
+  const canonical = new URL(appBaseUrl).host.toLowerCase();
+  return (request: Request, response: Response, next: NextFunction) => {
+    if (!['GET', 'HEAD'].includes(request.method)) return next();
+    const host = request.host?.toLowerCase();
+    if (!host || host === canonical) return next();
+    response.setHeader('Cache-Control', 'no-store');
+    response.redirect(302, `${appBaseUrl}${request.originalUrl}`);
+  };
+}

@@ -5,7 +5,7 @@ import { COMMON_ERRORS, DomainError } from './domain-error.js';
 import { isUuid } from './uuid.js';
 
 export class PageQueryDto {
-  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50, description: 'Page size.' })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 200, default: 50, description: 'Page size.' })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
@@ -23,6 +23,7 @@ export class PageInfoDto {
   @ApiProperty({
     nullable: true,
     type: String,
+    example: null,
     description: 'Pass as `cursor` to get the next page; null on the last page.',
   })
   nextCursor: string | null;

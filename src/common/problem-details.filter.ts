@@ -86,7 +86,10 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const problem = toProblem(error);
     problem.instance = request.path;
     problem.requestId = currentRequestId();
-    if (problem.status >= 500) {
+    if (problem.status >= 500 && error instanceof DomainError) {
+      // An expected unavailability (a dependency down): one line, no stack trace, which would only repeat.
+      this.logger.warn({ message: problem.detail, code: problem.code, requestId: problem.requestId });
+    } else if (problem.status >= 500) {
       // Log the error itself (never the request body or headers, which can carry tokens).
       this.logger.error({ message: 'unhandled error', requestId: problem.requestId, error: describe(error) });
     }

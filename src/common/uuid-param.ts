@@ -22,6 +22,9 @@ export function UuidParam(name: string, notFound: new () => DomainError): Parame
     Param(name, new UuidPipe(notFound))(target, propertyKey, index);
     if (propertyKey === undefined) return;
     const descriptor = Object.getOwnPropertyDescriptor(target, propertyKey);
-    if (descriptor) ApiParam({ name, type: String, format: 'uuid' })(target, propertyKey, descriptor);
+    const code = (notFound as unknown as { definition?: { code: string } }).definition?.code;
+    const description = `The id (uuid)${code ? `; an unknown or malformed one answers 404 \`${code}\`` : ''}.`;
+    if (descriptor)
+      ApiParam({ name, type: String, format: 'uuid', description })(target, propertyKey, descriptor);
   };
 }

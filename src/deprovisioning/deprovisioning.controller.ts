@@ -45,7 +45,10 @@ export class DeprovisioningController {
       'that would deactivate more than the safety threshold applies nothing and waits for approval. With ' +
       '`dryRun=true` it only computes who would be deactivated (allowed even while auto-deprovisioning is off).',
   })
-  @ApiAcceptedResponse({ type: SyncRunResponseDto })
+  @ApiAcceptedResponse({
+    type: SyncRunResponseDto,
+    description: 'The run is queued; follow it with `GET …/sync-runs/{id}`.',
+  })
   @ApiErrors(
     SyncInProgressError,
     EntraNotConnectedError,
@@ -60,8 +63,12 @@ export class DeprovisioningController {
   }
 
   @Get('sync-runs')
-  @ApiOperation({ operationId: 'listEntraSyncRuns', summary: 'List sync runs, newest first' })
-  @ApiOkResponse({ type: SyncRunPageDto })
+  @ApiOperation({
+    operationId: 'listEntraSyncRuns',
+    summary: 'List sync runs, newest first',
+    description: 'The organization’s directory sync runs, newest first, with their counts and status.',
+  })
+  @ApiOkResponse({ type: SyncRunPageDto, description: 'A page of sync runs.' })
   @ApiErrors(ValidationFailedError, InvalidCursorError)
   async list(
     @CurrentPrincipal() principal: Principal,
@@ -72,8 +79,13 @@ export class DeprovisioningController {
   }
 
   @Get('sync-runs/:id')
-  @ApiOperation({ operationId: 'getEntraSyncRun', summary: 'One sync run: status, progress, counts, error' })
-  @ApiOkResponse({ type: SyncRunResponseDto })
+  @ApiOperation({
+    operationId: 'getEntraSyncRun',
+    summary: 'One sync run: status, progress, counts, error',
+    description:
+      'One sync run: status, progress while it runs, counts, and why it failed or waits for approval.',
+  })
+  @ApiOkResponse({ type: SyncRunResponseDto, description: 'The sync run.' })
   @ApiErrors(SyncRunNotFoundError)
   async get(
     @CurrentPrincipal() principal: Principal,
@@ -86,8 +98,10 @@ export class DeprovisioningController {
   @ApiOperation({
     operationId: 'listEntraSyncRunOutcomes',
     summary: 'Per-user outcomes of a run, with reasons',
+    description:
+      'Per user, what a run did or plans to do (for an `awaiting_approval` run: who would be deactivated), filtered by outcome.',
   })
-  @ApiOkResponse({ type: SyncOutcomePageDto })
+  @ApiOkResponse({ type: SyncOutcomePageDto, description: 'A page of outcomes.' })
   @ApiErrors(SyncRunNotFoundError)
   async outcomes(
     @CurrentPrincipal() principal: Principal,
@@ -108,7 +122,10 @@ export class DeprovisioningController {
       'ends it is the organization’s active run: another sync answers `SYNC_IN_PROGRESS`. Each user is checked ' +
       'again (still active here, still disabled or deleted in Entra) before deactivation.',
   })
-  @ApiAcceptedResponse({ type: SyncRunResponseDto })
+  @ApiAcceptedResponse({
+    type: SyncRunResponseDto,
+    description: 'Approved: the run is queued again and a worker applies the stored plan.',
+  })
   @ApiErrors(SyncRunNotFoundError, SyncRunNotAwaitingApprovalError, SyncInProgressError)
   async approve(
     @CurrentPrincipal() principal: Principal,
@@ -122,8 +139,10 @@ export class DeprovisioningController {
   @ApiOperation({
     operationId: 'rejectEntraSyncRun',
     summary: 'Discard a plan held back by the safety threshold',
+    description:
+      'Discards the plan of a run waiting for approval: nobody is deactivated and the run ends as `rejected`.',
   })
-  @ApiOkResponse({ type: SyncRunResponseDto })
+  @ApiOkResponse({ type: SyncRunResponseDto, description: 'The rejected run.' })
   @ApiErrors(SyncRunNotFoundError, SyncRunNotAwaitingApprovalError, SyncInProgressError)
   async reject(
     @CurrentPrincipal() principal: Principal,

@@ -40,10 +40,22 @@ export class ConnectCallbackController {
       'stored. Codes:\n' +
       errorList,
   })
-  @ApiQuery({ name: 'code', required: false })
-  @ApiQuery({ name: 'state', required: false })
-  @ApiQuery({ name: 'error', required: false })
-  @ApiQuery({ name: 'error_description', required: false })
+  @ApiQuery({
+    name: 'code',
+    required: false,
+    description: 'The authorization code Microsoft issued (set by Microsoft).',
+  })
+  @ApiQuery({ name: 'state', required: false, description: 'The flow’s `state`, echoed by Microsoft.' })
+  @ApiQuery({
+    name: 'error',
+    required: false,
+    description: 'Microsoft’s error code when it did not issue a code.',
+  })
+  @ApiQuery({
+    name: 'error_description',
+    required: false,
+    description: 'Microsoft’s error text (logged, never shown).',
+  })
   @ApiFoundResponse({ description: 'Redirect to the UI’s Entra settings page.' })
   async callback(
     @Query() query: Record<string, unknown>,

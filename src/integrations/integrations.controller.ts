@@ -1,4 +1,5 @@
-import { Body, Controller, Delete, Get, HttpCode, Patch, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Res } from '@nestjs/common';
+import type { Response } from 'express';
 import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Auth, CurrentPrincipal, RequiresPlan, Roles } from '../common/auth.decorators.js';
 import type { Principal } from '../common/principal.js';
@@ -35,8 +36,11 @@ export class IntegrationsController {
   @ApiOperation({
     operationId: 'getEntraIntegration',
     summary: 'Connection status, tenant, verified domains and settings',
+    description:
+      'The organization’s Entra connection as the settings page shows it: `status` is `not_connected` until an ' +
+      'Owner or Admin connects a tenant.',
   })
-  @ApiOkResponse({ type: EntraIntegrationResponseDto })
+  @ApiOkResponse({ type: EntraIntegrationResponseDto, description: 'The connection (or `not_connected`).' })
   async get(@CurrentPrincipal() principal: Principal): Promise<EntraIntegrationResponseDto> {
     return this.status(principal.organizationId);
   }
@@ -53,11 +57,26 @@ export class IntegrationsController {
       '`User.Read.All` and `Group.Read.All`. Open it in the same browser session; Microsoft returns to ' +
       '`/auth/microsoft/connect/callback`, which redirects to `APP_UI_URL/settings/integrations/entra`. ' +
       'The link is valid for 10 minutes, for this user and organization only. Reconnecting the same tenant ' +
-      'refreshes consent and keeps the settings.',
+      'refreshes consent and keeps the settings. The URL is also the `Location` header, so a client can ' +
+      'open it directly.',
   })
-  @ApiOkResponse({ type: ConnectEntraResponseDto })
-  async connect(@CurrentPrincipal() principal: Principal): Promise<ConnectEntraResponseDto> {
-    return { authorizationUrl: await this.connectFlow.startConnect(principal) };
+  @ApiOkResponse({
+    type: ConnectEntraResponseDto,
+    description: 'The Microsoft URL to open, in the body and in `Location`.',
+    headers: {
+      Location: {
+        description: 'The same Microsoft authorize URL as `authorizationUrl`.',
+        schema: { type: 'string', format: 'uri' },
+      },
+    },
+  })
+  async connect(
+    @CurrentPrincipal() principal: Principal,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<ConnectEntraResponseDto> {
+    const authorizationUrl = await this.connectFlow.startConnect(principal);
+    response.setHeader('Location', authorizationUrl);
+    return { authorizationUrl };
   }
 
   @Post('refresh')
@@ -70,7 +89,10 @@ export class IntegrationsController {
       'The fix when tenant details are missing or have changed in Entra ID. The verified domains are claimed ' +
       'anew for the organization within its tenant.',
   })
-  @ApiOkResponse({ type: EntraIntegrationResponseDto })
+  @ApiOkResponse({
+    type: EntraIntegrationResponseDto,
+    description: 'The connection with the re-read details.',
+  })
   @ApiErrors(
     EntraNotConnectedError,
     EntraReauthorizationRequiredError,
@@ -93,7 +115,7 @@ export class IntegrationsController {
     description:
       'Any subset of the three toggles (each independent, effective immediately) and of the sync safety threshold.',
   })
-  @ApiOkResponse({ type: EntraIntegrationResponseDto })
+  @ApiOkResponse({ type: EntraIntegrationResponseDto, description: 'The connection with the new settings.' })
   @ApiErrors(ValidationFailedError, EntraNotConnectedError)
   async updateSettings(
     @CurrentPrincipal() principal: Principal,

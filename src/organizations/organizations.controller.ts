@@ -18,8 +18,9 @@ export class OrganizationsController {
   @ApiOperation({
     operationId: 'getOrganization',
     summary: 'The signed-in user’s organization, plan and seats',
+    description: 'The caller’s organization: name, plan, seat limit and seats used.',
   })
-  @ApiOkResponse({ type: OrganizationResponseDto })
+  @ApiOkResponse({ type: OrganizationResponseDto, description: 'The organization.' })
   async organization(@CurrentPrincipal() principal: Principal): Promise<OrganizationResponseDto> {
     const { organization, seatsUsed } = await this.organizations.getWithSeats(principal.organizationId);
     return toOrganizationResponse(organization, seatsUsed);

@@ -33,8 +33,13 @@ export class RoleMappingController {
   constructor(private readonly mappings: RoleMappingService) {}
 
   @Get('group-role-mappings')
-  @ApiOperation({ operationId: 'listGroupRoleMappings', summary: 'List Entra group → role mappings' })
-  @ApiOkResponse({ type: GroupRoleMappingListDto })
+  @ApiOperation({
+    operationId: 'listGroupRoleMappings',
+    summary: 'List Entra group → role mappings',
+    description:
+      'Every Entra group → role mapping of the organization. At each sign-in the most privileged matching group decides the role.',
+  })
+  @ApiOkResponse({ type: GroupRoleMappingListDto, description: 'The mappings.' })
   @ApiErrors(EntraNotConnectedError)
   async list(@CurrentPrincipal() principal: Principal): Promise<GroupRoleMappingListDto> {
     return { items: (await this.mappings.list(principal.organizationId)).map(toMappingResponse) };
@@ -49,7 +54,7 @@ export class RoleMappingController {
       'privileged matching role wins (admin > manager > employee); with no match, a mapped or default role falls ' +
       'back to Employee while a role set by hand or by invitation is kept. Owners are never changed.',
   })
-  @ApiCreatedResponse({ type: GroupRoleMappingResponseDto })
+  @ApiCreatedResponse({ type: GroupRoleMappingResponseDto, description: 'The new mapping.' })
   @ApiErrors(ValidationFailedError, UnknownGroupError, MappingExistsError, EntraNotConnectedError)
   async create(
     @CurrentPrincipal() principal: Principal,
@@ -59,8 +64,12 @@ export class RoleMappingController {
   }
 
   @Put('group-role-mappings/:id')
-  @ApiOperation({ operationId: 'updateGroupRoleMapping', summary: 'Change a mapping’s group or role' })
-  @ApiOkResponse({ type: GroupRoleMappingResponseDto })
+  @ApiOperation({
+    operationId: 'updateGroupRoleMapping',
+    summary: 'Change a mapping’s group or role',
+    description: 'Points a mapping at another group or role; roles change at each member’s next sign-in.',
+  })
+  @ApiOkResponse({ type: GroupRoleMappingResponseDto, description: 'The changed mapping.' })
   @ApiErrors(ValidationFailedError, MappingNotFoundError, UnknownGroupError, MappingExistsError)
   async update(
     @CurrentPrincipal() principal: Principal,
@@ -75,6 +84,8 @@ export class RoleMappingController {
   @ApiOperation({
     operationId: 'deleteGroupRoleMapping',
     summary: 'Delete a mapping (roles change at the next sign-in)',
+    description:
+      'Removes a mapping. Users keep their current role until their next sign-in, when the remaining mappings decide.',
   })
   @ApiNoContentResponse({ description: 'Deleted.' })
   @ApiErrors(MappingNotFoundError)
@@ -89,8 +100,10 @@ export class RoleMappingController {
   @ApiOperation({
     operationId: 'searchEntraGroups',
     summary: 'Search the tenant’s groups by name prefix (from Graph)',
+    description:
+      'Groups of the connected tenant whose name starts with `search`, read live from Microsoft Graph, to pick one for a mapping.',
   })
-  @ApiOkResponse({ type: DirectoryGroupPageDto })
+  @ApiOkResponse({ type: DirectoryGroupPageDto, description: 'A page of groups.' })
   @ApiErrors(InvalidCursorError, EntraNotConnectedError)
   async groups(
     @CurrentPrincipal() principal: Principal,

@@ -32,7 +32,7 @@ export class TenantAssignmentController {
     summary: 'Tenant user assignment: status, tenant, domains, who verified it',
     description: 'Readable on every plan, so a suspended assignment (plan downgraded) shows as `suspended`.',
   })
-  @ApiOkResponse({ type: TenantAssignmentResponseDto })
+  @ApiOkResponse({ type: TenantAssignmentResponseDto, description: 'The organization’s tenant assignment.' })
   async get(@CurrentPrincipal() principal: Principal): Promise<TenantAssignmentResponseDto> {
     return toTenantAssignmentResponse(await this.assignments.getStatus(principal));
   }
@@ -57,7 +57,10 @@ export class TenantAssignmentController {
       'which redirects to `APP_UI_URL/settings/tenant-assignment`. Valid for 10 minutes, for this user only. ' +
       'Nothing changes until the callback has verified it; every verification needs its own sign-in.',
   })
-  @ApiOkResponse({ type: VerifyTenantAssignmentResponseDto })
+  @ApiOkResponse({
+    type: VerifyTenantAssignmentResponseDto,
+    description: 'The Microsoft sign-in URL that verifies the domains.',
+  })
   async verify(
     @CurrentPrincipal() principal: Principal,
     @Body() body: VerifyTenantAssignmentDto,
@@ -80,7 +83,10 @@ export class TenantAssignmentController {
       'Accepts removals only: a domain not already listed is 400 `DOMAINS_REQUIRE_VERIFICATION` (use Save & ' +
       'Verify). Switching `autoActivate` on applies to new arrivals; users already awaiting approval stay pending.',
   })
-  @ApiOkResponse({ type: TenantAssignmentResponseDto })
+  @ApiOkResponse({
+    type: TenantAssignmentResponseDto,
+    description: 'The tenant assignment after the change.',
+  })
   async update(
     @CurrentPrincipal() principal: Principal,
     @Body() body: UpdateTenantAssignmentDto,

@@ -42,7 +42,10 @@ export class InvitationsController {
       'Accepted at their first Microsoft sign-in whose verified address matches (the UPN of a member account, or an ' +
       '`email` its domain owner verified). Expires after 7 days unless `expiresInDays` says otherwise.',
   })
-  @ApiCreatedResponse({ type: InvitationResponseDto })
+  @ApiCreatedResponse({
+    type: InvitationResponseDto,
+    description: 'The invitation, pending until the first Microsoft sign-in with that address.',
+  })
   @ApiErrors(ValidationFailedError, InvitationAlreadyPendingError, UserAlreadyExistsError)
   async create(
     @CurrentPrincipal() principal: Principal,
@@ -53,8 +56,12 @@ export class InvitationsController {
 
   @Get()
   @Roles('owner', 'admin')
-  @ApiOperation({ operationId: 'listInvitations', summary: 'List invitations, newest first' })
-  @ApiOkResponse({ type: InvitationPageDto })
+  @ApiOperation({
+    operationId: 'listInvitations',
+    summary: 'List invitations, newest first',
+    description: 'The organization’s invitations, newest first, optionally by status.',
+  })
+  @ApiOkResponse({ type: InvitationPageDto, description: 'A page of invitations.' })
   @ApiErrors(ValidationFailedError, InvalidCursorError)
   async list(
     @CurrentPrincipal() principal: Principal,
@@ -67,7 +74,11 @@ export class InvitationsController {
   @Delete(':id')
   @HttpCode(204)
   @Roles('owner', 'admin')
-  @ApiOperation({ operationId: 'revokeInvitation', summary: 'Revoke a pending invitation' })
+  @ApiOperation({
+    operationId: 'revokeInvitation',
+    summary: 'Revoke a pending invitation',
+    description: 'Revokes a pending invitation: nobody can join with it any more.',
+  })
   @ApiNoContentResponse({ description: 'Revoked.' })
   @ApiErrors(InvitationNotFoundError, InvitationNotPendingError)
   async revoke(

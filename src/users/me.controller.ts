@@ -13,8 +13,12 @@ export class MeController {
   constructor(private readonly users: UsersService) {}
 
   @Get('me')
-  @ApiOperation({ operationId: 'getMe', summary: 'The signed-in user' })
-  @ApiOkResponse({ type: MeResponseDto })
+  @ApiOperation({
+    operationId: 'getMe',
+    summary: 'The signed-in user',
+    description: 'The signed-in user: profile, role, status and linked Microsoft accounts.',
+  })
+  @ApiOkResponse({ type: MeResponseDto, description: 'The signed-in user.' })
   async me(@CurrentPrincipal() principal: Principal): Promise<MeResponseDto> {
     const { user, identities } = await this.users.getMe(principal);
     return toMeResponse(user, identities);

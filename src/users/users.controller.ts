@@ -33,10 +33,11 @@ export class UsersController {
     operationId: 'listUsers',
     summary: 'List the organization’s users',
     description:
-      'Oldest first. `status=pending` lists the users waiting for an administrator (`awaiting_approval`) or ' +
-      'for a seat (`awaiting_seat`, with their `queuePosition`).',
+      'The organization’s users, oldest first, filtered by status or role and searched by email or name, paged ' +
+      'by cursor. `status=pending` lists the users waiting for an administrator (`awaiting_approval`) or for a ' +
+      'seat (`awaiting_seat`, with their `queuePosition`).',
   })
-  @ApiOkResponse({ type: UserPageDto })
+  @ApiOkResponse({ type: UserPageDto, description: 'A page of users.' })
   async list(
     @CurrentPrincipal() principal: Principal,
     @Query() query: ListUsersQueryDto,
@@ -50,8 +51,12 @@ export class UsersController {
 
   @Get(':id')
   @ApiErrors(UserNotFoundError)
-  @ApiOperation({ operationId: 'getUser', summary: 'Get one user' })
-  @ApiOkResponse({ type: UserResponseDto })
+  @ApiOperation({
+    operationId: 'getUser',
+    summary: 'Get one user',
+    description: 'One user of the organization; another organization’s user is a 404.',
+  })
+  @ApiOkResponse({ type: UserResponseDto, description: 'The user.' })
   async get(
     @CurrentPrincipal() principal: Principal,
     @UuidParam('id', UserNotFoundError) id: string,
@@ -74,7 +79,7 @@ export class UsersController {
     summary: 'Change a user’s role',
     description: 'The role is then `manual`: kept at sign-in unless an Entra group mapping matches.',
   })
-  @ApiOkResponse({ type: UserResponseDto })
+  @ApiOkResponse({ type: UserResponseDto, description: 'The user with the new role.' })
   async update(
     @CurrentPrincipal() principal: Principal,
     @UuidParam('id', UserNotFoundError) id: string,
@@ -92,7 +97,7 @@ export class UsersController {
     summary: 'Deactivate a user',
     description: 'Ends their sessions at once and blocks sign-in. Nothing they own or did is deleted.',
   })
-  @ApiOkResponse({ type: UserResponseDto })
+  @ApiOkResponse({ type: UserResponseDto, description: 'The deactivated user.' })
   async deactivate(
     @CurrentPrincipal() principal: Principal,
     @UuidParam('id', UserNotFoundError) id: string,

@@ -118,7 +118,7 @@ describe('default-deny route guards', () => {
 
   it('serves health, Swagger UI and the OpenAPI document without a session, with security headers', async () => {
     const ready = await ctx.http().get('/health/ready').expect(200);
-    expect(ready.body.info.database.status).toBe('up');
+    expect(ready.body).toEqual({ status: 'ok', checks: { database: 'up' } });
     await ctx.http().get('/health/live').expect(200);
     const docs = await ctx.http().get('/docs/').redirects(1);
     expect(docs.status).toBe(200);
@@ -128,5 +128,40 @@ describe('default-deny route guards', () => {
     expect(ready.headers['x-content-type-options']).toBe('nosniff');
     expect(ready.headers['x-powered-by']).toBeUndefined();
     expect(ready.headers['x-request-id']).toEqual(expect.any(String));
+  });
+});
+
+describe('default-deny route guards of the result pages (APP_UI_URL = APP_BASE_URL)', () => {
+  let ctx: TestContext;
+  let defaults: TestContext;
+  beforeAll(async () => {
+    ctx = await createTestContext({ APP_UI_URL: 'http://localhost:3000' });
+    defaults = await createTestContext();
+  });
+  afterAll(async () => {
+    await ctx?.close();
+    await defaults?.close();
+  });
+
+  it('every page names its kind; only the pages a signed-out person needs are public', async () => {
+    const known = new Set(routesOf(defaults).map((r) => `${r.method} ${r.path}`));
+    const pages = routesOf(ctx).filter((r) => !known.has(`${r.method} ${r.path}`));
+    expect(pages.length).toBeGreaterThan(4);
+    expect(pages.filter((r) => !r.kinds?.length)).toEqual([]);
+    expect(
+      new Set(pages.filter((r) => r.kinds?.includes('public')).map((r) => `${r.method} ${r.path}`)),
+    ).toEqual(
+      new Set([
+        'GET /sign-in',
+        'GET /sign-in/choose-organization',
+        'GET /pages/pages.js',
+        'GET /pages/pages.css',
+      ]),
+    );
+    for (const route of pages.filter((r) => !r.kinds?.includes('public'))) {
+      const response = await ctx.http().get(route.path);
+      expect({ route: route.path, status: response.status }).toEqual({ route: route.path, status: 401 });
+      expect(response.headers['content-type']).toMatch(/^text\/html/);
+    }
   });
 });

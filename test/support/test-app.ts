@@ -16,6 +16,25 @@ export const APP_UI_URL = 'http://ui.localhost:5173';
 export const TEST_KEY_1 = Buffer.alloc(32, 11).toString('base64');
 export const TEST_KEYRING = `k1:${TEST_KEY_1}`;
 
+const HTTP_METHODS = new Set(['get', 'post', 'put', 'patch', 'delete', 'head', 'options']);
+
+/**
+ * Requests as a browser on `APP_BASE_URL` sends them: with its `Host` (supertest would name the ephemeral
+ * 127.0.0.1 port, a host the service redirects away from before a flow starts). A test may still `.set('Host')`.
+ */
+function asBrowserOf(client: ReturnType<typeof request>, appBaseUrl: string): ReturnType<typeof request> {
+  const host = new URL(appBaseUrl).host;
+  return new Proxy(client, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver) as unknown;
+      if (typeof property !== 'string' || !HTTP_METHODS.has(property) || typeof value !== 'function')
+        return value;
+      return (...args: unknown[]) =>
+        (value as (...a: unknown[]) => request.Test).apply(target, args).set('Host', host);
+    },
+  });
+}
+
 /** A database of its own in the shared test PostgreSQL, migrated to the latest schema. */
 export async function createTestDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
   const adminUrl = inject('postgresAdminUrl');
@@ -97,7 +116,7 @@ export async function createTestContext(env: Record<string, string> = {}): Promi
     ...first,
     emulator,
     sql,
-    http: () => request(ctx.app.getHttpServer()),
+    http: () => asBrowserOf(request(ctx.app.getHttpServer()), ctx.config.appBaseUrl),
     reopen: async (overrides) => {
       await ctx.app.close();
       Object.assign(ctx, await start(overrides));

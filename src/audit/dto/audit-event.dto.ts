@@ -4,7 +4,7 @@ import { PageInfoDto, PageQueryDto } from '../../common/pagination.js';
 import { ACTOR_TYPES, type ActorType, type AuditEventEntity } from '../entities/audit-event.entity.js';
 
 export class ListAuditEventsQueryDto extends PageQueryDto {
-  @ApiPropertyOptional({ example: 'user.deactivated', description: 'Only events with this action.' })
+  @ApiPropertyOptional({ description: 'Only events with this action, e.g. `user.deactivated`.' })
   @IsOptional()
   @IsString()
   @MaxLength(100)
@@ -17,7 +17,11 @@ export class ListAuditEventsQueryDto extends PageQueryDto {
 }
 
 export class AuditActorDto {
-  @ApiProperty({ enum: ACTOR_TYPES })
+  @ApiProperty({
+    enum: ACTOR_TYPES,
+    example: 'user',
+    description: 'Who acted: a user, or the system (sync, CLI).',
+  })
   type: ActorType;
 
   @ApiProperty({
@@ -30,41 +34,58 @@ export class AuditActorDto {
 }
 
 export class AuditTargetDto {
-  @ApiProperty({ example: 'user' })
+  @ApiProperty({ example: 'user', description: 'What kind of thing the event is about.' })
   type: string;
 
-  @ApiProperty({ example: '3f0c7b1e-2a55-4a6b-9c1d-8f1e2d3c4b5a' })
+  @ApiProperty({ example: '3f0c7b1e-2a55-4a6b-9c1d-8f1e2d3c4b5a', description: 'Its id.' })
   id: string;
 }
 
 export class AuditEventResponseDto {
-  @ApiProperty({ format: 'uuid' })
+  @ApiProperty({ format: 'uuid', description: 'The event id.' })
   id: string;
 
-  @ApiProperty({ example: 'user.role_changed' })
+  @ApiProperty({ example: 'user.role_changed', description: 'What happened, as `module.verb`.' })
   action: string;
 
-  @ApiProperty({ type: AuditActorDto })
+  @ApiProperty({ type: AuditActorDto, description: 'Who did it.' })
   actor: AuditActorDto;
 
-  @ApiProperty({ type: AuditTargetDto, nullable: true })
+  @ApiProperty({ type: AuditTargetDto, nullable: true, description: 'What it was done to, if anything.' })
   target: AuditTargetDto | null;
 
-  @ApiProperty({ type: 'object', nullable: true, additionalProperties: true, example: { role: 'employee' } })
+  @ApiProperty({
+    type: 'object',
+    nullable: true,
+    additionalProperties: true,
+    example: { role: 'employee' },
+    description: 'The changed fields before the change (never secrets).',
+  })
   before: Record<string, unknown> | null;
 
-  @ApiProperty({ type: 'object', nullable: true, additionalProperties: true, example: { role: 'manager' } })
+  @ApiProperty({
+    type: 'object',
+    nullable: true,
+    additionalProperties: true,
+    example: { role: 'manager' },
+    description: 'The changed fields after the change (never secrets).',
+  })
   after: Record<string, unknown> | null;
 
-  @ApiProperty({ nullable: true, type: String })
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    example: '5b0d3e7a-1c2f-4a8b-9d6e-0f1a2b3c4d5e',
+    description: 'The `x-request-id` of the request that caused it; null for background work.',
+  })
   requestId: string | null;
 
-  @ApiProperty({ format: 'date-time' })
+  @ApiProperty({ format: 'date-time', description: 'When it happened.' })
   createdAt: string;
 }
 
 export class AuditEventPageDto extends PageInfoDto {
-  @ApiProperty({ type: [AuditEventResponseDto] })
+  @ApiProperty({ type: [AuditEventResponseDto], description: 'The events of this page, newest first.' })
   items: AuditEventResponseDto[];
 }
 

@@ -10,10 +10,10 @@ export class InvitationOptionDto {
   })
   id: string;
 
-  @ApiProperty({ example: 'Northwind Traders' })
+  @ApiProperty({ example: 'Northwind Traders', description: 'The inviting organization.' })
   organizationName: string;
 
-  @ApiProperty({ enum: ROLES, enumName: 'Role' })
+  @ApiProperty({ enum: ROLES, enumName: 'Role', example: 'employee', description: 'The role it offers.' })
   role: Role;
 }
 
@@ -31,7 +31,7 @@ export class InvitationChoiceDto {
 
 export class SignInCompletedDto {
   @ApiProperty({
-    example: 'https://app.example.com/assets',
+    example: 'http://localhost:3000/',
     description: 'Where the browser goes next: the UI at the `returnTo` the sign-in started with.',
   })
   redirectTo: string;

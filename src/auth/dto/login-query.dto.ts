@@ -4,8 +4,8 @@ import { IsOptional, IsString, MaxLength } from 'class-validator';
 export class LoginQueryDto {
   @ApiPropertyOptional({
     description:
-      'Relative path of the UI to return to after sign-in. Anything else (absolute URLs) becomes `/`.',
-    example: '/assets',
+      'Relative path of the UI to return to after sign-in, e.g. `/settings/integrations/entra`. Anything else ' +
+      '(absolute URLs) becomes `/`.',
   })
   @IsOptional()
   @IsString()
@@ -14,8 +14,7 @@ export class LoginQueryDto {
 
   @ApiPropertyOptional({
     name: 'login_hint',
-    description: 'Passed to Microsoft: pre-fills the account.',
-    example: 'megan@contoso.com',
+    description: 'Passed to Microsoft: pre-fills the account, e.g. `megan@contoso.com`.',
   })
   @IsOptional()
   @IsString()
@@ -24,8 +23,7 @@ export class LoginQueryDto {
 
   @ApiPropertyOptional({
     name: 'domain_hint',
-    description: 'Passed to Microsoft: skips home-realm discovery.',
-    example: 'contoso.com',
+    description: 'Passed to Microsoft: skips home-realm discovery, e.g. `contoso.com`.',
   })
   @IsOptional()
   @IsString()

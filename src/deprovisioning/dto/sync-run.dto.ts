@@ -31,59 +31,86 @@ export class StartSyncQueryDto {
 }
 
 export class ListOutcomesQueryDto extends PageQueryDto {
-  @ApiPropertyOptional({ enum: SYNC_OUTCOMES, enumName: 'SyncOutcome' })
+  @ApiPropertyOptional({
+    enum: SYNC_OUTCOMES,
+    enumName: 'SyncOutcome',
+    description: 'Only outcomes of this kind.',
+  })
   @IsOptional()
   @IsIn(SYNC_OUTCOMES)
   outcome?: SyncOutcome;
 }
 
 export class SyncProgressDto {
-  @ApiProperty({ description: 'Directory users examined so far.' })
+  @ApiProperty({ type: 'integer', example: 1200, description: 'Directory users examined so far.' })
   checked: number;
 
   @ApiProperty({
     nullable: true,
-    type: Number,
+    type: 'integer',
+    example: 1200,
     description: 'All users to examine, once known (at the end of reading).',
   })
   total: number | null;
 }
 
 export class SyncCountsDto {
-  @ApiProperty({ description: 'Directory users examined.' })
+  @ApiProperty({ type: 'integer', example: 1200, description: 'Directory users examined.' })
   checked: number;
 
-  @ApiProperty({ description: 'Users deactivated by this run.' })
+  @ApiProperty({ type: 'integer', example: 2, description: 'Users deactivated by this run.' })
   deactivated: number;
 
   @ApiProperty({
+    type: 'integer',
+    example: 5,
     description: 'Linked users disabled or deleted in Entra and already deactivated here (untouched).',
   })
   alreadyDeactivated: number;
 
-  @ApiProperty({ description: 'Directory users not linked to a user of this organization (never touched).' })
+  @ApiProperty({
+    type: 'integer',
+    example: 1150,
+    description: 'Directory users not linked to a user of this organization (never touched).',
+  })
   notLinked: number;
 
-  @ApiProperty()
+  @ApiProperty({
+    type: 'integer',
+    example: 0,
+    description: 'Users the run could not process (see the outcomes, `skipped` with a `detail`).',
+  })
   errors: number;
 
   @ApiProperty({
+    type: 'integer',
+    example: 2,
     description: 'Deactivations planned: applied, awaiting approval, or what a dry run would do.',
   })
   planned: number;
 }
 
 export class SyncRunResponseDto {
-  @ApiProperty({ format: 'uuid' })
+  @ApiProperty({ format: 'uuid', description: 'The run id.' })
   id: string;
 
-  @ApiProperty({ enum: SYNC_TRIGGERS, enumName: 'SyncTrigger' })
+  @ApiProperty({
+    enum: SYNC_TRIGGERS,
+    enumName: 'SyncTrigger',
+    example: 'manual',
+    description: 'What started it: the nightly schedule or "Sync now".',
+  })
   trigger: SyncTrigger;
 
-  @ApiProperty()
+  @ApiProperty({ example: false, description: 'A preview: computes the plan and applies nothing.' })
   dryRun: boolean;
 
-  @ApiProperty({ enum: SYNC_STATUSES, enumName: 'SyncStatus' })
+  @ApiProperty({
+    enum: SYNC_STATUSES,
+    enumName: 'SyncStatus',
+    example: 'succeeded',
+    description: 'Where the run stands; `awaiting_approval` when the plan exceeds the safety threshold.',
+  })
   status: SyncStatus;
 
   @ApiProperty({
@@ -91,19 +118,21 @@ export class SyncRunResponseDto {
     type: 'string',
     enum: SYNC_MODES,
     nullable: true,
+    example: 'full',
     description: 'Full round or changes only.',
   })
   mode: SyncMode | null;
 
-  @ApiProperty({ type: SyncProgressDto })
+  @ApiProperty({ type: SyncProgressDto, description: 'How far reading the directory has got.' })
   progress: SyncProgressDto;
 
-  @ApiProperty({ type: SyncCountsDto })
+  @ApiProperty({ type: SyncCountsDto, description: 'What the run found and did.' })
   counts: SyncCountsDto;
 
   @ApiProperty({
     nullable: true,
-    type: Number,
+    type: 'integer',
+    example: 120,
     description: 'Most deactivations this run could apply without approval (safety threshold).',
   })
   thresholdLimit: number | null;
@@ -117,19 +146,29 @@ export class SyncRunResponseDto {
     nullable: true,
     type: 'string',
     enum: Object.keys(SYNC_RUN_FAILURES),
-    example: 'DIRECTORY_UNAVAILABLE',
+    example: null,
     description:
-      'Why a failed run failed (nothing is applied when a run fails):\n' +
+      'Why a failed run failed, e.g. `DIRECTORY_UNAVAILABLE`; null otherwise (nothing is applied when a run fails):\n' +
       Object.entries(SYNC_RUN_FAILURES)
         .map(([code, meaning]) => `- \`${code}\`: ${meaning}`)
         .join('\n'),
   })
   errorCode: string | null;
 
-  @ApiProperty({ nullable: true, type: String })
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    example: null,
+    description: 'What went wrong, for a person; null unless the run failed.',
+  })
   errorMessage: string | null;
 
-  @ApiProperty({ nullable: true, type: String, format: 'uuid' })
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    format: 'uuid',
+    description: 'Who pressed "Sync now"; null for the schedule.',
+  })
   requestedByUserId: string | null;
 
   @ApiProperty({
@@ -140,23 +179,35 @@ export class SyncRunResponseDto {
   })
   decidedByUserId: string | null;
 
-  @ApiProperty({ format: 'date-time' })
+  @ApiProperty({ format: 'date-time', description: 'When it was queued.' })
   createdAt: string;
 
-  @ApiProperty({ nullable: true, type: String, format: 'date-time' })
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    format: 'date-time',
+    example: '2026-12-01T09:30:02.000Z',
+    description: 'When a worker started it.',
+  })
   startedAt: string | null;
 
-  @ApiProperty({ nullable: true, type: String, format: 'date-time' })
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    format: 'date-time',
+    example: '2026-12-01T09:30:09.000Z',
+    description: 'When it ended; null while queued, running or awaiting approval.',
+  })
   finishedAt: string | null;
 }
 
 export class SyncRunPageDto extends PageInfoDto {
-  @ApiProperty({ type: [SyncRunResponseDto] })
+  @ApiProperty({ type: [SyncRunResponseDto], description: 'The runs of this page, newest first.' })
   items: SyncRunResponseDto[];
 }
 
 export class SyncOutcomeResponseDto {
-  @ApiProperty({ format: 'uuid' })
+  @ApiProperty({ format: 'uuid', description: 'The user of this organization concerned.' })
   userId: string;
 
   @ApiProperty({ format: 'uuid', description: 'Entra object id.' })
@@ -169,15 +220,25 @@ export class SyncOutcomeResponseDto {
   })
   outcome: SyncOutcome;
 
-  @ApiProperty({ enum: DEACTIVATION_REASONS, enumName: 'DeactivationReason' })
+  @ApiProperty({
+    enum: DEACTIVATION_REASONS,
+    enumName: 'SyncDeactivationReason',
+    example: 'entra_account_disabled',
+    description: 'Why the directory says the user must go.',
+  })
   reason: DeactivationReason;
 
-  @ApiProperty({ nullable: true, type: String })
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    example: null,
+    description: 'Why a `skipped` outcome was not applied; null otherwise.',
+  })
   detail: string | null;
 }
 
 export class SyncOutcomePageDto extends PageInfoDto {
-  @ApiProperty({ type: [SyncOutcomeResponseDto] })
+  @ApiProperty({ type: [SyncOutcomeResponseDto], description: 'The outcomes of this page.' })
   items: SyncOutcomeResponseDto[];
 }
 

@@ -11,6 +11,7 @@ export type IntegrationStatus = (typeof INTEGRATION_STATUSES)[number];
 
 export class DeprovisionThresholdDto {
   @ApiProperty({
+    type: 'integer',
     minimum: 0,
     maximum: 1_000_000,
     example: 25,
@@ -19,6 +20,7 @@ export class DeprovisionThresholdDto {
   count: number;
 
   @ApiProperty({
+    type: 'integer',
     minimum: 0,
     maximum: 100,
     example: 10,
@@ -28,14 +30,29 @@ export class DeprovisionThresholdDto {
 }
 
 export class UpdateDeprovisionThresholdDto {
-  @ApiPropertyOptional({ minimum: 0, maximum: 1_000_000 })
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 0,
+    maximum: 1_000_000,
+    example: 25,
+    description:
+      'Deactivations a run may apply without approval. Keep it low: a run above the threshold waits for approval, ' +
+      'which is what stops a misconfigured tenant from deactivating everyone.',
+  })
   @IsOptionalNotNull()
   @IsInt()
   @Min(0)
   @Max(1_000_000)
   count?: number;
 
-  @ApiPropertyOptional({ minimum: 0, maximum: 100 })
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 0,
+    maximum: 100,
+    example: 10,
+    description:
+      '… or this percentage of linked active users, whichever is larger (100 switches the check off).',
+  })
   @IsOptionalNotNull()
   @IsInt()
   @Min(0)
@@ -67,22 +84,35 @@ export class EntraSettingsDto {
 
 /** Every member may be left out; none may be null (each column has a value). */
 export class UpdateEntraSettingsDto {
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({
+    example: true,
+    description: 'Users of a verified domain join at their first Microsoft sign-in, without an invitation.',
+  })
   @IsOptionalNotNull()
   @IsBoolean()
   autoProvisionUsers?: boolean;
 
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({
+    example: true,
+    description:
+      'Nightly (03:00 UTC) and on-demand sync that deactivates users disabled or deleted in Entra.',
+  })
   @IsOptionalNotNull()
   @IsBoolean()
   autoDeprovisionSync?: boolean;
 
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({
+    example: false,
+    description: 'Entra group membership decides the role at every Microsoft sign-in.',
+  })
   @IsOptionalNotNull()
   @IsBoolean()
   groupRoleMapping?: boolean;
 
-  @ApiPropertyOptional({ type: UpdateDeprovisionThresholdDto })
+  @ApiPropertyOptional({
+    type: UpdateDeprovisionThresholdDto,
+    description: 'The sync’s safety threshold; a member left out keeps its value.',
+  })
   @IsOptionalNotNull()
   @ValidateNested()
   @Type(() => UpdateDeprovisionThresholdDto)
@@ -90,7 +120,7 @@ export class UpdateEntraSettingsDto {
 }
 
 export class VerifiedDomainDto {
-  @ApiProperty({ example: 'contoso.com' })
+  @ApiProperty({ example: 'contoso.com', description: 'A domain the tenant verified.' })
   name: string;
 
   @ApiProperty({ description: 'The tenant’s default domain.' })
@@ -98,39 +128,73 @@ export class VerifiedDomainDto {
 }
 
 export class ConnectedByDto {
-  @ApiProperty({ format: 'uuid' })
+  @ApiProperty({
+    format: 'uuid',
+    example: '2b1f6c3e-9d4a-4f0b-8e7c-5a6b7c8d9e0f',
+    description: 'The user who connected the tenant.',
+  })
   id: string;
 
-  @ApiProperty({ example: 'Adele Vance' })
+  @ApiProperty({ example: 'Adele Vance', description: 'Their display name.' })
   displayName: string;
 
-  @ApiProperty({ example: 'adele@contoso.com' })
+  @ApiProperty({ example: 'adele@contoso.com', description: 'Their email address.' })
   email: string;
 }
 
 export class EntraIntegrationResponseDto {
-  @ApiProperty({ enum: INTEGRATION_STATUSES, enumName: 'EntraIntegrationStatus' })
+  @ApiProperty({
+    enum: INTEGRATION_STATUSES,
+    enumName: 'EntraIntegrationStatus',
+    example: 'connected',
+    description: 'Whether a tenant is connected, and whether Microsoft still accepts its grant.',
+  })
   status: IntegrationStatus;
 
-  @ApiProperty({ nullable: true, type: String, format: 'uuid' })
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    format: 'uuid',
+    example: '6e8f3a1b-2c4d-4e5f-9a0b-1c2d3e4f5a6b',
+    description: 'The connected Entra tenant id (`tid`); null when not connected.',
+  })
   tenantId: string | null;
 
-  @ApiProperty({ nullable: true, type: String, example: 'Contoso' })
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    example: 'Contoso',
+    description: 'The tenant’s display name, as Graph reported it at connect or refresh.',
+  })
   tenantName: string | null;
 
-  @ApiProperty({ type: [VerifiedDomainDto] })
+  @ApiProperty({
+    type: [VerifiedDomainDto],
+    description: 'The tenant’s verified domains; empty when not connected.',
+  })
   verifiedDomains: VerifiedDomainDto[];
 
-  @ApiProperty({ nullable: true, type: String, format: 'date-time' })
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    format: 'date-time',
+    example: '2026-11-30T09:15:00.000Z',
+    description: 'When the tenant was connected.',
+  })
   connectedAt: string | null;
 
-  @ApiProperty({ nullable: true, type: ConnectedByDto })
+  @ApiProperty({
+    nullable: true,
+    type: ConnectedByDto,
+    description: 'Who connected it, while that user exists.',
+  })
   connectedBy: ConnectedByDto | null;
 
   @ApiProperty({ type: EntraSettingsDto, description: 'All off after a fresh connection.' })
   settings: EntraSettingsDto;
 
   @ApiProperty({
+    example: true,
     description:
       'Whether the enabled features run now: false while reauthorization is required or when the organization ' +
       'is no longer on the Enterprise plan (the connection and settings are kept).',
@@ -141,7 +205,8 @@ export class EntraIntegrationResponseDto {
     nullable: true,
     type: String,
     enum: ['not_connected', 'reauthorization_required', 'plan_required'],
-    description: 'Why `featuresActive` is false.',
+    example: null,
+    description: 'Why `featuresActive` is false; null while it is true.',
   })
   inactiveReason: 'not_connected' | 'reauthorization_required' | 'plan_required' | null;
 
@@ -154,31 +219,60 @@ export class EntraIntegrationResponseDto {
 }
 
 export class LastSyncDto {
-  @ApiProperty({ format: 'uuid' })
+  @ApiProperty({
+    format: 'uuid',
+    example: '8d3c1f0a-5b2e-4c7d-9a6f-1e2b3c4d5e6f',
+    description: 'The sync run (`GET …/sync-runs/{id}`).',
+  })
   runId: string;
 
-  @ApiProperty({ enum: ['schedule', 'manual'] })
+  @ApiProperty({ enum: ['schedule', 'manual'], example: 'schedule', description: 'What started the run.' })
   trigger: string;
 
-  @ApiProperty()
+  @ApiProperty({ example: false, description: 'A preview that deactivates nobody.' })
   dryRun: boolean;
 
-  @ApiProperty({ enum: ['queued', 'running', 'succeeded', 'failed', 'awaiting_approval', 'rejected'] })
+  @ApiProperty({
+    enum: ['queued', 'running', 'succeeded', 'failed', 'awaiting_approval', 'rejected'],
+    example: 'succeeded',
+    description: 'Where the run stands.',
+  })
   status: string;
 
-  @ApiProperty({ nullable: true, type: String, format: 'date-time' })
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    format: 'date-time',
+    example: '2026-12-01T03:00:02.000Z',
+    description: 'When a worker started it.',
+  })
   startedAt: string | null;
 
-  @ApiProperty({ nullable: true, type: String, format: 'date-time' })
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    format: 'date-time',
+    example: '2026-12-01T03:00:09.000Z',
+    description: 'When it ended; null while it runs or waits.',
+  })
   finishedAt: string | null;
 
-  @ApiProperty({ description: 'Users the run deactivated.' })
+  @ApiProperty({ type: 'integer', example: 2, description: 'Users the run deactivated.' })
   deactivated: number;
 
-  @ApiProperty({ description: 'Deactivations the run planned (applied, awaiting approval, or previewed).' })
+  @ApiProperty({
+    type: 'integer',
+    example: 2,
+    description: 'Deactivations the run planned (applied, awaiting approval, or previewed).',
+  })
   planned: number;
 
-  @ApiProperty({ nullable: true, type: String })
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    example: null,
+    description: 'Why a failed run failed (a sync-run failure code); null otherwise.',
+  })
   errorCode: string | null;
 }
 

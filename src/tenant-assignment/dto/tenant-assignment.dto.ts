@@ -137,7 +137,13 @@ export class TenantAssignmentResponseDto {
   })
   verifiedBy: VerifiedByDto | null;
 
-  @ApiProperty({ type: String, format: 'date-time', nullable: true, example: '2026-12-01T13:45:00.000Z' })
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    example: '2026-12-01T13:45:00.000Z',
+    description: 'When the tenant administrator verified it; null until then.',
+  })
   verifiedAt: string | null;
 }
 

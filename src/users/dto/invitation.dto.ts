@@ -10,17 +10,28 @@ import {
 import { type Role, ROLES } from '../entities/user.entity.js';
 
 export class CreateInvitationDto {
-  @ApiProperty({ example: 'new.hire@contoso.com', maxLength: 320 })
+  @ApiProperty({
+    example: 'new.hire@contoso.com',
+    maxLength: 320,
+    description: 'The address to invite: the invitation is accepted at the first Microsoft sign-in with it.',
+  })
   @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value))
   @IsEmail({ require_tld: false })
   @MaxLength(320)
   email: string;
 
-  @ApiProperty({ enum: ROLES, enumName: 'Role', description: 'Only an owner can invite an owner.' })
+  @ApiProperty({
+    enum: ROLES,
+    enumName: 'Role',
+    example: 'employee',
+    description: 'The role they get. Only an owner can invite an owner.',
+  })
   @IsIn(ROLES)
   role: Role;
 
   @ApiPropertyOptional({
+    type: 'integer',
+    example: 7,
     minimum: 1,
     maximum: 30,
     default: 7,
@@ -34,45 +45,60 @@ export class CreateInvitationDto {
 }
 
 export class ListInvitationsQueryDto extends PageQueryDto {
-  @ApiPropertyOptional({ enum: INVITATION_STATUSES, enumName: 'InvitationStatus' })
+  @ApiPropertyOptional({
+    enum: INVITATION_STATUSES,
+    enumName: 'InvitationStatus',
+    description: 'Only invitations in this status.',
+  })
   @IsOptional()
   @IsIn(INVITATION_STATUSES)
   status?: InvitationStatus;
 }
 
 export class InvitationResponseDto {
-  @ApiProperty({ format: 'uuid' })
+  @ApiProperty({ format: 'uuid', description: 'The invitation id.' })
   id: string;
 
-  @ApiProperty({ example: 'new.hire@contoso.com' })
+  @ApiProperty({ example: 'new.hire@contoso.com', description: 'The invited address (lower-case).' })
   email: string;
 
-  @ApiProperty({ enum: ROLES, enumName: 'Role' })
+  @ApiProperty({ enum: ROLES, enumName: 'Role', example: 'employee', description: 'The role offered.' })
   role: Role;
 
-  @ApiProperty({ enum: INVITATION_STATUSES, enumName: 'InvitationStatus' })
+  @ApiProperty({
+    enum: INVITATION_STATUSES,
+    enumName: 'InvitationStatus',
+    example: 'pending',
+    description: 'Where the invitation stands.',
+  })
   status: InvitationStatus;
 
-  @ApiProperty({ nullable: true, type: String, format: 'uuid' })
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    format: 'uuid',
+    description: 'Who sent it; null once that user is gone.',
+  })
   invitedByUserId: string | null;
 
   @ApiProperty({
     nullable: true,
     type: String,
     format: 'uuid',
-    description: 'The user the invitation became.',
+    example: null,
+    description: 'The user the invitation became; null until accepted.',
   })
   acceptedByUserId: string | null;
 
-  @ApiProperty({ format: 'date-time' })
+  @ApiProperty({ format: 'date-time', description: 'When it stops being accepted.' })
   expiresAt: string;
 
-  @ApiProperty({ format: 'date-time' })
+  @ApiProperty({ format: 'date-time', description: 'When it was sent.' })
   createdAt: string;
 }
 
 export class InvitationPageDto extends PageInfoDto {
-  @ApiProperty({ type: [InvitationResponseDto] })
+  @ApiProperty({ type: [InvitationResponseDto], description: 'The invitations of this page, newest first.' })
   items: InvitationResponseDto[];
 }
 

@@ -15,13 +15,24 @@ import {
   USER_STATUSES,
 } from '../entities/user.entity.js';
 
+/** Why a user was deactivated: by an admin, or by the directory sync (the sync's own reasons). */
+export const USER_DEACTIVATION_REASONS = [
+  'manual',
+  'entra_account_disabled',
+  'entra_account_deleted',
+] as const;
+
 export class ListUsersQueryDto extends PageQueryDto {
-  @ApiPropertyOptional({ enum: USER_STATUSES, enumName: 'UserStatus' })
+  @ApiPropertyOptional({
+    enum: USER_STATUSES,
+    enumName: 'UserStatus',
+    description: 'Only users in this status.',
+  })
   @IsOptional()
   @IsIn(USER_STATUSES)
   status?: UserStatus;
 
-  @ApiPropertyOptional({ enum: ROLES, enumName: 'Role' })
+  @ApiPropertyOptional({ enum: ROLES, enumName: 'Role', description: 'Only users with this role.' })
   @IsOptional()
   @IsIn(ROLES)
   role?: Role;
@@ -38,7 +49,12 @@ export class ListUsersQueryDto extends PageQueryDto {
 }
 
 export class UpdateUserDto {
-  @ApiProperty({ enum: ROLES, enumName: 'Role', description: 'Only an owner can grant or remove `owner`.' })
+  @ApiProperty({
+    enum: ROLES,
+    enumName: 'Role',
+    example: 'manager',
+    description: 'The new role. Only an owner can grant or remove `owner`.',
+  })
   @IsIn(ROLES)
   role: Role;
 }
@@ -50,7 +66,7 @@ export class MicrosoftIdentityDto {
   @ApiProperty({ format: 'uuid', description: 'Entra object id of the user (`oid`).' })
   objectId: string;
 
-  @ApiProperty({ example: 'megan@contoso.com' })
+  @ApiProperty({ example: 'megan@contoso.com', description: 'Their sign-in name in Entra (UPN).' })
   userPrincipalName: string;
 }
 
@@ -58,29 +74,35 @@ export class RoleSourceGroupDto {
   @ApiProperty({ format: 'uuid', description: 'Entra group object id.' })
   id: string;
 
-  @ApiProperty({ example: 'IT Admins' })
+  @ApiProperty({ example: 'IT Admins', description: 'The group’s display name.' })
   displayName: string;
 }
 
 export class UserResponseDto {
-  @ApiProperty({ format: 'uuid' })
+  @ApiProperty({ format: 'uuid', description: 'The user id.' })
   id: string;
 
-  @ApiProperty({ format: 'uuid' })
+  @ApiProperty({ format: 'uuid', description: 'Their organization.' })
   organizationId: string;
 
-  @ApiProperty({ example: 'megan@contoso.com' })
+  @ApiProperty({ example: 'megan@contoso.com', description: 'Their email address (lower-case).' })
   email: string;
 
-  @ApiProperty({ example: 'Megan Bowen' })
+  @ApiProperty({ example: 'Megan Bowen', description: 'Their name, from Microsoft at the last sign-in.' })
   displayName: string;
 
-  @ApiProperty({ enum: ROLES, enumName: 'Role' })
+  @ApiProperty({
+    enum: ROLES,
+    enumName: 'Role',
+    example: 'employee',
+    description: 'Their role in the organization.',
+  })
   role: Role;
 
   @ApiProperty({
     enum: ROLE_SOURCES,
     enumName: 'RoleSource',
+    example: 'default',
     description:
       'Why the user has this role: `default` (Employee, or the creator of the organization), `group_mapping` (an ' +
       'Entra group mapping decided it at the last sign-in), `invitation`, or `manual` (set by an admin).',
@@ -90,6 +112,7 @@ export class UserResponseDto {
   @ApiProperty({
     type: RoleSourceGroupDto,
     nullable: true,
+    example: null,
     description: 'The deciding group, for `group_mapping`.',
   })
   roleSourceGroup: RoleSourceGroupDto | null;
@@ -130,29 +153,43 @@ export class UserResponseDto {
   @ApiProperty({
     nullable: true,
     type: String,
-    example: 'manual',
+    enum: USER_DEACTIVATION_REASONS,
+    example: null,
     description:
-      'Why the user was deactivated (`manual`, `entra_account_disabled`, `entra_account_deleted`).',
+      'Why the user was deactivated: `manual` (by an admin), `entra_account_disabled` or `entra_account_deleted` ' +
+      '(by the directory sync); null while active.',
   })
   deactivationReason: string | null;
 
-  @ApiProperty({ nullable: true, type: String, format: 'date-time' })
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    format: 'date-time',
+    example: null,
+    description: 'When they were deactivated; null while active.',
+  })
   deactivatedAt: string | null;
 
-  @ApiProperty({ nullable: true, type: String, format: 'date-time' })
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    format: 'date-time',
+    example: '2026-12-01T08:45:00.000Z',
+    description: 'Their latest Microsoft sign-in; null if they never signed in.',
+  })
   lastSignInAt: string | null;
 
-  @ApiProperty({ format: 'date-time' })
+  @ApiProperty({ format: 'date-time', description: 'When the user was created.' })
   createdAt: string;
 }
 
 export class UserPageDto extends PageInfoDto {
-  @ApiProperty({ type: [UserResponseDto] })
+  @ApiProperty({ type: [UserResponseDto], description: 'The users of this page, oldest first.' })
   items: UserResponseDto[];
 }
 
 export class MeResponseDto extends UserResponseDto {
-  @ApiProperty({ type: [MicrosoftIdentityDto] })
+  @ApiProperty({ type: [MicrosoftIdentityDto], description: 'The Microsoft accounts linked to this user.' })
   microsoftIdentities: MicrosoftIdentityDto[];
 }
 
