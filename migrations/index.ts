@@ -9,6 +9,7 @@ import { RedirectFlows1796200000000 } from './1796200000000-redirect-flows.js';
 import { SessionIdleTimeout1796300000000 } from './1796300000000-session-idle-timeout.js';
 import { DomainClaims1796400000000 } from './1796400000000-domain-claims.js';
 import { InvitationChoices1796410000000 } from './1796410000000-invitation-choices.js';
+import { TenantAssignment1796500000000 } from './1796500000000-tenant-assignment.js';
 import { DirectorySeenSet1796510000000 } from './1796510000000-directory-seen-set.js';
 import { UsersListIndexes1796520000000 } from './1796520000000-users-list-indexes.js';
 import { SyncStateOfDisconnected1796530000000 } from './1796530000000-sync-state-of-disconnected.js';
@@ -28,6 +29,7 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   SessionIdleTimeout1796300000000,
   DomainClaims1796400000000,
   InvitationChoices1796410000000,
+  TenantAssignment1796500000000,
   DirectorySeenSet1796510000000,
   UsersListIndexes1796520000000,
   SyncStateOfDisconnected1796530000000,

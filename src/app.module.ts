@@ -3,6 +3,7 @@ import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { EventEmitterModule } from '@nestjs/event-emitter';
 import { ScheduleModule } from '@nestjs/schedule';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { ActivationModule } from './activation/activation.module.js';
 import { ApiKeysModule } from './api-keys/api-keys.module.js';
 import { AuditModule } from './audit/audit.module.js';
 import { AuthModule } from './auth/auth.module.js';
@@ -23,6 +24,7 @@ import { PagesModule } from './pages/pages.module.js';
 import { ProvisioningModule } from './provisioning/provisioning.module.js';
 import { RoleMappingModule } from './role-mapping/role-mapping.module.js';
 import { SessionsModule } from './sessions/sessions.module.js';
+import { TenantAssignmentModule } from './tenant-assignment/tenant-assignment.module.js';
 import { UsersModule } from './users/users.module.js';
 import { WebhooksModule } from './webhooks/webhooks.module.js';
 // from './users/users.module.js';
@@ -43,10 +45,12 @@ export class AppModule {
         EventsModule,
         OrganizationsModule,
         UsersModule,
+        ActivationModule,
         SessionsModule,
         ApiKeysModule,
         AuthFlowsModule,
         DomainClaimsModule,
+        TenantAssignmentModule,
         ProvisioningModule,
         AuthModule,
         IntegrationsModule,

@@ -36,6 +36,10 @@ export interface StartFlow {
   domainHint?: string;
   /** Authority tenant (`organizations` unless a flow must stay inside one tenant). */
   tenant?: string;
+  /** What the callback needs to know about why the flow was started (stored with it, never secrets). */
+  context?: Record<string, unknown>;
+  /** Request exactly `scopes` (no `offline_access`): for flows that need no refresh token. */
+  exactScopes?: boolean;
 }
 
 /** What Microsoft sent back to a callback. */
@@ -60,6 +64,10 @@ export interface CompletedFlow {
   returnTo: string;
   userId: string | null;
   organizationId: string | null;
+  /** The `context` the flow was started with, or null. */
+  context: Record<string, unknown> | null;
+  /** The authority tenant the flow was started against (`organizations` unless it was pinned). */
+  authorityTenant: string;
   /** True when the browser binding this flow used has no other flow pending: the cookie can go. */
   releasesBrowserBinding: boolean;
 }
@@ -118,6 +126,7 @@ export class AuthFlowsService {
       returnTo: flow.returnTo ?? '/',
       userId: flow.userId ?? null,
       organizationId: flow.organizationId ?? null,
+      context: flow.context ?? null,
       expiresAt: new Date(Date.now() + FLOW_LIFETIME_MS),
     });
     return this.microsoft.authorizationUrl({
@@ -131,6 +140,7 @@ export class AuthFlowsService {
       loginHint: flow.loginHint?.slice(0, 256),
       domainHint: flow.domainHint?.slice(0, 256),
       tenant: flow.tenant,
+      exactScopes: flow.exactScopes,
     });
   }
 
@@ -198,6 +208,8 @@ export class AuthFlowsService {
       returnTo: flow.returnTo,
       userId: flow.userId,
       organizationId: flow.organizationId,
+      context: flow.context,
+      authorityTenant: flow.authorityTenant,
       releasesBrowserBinding,
     };
   }

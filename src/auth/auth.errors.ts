@@ -13,12 +13,16 @@ export const SIGN_IN_ERRORS = defineCodes('sign_in_redirect', {
   invalid_id_token: 'The identity token from Microsoft failed validation; nobody was signed in.',
   personal_account_not_supported: 'Personal Microsoft accounts cannot sign in; use a work or school account.',
   account_deactivated: 'This account has been deactivated by an administrator of its organization.',
-  account_pending: 'This account is not active yet.',
+  account_pending:
+    'This account is not active yet: please wait for activation. `reason` says why: `awaiting_approval` (an ' +
+    'administrator of the organization must activate it) or `awaiting_seat` (it is queued for the next free seat).',
   invitation_required:
     'Your company’s organization requires an invitation to join: ask one of its administrators to invite you.',
   invitation_no_longer_pending:
     'The invitation was revoked, expired or already accepted meanwhile: ask for a new one, or sign in again.',
-  seat_limit_reached: 'Your organization has no free seat left: ask one of its administrators.',
+  seat_limit_reached:
+    'Your organization has no free seat left. When you came from its directory, you are queued (`reason=awaiting_seat`) ' +
+    'and activated when a seat frees; otherwise ask one of its administrators.',
   rate_limited:
     'Too many failed or refused sign-ins of this account or from this network: wait a few minutes (`retryAfter`, when present, gives the seconds) and try again.',
   server_error: 'Something went wrong on our side. Try again later.',

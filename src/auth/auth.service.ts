@@ -115,7 +115,8 @@ export class AuthService {
       const session = await this.startSession(signedIn, claims, callback.userAgent);
       return { ok: true, redirectTo: this.uiUrl(flow.returnTo), session, clearFlowCookie };
     } catch (error) {
-      if (error instanceof SignInRefusedError) return this.failed(error.reason, clearFlowCookie, account);
+      if (error instanceof SignInRefusedError)
+        return this.failed(error.reason, clearFlowCookie, account, error.pendingReason);
       if (error instanceof RateLimitedError) return this.failed('rate_limited', clearFlowCookie, account);
       this.logger.error(
         `sign-in failed unexpectedly: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
@@ -209,8 +210,15 @@ export class AuthService {
     return choice;
   }
 
-  private failed(error: SignInErrorCode, clearFlowCookie: boolean, account?: string): CallbackOutcome {
-    return { ok: false, redirectTo: this.uiUrl(`/sign-in?error=${error}`), error, clearFlowCookie, account };
+  /** `reason`: why an account is pending (`awaiting_approval`, `awaiting_seat`), so the page can say so. */
+  private failed(
+    error: SignInErrorCode,
+    clearFlowCookie: boolean,
+    account?: string,
+    reason?: string | null,
+  ): CallbackOutcome {
+    const query = reason ? `error=${error}&reason=${reason}` : `error=${error}`;
+    return { ok: false, redirectTo: this.uiUrl(`/sign-in?${query}`), error, clearFlowCookie, account };
   }
 
   private uiUrl(path: string): string {

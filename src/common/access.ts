@@ -7,3 +7,8 @@ export type Role = (typeof ROLES)[number];
 
 export const PLANS = ['free', 'team', 'enterprise'] as const;
 export type Plan = (typeof PLANS)[number];
+
+/** Plans in ascending order: a route that requires a plan admits every plan above it too. */
+export function planIncludes(current: Plan, required: Plan): boolean {
+  return PLANS.indexOf(current) >= PLANS.indexOf(required);
+}

@@ -103,7 +103,7 @@ export const Scopes = (...scopes: [ApiKeyScope, ...ApiKeyScope[]]): MethodDecora
 export const Roles = (...roles: Role[]) =>
   applyDecorators(SetMetadata(REQUIRED_ROLES, roles), ApiErrors(COMMON_ERRORS.INSUFFICIENT_ROLE));
 
-/** Restricts a route to organizations on `plan`; others get 403 `PLAN_REQUIRED` naming it. */
+/** Restricts a route to organizations on `plan` or a higher one; others get 403 `PLAN_REQUIRED` naming it. */
 export const RequiresPlan = (plan: Plan) =>
   applyDecorators(SetMetadata(REQUIRED_PLAN, plan), ApiErrors(COMMON_ERRORS.PLAN_REQUIRED));
 

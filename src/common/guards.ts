@@ -2,7 +2,7 @@ import { type CanActivate, type ExecutionContext, Injectable, Logger } from '@ne
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 import type { Request } from 'express';
-import type { Plan, Role } from './access.js';
+import { type Plan, PLANS, planIncludes, type Role } from './access.js';
 import {
   AUTH_KIND,
   type AuthKind,
@@ -121,8 +121,9 @@ export class PlanGuard implements CanActivate {
     ]);
     if (!plan) return true;
     const principal = principalOf(context);
-    if (principal?.plan === plan) return true;
-    throw new DomainError(COMMON_ERRORS.PLAN_REQUIRED, `This feature requires the ${plan} plan.`, {
+    if (principal && planIncludes(principal.plan, plan)) return true;
+    const higher = plan === PLANS[PLANS.length - 1] ? '' : ' or higher';
+    throw new DomainError(COMMON_ERRORS.PLAN_REQUIRED, `This feature requires the ${plan} plan${higher}.`, {
       requiredPlan: plan,
       currentPlan: principal?.plan ?? null,
     });

@@ -33,6 +33,8 @@ export interface VerifiedIdToken {
   /** `acct` = 1, or an `idp` differing from the issuer: the account belongs to another tenant. */
   isGuest: boolean;
   authTime: Date | null;
+  /** `iat`: when the token was issued (the freshness fallback when `auth_time` is absent). */
+  issuedAt?: Date | null;
 }
 
 export interface AuthorizeRequest {
@@ -48,6 +50,11 @@ export interface AuthorizeRequest {
   domainHint?: string;
   /** The `{tenant}` of the authority: `organizations` (default), a tenant id or a verified domain. */
   tenant?: string;
+  /**
+   * Ask for `scopes` and nothing else: MSAL always adds `offline_access`, which a flow that needs no refresh
+   * token (a one-off proof of identity) should not request.
+   */
+  exactScopes?: boolean;
 }
 
 export type AuthorizePrompt = 'login' | 'none' | 'consent' | 'select_account';
@@ -111,8 +118,8 @@ export class MicrosoftIdentityClient {
     return this.crypto.generatePkceCodes();
   }
 
-  authorizationUrl(request: AuthorizeRequest): Promise<string> {
-    return this.msal.getAuthCodeUrl({
+  async authorizationUrl(request: AuthorizeRequest): Promise<string> {
+    const url = await this.msal.getAuthCodeUrl({
       redirectUri: request.redirectUri,
       scopes: request.scopes,
       state: request.state,
@@ -126,6 +133,11 @@ export class MicrosoftIdentityClient {
       domainHint: request.domainHint,
       authority: this.authorityFor(request.tenant),
     });
+    const adjusted = new URL(url);
+    if (request.exactScopes) adjusted.searchParams.set('scope', request.scopes.join(' '));
+    // MSAL leaves out `max_age=0` (a falsy value), the one that forces a new authentication.
+    if (request.maxAge !== undefined) adjusted.searchParams.set('max_age', String(request.maxAge));
+    return adjusted.toString();
   }
 
   private authorityFor(tenant: string | undefined): string {
@@ -326,6 +338,7 @@ function toVerifiedIdToken(payload: JWTPayload, tenantId: string): VerifiedIdTok
     directoryRoleTemplateIds: Array.isArray(payload.wids) ? strings(payload.wids) : null,
     isGuest: payload.acct === 1 || payload.acct === '1' || (idp !== null && idp !== payload.iss),
     authTime: typeof payload.auth_time === 'number' ? new Date(payload.auth_time * 1000) : null,
+    issuedAt: typeof payload.iat === 'number' ? new Date(payload.iat * 1000) : null,
   };
 }
 

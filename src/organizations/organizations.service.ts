@@ -1,10 +1,15 @@
 import { TransactionHost } from '@nestjs-cls/transactional';
 import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { Injectable } from '@nestjs/common';
+import { EventEmitter2 } from '@nestjs/event-emitter';
 import { type AuditActor, AuditService } from '../audit/audit.service.js';
 import { ValidationFailedError } from '../common/domain-error.js';
 import { type OrganizationEntity, type Plan, PLANS } from './entities/organization.entity.js';
 import { OrganizationNotFoundError } from './organizations.errors.js';
+import {
+  ORGANIZATION_SUBSCRIPTION_CHANGED,
+  type OrganizationSubscriptionChangedEvent,
+} from './organizations.events.js';
 import { OrganizationsRepository } from './organizations.repository.js';
 
 @Injectable()
@@ -13,6 +18,7 @@ export class OrganizationsService {
     private readonly repository: OrganizationsRepository,
     private readonly audit: AuditService,
     private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
+    private readonly events: EventEmitter2,
   ) {}
 
   async get(id: string): Promise<OrganizationEntity> {
@@ -61,7 +67,7 @@ export class OrganizationsService {
         { field: 'seatLimit', message: 'seatLimit must be a positive integer' },
       ]);
     }
-    return this.txHost.withTransaction(async () => {
+    const { saved, before } = await this.txHost.withTransaction(async () => {
       const organization = await this.lock(id);
       const before = { plan: organization.plan, seatLimit: organization.seatLimit };
       if (change.plan !== undefined) organization.plan = change.plan as Plan;
@@ -75,7 +81,15 @@ export class OrganizationsService {
         before,
         after: { plan: saved.plan, seatLimit: saved.seatLimit },
       });
-      return saved;
+      return { saved, before };
     });
+    // After the commit: listeners (the seat queue) see the new limit in their own transaction.
+    const event: OrganizationSubscriptionChangedEvent = {
+      organizationId: id,
+      before,
+      after: { plan: saved.plan, seatLimit: saved.seatLimit },
+    };
+    await this.events.emitAsync(ORGANIZATION_SUBSCRIPTION_CHANGED, event);
+    return saved;
   }
 }

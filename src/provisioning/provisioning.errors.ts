@@ -1,3 +1,4 @@
+import type { PendingReason } from '../users/users.types.js';
 import type { SignInRefusal } from './sign-in-decision.js';
 
 /**
@@ -5,7 +6,11 @@ import type { SignInRefusal } from './sign-in-decision.js';
  * sign-in catalog's codes) into its redirect, so this is a plain error, not a problem.
  */
 export class SignInRefusedError extends Error {
-  constructor(readonly reason: SignInRefusal) {
+  constructor(
+    readonly reason: SignInRefusal,
+    /** For an account created or kept pending: why (`awaiting_approval`, `awaiting_seat`). */
+    readonly pendingReason: PendingReason | null = null,
+  ) {
     super(`Sign-in refused: ${reason.replace(/_/g, ' ')}.`);
     this.name = 'SignInRefusedError';
   }

@@ -4,15 +4,19 @@ import { Injectable, Logger } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service.js';
 import type { Role } from '../common/access.js';
 import { DomainClaimsService } from '../domain-claims/domain-claims.service.js';
-import { EntraConnectionService, type TenantConnection } from '../integrations/entra-connection.service.js';
+import { ActivationService } from '../activation/activation.service.js';
+import { EntraConnectionService } from '../integrations/entra-connection.service.js';
 import { PERSONAL_ACCOUNT_TENANT_ID, type VerifiedIdToken } from '../microsoft/microsoft-identity.client.js';
 import { OrganizationsService } from '../organizations/organizations.service.js';
 import type { ResolvedRole } from '../role-mapping/resolve-role.js';
 import { RoleMappingService } from '../role-mapping/role-mapping.service.js';
+import { TenantAssignmentService } from '../tenant-assignment/tenant-assignment.service.js';
 import type { Invitation, User } from '../users/user-records.js';
+import type { Placement } from '../users/users.service.js';
 import { InvitationNoLongerPendingError, UserAlreadyExistsError } from '../users/invitations.errors.js';
 import { InvitationsService } from '../users/invitations.service.js';
 import { MicrosoftIdentityAlreadyLinkedError, SeatLimitReachedError } from '../users/users.errors.js';
+import type { PendingReason } from '../users/users.types.js';
 import { UsersService } from '../users/users.service.js';
 import { domainOf } from './domain-match.js';
 import { SignInRefusedError } from './provisioning.errors.js';
@@ -56,6 +60,8 @@ export class ProvisioningService {
     private readonly integrations: EntraConnectionService,
     private readonly domainClaims: DomainClaimsService,
     private readonly roleMapping: RoleMappingService,
+    private readonly tenantAssignments: TenantAssignmentService,
+    private readonly activation: ActivationService,
     private readonly audit: AuditService,
     private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
   ) {}
@@ -71,12 +77,15 @@ export class ProvisioningService {
       case 'refuse':
         if (decision.organization)
           await this.recordRefusal(decision.organization.organizationId, applicant, decision.reason);
-        throw new SignInRefusedError(decision.reason);
+        throw new SignInRefusedError(decision.reason, decision.pendingReason ?? null);
       case 'sign_in':
         return { user: await this.signInLinked(decision.account, applicant), outcome: 'signed_in' };
       case 'provision_into_home_organization':
         return {
-          user: await this.admit(decision.organization.organizationId, applicant, DEFAULT_ROLE, null),
+          user: await this.admit(decision.organization.organizationId, applicant, DEFAULT_ROLE, {
+            source: decision.route,
+            requiresApproval: decision.requiresApproval,
+          }),
           outcome: 'provisioned',
         };
       case 'accept_invitation': {
@@ -88,7 +97,10 @@ export class ProvisioningService {
           groupDisplayName: null,
         };
         return {
-          user: await this.admit(invitation.organizationId, applicant, invited, invitation),
+          user: await this.admit(invitation.organizationId, applicant, invited, {
+            source: 'invitation',
+            invitation,
+          }),
           outcome: 'invitation_accepted',
         };
       }
@@ -128,7 +140,7 @@ export class ProvisioningService {
   private async gatherFacts(
     token: VerifiedIdToken,
     chosenInvitationId: string | null,
-  ): Promise<SignInFacts<LinkedAccount, TenantConnection, Invitation>> {
+  ): Promise<SignInFacts<LinkedAccount, HomeOrganization, Invitation>> {
     const isPersonalAccount = token.tenantId === PERSONAL_ACCOUNT_TENANT_ID;
     const linked = isPersonalAccount
       ? null
@@ -136,25 +148,24 @@ export class ProvisioningService {
     if (isPersonalAccount || linked) {
       return {
         isPersonalAccount,
-        linked: linked ? { status: linked.user.status, account: linked } : null,
+        linked: linked
+          ? { status: linked.user.status, pendingReason: linked.user.pendingReason, account: linked }
+          : null,
         home: null,
         invitationsElsewhere: [],
         chosenInvitationId,
       };
     }
-    // Matching is on the signed `tid` of the connected tenant, never on an address another tenant vouches for.
-    const connection = await this.integrations.findByTenant(token.tenantId);
-    const home =
-      connection && isTenantMember(token) && (await this.claimsSignInDomain(token, connection.organizationId))
-        ? connection
-        : null;
+    // Matching is on the signed `tid` and a member's sign-in name, never on an address another tenant vouches for.
+    const home = isTenantMember(token) ? await this.findHome(token) : null;
     return {
       isPersonalAccount,
       linked: null,
       home: home
         ? {
-            organization: home,
-            autoProvisionUsers: home.features.autoProvisionUsers,
+            organization: { organizationId: home.organizationId },
+            autoProvisionUsers: home.autoProvisionUsers,
+            tenantAssignment: home.tenantAssignment,
             invitation: await this.findInvitation(token, home.organizationId),
           }
         : null,
@@ -173,15 +184,38 @@ export class ProvisioningService {
     return resolved ? this.users.applyMappedRole(user, resolved) : user;
   }
 
-  /** Joins an existing organization with the role group mapping resolves (else `role`), seat limit permitting. */
+  /** Joins an existing organization with the role group mapping resolves (else `role`), as the activation policy places it. */
   private async admit(
     organizationId: string,
     applicant: Applicant,
     role: ResolvedRole,
-    invitation: Invitation | null,
+    route: MemberRoute,
   ): Promise<User> {
     const resolved = await this.roleMapping.resolveAtSignIn(organizationId, applicant.token, role);
-    return this.createMember(organizationId, applicant, resolved ?? role, invitation);
+    return this.createMember(organizationId, applicant, resolved ?? role, route);
+  }
+
+  /**
+   * The organization that claims the domain of the member's sign-in name within the token's tenant, when it
+   * takes sign-ins there: through its connection of that tenant, or its running tenant assignment listing
+   * that very domain.
+   */
+  private async findHome(token: VerifiedIdToken): Promise<HomeFacts | null> {
+    for (const domain of signInDomains(token)) {
+      const claim = await this.domainClaims.findOwner(token.tenantId, domain);
+      if (!claim) continue;
+      const connection = await this.integrations.findByOrganization(claim.organizationId);
+      const viaConnection = connection?.tenantId.toLowerCase() === token.tenantId.toLowerCase();
+      const assignment = await this.tenantAssignments.runningFor(claim.organizationId, token.tenantId);
+      const listed = assignment?.domains.includes(domain) ?? false;
+      if (!viaConnection && !listed) continue;
+      return {
+        organizationId: claim.organizationId,
+        autoProvisionUsers: viaConnection && (connection?.features.autoProvisionUsers ?? false),
+        tenantAssignment: listed && assignment ? { autoActivate: assignment.autoActivate } : null,
+      };
+    }
+    return null;
   }
 
   /**
@@ -217,15 +251,6 @@ export class ProvisioningService {
     );
   }
 
-  /** Whether the organization claims, within the token's tenant, the domain of the user's sign-in name. */
-  private async claimsSignInDomain(token: VerifiedIdToken, organizationId: string): Promise<boolean> {
-    for (const domain of signInDomains(token)) {
-      const claim = await this.domainClaims.findOwner(token.tenantId, domain);
-      if (claim?.organizationId === organizationId) return true;
-    }
-    return false;
-  }
-
   /** Whether the organization claims the address's domain in a tenant other than `tenantId`. */
   private async claimedInAnotherTenant(
     address: string,
@@ -238,20 +263,30 @@ export class ProvisioningService {
     return claims.some((c) => c.domain === domain && c.tenantId !== tenantId);
   }
 
-  /** Creates the user in an existing organization, respecting its seat limit (checked under the organization lock). */
+  /**
+   * Creates the user in an existing organization as the activation policy places it (active, or pending
+   * awaiting approval or a seat). A pending user is created and the sign-in then ends with its reason.
+   */
   private async createMember(
     organizationId: string,
     applicant: Applicant,
     role: ResolvedRole,
-    invitation: Invitation | null,
+    route: MemberRoute,
   ): Promise<User> {
+    const invitation = route.source === 'invitation' ? route.invitation : null;
+    let created: User;
     try {
-      return await this.txHost.withTransaction(async () => {
-        const organization = await this.organizations.lock(organizationId);
-        if ((await this.users.countActive(organizationId)) >= organization.seatLimit) {
-          throw new SeatLimitReachedError(organization.seatLimit);
-        }
-        const user = await this.createLinkedUser(organizationId, applicant, role);
+      created = await this.txHost.withTransaction(async () => {
+        const { user, placement } = await this.activation.admit(
+          organizationId,
+          invitation
+            ? { route: 'invitation', requiresApproval: false }
+            : {
+                route: 'directory',
+                requiresApproval: route.source === 'tenant_assignment' && route.requiresApproval,
+              },
+          (placement) => this.createLinkedUser(organizationId, applicant, role, placement),
+        );
         if (invitation) await this.invitations.markAccepted(invitation, user.id);
         await this.audit.record({
           organizationId,
@@ -263,9 +298,11 @@ export class ProvisioningService {
             role: user.role,
             roleSource: user.roleSource,
             group: role.groupId ? { id: role.groupId, displayName: role.groupDisplayName } : null,
-            source: invitation ? 'invitation' : 'auto_provisioning',
+            source: route.source,
             invitationId: invitation?.id ?? null,
             tenantId: applicant.token.tenantId,
+            status: user.status,
+            pendingReason: placement.status === 'pending' ? placement.reason : null,
           },
         });
         return user;
@@ -282,6 +319,9 @@ export class ProvisioningService {
       }
       return this.afterRace(error, applicant);
     }
+    // Created, but not active: the person is told why (and, awaiting a seat, is queued rather than forgotten).
+    if (created.status === 'pending') throw pendingRefusal(created.pendingReason);
+    return created;
   }
 
   private async createOrganizationFor(applicant: Applicant): Promise<User> {
@@ -319,9 +359,15 @@ export class ProvisioningService {
     }
   }
 
-  private createLinkedUser(organizationId: string, applicant: Applicant, role: ResolvedRole): Promise<User> {
+  private createLinkedUser(
+    organizationId: string,
+    applicant: Applicant,
+    role: ResolvedRole,
+    placement?: Placement,
+  ): Promise<User> {
     return this.users.createWithMicrosoftIdentity({
       organizationId,
+      placement,
       email: applicant.email,
       displayName: applicant.displayName,
       role: role.role,
@@ -358,6 +404,28 @@ export class ProvisioningService {
 }
 
 type LinkedAccount = NonNullable<Awaited<ReturnType<UsersService['findByMicrosoftIdentity']>>>;
+
+/** The organization a member's sign-in lands in (see `findHome`). */
+interface HomeOrganization {
+  organizationId: string;
+}
+
+interface HomeFacts extends HomeOrganization {
+  autoProvisionUsers: boolean;
+  tenantAssignment: { autoActivate: boolean } | null;
+}
+
+/** How a new member comes in: from the directory (and which way), or with an invitation. */
+type MemberRoute =
+  | { source: 'auto_provisioning' | 'tenant_assignment'; requiresApproval: boolean }
+  | { source: 'invitation'; invitation: Invitation };
+
+/** The sign-in refusal of a member created pending: awaiting approval, or queued for a seat. */
+function pendingRefusal(reason: PendingReason | null): SignInRefusedError {
+  return reason === 'awaiting_seat'
+    ? new SignInRefusedError('seat_limit_reached', reason)
+    : new SignInRefusedError('account_pending', reason ?? 'awaiting_approval');
+}
 
 /** The validated token and what a new user is recorded with, derived from it once. */
 interface Applicant {

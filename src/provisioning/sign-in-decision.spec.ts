@@ -11,7 +11,11 @@ const stranger: Facts = {
   invitationsElsewhere: [],
   chosenInvitationId: null,
 };
-const linked = (status: 'active' | 'pending' | 'deactivated') => ({ status, account: 'user-1' });
+const linked = (
+  status: 'active' | 'pending' | 'deactivated',
+  pendingReason: 'awaiting_approval' | 'awaiting_seat' | null = null,
+) => ({ status, pendingReason, account: 'user-1' });
+const assigned = (autoActivate: boolean) => ({ autoActivate });
 const invitation = (id: string, organization = `org-of-${id}`): Invitation => ({ id, organization });
 const homeInvitation = invitation('inv-home', 'home');
 const fromA = invitation('inv-a', 'org-a');
@@ -31,7 +35,12 @@ describe('decideSignIn', () => {
       decideSignIn({
         ...stranger,
         linked: linked('active'),
-        home: { organization: 'home', autoProvisionUsers: true, invitation: homeInvitation },
+        home: {
+          organization: 'home',
+          autoProvisionUsers: true,
+          tenantAssignment: null,
+          invitation: homeInvitation,
+        },
         invitationsElsewhere: [fromA, fromB],
         chosenInvitationId: fromA.id,
       }),
@@ -46,29 +55,115 @@ describe('decideSignIn', () => {
     });
   });
 
-  it('refuses a pending user', () => {
-    expect(decideSignIn({ ...stranger, linked: linked('pending') })).toEqual({
+  it('refuses a pending user, saying why they are pending', () => {
+    expect(decideSignIn({ ...stranger, linked: linked('pending', 'awaiting_approval') })).toEqual({
       action: 'refuse',
       reason: 'account_pending',
       organization: null,
+      pendingReason: 'awaiting_approval',
     });
+    expect(decideSignIn({ ...stranger, linked: linked('pending', 'awaiting_seat') })).toMatchObject({
+      reason: 'account_pending',
+      pendingReason: 'awaiting_seat',
+    });
+  });
+
+  it('assigns a member on a listed domain through tenant assignment, pending approval by default', () => {
+    expect(
+      decideSignIn({
+        ...stranger,
+        home: {
+          organization: 'home',
+          autoProvisionUsers: false,
+          tenantAssignment: assigned(false),
+          invitation: null,
+        },
+        invitationsElsewhere: [fromA],
+      }),
+    ).toEqual({
+      action: 'provision_into_home_organization',
+      organization: 'home',
+      route: 'tenant_assignment',
+      requiresApproval: true,
+    });
+  });
+
+  it('assigns through tenant assignment without approval when it auto-activates', () => {
+    expect(
+      decideSignIn({
+        ...stranger,
+        home: {
+          organization: 'home',
+          autoProvisionUsers: false,
+          tenantAssignment: assigned(true),
+          invitation: null,
+        },
+      }),
+    ).toEqual({
+      action: 'provision_into_home_organization',
+      organization: 'home',
+      route: 'tenant_assignment',
+      requiresApproval: false,
+    });
+  });
+
+  it('lets the connection’s auto-provisioning win over the tenant assignment of the same organization', () => {
+    expect(
+      decideSignIn({
+        ...stranger,
+        home: {
+          organization: 'home',
+          autoProvisionUsers: true,
+          tenantAssignment: assigned(false),
+          invitation: null,
+        },
+      }),
+    ).toMatchObject({
+      action: 'provision_into_home_organization',
+      route: 'auto_provisioning',
+      requiresApproval: false,
+    });
+  });
+
+  it('accepts the home organization’s invitation rather than waiting for approval', () => {
+    expect(
+      decideSignIn({
+        ...stranger,
+        home: {
+          organization: 'home',
+          autoProvisionUsers: false,
+          tenantAssignment: assigned(false),
+          invitation: homeInvitation,
+        },
+      }),
+    ).toEqual({ action: 'accept_invitation', scope: 'home_organization', invitation: homeInvitation });
   });
 
   it('provisions a member of the connected tenant into that organization when auto-provisioning runs', () => {
     expect(
       decideSignIn({
         ...stranger,
-        home: { organization: 'home', autoProvisionUsers: true, invitation: null },
+        home: { organization: 'home', autoProvisionUsers: true, tenantAssignment: null, invitation: null },
         invitationsElsewhere: [fromA, fromB],
       }),
-    ).toEqual({ action: 'provision_into_home_organization', organization: 'home' });
+    ).toEqual({
+      action: 'provision_into_home_organization',
+      organization: 'home',
+      route: 'auto_provisioning',
+      requiresApproval: false,
+    });
   });
 
   it('without auto-provisioning, admits the connected tenant’s member with the home invitation', () => {
     expect(
       decideSignIn({
         ...stranger,
-        home: { organization: 'home', autoProvisionUsers: false, invitation: homeInvitation },
+        home: {
+          organization: 'home',
+          autoProvisionUsers: false,
+          tenantAssignment: null,
+          invitation: homeInvitation,
+        },
       }),
     ).toEqual({ action: 'accept_invitation', scope: 'home_organization', invitation: homeInvitation });
   });
@@ -77,7 +172,7 @@ describe('decideSignIn', () => {
     expect(
       decideSignIn({
         ...stranger,
-        home: { organization: 'home', autoProvisionUsers: false, invitation: null },
+        home: { organization: 'home', autoProvisionUsers: false, tenantAssignment: null, invitation: null },
         invitationsElsewhere: [fromA],
       }),
     ).toEqual({ action: 'refuse', reason: 'invitation_required', organization: 'home' });
@@ -87,7 +182,12 @@ describe('decideSignIn', () => {
     expect(
       decideSignIn({
         ...stranger,
-        home: { organization: 'home', autoProvisionUsers: false, invitation: homeInvitation },
+        home: {
+          organization: 'home',
+          autoProvisionUsers: false,
+          tenantAssignment: null,
+          invitation: homeInvitation,
+        },
         invitationsElsewhere: [fromA, fromB],
         chosenInvitationId: fromB.id,
       }),

@@ -1,4 +1,4 @@
-import type { UserStatus } from '../users/users.types.js';
+import type { PendingReason, UserStatus } from '../users/users.types.js';
 
 /** Stable codes the browser sees in `?error=` when a Microsoft sign-in is refused. */
 export type SignInRefusal =
@@ -19,14 +19,22 @@ export interface SignInFacts<
   Invitation extends { id: string } = { id: string },
 > {
   isPersonalAccount: boolean;
-  /** The user already linked to this (tid, oid), if any. */
-  linked: { status: UserStatus; account: Linked } | null;
+  /** The user already linked to this (tid, oid), if any (`pendingReason` while pending). */
+  linked: { status: UserStatus; pendingReason?: PendingReason | null; account: Linked } | null;
   /**
-   * The organization connected to the token's (signed) tenant, when the account is a member of that tenant
-   * (not a guest) and its sign-in name is on one of the tenant's verified domains; with its pending
-   * invitation for the account, if any.
+   * The organization that claims, within the token's (signed) tenant, the domain of the account's sign-in
+   * name, when the account is a member of that tenant (not a guest) and the organization takes sign-ins
+   * there: through its Entra connection of that tenant, or through its tenant assignment (enabled, on a paid
+   * plan, the domain listed verbatim). With its pending invitation for the account, if any.
    */
-  home: { organization: Home; autoProvisionUsers: boolean; invitation: Invitation | null } | null;
+  home: {
+    organization: Home;
+    /** The connection's auto-provisioning runs (Enterprise plan, grant accepted, switched on). */
+    autoProvisionUsers: boolean;
+    /** The organization's tenant assignment lists the domain; null when it does not, or is not running. */
+    tenantAssignment: { autoActivate: boolean } | null;
+    invitation: Invitation | null;
+  } | null;
   /**
    * Pending invitations for the account's verified addresses, at most one per organization, newest first
    * (looked up without a home).
@@ -38,9 +46,24 @@ export interface SignInFacts<
 
 export type SignInDecision<Linked = unknown, Home = unknown, Invitation = unknown> =
   /** `organization`: where the refusal is audited (the home organization that requires an invitation). */
-  | { action: 'refuse'; reason: SignInRefusal; organization: Home | null }
+  | {
+      action: 'refuse';
+      reason: SignInRefusal;
+      organization: Home | null;
+      /** Why a known but pending account is pending (with `account_pending`). */
+      pendingReason?: PendingReason | null;
+    }
   | { action: 'sign_in'; account: Linked }
-  | { action: 'provision_into_home_organization'; organization: Home }
+  /**
+   * Joins the home organization through the activation policy: `route` says how (its Entra connection's
+   * auto-provisioning, or its tenant assignment), `requiresApproval` whether an admin must activate them.
+   */
+  | {
+      action: 'provision_into_home_organization';
+      organization: Home;
+      route: 'auto_provisioning' | 'tenant_assignment';
+      requiresApproval: boolean;
+    }
   | {
       action: 'accept_invitation';
       /** `chosen_by_applicant`: one of several invitations, the one the person picked. */
@@ -54,14 +77,17 @@ export type SignInDecision<Linked = unknown, Home = unknown, Invitation = unknow
 /**
  * Who gets in, and how — every branch in one place:
  * 1. a known identity signs in (unless deactivated or pending);
- * 2. a member of a connected tenant, on one of its verified domains, joins that organization: automatically
- *    when auto-provisioning runs, otherwise only with an invitation — never a new, empty organization;
+ * 2. a member (never a guest) of a tenant, whose sign-in name is on a domain an organization claims in that
+ *    tenant, joins that organization — never a new, empty organization: through the Entra connection's
+ *    auto-provisioning when it runs; else with an invitation of that organization; else through its tenant
+ *    assignment (pending approval unless it auto-activates); else it is refused (`invitation_required`);
  * 3. anyone else with a pending invitation for their verified address joins with the invited role; when
  *    several organizations invited them, only into the one they choose (never silently the newest), and a
  *    choice of an invitation that is no longer pending is refused;
  * 4. anyone else gets a new organization, as its Owner.
- * A choice never overrides 1 or 2: they decide as they would without it. Seat limits are checked where the
- * user is created, under a lock.
+ * A choice never overrides 1 or 2: they decide as they would without it. Whether a new member starts active
+ * or pending (awaiting approval or a seat) is the activation policy's, decided where the user is created,
+ * under the organization lock.
  */
 export function decideSignIn<Linked, Home, Invitation extends { id: string }>(
   facts: SignInFacts<Linked, Home, Invitation>,
@@ -71,13 +97,28 @@ export function decideSignIn<Linked, Home, Invitation extends { id: string }>(
   if (facts.isPersonalAccount) return refuse('personal_account_not_supported');
   if (facts.linked) {
     if (facts.linked.status === 'deactivated') return refuse('account_deactivated');
-    if (facts.linked.status === 'pending') return refuse('account_pending');
+    if (facts.linked.status === 'pending')
+      return { ...refuse('account_pending'), pendingReason: facts.linked.pendingReason ?? null };
     return { action: 'sign_in', account: facts.linked.account };
   }
   if (facts.home) {
-    const { organization, autoProvisionUsers, invitation } = facts.home;
-    if (autoProvisionUsers) return { action: 'provision_into_home_organization', organization };
+    const { organization, autoProvisionUsers, tenantAssignment, invitation } = facts.home;
+    if (autoProvisionUsers)
+      return {
+        action: 'provision_into_home_organization',
+        organization,
+        route: 'auto_provisioning',
+        requiresApproval: false,
+      };
+    // An invitation is an administrator's explicit choice of role and seat: it beats waiting for approval.
     if (invitation) return { action: 'accept_invitation', scope: 'home_organization', invitation };
+    if (tenantAssignment)
+      return {
+        action: 'provision_into_home_organization',
+        organization,
+        route: 'tenant_assignment',
+        requiresApproval: !tenantAssignment.autoActivate,
+      };
     return refuse('invitation_required', organization);
   }
   const invitations = facts.invitationsElsewhere;

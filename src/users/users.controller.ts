@@ -15,7 +15,6 @@ import {
   InvalidUserStateError,
   LastOwnerError,
   OwnerRoleReservedError,
-  SeatLimitReachedError,
   UserNotFoundError,
 } from './users.errors.js';
 import { COMMON_ERRORS, ValidationFailedError } from '../common/domain-error.js';
@@ -35,7 +34,9 @@ export class UsersController {
     operationId: 'listUsers',
     summary: 'List the organization’s users',
     description:
-      'The organization’s users, oldest first, filtered by status or role and searched by email or name, paged by cursor.',
+      'The organization’s users, oldest first, filtered by status or role and searched by email or name, paged ' +
+      'by cursor. `status=pending` lists the users waiting for an administrator (`awaiting_approval`) or for a ' +
+      'seat (`awaiting_seat`, with their `queuePosition`).',
   })
   @ApiOkResponse({ type: UserPageDto, description: 'A page of users.' })
   async list(
@@ -43,7 +44,10 @@ export class UsersController {
     @Query() query: ListUsersQueryDto,
   ): Promise<UserPageDto> {
     const page = await this.users.list(principal.organizationId, query);
-    return { items: page.items.map(toUserResponse), nextCursor: page.nextCursor };
+    return {
+      items: page.items.map((user) => toUserResponse(user, page.queuePositions.get(user.id) ?? null)),
+      nextCursor: page.nextCursor,
+    };
   }
 
   @Get(':id')
@@ -59,7 +63,8 @@ export class UsersController {
     @CurrentPrincipal() principal: Principal,
     @UuidParam('id', UserNotFoundError) id: string,
   ): Promise<UserResponseDto> {
-    return toUserResponse(await this.users.get(principal.organizationId, id));
+    const { user, queuePosition } = await this.users.getWithQueuePosition(principal.organizationId, id);
+    return toUserResponse(user, queuePosition);
   }
 
   @Patch(':id')
@@ -102,23 +107,5 @@ export class UsersController {
     @UuidParam('id', UserNotFoundError) id: string,
   ): Promise<UserResponseDto> {
     return toUserResponse(await this.users.deactivate(principal, id));
-  }
-
-  @Post(':id/reactivate')
-  @ApiErrors(UserNotFoundError, SeatLimitReachedError, InvalidUserStateError)
-  @HttpCode(200)
-  @Roles('owner', 'admin')
-  @Scopes('users:write')
-  @ApiOperation({
-    operationId: 'reactivateUser',
-    summary: 'Reactivate a deactivated user (takes a seat)',
-    description: 'Lets a deactivated user sign in again; it takes a seat, so it needs a free one.',
-  })
-  @ApiOkResponse({ type: UserResponseDto, description: 'The reactivated user.' })
-  async reactivate(
-    @CurrentPrincipal() principal: Principal,
-    @UuidParam('id', UserNotFoundError) id: string,
-  ): Promise<UserResponseDto> {
-    return toUserResponse(await this.users.reactivate(principal, id));
   }
 }

@@ -317,6 +317,40 @@ export class UsersRepository {
     return this.users.countBy(organizationId, { status: 'active' });
   }
 
+  /** Users waiting in the organization's seat queue. */
+  countAwaitingSeat(organizationId: string): Promise<number> {
+    return this.users.countBy(organizationId, { status: 'pending', pendingReason: 'awaiting_seat' });
+  }
+
+  /**
+   * The `limit` oldest users of the seat queue (first in, first out), row-locked for the rest of the
+   * transaction. Callers hold the organization lock, which serialises every change to the queue.
+   */
+  takeSeatQueue(organizationId: string, limit: number): Promise<UserEntity[]> {
+    return this.users
+      .queryBuilder(organizationId, 'u')
+      .andWhere("u.status = 'pending' AND u.pending_reason = 'awaiting_seat'")
+      .orderBy('u.pending_since', 'ASC')
+      .addOrderBy('u.id', 'ASC')
+      .limit(limit)
+      .setLock('pessimistic_write')
+      .getMany();
+  }
+
+  /** Each of these users' place in the seat queue (1 = next to get a seat); users not queued are absent. */
+  async queuePositions(organizationId: string, ids: string[]): Promise<Map<string, number>> {
+    if (ids.length === 0) return new Map();
+    const rows = (await this.txHost.tx.query(
+      `SELECT id, position FROM (
+         SELECT id, row_number() OVER (ORDER BY pending_since, id)::int AS position
+           FROM users
+          WHERE organization_id = $1 AND status = 'pending' AND pending_reason = 'awaiting_seat'
+       ) queue WHERE id = ANY($2::uuid[])`,
+      [organizationId, ids],
+    )) as { id: string; position: number }[];
+    return new Map(rows.map((r) => [r.id, r.position]));
+  }
+
   countActiveOwners(organizationId: string): Promise<number> {
     return this.users.countBy(organizationId, { status: 'active', role: 'owner' });
   }

@@ -9,12 +9,11 @@ import { EventsService } from '../events/events.service.js';
 import { OrganizationsService } from '../organizations/organizations.service.js';
 import { toUserResponse } from './dto/user.dto.js';
 import type { MicrosoftIdentityEntity } from './entities/microsoft-identity.entity.js';
-import type { Role, RoleSource, UserEntity } from './entities/user.entity.js';
+import type { PendingReason, Role, RoleSource, UserEntity } from './entities/user.entity.js';
 import {
   InvalidUserStateError,
   LastOwnerError,
   OwnerRoleReservedError,
-  SeatLimitReachedError,
   UserNotFoundError,
 } from './users.errors.js';
 import {
@@ -27,8 +26,13 @@ import { type LinkedUser, type UserListFilter, UsersRepository } from './users.r
 
 export type { LinkedUser };
 
+/** Where a new user starts: with a seat, or pending for a reason (see the activation policy). */
+export type Placement = { status: 'active' } | { status: 'pending'; reason: PendingReason };
+
 export interface NewMicrosoftUser {
   organizationId: string;
+  /** Active unless the activation policy placed the user in a pending state. */
+  placement?: Placement;
   email: string;
   displayName: string;
   role: Role;
@@ -44,6 +48,7 @@ const snapshot = (user: UserEntity) => ({
   role: user.role,
   roleSource: user.roleSource,
   status: user.status,
+  pendingReason: user.pendingReason,
   deactivationReason: user.deactivationReason,
 });
 
@@ -65,15 +70,36 @@ export class UsersService {
     return user;
   }
 
+  /** A user with their place in the seat queue (null when not queued). */
+  async getWithQueuePosition(
+    organizationId: string,
+    id: string,
+  ): Promise<{ user: UserEntity; queuePosition: number | null }> {
+    const user = await this.get(organizationId, id);
+    const positions = await this.queuePositions(organizationId, [user]);
+    return { user, queuePosition: positions.get(user.id) ?? null };
+  }
+
   /** A user by id alone, in whatever organization (a session names its user before its organization). */
   findById(id: string): Promise<UserEntity | null> {
     return this.repository.findByIdAcrossOrganizations(id);
   }
 
+  /** A page of users, with each queued user's place in the seat queue. */
   async list(organizationId: string, query: UserListFilter & { limit?: number; cursor?: string }) {
     const limit = query.limit ?? 50;
     const rows = await this.repository.list(organizationId, query, decodeCursor(query.cursor), limit + 1);
-    return toPage(rows, limit);
+    const page = toPage(rows, limit);
+    return { ...page, queuePositions: await this.queuePositions(organizationId, page.items) };
+  }
+
+  /** Each of these users' place in the seat queue (1 = next to get a seat); users not queued are absent. */
+  queuePositions(organizationId: string, users: UserEntity[]): Promise<Map<string, number>> {
+    const queued = users.filter((u) => u.status === 'pending' && u.pendingReason === 'awaiting_seat');
+    return this.repository.queuePositions(
+      organizationId,
+      queued.map((u) => u.id),
+    );
   }
 
   async getMe(principal: Principal) {
@@ -106,8 +132,18 @@ export class UsersService {
     return this.repository.recordSignIn(user.organizationId, user.id, identity.id, userPrincipalName);
   }
 
-  /** Creates an active user linked to a Microsoft identity, inside the caller's transaction. */
+  /** Users waiting in the seat queue, inside the caller's transaction if there is one. */
+  countAwaitingSeat(organizationId: string): Promise<number> {
+    return this.repository.countAwaitingSeat(organizationId);
+  }
+
+  /**
+   * Creates a user linked to a Microsoft identity, inside the caller's transaction: active, or pending as the
+   * activation policy placed it (only the activation module decides that).
+   */
   async createWithMicrosoftIdentity(input: NewMicrosoftUser): Promise<UserEntity> {
+    const placement = input.placement ?? { status: 'active' };
+    const pending = placement.status === 'pending';
     const user = await this.repository.create(input.organizationId, {
       email: input.email.toLowerCase(),
       displayName: input.displayName,
@@ -115,8 +151,11 @@ export class UsersService {
       roleSource: input.roleSource,
       roleSourceGroupId: input.roleSourceGroup?.id ?? null,
       roleSourceGroupName: input.roleSourceGroup?.displayName ?? null,
-      status: 'active',
-      lastSignInAt: new Date(),
+      status: placement.status,
+      pendingReason: pending ? placement.reason : null,
+      pendingSince: pending ? new Date() : null,
+      // A pending user has not signed in to anything yet.
+      lastSignInAt: pending ? null : new Date(),
     });
     await this.repository.createIdentity({
       userId: user.id,
@@ -324,6 +363,8 @@ export class UsersService {
         await this.assertAnotherActiveOwner(organizationId);
       const before = snapshot(user);
       user.status = 'deactivated';
+      user.pendingReason = null;
+      user.pendingSince = null;
       user.deactivationReason = reason;
       user.deactivatedAt = new Date();
       const result = await this.repository.save(user);
@@ -347,34 +388,71 @@ export class UsersService {
     return saved;
   }
 
-  async reactivate(principal: Principal, id: string): Promise<UserEntity> {
-    return this.txHost.withTransaction(async () => {
-      const organization = await this.organizations.lock(principal.organizationId);
-      const user = await this.lockUser(principal.organizationId, id);
-      if (user.status !== 'deactivated')
-        throw new InvalidUserStateError('Only a deactivated user can be reactivated.');
-      if (user.role === 'owner' && principal.role !== 'owner') throw new OwnerRoleReservedError();
-      const active = await this.repository.countActive(principal.organizationId);
-      if (active >= organization.seatLimit) throw new SeatLimitReachedError(organization.seatLimit);
-      const before = snapshot(user);
-      user.status = 'active';
-      user.deactivationReason = null;
-      user.deactivatedAt = null;
-      const saved = await this.repository.save(user);
-      await this.audit.record({
-        organizationId: principal.organizationId,
-        actor: actorOf(principal),
-        action: 'user.reactivated',
-        target: { type: 'user', id },
-        before,
-        after: snapshot(saved),
-      });
-      await this.outbox.record(saved.organizationId, 'user.reactivated', {
-        user: toUserResponse(saved),
-        source: 'manual',
-      });
-      return saved;
+  /**
+   * Makes a deactivated user active again, inside the caller's transaction (the activation module's, which
+   * checked the seat and the owner rule under the organization lock), audited.
+   */
+  async markReactivated(user: UserEntity, actor: AuditActor): Promise<UserEntity> {
+    if (user.status !== 'deactivated')
+      throw new InvalidUserStateError('Only a deactivated user can be reactivated.');
+    const before = snapshot(user);
+    user.status = 'active';
+    user.deactivationReason = null;
+    user.deactivatedAt = null;
+    const saved = await this.repository.save(user);
+    await this.audit.record({
+      organizationId: user.organizationId,
+      actor,
+      action: 'user.reactivated',
+      target: { type: 'user', id: user.id },
+      before,
+      after: snapshot(saved),
     });
+    await this.outbox.record(saved.organizationId, 'user.reactivated', {
+      user: toUserResponse(saved),
+      source: actor.type === 'system' ? 'sync' : 'manual',
+    });
+    return saved;
+  }
+
+  /**
+   * The oldest `limit` users of the seat queue, row-locked. Only for the activation module, which holds the
+   * organization lock and decides how many seats are free.
+   */
+  takeSeatQueue(organizationId: string, limit: number): Promise<UserEntity[]> {
+    return this.repository.takeSeatQueue(organizationId, limit);
+  }
+
+  /** The user, row-locked for the rest of the caller's transaction; USER_NOT_FOUND in another organization. */
+  lockForUpdate(organizationId: string, id: string): Promise<UserEntity> {
+    return this.lockUser(organizationId, id);
+  }
+
+  /**
+   * Makes a pending user active, inside the caller's transaction (the activation module's, which checked
+   * the seat under the organization lock), with an audit event saying who and why.
+   */
+  async activatePending(user: UserEntity, actor: AuditActor, cause: string): Promise<UserEntity> {
+    if (user.status !== 'pending') throw new InvalidUserStateError('Only a pending user can be activated.');
+    const before = { ...snapshot(user), pendingSince: user.pendingSince?.toISOString() ?? null };
+    user.status = 'active';
+    user.pendingReason = null;
+    user.pendingSince = null;
+    const saved = await this.repository.save(user);
+    await this.audit.record({
+      organizationId: user.organizationId,
+      actor,
+      action: 'user.activated',
+      target: { type: 'user', id: user.id },
+      before,
+      after: { ...snapshot(saved), cause },
+    });
+    await this.outbox.record(saved.organizationId, 'user.activated', {
+      user: toUserResponse(saved),
+      reason: cause,
+      source: actor.type === 'system' ? 'assignment' : 'manual',
+    });
+    return saved;
   }
 
   private recordRoleChanged(

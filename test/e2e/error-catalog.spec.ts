@@ -82,6 +82,7 @@ describe('the error catalog', () => {
     const renderedIn: Record<string, string> = {
       sign_in_redirect: callback('/auth/microsoft/callback'),
       connect_redirect: callback('/auth/microsoft/connect/callback'),
+      assignment_redirect: callback('/auth/microsoft/assignment/callback'),
       sync_run: `${runCode.description ?? ''} ${(runCode.enum ?? []).join(' ')}`,
     };
     const missing = registeredCodes().filter(

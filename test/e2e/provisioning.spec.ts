@@ -122,33 +122,43 @@ describe('auto-provisioning into the connected organization', () => {
     );
   });
 
-  it('refuses with seat_limit_reached when the seats are taken, creating nothing and telling admins', async () => {
+  it('queues a member with seat_limit_reached when the seats are taken, and seats them when the limit rises', async () => {
     const { rows } = await ctx.sql.query(
       "SELECT count(*)::int AS n FROM users WHERE organization_id = $1 AND status = 'active'",
       [owner.organizationId],
     );
-    await ctx.sql.query('UPDATE organizations SET seat_limit = $2 WHERE id = $1', [
-      owner.organizationId,
-      rows[0].n,
-    ]);
+    const organizations = ctx.app.get(OrganizationsService);
+    await organizations.updateSubscription(owner.organizationId, { seatLimit: rows[0].n }, SYSTEM_ACTOR);
     contosoUser(ctx, 'late.joiner@contoso.com');
     const result = await signIn(ctx, 'late.joiner@contoso.com');
     expect(result.error).toBe('seat_limit_reached');
+    expect(new URL(result.location).searchParams.get('reason')).toBe('awaiting_seat');
     expect(result.token).toBeNull();
-    const created = await ctx.sql.query('SELECT count(*)::int AS n FROM users WHERE email = $1', [
-      'late.joiner@contoso.com',
+    const pending = await ctx.http().get('/api/v1/users?status=pending').set(bearer(owner.token)).expect(200);
+    expect(pending.body.items).toEqual([
+      expect.objectContaining({
+        email: 'late.joiner@contoso.com',
+        status: 'pending',
+        pendingReason: 'awaiting_seat',
+        queuePosition: 1,
+      }),
     ]);
-    expect(created.rows[0].n).toBe(0);
     const events = await ctx
       .http()
-      .get('/api/v1/audit-events?action=user.provisioning_refused')
+      .get('/api/v1/audit-events?action=user.created')
       .set(bearer(owner.token))
       .expect(200);
     expect(events.body.items[0].after).toMatchObject({
-      reason: 'seat_limit_reached',
       email: 'late.joiner@contoso.com',
+      source: 'auto_provisioning',
+      status: 'pending',
+      pendingReason: 'awaiting_seat',
     });
-    await ctx.sql.query('UPDATE organizations SET seat_limit = 50 WHERE id = $1', [owner.organizationId]);
+    // Queued, not forgotten: a raised limit gives the seat, and the next sign-in gets in.
+    await organizations.updateSubscription(owner.organizationId, { seatLimit: 50 }, SYSTEM_ACTOR);
+    const again = await signIn(ctx, 'late.joiner@contoso.com');
+    expect(again.error).toBeNull();
+    expect((await me(ctx, again.token)).status).toBe('active');
   });
 
   it('turned off, refuses new users with invitation_required (no empty organization) and keeps existing ones', async () => {

@@ -19,6 +19,7 @@ const PUBLIC_ROUTES = new Set([
   'GET /auth/microsoft/login',
   'GET /auth/microsoft/callback',
   'GET /auth/microsoft/connect/callback',
+  'GET /auth/microsoft/assignment/callback',
   // No session yet: the organization choice cookie authenticates these (401 without it, see invitation-choice.spec).
   'GET /auth/invitations',
   'POST /auth/invitations/:id/accept',

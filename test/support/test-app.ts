@@ -81,6 +81,7 @@ export async function createTestContext(env: Record<string, string> = {}): Promi
         redirectUris: [
           `${APP_BASE_URL}/auth/microsoft/callback`,
           `${APP_BASE_URL}/auth/microsoft/connect/callback`,
+          `${APP_BASE_URL}/auth/microsoft/assignment/callback`,
         ],
       },
     ],

@@ -135,6 +135,9 @@ export function authorizeRouter(ctx: EmulatorContext): Router {
     if (ar.prompt !== undefined && !PROMPTS.includes(ar.prompt)) {
       throw new AadError('invalid_request', 90023, `Unsupported 'prompt' value '${ar.prompt}'.`);
     }
+    if (raw.max_age !== undefined && !/^\d{1,10}$/.test(raw.max_age)) {
+      throw new AadError('invalid_request', 90023, `Invalid 'max_age' value '${raw.max_age}'.`);
+    }
     if (!raw.code_challenge) {
       throw new AadError(
         'invalid_request',
@@ -331,6 +334,21 @@ export function authorizeRouter(ctx: EmulatorContext): Router {
     return true;
   }
 
+  /**
+   * `auth_time` of this sign-in. A sign-on session is reused — its `auth_time` kept — unless `prompt=login`
+   * asks for a new authentication or it is older than `max_age` seconds (`max_age=0`: always ask).
+   */
+  function authenticationTime(ar: AuthorizeRequest, user: User): number {
+    const now = store.now();
+    const last = store.lastAuthentication(user.id);
+    const maxAgeMs = ar.raw.max_age === undefined ? undefined : Number(ar.raw.max_age) * 1000;
+    const reuse =
+      last !== undefined && ar.prompt !== 'login' && (maxAgeMs === undefined || now - last < maxAgeMs);
+    if (reuse) return last;
+    store.recordAuthentication(user.id, now);
+    return now;
+  }
+
   function complete(res: Response, ar: AuthorizeRequest, user: User): void {
     const grant = store.findGrant(user.tenantId, ar.client.clientId);
     const code = store.createCode({
@@ -342,7 +360,7 @@ export function authorizeRouter(ctx: EmulatorContext): Router {
       scopes: [...ar.scopes.oidc, ...effectiveGraphScopes(ar.scopes.graph, grant)],
       nonce: ar.raw.nonce ?? null,
       codeChallenge: ar.raw.code_challenge,
-      authTime: store.now(),
+      authTime: authenticationTime(ar, user),
     });
     respond(res, ar, {
       code: code.code,

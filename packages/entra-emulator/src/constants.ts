@@ -6,6 +6,9 @@ export const ROLE = {
   applicationAdministrator: '9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3',
   cloudApplicationAdministrator: '158c047a-c907-4556-b7ef-446551a6b5f7',
   globalReader: 'f2ef992c-3afb-46b9-b7cf-a126ee74c451',
+  /** Roles that administer users but may not grant consent. */
+  helpdeskAdministrator: '729827e3-9c14-49f7-bb1b-9608f156bbb8',
+  userAdministrator: 'fe930be7-5e62-47db-91af-98c3a49a38b1',
   /** Default role every member holds; real tokens carry it in `wids`. */
   user: 'b79fbf4d-3ef9-4689-8143-76b194e85509',
   /** Default role of guests. */

@@ -11,6 +11,7 @@ export const DEMO = {
     redirectUris: [
       'http://localhost:3000/auth/microsoft/callback',
       'http://localhost:3000/auth/microsoft/connect/callback',
+      'http://localhost:3000/auth/microsoft/assignment/callback',
     ],
   },
   tenants: {

@@ -18,6 +18,11 @@ export class IssuedCredentials {
   private readonly codes = new Map<string, AuthorizationCode>();
   private readonly refreshTokens = new Map<string, RefreshToken>();
   private idTokenOverride: IdTokenOverride | null = null;
+  /**
+   * The browser's single sign-on session: each user's last interactive authentication (ms). Like a browser's
+   * session it is not saved: after a restart the next sign-in authenticates afresh.
+   */
+  private readonly authentications = new Map<string, number>();
 
   /** `now` is the emulator's clock, which tests move forward. */
   constructor(
@@ -41,6 +46,15 @@ export class IssuedCredentials {
     };
     this.codes.set(code.code, code);
     return code;
+  }
+
+  /** When the user last authenticated interactively, if they hold a sign-on session. */
+  lastAuthentication(userId: string): number | undefined {
+    return this.authentications.get(userId);
+  }
+
+  recordAuthentication(userId: string, at: number): void {
+    this.authentications.set(userId, at);
   }
 
   findCode(code: string): AuthorizationCode | undefined {

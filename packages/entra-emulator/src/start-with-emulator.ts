@@ -17,7 +17,11 @@ import { startEntraEmulator, type EntraEmulator } from './server.js';
  * service's configuration, its stored refresh tokens and delta links still point at a live emulator that
  * knows them. EMULATOR_PORT picks the port instead of the saved one.
  */
-const REDIRECT_PATHS = ['/auth/microsoft/callback', '/auth/microsoft/connect/callback'];
+const REDIRECT_PATHS = [
+  '/auth/microsoft/callback',
+  '/auth/microsoft/connect/callback',
+  '/auth/microsoft/assignment/callback',
+];
 
 type Env = Record<string, string | undefined>;
 

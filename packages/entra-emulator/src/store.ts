@@ -383,6 +383,21 @@ export class EmulatorStore {
     return this.state.credentials.liveRefreshTokenCount();
   }
 
+  // --- single sign-on sessions ----------------------------------------------------------------------
+
+  /** When the user last authenticated interactively (their sign-on session), if ever. */
+  lastAuthentication(userId: string): number | undefined {
+    return this.state.credentials.lastAuthentication(userId);
+  }
+
+  /**
+   * Records an interactive authentication; later sign-ins without `prompt=login` (and within `max_age`)
+   * reuse it, so their `auth_time` stays this moment. Tests set one in the past to model an old session.
+   */
+  recordAuthentication(userId: string, at: number = this.now()): void {
+    this.state.credentials.recordAuthentication(userId, at);
+  }
+
   // --- test hooks ----------------------------------------------------------------------------------
 
   /** Applies to the next ID token issued (by any grant) and is then forgotten. */

@@ -50,6 +50,13 @@ export class AuthFlowEntity {
   @Column({ name: 'organization_id', type: 'uuid', nullable: true })
   organizationId: string | null;
 
+  /**
+   * What the flow was started for, handed back to its purpose's callback (tenant assignment: the domains and
+   * setting the administrator asked to verify). Never secrets.
+   */
+  @Column({ type: 'jsonb', nullable: true })
+  context: Record<string, unknown> | null;
+
   @Index('auth_flows_expires_at_idx')
   @Column({ name: 'expires_at', type: 'timestamptz' })
   expiresAt: Date;

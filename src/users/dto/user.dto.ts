@@ -4,6 +4,8 @@ import { IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
 import { PageInfoDto, PageQueryDto } from '../../common/pagination.js';
 import type { MicrosoftIdentityEntity } from '../entities/microsoft-identity.entity.js';
 import {
+  PENDING_REASONS,
+  type PendingReason,
   type Role,
   ROLE_SOURCES,
   type RoleSource,
@@ -122,9 +124,34 @@ export class UserResponseDto {
     enum: USER_STATUSES,
     enumName: 'UserStatus',
     example: 'active',
-    description: 'Whether they can sign in (an active user takes a seat).',
+    description:
+      '`active` users hold a seat; `pending` users hold none and cannot sign in yet (see `pendingReason`); ' +
+      '`deactivated` users neither.',
   })
   status: UserStatus;
+
+  @ApiProperty({
+    // Inline rather than a named schema: OpenAPI 3.0 cannot mark a $ref nullable.
+    type: 'string',
+    enum: PENDING_REASONS,
+    nullable: true,
+    example: 'awaiting_seat',
+    description:
+      'Why a pending user is not active yet: `awaiting_approval` (an Owner or Admin must activate them) or ' +
+      '`awaiting_seat` (queued until a seat frees, first in first out). Null unless `status` is `pending`.',
+  })
+  pendingReason: PendingReason | null;
+
+  @ApiProperty({
+    type: 'integer',
+    nullable: true,
+    example: 2,
+    minimum: 1,
+    description:
+      'Place in the organization’s seat queue (1 gets the next free seat); null unless `pendingReason` is ' +
+      '`awaiting_seat`.',
+  })
+  queuePosition: number | null;
 
   @ApiProperty({
     nullable: true,
@@ -169,7 +196,7 @@ export class MeResponseDto extends UserResponseDto {
   microsoftIdentities: MicrosoftIdentityDto[];
 }
 
-export function toUserResponse(user: UserEntity): UserResponseDto {
+export function toUserResponse(user: UserEntity, queuePosition: number | null = null): UserResponseDto {
   return {
     id: user.id,
     organizationId: user.organizationId,
@@ -182,6 +209,8 @@ export function toUserResponse(user: UserEntity): UserResponseDto {
         ? { id: user.roleSourceGroupId, displayName: user.roleSourceGroupName ?? '' }
         : null,
     status: user.status,
+    pendingReason: user.status === 'pending' ? user.pendingReason : null,
+    queuePosition: user.status === 'pending' && user.pendingReason === 'awaiting_seat' ? queuePosition : null,
     deactivationReason: user.deactivationReason,
     deactivatedAt: user.deactivatedAt?.toISOString() ?? null,
     lastSignInAt: user.lastSignInAt?.toISOString() ?? null,

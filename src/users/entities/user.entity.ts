@@ -12,6 +12,8 @@ import {
 import { OrganizationEntity } from '../../organizations/entities/organization.entity.js';
 
 import {
+  PENDING_REASONS,
+  type PendingReason,
   ROLE_SOURCES,
   ROLES,
   type Role,
@@ -20,7 +22,16 @@ import {
   type UserStatus,
 } from '../users.types.js';
 
-export { ROLE_SOURCES, ROLES, type Role, type RoleSource, USER_STATUSES, type UserStatus };
+export {
+  PENDING_REASONS,
+  type PendingReason,
+  ROLE_SOURCES,
+  ROLES,
+  type Role,
+  type RoleSource,
+  USER_STATUSES,
+  type UserStatus,
+};
 
 @Entity({ name: 'users' })
 @Index('users_organization_email_key', ['organizationId', 'email'], { unique: true })
@@ -31,6 +42,8 @@ export { ROLE_SOURCES, ROLES, type Role, type RoleSource, USER_STATUSES, type Us
 // LIKE predicates are written; TypeORM cannot express them, so the migration owns them.
 @Index('users_email_trgm_idx', { synchronize: false })
 @Index('users_display_name_trgm_idx', { synchronize: false })
+// The seat queue is read oldest first, per organization.
+@Index('users_seat_queue_idx', ['organizationId', 'pendingReason', 'pendingSince'])
 export class UserEntity {
   @PrimaryGeneratedColumn('uuid')
   id: string;
@@ -71,6 +84,20 @@ export class UserEntity {
 
   @Column({ type: 'enum', enum: USER_STATUSES, enumName: 'user_status', default: 'active' })
   status: UserStatus;
+
+  /** Set exactly while `status` is `pending`. */
+  @Column({
+    name: 'pending_reason',
+    type: 'enum',
+    enum: PENDING_REASONS,
+    enumName: 'user_pending_reason',
+    nullable: true,
+  })
+  pendingReason: PendingReason | null;
+
+  /** When the user became pending: the seat queue's order (oldest first, then id). */
+  @Column({ name: 'pending_since', type: 'timestamptz', precision: 3, nullable: true })
+  pendingSince: Date | null;
 
   @Column({ name: 'deactivation_reason', type: 'text', nullable: true })
   deactivationReason: string | null;
