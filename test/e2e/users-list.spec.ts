@@ -223,6 +223,7 @@ describe('the users list at scale', () => {
         'DROP INDEX users_organization_created_at_id_idx',
         'DROP INDEX users_organization_status_created_at_id_idx',
         'DROP INDEX users_organization_email_key',
+        'DROP INDEX users_seat_queue_idx',
       ]);
       const used = plan.map((n) => n['Index Name']);
       expect(used).toContain('users_email_trgm_idx');
