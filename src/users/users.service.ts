@@ -168,6 +168,13 @@ export class UsersService {
       user: toUserResponse(user),
       source: 'sign_in',
     });
+    // Placed pending by the activation policy: integrators learn it waits for an approval or a seat.
+    if (placement.status === 'pending')
+      await this.outbox.record(user.organizationId, 'user.pending', {
+        user: toUserResponse(user),
+        reason: placement.reason,
+        source: 'sign_in',
+      });
     return user;
   }
 

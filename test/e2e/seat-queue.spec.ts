@@ -81,6 +81,27 @@ describe('the seat queue of auto-provisioned users', () => {
     expect((await users('&status=pending')).map((u) => u.queuePosition)).toEqual([1, 2, 3]);
     const organization = await ctx.http().get('/api/v1/organization').set(bearer(owner.token)).expect(200);
     expect(organization.body.seatsUsed).toBe(2);
+    // Each queued arrival is in the events feed as user.pending, with the REST user and its reason.
+    const feed = await ctx
+      .http()
+      .get('/api/v1/events?types=user.pending')
+      .set(bearer(owner.token))
+      .expect(200);
+    const pending = (await users('&status=pending')).sort((a, b) => a.queuePosition! - b.queuePosition!);
+    expect(feed.body.items).toHaveLength(3);
+    feed.body.items.forEach((event: { type: string; data: Record<string, unknown> }, i: number) => {
+      expect(event.type).toBe('user.pending');
+      expect(event.data).toMatchObject({
+        user: {
+          id: pending[i].id,
+          email: pending[i].email,
+          status: 'pending',
+          pendingReason: 'awaiting_seat',
+        },
+        reason: 'awaiting_seat',
+        source: 'sign_in',
+      });
+    });
     // Queued users cannot sign in yet.
     expect((await signIn(ctx, 'q1@contoso.com')).location).toContain(
       'error=account_pending&reason=awaiting_seat',

@@ -77,7 +77,9 @@ export class UserEventDataDto {
   @ApiPropertyOptional({
     type: String,
     nullable: true,
-    description: 'Why (`user.deactivated`: `manual`, `entra_account_disabled`, `entra_account_deleted`).',
+    description:
+      'Why (`user.deactivated`: `manual`, `entra_account_disabled`, `entra_account_deleted`; `user.pending`: ' +
+      '`awaiting_approval`, `awaiting_seat`; `user.activated`: `manual` or `seat_freed:<cause>`).',
     example: 'entra_account_disabled',
   })
   reason?: string | null;
