@@ -7,15 +7,16 @@
  * 10 connections and a Bearer session token obtained through the real sign-in with the Entra emulator.
  * Prints req/s, p50 and p99 for `GET /api/v1/me`, the users list's first page, a deep cursor page and searches.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { DEMO, ensureCertificates, startEntraEmulator } from '@entra-integration/entra-emulator';
 import { encodeCursor } from '../../src/common/pagination.js';
 import { freePort, startEmbeddedPostgres } from '../../src/database/embedded-postgres.js';
+import { cookie, relaunch } from './bench-support.js';
 
 const CONNECTIONS = 10;
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
@@ -27,28 +28,6 @@ interface Target {
   path: string;
   minRps?: number;
   maxP99Ms: number;
-}
-
-/** NODE_EXTRA_CA_CERTS is read at start: make the certificates, then run the benchmark in a child with it set. */
-async function relaunch(): Promise<never> {
-  const dir = mkdtempSync(join(tmpdir(), 'bench-api-'));
-  // As root, the embedded PostgreSQL runs as `postgres`, which must be able to enter the directory.
-  chmodSync(dir, 0o755);
-  try {
-    const certificates = await ensureCertificates(join(dir, 'certs'));
-    const result = spawnSync(process.execPath, process.argv.slice(1), {
-      stdio: 'inherit',
-      env: { ...process.env, NODE_EXTRA_CA_CERTS: certificates.caPath, BENCH_DIR: dir },
-    });
-    process.exit(result.status ?? 1);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-function cookie(response: Response, name: string): string | null {
-  const header = response.headers.getSetCookie().find((c) => c.startsWith(`${name}=`));
-  return header ? header.split(';')[0].slice(name.length + 1) : null;
 }
 
 /**
@@ -296,7 +275,7 @@ async function main(): Promise<void> {
 }
 
 if (!process.env.NODE_EXTRA_CA_CERTS || !process.env.BENCH_DIR) {
-  void relaunch();
+  void relaunch('bench-api-');
 } else {
   main().then(
     () => process.exit(process.exitCode ?? 0),

@@ -8,19 +8,18 @@
  * syncs. Measures the full sync (wall time, Graph requests, the `ceil(N / 999)` × latency floor), then the
  * incremental sync after 100 changes.
  */
-import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { fork, spawnSync, type ChildProcess } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import pg from 'pg';
 import { freePort, startEmbeddedPostgres } from '../../src/database/embedded-postgres.js';
 import { runMigrations } from '../../src/database/migrate.js';
+import { memoryOf, resetPeak, SERVICE, signIn, startService } from './bench-support.js';
 import { DEMO, ensureCertificates } from '@entra-integration/entra-emulator';
 
 const LATENCY_MS = 50;
 const PAGE_SIZE = 999;
-const REPO = resolve(import.meta.dirname, '../../..');
-const SERVICE = join(REPO, 'dist/src/main.js');
 
 /** NODE_EXTRA_CA_CERTS is read at start: make the certificates, then run the benchmark in a child with it set. */
 async function relaunch(): Promise<void> {
@@ -77,27 +76,6 @@ class EmulatorProcess {
   }
 }
 
-function cookie(response: Response, name: string): string | null {
-  const header = response.headers.getSetCookie().find((c) => c.startsWith(`${name}=`));
-  return header ? header.split(';')[0].slice(name.length + 1) : null;
-}
-
-/** Signs in with Microsoft through the real redirects and returns the session token. */
-async function signIn(baseUrl: string, loginHint: string): Promise<string> {
-  const login = await fetch(`${baseUrl}/auth/microsoft/login?login_hint=${encodeURIComponent(loginHint)}`, {
-    redirect: 'manual',
-  });
-  const flow = cookie(login, 'ms_auth_flow');
-  const atMicrosoft = await fetch(login.headers.get('location')!, { redirect: 'manual' });
-  const callback = await fetch(atMicrosoft.headers.get('location')!, {
-    redirect: 'manual',
-    headers: { cookie: `ms_auth_flow=${flow}` },
-  });
-  const token = cookie(callback, 'session');
-  if (!token) throw new Error(`sign-in failed: ${callback.headers.get('location')}`);
-  return token;
-}
-
 async function connect(baseUrl: string, token: string, loginHint: string): Promise<void> {
   const headers = { authorization: `Bearer ${token}` };
   const started = await fetch(`${baseUrl}/api/v1/integrations/entra/connect`, { method: 'POST', headers });
@@ -125,43 +103,6 @@ interface Measured {
   status: string;
   deactivated: number;
   mode: string | null;
-}
-
-/** Resident set size and its high-water mark of a process, in MiB, from /proc. */
-function memoryOf(pid: number): { rss: number; hwm: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0);
-  return { rss: kb('VmRSS') / 1024, hwm: kb('VmHWM') / 1024 };
-}
-
-/** Resets the kernel's peak-RSS mark of a process (`5` in clear_refs), so VmHWM then is the sync's peak. */
-function resetPeak(pid: number): boolean {
-  try {
-    writeFileSync(`/proc/${pid}/clear_refs`, '5');
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** The built service as `npm start` runs it (no flags, no in-process harness), in a process of its own. */
-async function startService(env: Record<string, string>, baseUrl: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [SERVICE], {
-    cwd: REPO,
-    env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`the service exited with ${child.exitCode}`);
-    try {
-      if ((await fetch(`${baseUrl}/health/ready`)).ok) return child;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error('the service did not become ready');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 async function benchmark(users: number) {

@@ -1,0 +1,91 @@
+/**
+ * What the benchmarks share: the built service run as `npm start` runs it, in a process of its own; its memory
+ * read from /proc; a sign-in through the real redirects; the relaunch that sets NODE_EXTRA_CA_CERTS.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { ensureCertificates } from '@entra-integration/entra-emulator';
+
+export const REPO = resolve(import.meta.dirname, '../../..');
+export const SERVICE = join(REPO, 'dist/src/main.js');
+
+/**
+ * NODE_EXTRA_CA_CERTS is read at start: make the certificates in a fresh directory (`BENCH_DIR`), then run
+ * the benchmark again in a child with it set, and exit with the child's status.
+ */
+export async function relaunch(prefix: string): Promise<never> {
+  if (!existsSync(SERVICE)) throw new Error(`${SERVICE} is missing: run npm run build first`);
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  // As root, the embedded PostgreSQL runs as `postgres`, which must be able to enter the directory.
+  chmodSync(dir, 0o755);
+  try {
+    const certificates = await ensureCertificates(join(dir, 'certs'));
+    const result = spawnSync(process.execPath, process.argv.slice(1), {
+      stdio: 'inherit',
+      env: { ...process.env, NODE_EXTRA_CA_CERTS: certificates.caPath, BENCH_DIR: dir },
+    });
+    process.exit(result.status ?? 1);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export function cookie(response: Response, name: string): string | null {
+  const header = response.headers.getSetCookie().find((c) => c.startsWith(`${name}=`));
+  return header ? header.split(';')[0].slice(name.length + 1) : null;
+}
+
+/** Signs in with Microsoft through the real redirects (development cookies) and returns the session token. */
+export async function signIn(baseUrl: string, loginHint: string): Promise<string> {
+  const login = await fetch(`${baseUrl}/auth/microsoft/login?login_hint=${encodeURIComponent(loginHint)}`, {
+    redirect: 'manual',
+  });
+  const flow = cookie(login, 'ms_auth_flow');
+  const atMicrosoft = await fetch(login.headers.get('location')!, { redirect: 'manual' });
+  const callback = await fetch(atMicrosoft.headers.get('location')!, {
+    redirect: 'manual',
+    headers: { cookie: `ms_auth_flow=${flow}` },
+  });
+  const token = cookie(callback, 'session');
+  if (!token) throw new Error(`sign-in failed: ${callback.headers.get('location')}`);
+  return token;
+}
+
+/** Resident set size and its high-water mark of a process, in MiB, from /proc. */
+export function memoryOf(pid: number): { rss: number; hwm: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0);
+  return { rss: kb('VmRSS') / 1024, hwm: kb('VmHWM') / 1024 };
+}
+
+/** Resets the kernel's peak-RSS mark of a process (`5` in clear_refs), so VmHWM then is the run's peak. */
+export function resetPeak(pid: number): boolean {
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, '5');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The built service as `npm start` runs it (no flags, no in-process harness), in a process of its own. */
+export async function startService(env: Record<string, string>, baseUrl: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [SERVICE], {
+    cwd: REPO,
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`the service exited with ${child.exitCode}`);
+    try {
+      if ((await fetch(`${baseUrl}/health/ready`)).ok) return child;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error('the service did not become ready');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
