@@ -36,14 +36,20 @@ interface Target {
  */
 async function signIn(localUrl: string, publicUrl: string, loginHint: string): Promise<string> {
   const local = (url: string) => url.replace(publicUrl, localUrl);
+  // The Host a proxy would pass on: the service sends any other host to its canonical URL first.
   const login = await fetch(`${localUrl}/auth/microsoft/login?login_hint=${encodeURIComponent(loginHint)}`, {
     redirect: 'manual',
+    headers: { 'x-forwarded-host': new URL(publicUrl).host, 'x-forwarded-proto': 'https' },
   });
   const flow = cookie(login, '__Host-flow');
   const atMicrosoft = await fetch(login.headers.get('location')!, { redirect: 'manual' });
   const callback = await fetch(local(atMicrosoft.headers.get('location')!), {
     redirect: 'manual',
-    headers: { cookie: `__Host-flow=${flow}` },
+    headers: {
+      cookie: `__Host-flow=${flow}`,
+      'x-forwarded-host': new URL(publicUrl).host,
+      'x-forwarded-proto': 'https',
+    },
   });
   const token = cookie(callback, '__Host-session');
   if (!token) throw new Error(`sign-in failed: ${callback.headers.get('location')}`);
@@ -187,6 +193,8 @@ async function main(): Promise<void> {
         NODE_ENV: 'production',
         PORT: String(port),
         APP_BASE_URL: publicUrl,
+        // Behind the TLS proxy the benchmark stands in for (one hop on loopback), which passes the public host on.
+        TRUST_PROXY: '1',
         DATABASE_URL: database.url,
         ENTRA_CLIENT_ID: DEMO.client.clientId,
         ENTRA_CLIENT_SECRET: DEMO.client.clientSecret,
