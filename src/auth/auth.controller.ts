@@ -1,7 +1,8 @@
 import { Controller, Get, HttpCode, Post, Query, Req, Res } from '@nestjs/common';
-import { ApiFoundResponse, ApiNoContentResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiFoundResponse, ApiNoContentResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Inject } from '@nestjs/common';
 import type { Request, Response } from 'express';
+import { ApiAuthorizationCallbackQuery, callbackParamsOf } from '../auth-flows/callback-query.js';
 import { Auth, CurrentPrincipal } from '../common/auth.decorators.js';
 import { type Principal, sessionUser } from '../common/principal.js';
 import type { AppConfig } from '../config/config.js';
@@ -24,8 +25,6 @@ import {
 const errorList = Object.entries(SIGN_IN_ERRORS)
   .map(([code, message]) => `- \`${code}\`: ${message}`)
   .join('\n');
-
-const queryString = (value: unknown) => (typeof value === 'string' ? value : undefined);
 
 @ApiTags('auth')
 @Controller('auth')
@@ -81,22 +80,7 @@ export class AuthController {
       'a session. Codes:\n' +
       errorList,
   })
-  @ApiQuery({
-    name: 'code',
-    required: false,
-    description: 'The authorization code Microsoft issued (set by Microsoft).',
-  })
-  @ApiQuery({ name: 'state', required: false, description: 'The flow’s `state`, echoed by Microsoft.' })
-  @ApiQuery({
-    name: 'error',
-    required: false,
-    description: 'Microsoft’s error code when it did not issue a code.',
-  })
-  @ApiQuery({
-    name: 'error_description',
-    required: false,
-    description: 'Microsoft’s error text (logged, never shown).',
-  })
+  @ApiAuthorizationCallbackQuery()
   @ApiFoundResponse({
     description:
       'Redirect to the UI (`returnTo`), to its organization choice page, or to its sign-in page with `?error=`.',
@@ -107,10 +91,7 @@ export class AuthController {
     @Res() response: Response,
   ): Promise<void> {
     const outcome = await this.auth.completeSignIn({
-      code: queryString(query.code),
-      state: queryString(query.state),
-      error: queryString(query.error),
-      errorDescription: queryString(query.error_description),
+      ...callbackParamsOf(query),
       browserBinding: readCookie(request, flowCookieName(this.config)),
       userAgent: request.headers['user-agent'],
     });

@@ -1,6 +1,7 @@
 import { Controller, Get, Inject, Query, Req, Res } from '@nestjs/common';
-import { ApiFoundResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiFoundResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
+import { ApiAuthorizationCallbackQuery, callbackParamsOf } from '../auth-flows/callback-query.js';
 import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { readCookie, sessionCookieName } from '../sessions/session-cookie.js';
@@ -13,7 +14,6 @@ import { ConnectFlowService } from './connect-flow.service.js';
 const errorList = Object.entries(CONNECT_ERRORS)
   .map(([code, message]) => `- \`${code}\`: ${message}`)
   .join('\n');
-const queryString = (value: unknown) => (typeof value === 'string' ? value : undefined);
 
 @ApiTags('integrations')
 @Controller('auth/microsoft/connect')
@@ -40,22 +40,7 @@ export class ConnectCallbackController {
       'stored. Codes:\n' +
       errorList,
   })
-  @ApiQuery({
-    name: 'code',
-    required: false,
-    description: 'The authorization code Microsoft issued (set by Microsoft).',
-  })
-  @ApiQuery({ name: 'state', required: false, description: 'The flow’s `state`, echoed by Microsoft.' })
-  @ApiQuery({
-    name: 'error',
-    required: false,
-    description: 'Microsoft’s error code when it did not issue a code.',
-  })
-  @ApiQuery({
-    name: 'error_description',
-    required: false,
-    description: 'Microsoft’s error text (logged, never shown).',
-  })
+  @ApiAuthorizationCallbackQuery()
   @ApiFoundResponse({ description: 'Redirect to the UI’s Entra settings page.' })
   async callback(
     @Query() query: Record<string, unknown>,
@@ -63,10 +48,7 @@ export class ConnectCallbackController {
     @Res() response: Response,
   ): Promise<void> {
     const outcome = await this.connectFlow.completeConnect({
-      code: queryString(query.code),
-      state: queryString(query.state),
-      error: queryString(query.error),
-      errorDescription: queryString(query.error_description),
+      ...callbackParamsOf(query),
       sessionToken: readCookie(request, sessionCookieName(this.config)),
     });
     if (outcome.error) await this.limits.recordFailure(request);

@@ -1,6 +1,7 @@
 import { Controller, Get, Inject, Query, Req, Res } from '@nestjs/common';
-import { ApiFoundResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiFoundResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
+import { ApiAuthorizationCallbackQuery, callbackParamsOf } from '../auth-flows/callback-query.js';
 import { Auth } from '../common/auth.decorators.js';
 import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../config/config.module.js';
@@ -13,7 +14,6 @@ import { TenantAssignmentService } from './tenant-assignment.service.js';
 const errorList = Object.entries(ASSIGNMENT_VERIFICATION_ERRORS)
   .map(([code, message]) => `- \`${code}\`: ${message}`)
   .join('\n');
-const queryString = (value: unknown) => (typeof value === 'string' ? value : undefined);
 
 @ApiTags('tenant-assignment')
 @Controller('auth/microsoft/assignment')
@@ -42,14 +42,7 @@ export class AssignmentCallbackController {
       '`?status=error&code=<code>` (with `domains=` for `domains_claimed`) having changed nothing. Codes:\n' +
       errorList,
   })
-  @ApiQuery({ name: 'code', required: false, description: 'The authorization code from Microsoft.' })
-  @ApiQuery({ name: 'state', required: false, description: 'The state the authorize URL carried.' })
-  @ApiQuery({ name: 'error', required: false, description: 'Microsoft’s error, when the sign-in failed.' })
-  @ApiQuery({
-    name: 'error_description',
-    required: false,
-    description: 'Microsoft’s error text (logged only).',
-  })
+  @ApiAuthorizationCallbackQuery()
   @ApiFoundResponse({ description: 'Redirect to the UI’s tenant assignment settings page.' })
   async callback(
     @Query() query: Record<string, unknown>,
@@ -57,10 +50,7 @@ export class AssignmentCallbackController {
     @Res() response: Response,
   ): Promise<void> {
     const outcome = await this.assignments.completeVerification({
-      code: queryString(query.code),
-      state: queryString(query.state),
-      error: queryString(query.error),
-      errorDescription: queryString(query.error_description),
+      ...callbackParamsOf(query),
       sessionToken: readCookie(request, sessionCookieName(this.config)),
     });
     if (outcome.error) await this.limits.recordFailure(request);
