@@ -101,6 +101,11 @@ export class UsersService {
     return { user, queuePosition: positions.get(user.id) ?? null };
   }
 
+  /** These users of the organization (any order; ids of other organizations are absent). */
+  findMany(organizationId: string, ids: string[]): Promise<UserEntity[]> {
+    return this.repository.findManyInOrganization(organizationId, ids);
+  }
+
   /** A user by id alone, in whatever organization (a session names its user before its organization). */
   findById(id: string): Promise<UserEntity | null> {
     return this.repository.findByIdAcrossOrganizations(id);
