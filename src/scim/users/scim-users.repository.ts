@@ -9,7 +9,7 @@ import {
   UnscopedQueryError,
 } from '../../database/organization-scoped.repository.js';
 import { ScimUserEntity } from './entities/scim-user.entity.js';
-import { ScimUserNameTakenError } from './scim-users.errors.js';
+import { ScimError } from '../protocol/index.js';
 
 /** The normalized columns of a SCIM user, as the service derives them from a resource. */
 export type ScimUserColumns = Pick<
@@ -29,6 +29,16 @@ export interface SignInCandidate {
   organizationId: string;
   userId: string;
   matchedBy: 'external_id' | 'user_name' | 'email';
+}
+
+/**
+ * The userName unique index (or a second row for one product user) hit by a race: SCIM's 409 uniqueness, the
+ * SCIM module's own domain error.
+ */
+export class ScimUserNameTakenError extends ScimError {
+  constructor() {
+    super(409, 'A user with this userName already exists', 'uniqueness');
+  }
 }
 
 const translate = <T>(write: Promise<T>) =>
@@ -66,12 +76,12 @@ export class ScimUsersRepository {
     return this.users.lockOneBy(organizationId, { userNameLower });
   }
 
-  /** USER_NAME_TAKEN when the organization has the `userName` already, even under races. */
+  /** 409 uniqueness when the organization has the `userName` already, even under races. */
   insert(organizationId: string, userId: string, columns: ScimUserColumns): Promise<ScimUserEntity> {
     return translate(this.users.create(organizationId, { userId, ...columns, version: 1, deletedAt: null }));
   }
 
-  /** Writes new columns (and visibility) and the next version; USER_NAME_TAKEN on a `userName` clash. */
+  /** Writes new columns (and visibility) and the next version; 409 uniqueness on a `userName` clash. */
   update(row: ScimUserEntity, columns: ScimUserColumns, deleted = false): Promise<ScimUserEntity> {
     Object.assign(row, columns, {
       version: row.version + 1,

@@ -28,8 +28,12 @@ import {
   toUserResource,
   withoutSecrets,
 } from './scim-user-resource.js';
-import { type ScimUserColumns, ScimUsersRepository, type SignInCandidate } from './scim-users.repository.js';
-import { ScimUserNameTakenError } from './scim-users.errors.js';
+import {
+  type ScimUserColumns,
+  ScimUserNameTakenError,
+  ScimUsersRepository,
+  type SignInCandidate,
+} from './scim-users.repository.js';
 
 export type { SignInCandidate };
 
@@ -142,64 +146,58 @@ export class ScimUsersService {
   async create(organizationId: string, body: unknown): Promise<ScimUserView> {
     const user = normalizeUser(body);
     const columns = columnsOf(user, body);
-    return this.uniquely(() =>
-      this.txHost.withTransaction(async () => {
-        const existing = await this.repository.lockByUserName(organizationId, user.userNameLower);
-        if (existing && !existing.deletedAt) throw uniqueness();
-        if (existing) {
-          const row = await this.repository.update(existing, columns);
-          await this.applyToProduct(organizationId, row.userId, user);
-          return this.view(organizationId, row);
-        }
-        const adoptee = await this.adoptee(organizationId, user.userName);
-        if (adoptee) {
-          const row = await this.repository.insert(organizationId, adoptee.id, columns);
-          await this.recordAdoption(organizationId, adoptee.id, user.userName);
-          await this.applyToProduct(organizationId, row.userId, user);
-          return this.view(organizationId, row);
-        }
-        const { user: created } = await this.activation.admit(organizationId, SCIM_ARRIVAL, (placement) =>
-          this.users.createProvisioned({
-            organizationId,
-            placement,
-            email: user.email,
-            displayName: user.displayName,
-            source: 'scim',
-          }),
-        );
-        const row = await this.repository.insert(organizationId, created.id, columns);
-        if (!user.active) await this.applyActive(organizationId, created.id, false);
+    return this.txHost.withTransaction(async () => {
+      const existing = await this.repository.lockByUserName(organizationId, user.userNameLower);
+      if (existing && !existing.deletedAt) throw uniqueness();
+      if (existing) {
+        const row = await this.repository.update(existing, columns);
+        await this.applyToProduct(organizationId, row.userId, user);
         return this.view(organizationId, row);
-      }),
-    );
+      }
+      const adoptee = await this.adoptee(organizationId, user.userName);
+      if (adoptee) {
+        const row = await this.repository.insert(organizationId, adoptee.id, columns);
+        await this.recordAdoption(organizationId, adoptee.id, user.userName);
+        await this.applyToProduct(organizationId, row.userId, user);
+        return this.view(organizationId, row);
+      }
+      const { user: created } = await this.activation.admit(organizationId, SCIM_ARRIVAL, (placement) =>
+        this.users.createProvisioned({
+          organizationId,
+          placement,
+          email: user.email,
+          displayName: user.displayName,
+          source: 'scim',
+        }),
+      );
+      const row = await this.repository.insert(organizationId, created.id, columns);
+      if (!user.active) await this.applyActive(organizationId, created.id, false);
+      return this.view(organizationId, row);
+    });
   }
 
   /** PUT: replaces the resource (never creates: 404). */
   async replace(organizationId: string, id: string, body: unknown, ifMatch?: string): Promise<ScimUserView> {
     const user = normalizeUser(body);
-    return this.uniquely(() =>
-      this.txHost.withTransaction(async () => {
-        const current = await this.lockForWrite(organizationId, id, ifMatch);
-        const row = await this.repository.update(current, columnsOf(user, body));
-        await this.applyToProduct(organizationId, row.userId, user);
-        return this.view(organizationId, row);
-      }),
-    );
+    return this.txHost.withTransaction(async () => {
+      const current = await this.lockForWrite(organizationId, id, ifMatch);
+      const row = await this.repository.update(current, columnsOf(user, body));
+      await this.applyToProduct(organizationId, row.userId, user);
+      return this.view(organizationId, row);
+    });
   }
 
   /** PATCH: every operation in order, all or nothing. */
   async patch(organizationId: string, id: string, body: unknown, ifMatch?: string): Promise<ScimUserView> {
     const operations = normalisePatch(body);
-    return this.uniquely(() =>
-      this.txHost.withTransaction(async () => {
-        const current = await this.lockForWrite(organizationId, id, ifMatch);
-        const patched = applyPatch(patchableResource(current), operations);
-        const user = normalizeUser(patched);
-        const row = await this.repository.update(current, { ...columnsOf(user, body) });
-        await this.applyToProduct(organizationId, row.userId, user);
-        return this.view(organizationId, row);
-      }),
-    );
+    return this.txHost.withTransaction(async () => {
+      const current = await this.lockForWrite(organizationId, id, ifMatch);
+      const patched = applyPatch(patchableResource(current), operations);
+      const user = normalizeUser(patched);
+      const row = await this.repository.update(current, { ...columnsOf(user, body) });
+      await this.applyToProduct(organizationId, row.userId, user);
+      return this.view(organizationId, row);
+    });
   }
 
   /** DELETE: the user is deactivated (`scim_deleted`) and hidden from SCIM; nothing is deleted. */
@@ -236,16 +234,6 @@ export class ScimUsersService {
     if (ifMatch !== undefined && !etagMatches(ifMatch, row.version))
       throw new ScimError(412, 'The resource changed: its version no longer matches If-Match');
     return row;
-  }
-
-  /** The repository's userName clash, as SCIM says it. */
-  private async uniquely<T>(write: () => Promise<T>): Promise<T> {
-    try {
-      return await write();
-    } catch (error) {
-      if (error instanceof ScimUserNameTakenError) throw uniqueness();
-      throw error;
-    }
   }
 
   /** The directory's word on the product user: their address and name, and whether they may work. */
