@@ -143,6 +143,15 @@ describe('SCIM users: the product effects', () => {
     expect((await product(b.id)).email).toBe(DEMO.users.diego.upn.toLowerCase());
   });
 
+  it('invitations refuse an address a live user holds, but not one only a deactivated user holds', async () => {
+    const invite = (email: string) =>
+      ctx.http().post('/api/v1/invitations').set(bearer(owner.token)).send({ email, role: 'employee' });
+    const live = await scim.create(org, body('live.holder@contoso.com'));
+    expect((await invite('Live.Holder@contoso.com').expect(409)).body.code).toBe('USER_ALREADY_EXISTS');
+    await scim.patch(org, live.id, replace('active', false));
+    await invite('live.holder@contoso.com').expect(201);
+  });
+
   it('refuses a bad resource with 400 and changes nothing', async () => {
     for (const bad of [
       {},
