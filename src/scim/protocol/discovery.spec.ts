@@ -38,6 +38,12 @@ describe('serviceProviderConfig', () => {
       meta: { resourceType: 'ServiceProviderConfig', location: `${BASE}/ServiceProviderConfig` },
     });
   });
+
+  it('states the request body limit it is given', () => {
+    expect(serviceProviderConfig(BASE, { maxPayloadSize: 1_048_576 })).toMatchObject({
+      bulk: { supported: false, maxPayloadSize: 1_048_576 },
+    });
+  });
 });
 
 describe('resourceTypes', () => {
@@ -111,6 +117,11 @@ describe('schemaDocuments', () => {
     expect(attributesOf(SCHEMAS.GROUP).find((a) => a.name === 'members')).toMatchObject({
       multiValued: true,
     });
+  });
+
+  it('hands out copies, so a caller changing one document does not change the next', () => {
+    (attributesOf(SCHEMAS.USER)[0] as { description: string }).description = 'changed';
+    expect(attributesOf(SCHEMAS.USER)[0].description).not.toBe('changed');
   });
 
   it('describes our product extension as read-only status, pendingReason and role', () => {
