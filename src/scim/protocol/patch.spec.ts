@@ -76,6 +76,10 @@ describe('parsePatchPath', () => {
       schema: ENTERPRISE_LOWER,
     });
     expect(parsePatchPath(`${SCHEMAS.USER}:userName`)).toEqual({ attribute: 'username' });
+    expect(parsePatchPath('urn:ietf:params:scim:schemas:extension:Custom:2.0:User:costCode')).toEqual({
+      attribute: 'costcode',
+      schema: 'urn:ietf:params:scim:schemas:extension:custom:2.0:user',
+    });
   });
 
   it.each([
@@ -83,7 +87,7 @@ describe('parsePatchPath', () => {
     'name..givenName',
     'emails[type eq',
     'emails[type zz "w"]',
-    'urn:example:unknown:attr',
+    'urn:',
     ENTERPRISE,
     '1abc',
     'a b',

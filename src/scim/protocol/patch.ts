@@ -83,7 +83,11 @@ export function parsePatchPath(raw: string): PatchPath {
     rest = rest.slice(urn.length + 1);
     if (!CORE_SCHEMAS_LOWER.includes(urn.toLowerCase())) schema = urn.toLowerCase();
   } else if (/^urn:/i.test(rest)) {
-    throw invalidPath(`The path ${raw} names an unknown schema`);
+    // Another extension (a custom one an admin mapped in Entra): the attribute follows the last colon.
+    const bracket = rest.indexOf('[');
+    const colon = rest.lastIndexOf(':', bracket < 0 ? rest.length : bracket);
+    schema = rest.slice(0, colon).toLowerCase();
+    rest = rest.slice(colon + 1);
   }
   const match = /^([A-Za-z$][\w$-]*)(?:\[(.*)\])?(?:\.([A-Za-z$][\w$-]*))?$/s.exec(rest);
   if (!match) throw invalidPath(`The path ${raw} is not a valid attribute path`);
