@@ -17,10 +17,9 @@ module.exports = {
       severity: 'error',
       comment:
         "Modules talk through each other's public services or events, never through another module's repository or entities. (database/ holds no module's data: its organization-scoped repository base is for every module.)",
-      // Entities may sit in a SCIM sub-folder too (src/scim/users/entities/).
       from: {
         path: '^src/([^/]+)/',
-        pathNot: ['^src/(database|cli)/', '^src/[^/]+/entities/', '^src/scim/[^/]+/entities/'],
+        pathNot: ['^src/(database|cli)/', '^src/[^/]+/entities/', '^src/[^/]+/[^/]+/entities/'],
       },
       to: {
         path: '^src/[^/]+/(entities/|[^/]+[.]repository[.]ts$)',
