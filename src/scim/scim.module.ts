@@ -13,13 +13,14 @@ import { ScimManagementController } from './access/scim-management.controller.js
 import { ScimRequestLogRepository } from './access/scim-request-log.repository.js';
 import { ScimRequestLogService } from './access/scim-request-log.service.js';
 import { ScimTokenStrategy } from './access/scim-token.strategy.js';
+import { ScimUsersModule } from './users/scim-users.module.js';
 
 /**
  * SCIM 2.0 (`/scim/v2`), the only code that speaks SCIM: access (tokens, the `scim_token` strategy, the edge and
  * its error schema, discovery, the provisioning log, the management REST API), users and groups.
  */
 @Module({
-  imports: [PassportModule, DiscoveryModule, AuditModule, OrganizationsModule],
+  imports: [PassportModule, DiscoveryModule, AuditModule, OrganizationsModule, ScimUsersModule],
   controllers: [ScimManagementController, ScimDiscoveryController],
   providers: [
     ScimAccessRepository,
