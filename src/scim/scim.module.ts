@@ -15,6 +15,7 @@ import { ScimRequestLogService } from './access/scim-request-log.service.js';
 import { ScimResourceCounts } from './access/scim-resource-counts.js';
 import { ScimStatusService } from './access/scim-status.service.js';
 import { ScimTokenStrategy } from './access/scim-token.strategy.js';
+import { SCIM_USERS_COUNT_PROVIDER } from './users/scim-users-count.provider.js';
 import { ScimUsersModule } from './users/scim-users.module.js';
 
 /**
@@ -32,6 +33,7 @@ import { ScimUsersModule } from './users/scim-users.module.js';
     ScimRequestLogService,
     ScimTokenStrategy,
     ScimResourceCounts,
+    SCIM_USERS_COUNT_PROVIDER,
     ScimStatusService,
     // Registered after the app's problem-details filter, so Nest asks this one first (see its comment).
     { provide: APP_FILTER, useClass: ScimExceptionFilter },
