@@ -108,8 +108,9 @@ export class ScimRequestDto {
   detail: string | null;
 
   @ApiProperty({
+    // Inline rather than a named schema: OpenAPI 3.0 cannot mark a $ref nullable.
+    type: 'string',
     enum: SCIM_RESOURCE_TYPES,
-    enumName: 'ScimResourceType',
     nullable: true,
     description: 'The kind of resource the request addressed, if any.',
     example: 'User',
