@@ -11,7 +11,6 @@ import {
 } from '../database/organization-scoped.repository.js';
 import { MicrosoftIdentityEntity } from './entities/microsoft-identity.entity.js';
 import { type Role, UserEntity, type UserStatus } from './entities/user.entity.js';
-import { UserAlreadyExistsError } from './invitations.errors.js';
 import { MicrosoftIdentityAlreadyLinkedError } from './users.errors.js';
 
 export interface LinkedUser {
@@ -309,8 +308,38 @@ export class UsersRepository {
     return ids.length ? this.users.find(organizationId, { where: { id: In(ids) } }) : Promise.resolve([]);
   }
 
-  findByEmail(organizationId: string, email: string): Promise<UserEntity | null> {
-    return this.users.findOneBy(organizationId, { email: email.toLowerCase() });
+  /** A user of the organization, not deactivated, holding this address (`users_organization_email_idx`). */
+  findLiveByEmail(organizationId: string, email: string): Promise<UserEntity | null> {
+    return this.users
+      .queryBuilder(organizationId, 'u')
+      .andWhere("u.email = :email AND u.status <> 'deactivated'", { email: email.toLowerCase() })
+      .orderBy('u.created_at', 'ASC')
+      .addOrderBy('u.id', 'ASC')
+      .getOne();
+  }
+
+  /**
+   * Users of the organization holding this address as their email or as the UPN of a linked Microsoft account
+   * (case-insensitive), oldest first: two index look-ups (`users_organization_email_idx`,
+   * `microsoft_identities_upn_lower_idx`), never a walk of the organization.
+   */
+  async findByEmailOrUpn(organizationId: string, address: string): Promise<UserEntity[]> {
+    const value = address.toLowerCase();
+    const byEmail = await this.users
+      .queryBuilder(organizationId, 'u')
+      .andWhere('u.email = :value', { value })
+      .limit(10)
+      .getMany();
+    const byUpn = await this.users
+      .queryBuilder(organizationId, 'u')
+      .innerJoin(MicrosoftIdentityEntity, 'i', 'i.user_id = u.id')
+      .andWhere('lower(i.user_principal_name) = :value', { value })
+      .limit(10)
+      .getMany();
+    const unique = new Map([...byEmail, ...byUpn].map((user) => [user.id, user]));
+    return [...unique.values()].sort(
+      (a, b) => a.createdAt.getTime() - b.createdAt.getTime() || a.id.localeCompare(b.id),
+    );
   }
 
   countActive(organizationId: string): Promise<number> {
@@ -355,11 +384,9 @@ export class UsersRepository {
     return this.users.countBy(organizationId, { status: 'active', role: 'owner' });
   }
 
-  /** Refuses a second user with one address in an organization (`USER_ALREADY_EXISTS`), even under races. */
+  /** A new user. Addresses are not unique (see `UsersService.createWithMicrosoftIdentity` for sign-in's rule). */
   create(organizationId: string, values: Partial<UserEntity>): Promise<UserEntity> {
-    return translateUniqueViolation(this.users.create(organizationId, values), (constraint) =>
-      constraint === 'users_organization_email_key' ? new UserAlreadyExistsError() : undefined,
-    );
+    return this.users.create(organizationId, values);
   }
 
   save(user: UserEntity): Promise<UserEntity> {
