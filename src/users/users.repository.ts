@@ -28,12 +28,12 @@ export interface LinkedUser {
 const SEARCH_PROBE = 1000;
 
 /**
- * How many rows of the list's order a search tests before it turns to the trigram indexes: a term that 2 % of
- * the users match fills a page of 50 within them. Testing a row in the walk costs a small fraction of what a
- * match costs through the trigram indexes (bitmap, heap fetch and recheck, then a sort), so a common term must
- * never be looked up there first.
+ * How many rows of the list's order a search tests per row of its page before it turns to the trigram indexes: a
+ * term that 2 % of the users match fills its page there (51 rows within 2,550). Testing a row in that walk costs a
+ * small fraction of what a match costs through the trigram indexes (bitmap, heap fetch and recheck, then a sort),
+ * so a common term is never looked up there first.
  */
-const SEARCH_WINDOW = 2500;
+const SEARCH_WINDOW_PER_ROW = 50;
 
 /**
  * The users list's conditions as SQL with numbered parameters, the organization always first. They render over
@@ -172,17 +172,18 @@ export class UsersRepository {
     }
     // The service refuses shorter terms; no trigram could serve one.
     if (term.length >= 3) {
-      // First the next SEARCH_WINDOW rows of the order: a common term fills its page there.
+      // First the next rows of the order: a common term fills its page there.
+      const size = take * SEARCH_WINDOW_PER_ROW;
       const window = where();
       const head = await this.selectUsers(
         `${matches(window, term)}`,
         window.params,
         take,
-        `(SELECT * FROM users u WHERE ${window.sql()} ORDER BY u.created_at, u.id LIMIT ${SEARCH_WINDOW}) u`,
+        `(SELECT * FROM users u WHERE ${window.sql()} ORDER BY u.created_at, u.id LIMIT ${Number(size)}) u`,
       );
       if (head.length === take) return head;
       // A rarer term: the rest of its matches (after the window) through the trigram indexes.
-      const ids = await this.searchByTrigrams(where(), term, take - head.length, SEARCH_WINDOW);
+      const ids = await this.searchByTrigrams(where(), term, take - head.length, size);
       if (ids)
         return ids.length === 0
           ? head
