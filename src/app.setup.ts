@@ -8,6 +8,7 @@ import helmet from 'helmet';
 import {
   acceptedRequestId,
   canonicalHost,
+  onceAtBoot,
   cookieOriginCheck,
   noStoreForAuthenticated,
   refuseFormBodies,
@@ -39,21 +40,26 @@ export function applyServerTimeouts(server: Server, config: AppConfig): void {
 export function configureApp(app: NestExpressApplication, config: AppConfig): void {
   app.set('trust proxy', config.trustProxy);
   app.disable('x-powered-by');
+  // Express hashes every body it sends for a weak ETag; the API's answers are `no-store`, so nothing ever
+  // revalidates one, and the hash was a measurable part of each users page. Static files keep theirs.
+  app.set('etag', false);
   // Over plain http (local development) HSTS and upgrade-insecure-requests would only break the page.
   const https = new URL(config.appBaseUrl).protocol === 'https:';
   app.use(
-    helmet({
-      // Swagger UI as served by @nestjs/swagger loads its scripts (init included) from files: no inline
-      // script is allowed anywhere. Its inline styles stay allowed by helmet's default style-src.
-      contentSecurityPolicy: {
-        directives: {
-          'script-src': ["'self'"],
-          'img-src': ["'self'", 'data:'],
-          'upgrade-insecure-requests': https ? [] : null,
+    onceAtBoot(
+      helmet({
+        // Swagger UI as served by @nestjs/swagger loads its scripts (init included) from files: no inline
+        // script is allowed anywhere. Its inline styles stay allowed by helmet's default style-src.
+        contentSecurityPolicy: {
+          directives: {
+            'script-src': ["'self'"],
+            'img-src': ["'self'", 'data:'],
+            'upgrade-insecure-requests': https ? [] : null,
+          },
         },
-      },
-      strictTransportSecurity: https ? { maxAge: 31_536_000, includeSubDomains: true } : false,
-    }),
+        strictTransportSecurity: https ? { maxAge: 31_536_000, includeSubDomains: true } : false,
+      }),
+    ),
   );
   app.use(cookieParser());
   // Before the body parsers (Nest adds them at init), so a refused body is never read.

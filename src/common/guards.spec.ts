@@ -1,8 +1,11 @@
 import type { ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import { PassportStrategy } from '@nestjs/passport';
+import passport from 'passport';
+import { Strategy as CustomStrategy } from 'passport-custom';
 import { describe, expect, it } from 'vitest';
 import { Auth, RequiresPlan, Roles, Scopes } from './auth.decorators.js';
-import { DomainError } from './domain-error.js';
+import { COMMON_ERRORS, DomainError } from './domain-error.js';
 import { AuthKindGuard, PlanGuard, RolesGuard, ScopesGuard } from './guards.js';
 import type { Principal } from './principal.js';
 
@@ -21,6 +24,13 @@ class Routes {
 
   @Scopes('users:write', 'audit:read')
   keyWrite() {}
+
+  @Auth('session')
+  signedIn() {}
+
+  // As on a controller that is `@Auth('session')`: the scopes add the `api_key` kind.
+  @Scopes('users:read')
+  sessionOrKey() {}
 }
 
 function contextFor(
@@ -72,6 +82,83 @@ describe('the auth-kind guard', () => {
 
   it('cannot combine public with a credential kind', () => {
     expect(() => Auth('public', 'session')).toThrow(/cannot be combined/);
+  });
+});
+
+describe('the auth-kind guard and its strategies', () => {
+  const guard = new AuthKindGuard(new Reflector());
+  const alice = { kind: 'session', userId: 'alice' } as Principal;
+  const key = { kind: 'api_key', apiKeyId: 'k1' } as Principal;
+
+  /** Registers `validate` as passport strategy `name`, the way the session and API-key strategies are. */
+  function strategy(name: string, validate: (request: { token?: string }) => Promise<Principal | false>) {
+    class Registered extends PassportStrategy(CustomStrategy, name) {
+      validate(request: { token?: string }) {
+        return validate(request);
+      }
+    }
+    return new Registered();
+  }
+
+  function request(handler: keyof Routes, token?: string) {
+    const req: { token?: string; headers: object; user?: Principal } = { token, headers: {} };
+    const context = {
+      getHandler: () => Routes.prototype[handler],
+      getClass: () => Routes,
+      switchToHttp: () => ({ getRequest: () => req, getResponse: () => ({}) }),
+    } as unknown as ExecutionContext;
+    return { req, context };
+  }
+
+  it('puts the principal the strategy accepts on the request, and refuses what it rejects with a 401', async () => {
+    strategy('session', async (r) => (r.token === 'good' ? alice : false));
+    const accepted = request('signedIn', 'good');
+    await expect(guard.canActivate(accepted.context)).resolves.toBe(true);
+    expect(accepted.req.user).toBe(alice);
+    const refused = request('signedIn', 'bad');
+    await expect(guard.canActivate(refused.context)).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+    expect(refused.req.user).toBeUndefined();
+  });
+
+  it('tries the kinds in turn (the first that accepts wins) and stops at an error, as passport does', async () => {
+    const tried: string[] = [];
+    strategy('session', async () => (tried.push('session'), false));
+    strategy('api_key', async (r) => {
+      tried.push('api_key');
+      if (r.token === 'spent') throw new DomainError(COMMON_ERRORS.FORBIDDEN);
+      return key;
+    });
+    const { req, context } = request('sessionOrKey', 'edk_k1');
+    await expect(guard.canActivate(context)).resolves.toBe(true);
+    expect(req.user).toBe(key);
+    expect(tried).toEqual(['session', 'api_key']);
+    await expect(guard.canActivate(request('sessionOrKey', 'spent').context)).rejects.toMatchObject({
+      code: 'FORBIDDEN',
+    });
+  });
+
+  it('uses the strategy registered now, so a replaced strategy takes effect at once', async () => {
+    strategy('session', async () => alice);
+    const { context } = request('signedIn', 'any');
+    await expect(guard.canActivate(context)).resolves.toBe(true);
+    strategy('session', async () => false);
+    await expect(guard.canActivate(context)).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+  });
+
+  it('still runs a passport strategy of another shape through passport', async () => {
+    class Classic extends passport.Strategy {
+      authenticate(this: passport.StrategyCreated<this>, req: { token?: string }) {
+        if (req.token === 'good') this.success(alice);
+        else this.fail(401);
+      }
+    }
+    passport.use('session', new Classic());
+    const accepted = request('signedIn', 'good');
+    await expect(guard.canActivate(accepted.context)).resolves.toBe(true);
+    expect(accepted.req.user).toBe(alice);
+    await expect(guard.canActivate(request('signedIn', 'bad').context)).rejects.toMatchObject({
+      code: 'UNAUTHENTICATED',
+    });
   });
 });
 

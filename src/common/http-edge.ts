@@ -110,3 +110,42 @@ export function canonicalHost(appBaseUrl: string) {
     response.redirect(302, `${appBaseUrl}${request.originalUrl}`);
   };
 }
+
+/**
+ * A middleware whose headers do not depend on the request (helmet with static directives), run once at boot
+ * against a recording response; each request then gets the recorded headers in one step. Helmet chains a
+ * dozen middlewares that rebuild the same values on every request. A middleware that reads the request, calls
+ * anything but `setHeader`/`removeHeader` or does not call `next` synchronously fails the boot instead.
+ */
+export function onceAtBoot(
+  middleware: (request: Request, response: Response, next: (error?: unknown) => void) => void,
+) {
+  const set: [string, string | string[]][] = [];
+  const removed: string[] = [];
+  const recorder = {
+    setHeader(name: string, value: string | number | readonly string[]) {
+      set.push([name, typeof value === 'number' ? String(value) : (value as string | string[])]);
+      return recorder;
+    },
+    removeHeader(name: string) {
+      removed.push(name);
+    },
+  };
+  // No property of the request is readable: a middleware that consults it cannot be replayed.
+  const request = new Proxy({} as Request, {
+    get: (_target, property) => {
+      throw new Error(`onceAtBoot: the middleware reads request.${String(property)}`);
+    },
+  });
+  let done = false;
+  middleware(request, recorder as unknown as Response, (error?: unknown) => {
+    if (error) throw error instanceof Error ? error : new Error(String(error));
+    done = true;
+  });
+  if (!done) throw new Error('onceAtBoot: the middleware did not call next() synchronously');
+  return (_request: Request, response: Response, next: NextFunction) => {
+    for (const [name, value] of set) response.setHeader(name, value);
+    for (const name of removed) response.removeHeader(name);
+    next();
+  };
+}

@@ -15,6 +15,7 @@ import {
   InvalidUserStateError,
   LastOwnerError,
   OwnerRoleReservedError,
+  SearchTermTooShortError,
   UserNotFoundError,
 } from './users.errors.js';
 import { COMMON_ERRORS, ValidationFailedError } from '../common/domain-error.js';
@@ -28,7 +29,7 @@ export class UsersController {
   constructor(private readonly users: UsersService) {}
 
   @Get()
-  @ApiErrors(ValidationFailedError, InvalidCursorError)
+  @ApiErrors(ValidationFailedError, InvalidCursorError, SearchTermTooShortError)
   @Scopes('users:read')
   @ApiOperation({
     operationId: 'listUsers',

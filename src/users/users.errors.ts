@@ -15,6 +15,10 @@ export const USERS_ERRORS = defineErrors({
     kind: 'conflict',
     description: 'The user is not in a state that allows this change (e.g. already active).',
   },
+  SEARCH_TERM_TOO_SHORT: {
+    kind: 'bad_request',
+    description: 'A search term needs at least 3 characters (surrounding spaces are not counted).',
+  },
 });
 
 export class UserNotFoundError extends DomainError {
@@ -44,6 +48,19 @@ export class OwnerRoleReservedError extends DomainError {
   static readonly definition = USERS_ERRORS.OWNER_ROLE_RESERVED;
   constructor() {
     super(OwnerRoleReservedError.definition);
+  }
+}
+
+/** Shortest `search` term of the users list: trigram indexes cannot find a shorter one without a full scan. */
+export const MIN_SEARCH_LENGTH = 3;
+
+export class SearchTermTooShortError extends DomainError {
+  static readonly definition = USERS_ERRORS.SEARCH_TERM_TOO_SHORT;
+  constructor(term: string) {
+    super(
+      SearchTermTooShortError.definition,
+      `Search for at least ${MIN_SEARCH_LENGTH} characters; "${term}" has ${[...term].length}.`,
+    );
   }
 }
 

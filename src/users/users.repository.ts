@@ -26,20 +26,37 @@ export interface LinkedUser {
  */
 const SEARCH_PROBE = 1000;
 
-/** The users list's conditions as SQL over alias `u` with numbered parameters, the organization always first. */
+/**
+ * How many rows of the list's order a search tests per row of its page before it turns to the trigram indexes: a
+ * term that 2 % of the users match fills its page there (51 rows within 2,550). Testing a row in that walk costs a
+ * small fraction of what a match costs through the trigram indexes (bitmap, heap fetch and recheck, then a sort),
+ * so a common term is never looked up there first.
+ */
+const SEARCH_WINDOW_PER_ROW = 50;
+
+/**
+ * The users list's conditions as SQL with numbered parameters, the organization always first. They render over
+ * any alias with the same placeholders, so a subquery over the same rows reuses the statement's parameters.
+ */
 class ListConditions {
   readonly params: unknown[];
-  private readonly conditions = ['u.organization_id = $1'];
+  private readonly conditions: ((alias: string) => string)[] = [(a) => `${a}.organization_id = $1`];
 
   constructor(organizationId: string, filter: UserListFilter, cursor: Cursor | null) {
     this.params = [organizationId];
-    if (filter.status) this.conditions.push(`u.status = ${this.add(filter.status)}`);
-    if (filter.role) this.conditions.push(`u.role = ${this.add(filter.role)}`);
+    if (filter.status) {
+      const p = this.add(filter.status);
+      this.conditions.push((a) => `${a}.status = ${p}`);
+    }
+    if (filter.role) {
+      const p = this.add(filter.role);
+      this.conditions.push((a) => `${a}.role = ${p}`);
+    }
     // Row comparison: an index condition on (organization_id, created_at, id), not a filter.
-    if (cursor)
-      this.conditions.push(
-        `(u.created_at, u.id) > (${this.add(cursor.createdAt)}::timestamptz, ${this.add(cursor.id)}::uuid)`,
-      );
+    if (cursor) {
+      const [at, id] = [this.add(cursor.createdAt), this.add(cursor.id)];
+      this.conditions.push((a) => `(${a}.created_at, ${a}.id) > (${at}::timestamptz, ${id}::uuid)`);
+    }
   }
 
   /** Adds a parameter; returns its placeholder. */
@@ -48,9 +65,49 @@ class ListConditions {
     return `$${this.params.length}`;
   }
 
-  sql(): string {
-    return this.conditions.join(' AND ');
+  sql(alias = 'u'): string {
+    return this.conditions.map((condition) => condition(alias)).join(' AND ');
   }
+}
+
+type ColumnReader = (entity: object, row: Record<string, unknown>) => void;
+
+/** Column types whose raw value from `pg` is already what TypeORM's hydration would make of it. */
+const VERBATIM_TYPES = new Set<unknown>(['uuid', 'text', 'varchar', 'character varying', 'timestamptz']);
+
+/**
+ * One reader per column: TypeORM's own conversion (`prepareHydratedValue`, `setEntityValue`), except where it
+ * would hand back the raw value unchanged — a plain column of a verbatim type, or a string-valued enum — which
+ * is copied as is. That conversion walks a chain of type tests per column and row, and the users list hydrates
+ * 50 rows of 16 columns per page.
+ */
+function columnReaders(
+  columns: readonly ColumnMetadata[],
+  driver: { prepareHydratedValue(value: unknown, column: ColumnMetadata): unknown },
+  prefix: string,
+): ColumnReader[] {
+  return columns.map((column) => {
+    const key = prefix + column.databaseName;
+    const plain = !column.embeddedMetadata && !column.isVirtual && !column.transformer && !column.isArray;
+    const verbatim =
+      VERBATIM_TYPES.has(column.type) ||
+      (column.type === 'enum' && (column.enum ?? []).every((value) => typeof value === 'string'));
+    if (plain && verbatim)
+      return (entity, row) => {
+        (entity as Record<string, unknown>)[column.propertyName] = row[key];
+      };
+    return (entity, row) => column.setEntityValue(entity, driver.prepareHydratedValue(row[key], column));
+  });
+}
+
+/**
+ * `where`'s conditions and a case-insensitive substring match of `term` (lower-case) in the email or the display
+ * name, over alias `u`. strpos is the test the trigram path's LIKE makes, written so that the planner cannot trade
+ * a walk of the order for the trigram indexes.
+ */
+function matches(where: ListConditions, term: string): string {
+  const t = where.add(term);
+  return `${where.sql()} AND (strpos(u.email, ${t}) > 0 OR strpos(lower(u.display_name), ${t}) > 0)`;
 }
 
 export interface UserListFilter {
@@ -62,6 +119,8 @@ export interface UserListFilter {
 @Injectable()
 export class UsersRepository {
   private readonly users: OrganizationScopedRepository<UserEntity>;
+  /** Each entity's column readers, made at the first read (the metadata is fixed once the data source is up). */
+  private readonly readers = new WeakMap<readonly ColumnMetadata[], Map<string, ColumnReader[]>>();
 
   constructor(private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>) {
     this.users = new OrganizationScopedRepository(UserEntity, () => this.txHost.tx);
@@ -110,45 +169,57 @@ export class UsersRepository {
       const all = where();
       return this.selectUsers(all.sql(), all.params, take);
     }
+    // The service refuses shorter terms; no trigram could serve one.
     if (term.length >= 3) {
-      const ids = await this.searchByTrigrams(where(), term, take);
+      // First the next rows of the order: a common term fills its page there.
+      const size = take * SEARCH_WINDOW_PER_ROW;
+      const window = where();
+      const head = await this.selectUsers(
+        `${matches(window, term)}`,
+        window.params,
+        take,
+        `(SELECT * FROM users u WHERE ${window.sql()} ORDER BY u.created_at, u.id LIMIT ${Number(size)}) u`,
+      );
+      if (head.length === take) return head;
+      // A rarer term: the rest of its matches (after the window) through the trigram indexes.
+      const ids = await this.searchByTrigrams(where(), term, take - head.length, size);
       if (ids)
         return ids.length === 0
-          ? []
-          : this.selectUsers(
-              'u.organization_id = $1 AND u.id = ANY($2::uuid[])',
-              [organizationId, ids],
-              take,
+          ? head
+          : head.concat(
+              await this.selectUsers(
+                'u.organization_id = $1 AND u.id = ANY($2::uuid[])',
+                [organizationId, ids],
+                take,
+              ),
             );
     }
-    // A common term (or one too short for trigrams): its matches are dense, so walking the list's order and
-    // testing each row finds a page after few rows. strpos is the same test as the LIKE below, written so
-    // that the planner cannot trade this walk for the trigram indexes.
+    // A term that is neither common enough for the window nor rare enough for the indexes: walk the order.
     const walk = where();
-    const t = walk.add(term);
-    return this.selectUsers(
-      `${walk.sql()} AND (strpos(u.email, ${t}) > 0 OR strpos(lower(u.display_name), ${t}) > 0)`,
-      walk.params,
-      take,
-    );
+    return this.selectUsers(matches(walk, term), walk.params, take);
   }
 
   /**
-   * The ids of the page's matches, found through the trigram indexes (`users_email_trgm_idx`,
-   * `users_display_name_trgm_idx`), or null when the term matches more than SEARCH_PROBE users after the
-   * cursor: sorting that many matches would cost more than walking the order to the first `take` of them.
+   * The ids of the page's matches after the first `skip` rows of the order, found through the trigram indexes
+   * (`users_email_trgm_idx`, `users_display_name_trgm_idx`), or null when the term matches more than
+   * SEARCH_PROBE users there: sorting that many matches would cost more than walking the order to the first
+   * `take` of them.
    */
   private async searchByTrigrams(
     where: ListConditions,
     term: string,
     take: number,
+    skip: number,
   ): Promise<string[] | null> {
+    // Past the `skip`-th row (none if there are fewer rows: the comparison with NULL excludes every row).
+    const skipped = `(u.created_at, u.id) > (SELECT w.created_at, w.id FROM users w WHERE ${where.sql('w')}
+                        ORDER BY w.created_at, w.id OFFSET ${Number(skip) - 1} LIMIT 1)`;
     const p = where.add(`%${term.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
     // No ORDER BY inside: the planner then reads the matches off the trigram bitmaps and stops at the probe.
     const rows = (await this.txHost.tx.query(
       `WITH m AS MATERIALIZED (
          SELECT u.id, u.created_at FROM users u
-          WHERE ${where.sql()} AND (u.email LIKE ${p} OR lower(u.display_name) LIKE ${p})
+          WHERE ${where.sql()} AND ${skipped} AND (u.email LIKE ${p} OR lower(u.display_name) LIKE ${p})
           LIMIT ${SEARCH_PROBE + 1})
        SELECT id, (SELECT count(*) FROM m)::int AS matched FROM m ORDER BY created_at, id LIMIT ${Number(take)}`,
       where.params,
@@ -191,17 +262,30 @@ export class UsersRepository {
     row: Record<string, unknown>,
     prefix = '',
   ): T {
-    const driver = this.txHost.tx.connection.driver;
-    for (const column of columns)
-      column.setEntityValue(entity, driver.prepareHydratedValue(row[prefix + column.databaseName], column));
+    let readers = this.readers.get(columns)?.get(prefix);
+    if (!readers) {
+      readers = columnReaders(columns, this.txHost.tx.connection.driver, prefix);
+      const byPrefix = this.readers.get(columns) ?? new Map<string, ColumnReader[]>();
+      byPrefix.set(prefix, readers);
+      this.readers.set(columns, byPrefix);
+    }
+    for (const read of readers) read(entity, row);
     return entity;
   }
 
-  /** Users matching `where` (over alias `u`, organization first) in list order, hydrated as TypeORM would. */
-  private async selectUsers(where: string, params: unknown[], take: number): Promise<UserEntity[]> {
+  /**
+   * Users matching `where` (over alias `u`, organization first) in list order, hydrated as TypeORM would; `from`
+   * is the table or an ordered subquery of it named `u`.
+   */
+  private async selectUsers(
+    where: string,
+    params: unknown[],
+    take: number,
+    from = 'users u',
+  ): Promise<UserEntity[]> {
     const columns = this.txHost.tx.connection.getMetadata(UserEntity).columns;
     const rows = (await this.txHost.tx.query(
-      `SELECT ${columns.map((c) => `u.${c.databaseName}`).join(', ')} FROM users u
+      `SELECT ${columns.map((c) => `u.${c.databaseName}`).join(', ')} FROM ${from}
         WHERE ${where} ORDER BY u.created_at, u.id LIMIT ${Number(take)}`,
       params,
     )) as Record<string, unknown>[];

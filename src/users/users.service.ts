@@ -15,7 +15,9 @@ import { UserAlreadyExistsError } from './invitations.errors.js';
 import {
   InvalidUserStateError,
   LastOwnerError,
+  MIN_SEARCH_LENGTH,
   OwnerRoleReservedError,
+  SearchTermTooShortError,
   UserNotFoundError,
 } from './users.errors.js';
 import {
@@ -114,7 +116,13 @@ export class UsersService {
   /** A page of users, with each queued user's place in the seat queue. */
   async list(organizationId: string, query: UserListFilter & { limit?: number; cursor?: string }) {
     const limit = query.limit ?? 50;
-    const rows = await this.repository.list(organizationId, query, decodeCursor(query.cursor), limit + 1);
+    // An empty search box means no search; 1–2 characters have no trigram to look up, and answering them
+    // would read the whole organization.
+    const search = query.search === '' ? undefined : query.search;
+    if (search !== undefined && [...search].length < MIN_SEARCH_LENGTH)
+      throw new SearchTermTooShortError(search);
+    const cursor = decodeCursor(query.cursor);
+    const rows = await this.repository.list(organizationId, { ...query, search }, cursor, limit + 1);
     const page = toPage(rows, limit);
     return { ...page, queuePositions: await this.queuePositions(organizationId, page.items) };
   }

@@ -115,6 +115,22 @@ async function cursorAt(databaseUrl: string, organizationId: string, position: n
   }
 }
 
+/** Transactions PostgreSQL has committed in the database so far (each statement outside a transaction is one). */
+async function transactions(databaseUrl: string): Promise<number> {
+  // Idle backends publish their counts at most once a second.
+  await new Promise((r) => setTimeout(r, 1_500));
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ n: string }>(
+      'SELECT xact_commit + xact_rollback AS n FROM pg_stat_database WHERE datname = current_database()',
+    );
+    return Number(rows[0].n);
+  } finally {
+    await client.end();
+  }
+}
+
 /** CPU time (user + system) a process and, with `children`, its direct children have used so far, in ms. */
 function cpuMs(pid: number, children = false): number {
   const stat = (p: number | string) => {
@@ -184,7 +200,11 @@ async function main(): Promise<void> {
     const profile = process.env.BENCH_PROFILE
       ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`]
       : [];
-    service = spawn(process.execPath, [...profile, join(ROOT, 'dist/src/main.js')], {
+    // BENCH_SERVICE=<main.js>: another build of the service (an earlier commit's), to compare back to back.
+    const main = process.env.BENCH_SERVICE
+      ? resolve(process.env.BENCH_SERVICE)
+      : join(ROOT, 'dist/src/main.js');
+    service = spawn(process.execPath, [...profile, main], {
       // Its JSON log lines go where a deployment's collector would read them; errors are shown.
       stdio: ['ignore', 'ignore', 'inherit'],
       env: {
@@ -231,7 +251,8 @@ async function main(): Promise<void> {
         maxP99Ms: 50,
       },
       { name: 'users, search=bowen47 (rare)', path: '/api/v1/users?limit=50&search=bowen47', maxP99Ms: 50 },
-      { name: 'users, search=zz (no match)', path: '/api/v1/users?limit=50&search=zz', maxP99Ms: 50 },
+      // 1–2 characters are refused (400 SEARCH_TERM_TOO_SHORT); the shortest term that matches nobody:
+      { name: 'users, search=zzz (no match)', path: '/api/v1/users?limit=50&search=zzz', maxP99Ms: 50 },
     ];
     const rows: string[] = [];
     let failed = false;
@@ -243,9 +264,12 @@ async function main(): Promise<void> {
       });
       if (!check.ok) throw new Error(`${target.path} answered ${check.status}: ${await check.text()}`);
       await load(`${localUrl}${target.path}`, token, WARMUP_S);
+      const xactsBefore = await transactions(database.url);
       const cpuBefore = { service: cpuMs(service.pid!), database: cpuMs(postmaster, true) };
       const result = await load(`${localUrl}${target.path}`, token, DURATION_S);
       const requests = result.requests.total;
+      // The statistics collector publishes at transaction end; the two reads of it are not counted.
+      const statements = (await transactions(database.url)) - xactsBefore - 1;
       const serviceCpu = (cpuMs(service.pid!) - cpuBefore.service) / requests;
       const databaseCpu = (cpuMs(postmaster, true) - cpuBefore.database) / requests;
       const bad = result.non2xx + result.errors + result.timeouts;
@@ -259,11 +283,14 @@ async function main(): Promise<void> {
       rows.push(
         `${target.name.padEnd(42)} ${rps.toFixed(0).padStart(7)}  ${String(result.latency.p50).padStart(5)}  ` +
           `${String(result.latency.p99).padStart(5)}  ${String(bad).padStart(6)}  ${serviceCpu.toFixed(2).padStart(7)}  ` +
-          `${databaseCpu.toFixed(2).padStart(6)}   ${met ? 'met' : 'MISSED'} (${goal})`,
+          `${databaseCpu.toFixed(2).padStart(6)}  ${(statements / requests).toFixed(2).padStart(5)}   ` +
+          `${met ? 'met' : 'MISSED'} (${goal})`,
       );
       console.log(rows[rows.length - 1]);
     }
-    console.log(`\n${'request'.padEnd(42)}   req/s  p50ms  p99ms  errors  CPU ms/req: API    db   target`);
+    console.log(
+      `\n${'request'.padEnd(42)}   req/s  p50ms  p99ms  errors  CPU ms/req: API    db  db xact/req  target`,
+    );
     console.log(
       `(load average while measuring: ${loadavg()
         .map((l) => l.toFixed(1))

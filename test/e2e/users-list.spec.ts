@@ -91,10 +91,11 @@ describe('the users list at scale', () => {
 
   it('searches a case-insensitive substring of the email or display name, exactly, on every page', async () => {
     // `megan` is nobody's here; `lee` is a tenth of the organization (found through the trigram indexes),
-    // `contoso` everyone (found by walking the order), `ho` too short for trigrams.
-    for (const term of ['LEE', 'lee.bowen', 'contoso', 'Ho', 'e', 'NOBODY-AT-ALL', 'megan']) {
+    // `contoso` everyone (found by walking the order), `lee.bowen5` before and after the first rows walked,
+    // `  hol ` the shortest term, once trimmed.
+    for (const term of ['LEE', 'lee.bowen', 'contoso', 'lee.bowen5', '  hol ', 'NOBODY-AT-ALL', 'megan']) {
       expect(await everyPage({ search: term, limit: 50 }), term).toEqual(
-        await expected(owner.organizationId, term),
+        await expected(owner.organizationId, term.trim()),
       );
     }
     expect(await expected(owner.organizationId, 'lee')).toHaveLength(SIZE / 10);
@@ -108,9 +109,27 @@ describe('the users list at scale', () => {
   it('treats % and _ as themselves, never as wildcards', async () => {
     const emails = async (search: string) => (await list({ search })).items.map((u) => u.email);
     expect(await emails('a_m')).toEqual(['ana.maria@contoso.com']);
-    expect(await emails('_')).toEqual(['ana.maria@contoso.com']);
+    expect(await emails('_ma')).toEqual(['ana.maria@contoso.com']);
     expect(await emails('100%')).toEqual(['ana.maria@contoso.com']);
-    expect(await emails('%')).toEqual(['ana.maria@contoso.com']);
+    expect(await emails('00%')).toEqual(['ana.maria@contoso.com']);
+  });
+
+  it('refuses a term of 1 or 2 characters with 400 SEARCH_TERM_TOO_SHORT, and takes an empty one as no search', async () => {
+    for (const term of ['e', 'Ho', ' %_ ', '😀😀']) {
+      const response = await ctx
+        .http()
+        .get('/api/v1/users')
+        .query({ search: term })
+        .set(bearer(owner.token))
+        .expect(400);
+      expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(response.body).toMatchObject({ code: 'SEARCH_TERM_TOO_SHORT', status: 400 });
+    }
+    // Three characters, even outside the Basic Multilingual Plane, are a search (that matches nobody here).
+    expect((await list({ search: '😀😀😀' })).items).toEqual([]);
+    const everyone = await list({ limit: 5 });
+    expect(await list({ search: '', limit: 5 })).toEqual(everyone);
+    expect(await list({ search: '   ', limit: 5 })).toEqual(everyone);
   });
 
   it('keeps search inside the organization, and combines it with a status filter and a deep cursor', async () => {
@@ -212,8 +231,25 @@ describe('the users list at scale', () => {
       );
     });
 
-    it('finds a rare search term through the trigram indexes', async () => {
-      const [search] = await statementsOf({ limit: 50, search: 'lee.bowen1' });
+    it('finds a common search term in the next rows of the order: one statement, no sort', async () => {
+      // `contoso` is everyone's: the page is full after `limit` + 1 rows of the order index.
+      const [statement, ...more] = await statementsOf({ limit: 50, search: 'contoso' });
+      expect(more).toEqual([]);
+      const plan = await explain(statement);
+      const scan = plan.find((n) => n['Index Name'] === 'users_organization_created_at_id_idx');
+      expect(scan?.['Node Type']).toBe('Index Scan');
+      expect(scan!['Actual Rows']).toBeLessThanOrEqual(51);
+      expect(plan.map((n) => n['Node Type'])).not.toContain('Sort');
+      expect(plan.map((n) => n['Index Name'])).not.toContain('users_email_trgm_idx');
+    });
+
+    it('finds a rare search term through the trigram indexes once the next rows of the order lack a page', async () => {
+      // Matches among the first rows (`lee.bowen5…`, `…5xx`) and after the window (`…5xxx`).
+      const statements = await statementsOf({ limit: 50, search: 'lee.bowen5' });
+      expect(statements).toHaveLength(3); // the window of the order, the trigram lookup, the page by id
+      const [window, search] = statements;
+      expect(window.text).toMatch(/LIMIT 2550\) u\b/); // 50 rows per row of the page (51 with the next)
+      expect(search.text).toMatch(/ LIKE /);
       // At 6,000 rows reading the whole organization costs less than the trigram indexes (at 100,000 the
       // planner picks them on its own: npm run bench:api), so this plan is made in a transaction, rolled back,
       // without the organization's indexes and with sequential scans priced out (not forbidden). Were the

@@ -41,9 +41,10 @@ export class ListUsersQueryDto extends PageQueryDto {
 
   @ApiPropertyOptional({
     description:
-      'Case-insensitive substring of the email or the display name (`%` and `_` match themselves). Served by ' +
-      'trigram indexes from 3 characters on; a shorter term, or one most users match, is answered by reading ' +
-      'the list in order.',
+      'Case-insensitive substring of the email or the display name (`%` and `_` match themselves), at least 3 ' +
+      'characters after trimming (a shorter one is 400 `SEARCH_TERM_TOO_SHORT`; an empty one searches nothing). ' +
+      'Served by trigram indexes; a term most users match is answered by reading the list in order.',
+    minLength: 3,
     maxLength: 200,
   })
   @IsOptional()
