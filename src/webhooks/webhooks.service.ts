@@ -27,6 +27,11 @@ import { WebhooksRepository } from './webhooks.repository.js';
 
 export const WEBHOOK_SECRET_CIPHER = Symbol('webhook-secret-cipher');
 const GIVE_UP_AFTER_MS = 3 * 86_400_000;
+/** A job whose delivery waits behind an earlier one of its endpoint comes back after this long. */
+const ORDER_WAIT_SECONDS = 2;
+/** How many deliveries of one endpoint a job attempts in a row, and for how long at most. */
+const CHAIN_LIMIT = 200;
+const CHAIN_BUDGET_MS = 30_000;
 
 const newSecret = () => `whsec_${randomBytes(24).toString('base64')}`;
 
@@ -47,7 +52,7 @@ export class WebhooksService implements OnApplicationBootstrap {
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    if (this.config.webhooks.workerEnabled) await this.queue.work((job) => this.attempt(job.deliveryId));
+    if (this.config.webhooks.workerEnabled) await this.queue.work((job) => this.deliver(job.deliveryId));
   }
 
   async create(
@@ -210,19 +215,44 @@ export class WebhooksService implements OnApplicationBootstrap {
   }
 
   /**
-   * One attempt, run by the queue's worker. Idempotent: an attempt is claimed by its number, so a job handed
-   * out twice makes one attempt; a failure schedules the next attempt as a new job with the same delivery.
+   * What a job of the queue runs: an attempt of its delivery, then, in order, of the endpoint's next due
+   * deliveries for as long as each one settles (succeeded, given up, or scheduled for a retry), so the next
+   * delivery goes out as soon as the previous one settled, without waiting for the queue's next poll. The same
+   * walk picks up an attempt whose worker died. Bounded so the job ends well within the queue's expiry; the
+   * remaining deliveries' own jobs carry on.
    */
-  async attempt(deliveryId: string): Promise<void> {
+  async deliver(deliveryId: string): Promise<void> {
+    const started = Date.now();
+    const own = await this.attempt(deliveryId);
+    // Behind an earlier delivery of its endpoint: the job comes back shortly, unless a walk reaches it first.
+    if (own.outcome === 'waiting') await this.queue.enqueue(deliveryId, ORDER_WAIT_SECONDS);
+    if (!own.endpointId) return;
+    for (let i = 0; i < CHAIN_LIMIT && Date.now() - started < CHAIN_BUDGET_MS; i += 1) {
+      const next = await this.repository.nextDueDelivery(own.endpointId, this.staleSeconds());
+      if (!next) return;
+      if ((await this.attempt(next)).outcome !== 'settled') return;
+    }
+  }
+
+  /**
+   * One attempt. Idempotent: an attempt is claimed by its number, so a job handed out twice makes one attempt;
+   * a failure schedules the next attempt as a new job with the same delivery. `waiting` when an earlier
+   * delivery of its endpoint must go first; `gone` when there is nothing to attempt now.
+   */
+  async attempt(
+    deliveryId: string,
+  ): Promise<{ outcome: 'settled' | 'waiting' | 'gone'; endpointId: string | null }> {
     const delivery = await this.repository.findDeliveryAcrossOrganizations(deliveryId);
-    if (!delivery || delivery.status !== 'pending') return;
+    if (!delivery || delivery.status !== 'pending') return { outcome: 'gone', endpointId: null };
     const endpoint = await this.repository.findEndpointAcrossOrganizations(delivery.endpointId);
-    if (!endpoint) return;
+    if (!endpoint) return { outcome: 'gone', endpointId: null };
+    const settled = { outcome: 'settled' as const, endpointId: endpoint.id };
     if (!endpoint.enabled) {
       await this.repository.recordOutcome(delivery.id, { status: 'failed', error: 'endpoint_disabled' });
-      return;
+      return settled;
     }
-    if (!(await this.repository.claimAttempt(delivery.id, delivery.attempts))) return;
+    const claim = await this.repository.claimAttempt(delivery.id, delivery.attempts, this.staleSeconds());
+    if (claim !== 'claimed') return { outcome: claim, endpointId: endpoint.id };
     const attempts = delivery.attempts + 1;
     const body = JSON.stringify(delivery.payload);
     const problem = urlProblem(endpoint.url, this.config.webhooks.allowPrivateUrls);
@@ -244,7 +274,7 @@ export class WebhooksService implements OnApplicationBootstrap {
         status: 'succeeded',
         nextAttemptAt: null,
       });
-      return;
+      return settled;
     }
     const delays = this.config.webhooks.retryDelaysSeconds;
     const delay = delays[attempts - 1];
@@ -258,7 +288,7 @@ export class WebhooksService implements OnApplicationBootstrap {
         });
         await this.queue.enqueue(delivery.id, delay);
       });
-      return;
+      return settled;
     }
     await this.txHost.withTransaction(async () => {
       await this.repository.recordOutcome(delivery.id, { ...outcome, status: 'failed', nextAttemptAt: null });
@@ -280,6 +310,12 @@ export class WebhooksService implements OnApplicationBootstrap {
     this.logger.warn(
       `webhook ${endpoint.id} disabled: delivery ${delivery.id} gave up after ${attempts} attempts`,
     );
+    return settled;
+  }
+
+  /** An attempt in flight longer than its timeout and a margin lost its worker: it may be attempted again. */
+  private staleSeconds(): number {
+    return Math.ceil(this.config.webhooks.timeoutMs / 1000) + 30;
   }
 
   /** Standard Webhooks headers; while a rolled secret overlaps, both secrets sign. */
