@@ -120,14 +120,15 @@ export class WebhooksRepository {
   }
 
   /** The endpoint's earliest pending delivery that is due (see `claimAttempt`): the next one to attempt. */
-  async nextDueDelivery(endpointId: string, staleSeconds: number): Promise<string | null> {
-    const rows = (await this.txHost.tx.query(
-      `SELECT d.id FROM webhook_deliveries d
-        WHERE d.endpoint_id = $1 AND d.status = 'pending' AND ${DUE.replace('$3', '$2')}
-        ORDER BY d.seq LIMIT 1`,
-      [endpointId, staleSeconds],
-    )) as { id: string }[];
-    return rows[0]?.id ?? null;
+  nextDueDelivery(endpointId: string, staleSeconds: number): Promise<WebhookDeliveryEntity | null> {
+    return this.deliveries
+      .acrossOrganizations()
+      .createQueryBuilder('d')
+      .where(`d.endpoint_id = :endpointId AND d.status = 'pending'`, { endpointId })
+      .andWhere(DUE.replace('$3', ':stale'), { stale: staleSeconds })
+      .orderBy('d.seq', 'ASC')
+      .take(1)
+      .getOne();
   }
 
   async recordOutcome(id: string, values: Omit<Partial<WebhookDeliveryEntity>, 'payload'>): Promise<void> {
