@@ -16,6 +16,7 @@ import { SyncStateOfDisconnected1796530000000 } from './1796530000000-sync-state
 import { ApiKeys1796540000000 } from './1796540000000-api-keys.js';
 import { Events1796541000000 } from './1796541000000-events.js';
 import { Webhooks1796542000000 } from './1796542000000-webhooks.js';
+import { WebhookDeliveryOrder1796543000000 } from './1796543000000-webhook-delivery-order.js';
 import { ScimAccess1796600000000 } from './1796600000000-scim-access.js';
 import { ScimUsers1796610000000 } from './1796610000000-scim-users.js';
 import { ScimUsersLookups1796610000001 } from './1796610000001-scim-users-lookups.js';
@@ -39,6 +40,7 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   ApiKeys1796540000000,
   Events1796541000000,
   Webhooks1796542000000,
+  WebhookDeliveryOrder1796543000000,
   ScimAccess1796600000000,
   ScimUsers1796610000000,
   ScimUsersLookups1796610000001,

@@ -1,3 +1,5 @@
+import { TransactionHost } from '@nestjs-cls/transactional';
+import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { ClsService } from 'nestjs-cls';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -60,6 +62,7 @@ export class SyncRunsService implements OnApplicationBootstrap, BeforeApplicatio
     private readonly outbox: EventsService,
     private readonly events: EventEmitter2,
     private readonly cls: ClsService,
+    private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -277,55 +280,61 @@ export class SyncRunsService implements OnApplicationBootstrap, BeforeApplicatio
 
   /**
    * Finishing a run, written once for every way a run ends (succeeded, held for approval, failed, interrupted,
-   * worker lost): one conditional update from `running` (so a run ended elsewhere is never overwritten), then
-   * the delta state, the audit event and the summary event. Returns whether this call ended the run.
+   * worker lost): one transaction holds the conditional update from `running` (so a run ended elsewhere is
+   * never overwritten), the delta state, the audit event and the `sync.*` event of the outbox, so a run never
+   * shows as ended without its event, nor an event for an end that rolled back. The summary for the integration
+   * status follows after the commit. Returns whether this call ended the run.
    */
   private async finish(run: SyncRunEntity, end: RunEnd, also: RunCondition): Promise<boolean> {
     const values: Partial<SyncRunEntity> =
       end.status === 'failed'
         ? { status: 'failed', errorCode: end.errorCode, errorMessage: end.errorMessage }
         : { ...end.values, status: end.status };
-    const ended = await this.repository.transitionRun(
-      run,
-      'running',
-      { ...values, finishedAt: new Date() },
-      also,
-    );
-    if (!ended) {
+    const finished = await this.txHost.withTransaction(async () => {
+      const ended = await this.repository.transitionRun(
+        run,
+        'running',
+        { ...values, finishedAt: new Date() },
+        also,
+      );
+      if (!ended) return null;
+      // However the run ended, its round is over: its seen set goes (the sweeper catches a crashed worker's).
+      await this.engine.forgetRound(run.id);
+      if (end.status === 'succeeded' && end.advanceDeltaLink) {
+        await this.repository.saveState(
+          run.organizationId,
+          run.tenantId,
+          end.advanceDeltaLink,
+          run.startedAt ?? new Date(),
+        );
+      }
+      const after = await this.get(run.organizationId, run.id);
+      await this.audit.record({
+        organizationId: run.organizationId,
+        actor: { type: 'system', id: null },
+        action: end.status === 'awaiting_approval' ? 'sync.awaiting_approval' : 'sync.finished',
+        target: { type: 'sync_run', id: run.id },
+        after:
+          end.status === 'awaiting_approval'
+            ? { planned: after.countPlanned, limit: end.limit }
+            : {
+                status: after.status,
+                errorCode: after.errorCode,
+                deactivated: after.countDeactivated,
+                errors: after.countErrors,
+              },
+      });
+      await this.outbox.record(
+        run.organizationId,
+        `sync.${after.status === 'succeeded' || after.status === 'awaiting_approval' ? after.status : 'failed'}`,
+        { run: toSyncRunResponse(after), source: 'sync' },
+      );
+      return after;
+    });
+    if (!finished) {
       this.logger.warn(`sync ${run.id} was not ended as ${end.status}: it is no longer running here`);
       return false;
     }
-    // However the run ended, its round is over: its seen set goes (the sweeper catches a crashed worker's).
-    await this.engine.forgetRound(run.id);
-    if (end.status === 'succeeded' && end.advanceDeltaLink) {
-      await this.repository.saveState(
-        run.organizationId,
-        run.tenantId,
-        end.advanceDeltaLink,
-        run.startedAt ?? new Date(),
-      );
-    }
-    const finished = await this.get(run.organizationId, run.id);
-    await this.audit.record({
-      organizationId: run.organizationId,
-      actor: { type: 'system', id: null },
-      action: end.status === 'awaiting_approval' ? 'sync.awaiting_approval' : 'sync.finished',
-      target: { type: 'sync_run', id: run.id },
-      after:
-        end.status === 'awaiting_approval'
-          ? { planned: finished.countPlanned, limit: end.limit }
-          : {
-              status: finished.status,
-              errorCode: finished.errorCode,
-              deactivated: finished.countDeactivated,
-              errors: finished.countErrors,
-            },
-    });
-    await this.outbox.record(
-      run.organizationId,
-      `sync.${finished.status === 'succeeded' || finished.status === 'awaiting_approval' ? finished.status : 'failed'}`,
-      { run: toSyncRunResponse(finished), source: 'sync' },
-    );
     await this.publish(finished);
     this.logger.log(
       `sync ${run.id} ended: ${finished.status}${finished.errorCode ? ` (${finished.errorCode})` : ''}`,

@@ -23,6 +23,7 @@ import { UsersService } from '../users/users.service.js';
 import { EntraConnectionService, tenantOf, toVerifiedDomains } from './entra-connection.service.js';
 import { GRAPH_SCOPES, type GrantTokens } from './graph-grant.js';
 import { type ConnectErrorCode, ConnectFailure, TenantAlreadyConnectedError } from './integrations.errors.js';
+import { IntegrationStatusService } from './integration-status.service.js';
 import { IntegrationsRepository } from './integrations.repository.js';
 import { TokenVault } from './token-vault.service.js';
 
@@ -59,6 +60,7 @@ export class ConnectFlowService {
     private readonly audit: AuditService,
     private readonly outbox: EventsService,
     private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
+    private readonly status: IntegrationStatusService,
   ) {}
 
   /** Builds the admin-consent authorize URL; its state is bound to this user and organization. */
@@ -163,11 +165,15 @@ export class ConnectFlowService {
             administratorRole,
           },
         });
-        await this.outbox.record(organizationId, 'integration.connected', {
-          tenantId,
-          status: 'connected',
-          source: 'manual',
-        });
+        await this.outbox.record(
+          organizationId,
+          'integration.connected',
+          await this.status.eventData(organizationId, {
+            tenantId,
+            status: 'connected',
+            source: 'manual',
+          }),
+        );
       });
     } catch (error) {
       // The unique tenant index is the last word when two organizations race for the same tenant.

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
+import type { EventSource } from '../events/event-types.js';
 import { EventsService } from '../events/events.service.js';
 import { type AuditActor, AuditService } from '../audit/audit.service.js';
 import type { Plan } from '../common/access.js';
@@ -10,15 +11,15 @@ import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adap
 import { DomainClaimsService } from '../domain-claims/domain-claims.service.js';
 import { GraphClient, type TenantDetails } from '../microsoft/graph.client.js';
 import { OrganizationsService } from '../organizations/organizations.service.js';
-import { UsersService } from '../users/users.service.js';
 import type { EntraConnectionEntity } from './entities/entra-connection.entity.js';
 import { ENTRA_DISCONNECTED, type EntraDisconnectedEvent } from './entra-connection.events.js';
 import { EntraNotConnectedError } from './integrations.errors.js';
 import { IntegrationsRepository } from './integrations.repository.js';
 import { TokenVault } from './token-vault.service.js';
 
-/** The claim source of a connection's verified domains. */
-export const VERIFIED_DOMAIN_SOURCE = 'entra_verified_domain';
+import { IntegrationStatusService, VERIFIED_DOMAIN_SOURCE } from './integration-status.service.js';
+
+export { VERIFIED_DOMAIN_SOURCE };
 
 export interface VerifiedDomain {
   name: string;
@@ -75,24 +76,17 @@ export class EntraConnectionService {
     private readonly vault: TokenVault,
     private readonly claims: DomainClaimsService,
     private readonly graph: GraphClient,
-    private readonly users: UsersService,
     private readonly organizations: OrganizationsService,
     private readonly audit: AuditService,
     private readonly outbox: EventsService,
     private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
     private readonly events: EventEmitter2,
+    private readonly status: IntegrationStatusService,
   ) {}
 
   /** The connection, its verified domains and who made it, or null when the organization is not connected. */
-  async getStatus(organizationId: string) {
-    const connection = await this.repository.findByOrganization(organizationId);
-    if (!connection) return null;
-    const organization = await this.organizations.get(organizationId);
-    const connectedBy = connection.connectedByUserId
-      ? await this.users.findById(connection.connectedByUserId)
-      : null;
-    const verifiedDomains = await this.verifiedDomainsOf(connection);
-    return { connection, verifiedDomains, connectedBy, plan: organization.plan };
+  getStatus(organizationId: string) {
+    return this.status.getStatus(organizationId);
   }
 
   /**
@@ -123,13 +117,21 @@ export class EntraConnectionService {
   }
 
   /** A Graph access token for the organization's tenant (refreshed when needed), for long jobs that page Graph. */
-  graphAccessToken(organizationId: string, forceRefresh = false): Promise<string> {
-    return this.vault.accessToken(organizationId, forceRefresh);
+  graphAccessToken(
+    organizationId: string,
+    forceRefresh = false,
+    source: EventSource = 'sync',
+  ): Promise<string> {
+    return this.vault.accessToken(organizationId, forceRefresh, source);
   }
 
   /** Runs `call` with a Graph access token of the organization's tenant (see TokenVault.withGraphToken). */
-  withGraphToken<T>(organizationId: string, call: (accessToken: string) => Promise<T>): Promise<T> {
-    return this.vault.withGraphToken(organizationId, call);
+  withGraphToken<T>(
+    organizationId: string,
+    call: (accessToken: string) => Promise<T>,
+    source: EventSource = 'manual',
+  ): Promise<T> {
+    return this.vault.withGraphToken(organizationId, call, source);
   }
 
   /** Re-reads the tenant's name and verified domains from Graph; the domains are claimed anew, all or nothing. */
@@ -230,11 +232,15 @@ export class EntraConnectionService {
         target: { type: 'entra_connection', id: connection.id },
         before: { ...tenantOf(connection), ...settingsOf(connection) },
       });
-      await this.outbox.record(principal.organizationId, 'integration.disconnected', {
-        tenantId: connection.tenantId,
-        status: 'disconnected',
-        source: 'manual',
-      });
+      await this.outbox.record(
+        principal.organizationId,
+        'integration.disconnected',
+        await this.status.eventData(principal.organizationId, {
+          tenantId: connection.tenantId,
+          status: 'disconnected',
+          source: 'manual',
+        }),
+      );
     });
   }
 
@@ -259,11 +265,8 @@ export class EntraConnectionService {
     };
   }
 
-  private async verifiedDomainsOf(connection: EntraConnectionEntity): Promise<VerifiedDomain[]> {
-    const claims = await this.claims.listByOrganization(connection.organizationId);
-    return claims
-      .filter((c) => c.source === VERIFIED_DOMAIN_SOURCE && c.tenantId === connection.tenantId)
-      .map((c) => ({ name: c.displayName, isDefault: c.isDefault, isInitial: c.isInitial }));
+  private verifiedDomainsOf(connection: EntraConnectionEntity): Promise<VerifiedDomain[]> {
+    return this.status.verifiedDomainsOf(connection);
   }
 
   private async lockConnection(organizationId: string): Promise<EntraConnectionEntity> {

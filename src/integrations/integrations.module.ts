@@ -17,6 +17,7 @@ import { SyncSummaryListener } from './sync-summary.listener.js';
 import { ConnectFlowService } from './connect-flow.service.js';
 import { EntraConnectionService } from './entra-connection.service.js';
 import { resolveKeyring, TokenCipher } from './token-cipher.js';
+import { IntegrationStatusService } from './integration-status.service.js';
 import { TokenVault } from './token-vault.service.js';
 
 @Module({
@@ -34,6 +35,7 @@ import { TokenVault } from './token-vault.service.js';
   controllers: [IntegrationsController, ConnectCallbackController],
   providers: [
     IntegrationsRepository,
+    IntegrationStatusService,
     TokenVault,
     EntraConnectionService,
     ConnectFlowService,

@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import type { EventSource } from '../events/event-types.js';
 import { EventsService } from '../events/events.service.js';
 import { AuditService } from '../audit/audit.service.js';
 import { TransactionHost } from '@nestjs-cls/transactional';
@@ -8,6 +9,7 @@ import { GraphRequestError, MicrosoftTokenError } from '../microsoft/microsoft.e
 import type { EntraConnectionEntity } from './entities/entra-connection.entity.js';
 import { GRAPH_SCOPES, type GrantTokens } from './graph-grant.js';
 import { EntraNotConnectedError, EntraReauthorizationRequiredError } from './integrations.errors.js';
+import { IntegrationStatusService } from './integration-status.service.js';
 import { IntegrationsRepository } from './integrations.repository.js';
 import { TokenCipher, TokenDecryptionError } from './token-cipher.js';
 
@@ -25,6 +27,7 @@ export class TokenVault {
     private readonly audit: AuditService,
     private readonly outbox: EventsService,
     private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
+    private readonly status: IntegrationStatusService,
   ) {}
 
   /** Encrypts a fresh grant into the connection (bound to its organization); the caller saves it. */
@@ -45,16 +48,21 @@ export class TokenVault {
   /**
    * Runs `call` with a Graph access token for the organization's tenant, refreshing it from the stored
    * refresh token when needed. Refreshes are serialised per connection (row lock) so rotated refresh tokens
-   * are never lost between replicas. A refused grant marks the connection `reauthorization_required`.
+   * are never lost between replicas. A refused grant marks the connection `reauthorization_required`, with
+   * `source` (what needed the token) as the source of its event.
    */
-  async withGraphToken<T>(organizationId: string, call: (accessToken: string) => Promise<T>): Promise<T> {
-    const token = await this.accessToken(organizationId, false);
+  async withGraphToken<T>(
+    organizationId: string,
+    call: (accessToken: string) => Promise<T>,
+    source: EventSource = 'manual',
+  ): Promise<T> {
+    const token = await this.accessToken(organizationId, false, source);
     try {
       return await call(token);
     } catch (error) {
       // A token Microsoft stopped accepting early (revoked session, clock skew): refresh once and retry.
       if (error instanceof GraphRequestError && error.status === 401)
-        return call(await this.accessToken(organizationId, true));
+        return call(await this.accessToken(organizationId, true, source));
       throw error;
     }
   }
@@ -89,7 +97,11 @@ export class TokenVault {
   }
 
   /** A Graph access token for the organization's tenant (refreshed when needed or forced). */
-  async accessToken(organizationId: string, forceRefresh = false): Promise<string> {
+  async accessToken(
+    organizationId: string,
+    forceRefresh = false,
+    source: EventSource = 'manual',
+  ): Promise<string> {
     const cached = await this.repository.findByOrganization(organizationId);
     if (!cached) throw new EntraNotConnectedError();
     if (cached.status !== 'connected') throw new EntraReauthorizationRequiredError();
@@ -132,11 +144,15 @@ export class TokenVault {
           before: { status: 'connected' },
           after: { status: 'reauthorization_required' },
         });
-        await this.outbox.record(organizationId, 'integration.reauthorization_required', {
-          tenantId: connection.tenantId,
-          status: 'reauthorization_required',
-          source: 'sync',
-        });
+        await this.outbox.record(
+          organizationId,
+          'integration.reauthorization_required',
+          await this.status.eventData(organizationId, {
+            tenantId: connection.tenantId,
+            status: 'reauthorization_required',
+            source,
+          }),
+        );
         return { error: new EntraReauthorizationRequiredError() };
       }
     });

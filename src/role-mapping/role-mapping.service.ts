@@ -131,8 +131,10 @@ export class RoleMappingService {
   private async groupsOf(organizationId: string, token: VerifiedIdToken): Promise<string[] | null> {
     if (token.groups && !token.groupsOverage) return token.groups;
     try {
-      return await this.integrations.withGraphToken(organizationId, (accessToken) =>
-        this.graph.getMemberObjectIds(accessToken, token.objectId),
+      return await this.integrations.withGraphToken(
+        organizationId,
+        (accessToken) => this.graph.getMemberObjectIds(accessToken, token.objectId),
+        'sign_in',
       );
     } catch (error) {
       this.logger.warn(

@@ -8,6 +8,10 @@ import { OrganizationScopedRepository } from '../database/organization-scoped.re
 import { WebhookDeliveryEntity } from './entities/webhook-delivery.entity.js';
 import { WebhookEndpointEntity } from './entities/webhook-endpoint.entity.js';
 
+/** A pending delivery `d` may be attempted now: never tried or its retry time come, or its attempt is stale. */
+const DUE = `(d.next_attempt_at <= now() OR (d.next_attempt_at IS NULL AND
+  (d.last_attempt_at IS NULL OR d.last_attempt_at < now() - make_interval(secs => $3))))`;
+
 @Injectable()
 export class WebhooksRepository {
   private readonly endpoints: OrganizationScopedRepository<WebhookEndpointEntity>;
@@ -84,18 +88,47 @@ export class WebhooksRepository {
   }
 
   /**
-   * Claims attempt number `attempts + 1` of a pending delivery: true for exactly one caller, so a job that
-   * the queue hands out again (after a crash) never makes a second attempt of the same number.
+   * Claims attempt number `attempts + 1` of a pending delivery that is due (never tried, its retry time come,
+   * or in flight for longer than `staleSeconds`, i.e. its worker died): `claimed` for exactly one caller.
+   * `waiting` while an earlier pending delivery of the same endpoint (lower `seq`) is not waiting out a
+   * back-off (still to be tried, due again, or in flight): the check and the claim are one statement, so
+   * deliveries that succeed go out in order. `gone` when it is no longer pending with that count, or not due.
    */
-  async claimAttempt(id: string, attempts: number): Promise<boolean> {
-    const result = await this.deliveries
+  async claimAttempt(
+    id: string,
+    attempts: number,
+    staleSeconds: number,
+  ): Promise<'claimed' | 'waiting' | 'gone'> {
+    const rows = (await this.txHost.tx.query(
+      `WITH candidate AS (
+         SELECT d.id, NOT EXISTS (
+                  SELECT 1 FROM webhook_deliveries e
+                   WHERE e.endpoint_id = d.endpoint_id AND e.status = 'pending' AND e.seq < d.seq
+                     AND (e.next_attempt_at IS NULL OR e.next_attempt_at <= now())) AS free
+           FROM webhook_deliveries d
+          WHERE d.id = $1 AND d.status = 'pending' AND d.attempts = $2 AND ${DUE}),
+       claimed AS (
+         UPDATE webhook_deliveries d SET attempts = d.attempts + 1, last_attempt_at = now(), next_attempt_at = NULL
+           FROM candidate c
+          WHERE d.id = c.id AND c.free AND d.status = 'pending' AND d.attempts = $2
+          RETURNING d.id)
+       SELECT (SELECT count(*) FROM candidate)::int AS due, (SELECT count(*) FROM claimed)::int AS claimed`,
+      [id, attempts, staleSeconds],
+    )) as { due: number; claimed: number }[];
+    const row = rows[0];
+    return row.claimed === 1 ? 'claimed' : row.due === 1 ? 'waiting' : 'gone';
+  }
+
+  /** The endpoint's earliest pending delivery that is due (see `claimAttempt`): the next one to attempt. */
+  nextDueDelivery(endpointId: string, staleSeconds: number): Promise<WebhookDeliveryEntity | null> {
+    return this.deliveries
       .acrossOrganizations()
-      .createQueryBuilder()
-      .update()
-      .set({ attempts: attempts + 1, lastAttemptAt: () => 'now()', nextAttemptAt: null })
-      .where('id = :id AND status = :status AND attempts = :attempts', { id, status: 'pending', attempts })
-      .execute();
-    return (result.affected ?? 0) === 1;
+      .createQueryBuilder('d')
+      .where(`d.endpoint_id = :endpointId AND d.status = 'pending'`, { endpointId })
+      .andWhere(DUE.replace('$3', ':stale'), { stale: staleSeconds })
+      .orderBy('d.seq', 'ASC')
+      .take(1)
+      .getOne();
   }
 
   async recordOutcome(id: string, values: Omit<Partial<WebhookDeliveryEntity>, 'payload'>): Promise<void> {

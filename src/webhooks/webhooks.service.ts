@@ -27,6 +27,9 @@ import { WebhooksRepository } from './webhooks.repository.js';
 
 export const WEBHOOK_SECRET_CIPHER = Symbol('webhook-secret-cipher');
 const GIVE_UP_AFTER_MS = 3 * 86_400_000;
+/** How many deliveries of one endpoint a job attempts in a row at most, and for how long before handing on. */
+const CHAIN_LIMIT = 1000;
+const CHAIN_BUDGET_MS = 20_000;
 
 const newSecret = () => `whsec_${randomBytes(24).toString('base64')}`;
 
@@ -47,7 +50,7 @@ export class WebhooksService implements OnApplicationBootstrap {
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    if (this.config.webhooks.workerEnabled) await this.queue.work((job) => this.attempt(job.deliveryId));
+    if (this.config.webhooks.workerEnabled) await this.queue.work((job) => this.deliver(job.deliveryId));
   }
 
   async create(
@@ -210,19 +213,59 @@ export class WebhooksService implements OnApplicationBootstrap {
   }
 
   /**
-   * One attempt, run by the queue's worker. Idempotent: an attempt is claimed by its number, so a job handed
-   * out twice makes one attempt; a failure schedules the next attempt as a new job with the same delivery.
+   * What a job of the queue runs: an attempt of its delivery, then, in order, of the endpoint's next due
+   * deliveries for as long as each one settles (succeeded, given up, or scheduled for a retry), so the next
+   * delivery goes out as soon as the previous one settled, without waiting for the queue's next poll. The same
+   * walk picks up an attempt whose worker died. Bounded so the job ends well within the queue's expiry, then
+   * handed on to a job for the next delivery.
    */
-  async attempt(deliveryId: string): Promise<void> {
+  async deliver(deliveryId: string): Promise<void> {
+    const started = Date.now();
     const delivery = await this.repository.findDeliveryAcrossOrganizations(deliveryId);
-    if (!delivery || delivery.status !== 'pending') return;
+    if (!delivery) return;
     const endpoint = await this.repository.findEndpointAcrossOrganizations(delivery.endpointId);
     if (!endpoint) return;
+    const own = delivery.status === 'pending' ? await this.attempt(delivery, endpoint) : 'gone';
+    // Behind an earlier delivery of its endpoint, whose attempt goes on to this one when it settles. Should
+    // that worker die, this job comes back once the attempt counts as lost, and the walk below takes it up.
+    if (own === 'waiting') await this.queue.enqueue(deliveryId, this.staleSeconds());
+    if (own === 'stopped') return;
+    let current = endpoint;
+    for (let i = 1; i <= CHAIN_LIMIT; i += 1) {
+      const next = await this.repository.nextDueDelivery(current.id, this.staleSeconds());
+      if (!next) return;
+      if (Date.now() - started > CHAIN_BUDGET_MS) {
+        // Handed on to a job of its own, which walks on from there.
+        await this.queue.enqueue(next.id);
+        return;
+      }
+      // A person may disable or change the endpoint meanwhile: read it again now and then.
+      if (i % 10 === 0) {
+        const fresh = await this.repository.findEndpointAcrossOrganizations(current.id);
+        if (!fresh) return;
+        current = fresh;
+      }
+      if ((await this.attempt(next, current)) !== 'settled') return;
+    }
+  }
+
+  /**
+   * One attempt. Idempotent: an attempt is claimed by its number, so a job handed out twice makes one attempt;
+   * a failure schedules the next attempt as a new job with the same delivery. `waiting` when an earlier
+   * delivery of its endpoint must go first; `gone` when there is nothing to attempt now; `stopped` when this
+   * attempt gave up and disabled the endpoint (nothing more goes to it).
+   */
+  async attempt(
+    delivery: WebhookDeliveryEntity,
+    endpoint: WebhookEndpointEntity,
+  ): Promise<'settled' | 'waiting' | 'gone' | 'stopped'> {
+    const settled = 'settled' as const;
     if (!endpoint.enabled) {
       await this.repository.recordOutcome(delivery.id, { status: 'failed', error: 'endpoint_disabled' });
-      return;
+      return settled;
     }
-    if (!(await this.repository.claimAttempt(delivery.id, delivery.attempts))) return;
+    const claim = await this.repository.claimAttempt(delivery.id, delivery.attempts, this.staleSeconds());
+    if (claim !== 'claimed') return claim;
     const attempts = delivery.attempts + 1;
     const body = JSON.stringify(delivery.payload);
     const problem = urlProblem(endpoint.url, this.config.webhooks.allowPrivateUrls);
@@ -244,7 +287,7 @@ export class WebhooksService implements OnApplicationBootstrap {
         status: 'succeeded',
         nextAttemptAt: null,
       });
-      return;
+      return settled;
     }
     const delays = this.config.webhooks.retryDelaysSeconds;
     const delay = delays[attempts - 1];
@@ -258,7 +301,7 @@ export class WebhooksService implements OnApplicationBootstrap {
         });
         await this.queue.enqueue(delivery.id, delay);
       });
-      return;
+      return settled;
     }
     await this.txHost.withTransaction(async () => {
       await this.repository.recordOutcome(delivery.id, { ...outcome, status: 'failed', nextAttemptAt: null });
@@ -280,6 +323,12 @@ export class WebhooksService implements OnApplicationBootstrap {
     this.logger.warn(
       `webhook ${endpoint.id} disabled: delivery ${delivery.id} gave up after ${attempts} attempts`,
     );
+    return 'stopped';
+  }
+
+  /** An attempt in flight longer than its timeout and a margin lost its worker: it may be attempted again. */
+  private staleSeconds(): number {
+    return Math.ceil(this.config.webhooks.timeoutMs / 1000) + 10;
   }
 
   /** Standard Webhooks headers; while a rolled secret overlaps, both secrets sign. */

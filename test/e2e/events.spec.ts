@@ -2,9 +2,12 @@ import { TransactionHost } from '@nestjs-cls/transactional';
 import { DEMO } from '@entra-integration/entra-emulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SYSTEM_ACTOR } from '../../src/audit/audit.service.js';
+import { EVENT_DATA_SCHEMA } from '../../src/events/dto/event.dto.js';
+import type { EventType } from '../../src/events/event-types.js';
 import { EventsService } from '../../src/events/events.service.js';
 import { UsersService } from '../../src/users/users.service.js';
 import { ownerOf, type TestOwner } from '../support/factory.js';
+import { committedDocument, schemaViolations } from '../support/schema-check.js';
 import { addMember } from '../support/seed.js';
 import { bearer } from '../support/sign-in.js';
 import { createTestContext, type TestContext } from '../support/test-app.js';
@@ -167,5 +170,18 @@ describe('the events outbox and feed', () => {
     expect(await ctx.app.get(EventsService).applyRetention()).toBe(1);
     const rows = await ctx.sql.query('SELECT 1 FROM events WHERE id = $1', [oldest.id]);
     expect(rows.rowCount).toBe(0);
+  });
+
+  it('every event matches the documented, versioned schema of its type (user.*, invitation.*)', async () => {
+    const document = committedDocument();
+    const events = (await poll(reader, '?limit=500')).items;
+    expect(new Set(events.map((e) => e.type.split('.')[0]))).toEqual(new Set(['user', 'invitation']));
+    for (const event of events) {
+      expect(schemaViolations(document, 'EventDto', event), event.type).toEqual([]);
+      expect(
+        schemaViolations(document, EVENT_DATA_SCHEMA[event.type as EventType], event.data),
+        event.type,
+      ).toEqual([]);
+    }
   });
 });

@@ -12,6 +12,7 @@ import {
   Min,
 } from 'class-validator';
 import { SyncRunResponseDto } from '../../deprovisioning/dto/sync-run.dto.js';
+import { EntraIntegrationResponseDto } from '../../integrations/dto/entra-integration.dto.js';
 import { InvitationResponseDto } from '../../users/dto/invitation.dto.js';
 import { UserResponseDto } from '../../users/dto/user.dto.js';
 import { ROLES } from '../../common/access.js';
@@ -105,15 +106,23 @@ export class InvitationEventDataDto {
 /** `data` of every `integration.*` event, version 1. */
 export class IntegrationEventDataDto {
   @ApiProperty({
+    type: EntraIntegrationResponseDto,
+    description:
+      'The integration after the change, as `GET /api/v1/integrations/entra` shows it (after a disconnect: ' +
+      '`status` `not_connected`).',
+  })
+  integration: EntraIntegrationResponseDto;
+
+  @ApiProperty({
     format: 'uuid',
-    description: 'The Entra tenant.',
+    description: 'The Entra tenant connected, disconnected or needing reauthorization.',
     example: '7b3c9d4e-1a2f-4c5d-8e9f-0a1b2c3d4e5f',
   })
   tenantId: string;
 
   @ApiProperty({
     enum: ['connected', 'disconnected', 'reauthorization_required'],
-    description: 'The connection status after the change.',
+    description: 'What happened to the connection (the event type without its family).',
     example: 'connected',
   })
   status: string;

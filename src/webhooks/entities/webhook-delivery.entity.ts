@@ -15,13 +15,19 @@ export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 
 /**
  * One event for one endpoint, with the outcome of its last attempt. The attempts themselves run as jobs of
- * the PostgreSQL job queue; this row is their record and their guard (an attempt claims it by its count).
+ * the PostgreSQL job queue; this row is their record and their guard (an attempt claims it by its count, and
+ * only once every earlier pending delivery of its endpoint is settled or waiting out a back-off).
  */
 @Entity({ name: 'webhook_deliveries' })
 @Index('webhook_deliveries_endpoint_created_idx', ['endpointId', 'createdAt'])
+@Index('webhook_deliveries_pending_endpoint_seq_idx', ['endpointId', 'seq'], { where: `status = 'pending'` })
 export class WebhookDeliveryEntity {
   @PrimaryGeneratedColumn('uuid')
   id: string;
+
+  /** Order of creation (event order within a transaction): deliveries to an endpoint go out in this order. */
+  @Column({ type: 'bigint', generatedIdentity: 'ALWAYS', generated: 'identity' })
+  seq: string;
 
   @Column({ name: 'organization_id', type: 'uuid' })
   organizationId: string;
