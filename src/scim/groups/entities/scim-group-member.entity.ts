@@ -34,6 +34,10 @@ export class ScimGroupMemberEntity {
   @JoinColumn({ name: 'user_id' })
   user?: unknown;
 
+  /** The member's `display` as the directory sent it (returned as sent; the product's name may differ). */
+  @Column({ type: 'text', nullable: true })
+  display: string | null;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz', precision: 3 })
   createdAt: Date;
 }
