@@ -17,6 +17,7 @@ import { OrganizationEntity } from '../organizations/entities/organization.entit
 import { DirectorySeenObjectEntity } from '../users/entities/directory-seen-object.entity.js';
 import { MicrosoftIdentityEntity } from '../users/entities/microsoft-identity.entity.js';
 import { UserEntity } from '../users/entities/user.entity.js';
+import { ScimUserEntity } from '../scim/users/entities/scim-user.entity.js';
 import { ScimGroupMemberEntity } from '../scim/groups/entities/scim-group-member.entity.js';
 import { ScimGroupEntity } from '../scim/groups/entities/scim-group.entity.js';
 import { TenantAssignmentEntity } from '../tenant-assignment/entities/tenant-assignment.entity.js';
@@ -43,6 +44,7 @@ export const ENTITIES = [
   WebhookEndpointEntity,
   WebhookDeliveryEntity,
   TenantAssignmentEntity,
+  ScimUserEntity,
   ScimGroupEntity,
   ScimGroupMemberEntity,
 ];
