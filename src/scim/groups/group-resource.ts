@@ -100,7 +100,9 @@ export function parseMemberList(value: unknown): NewMember[] | null {
     const id = isObject(entry) ? attribute(entry, 'value') : undefined;
     if (typeof id !== 'string' || id === '')
       throw new ScimError(400, `members[${index}] has no "value" (the user's id).`, 'invalidValue');
-    const display = attribute(entry as Record<string, unknown>, 'display') ?? attribute(entry as Record<string, unknown>, 'displayName');
+    const display =
+      attribute(entry as Record<string, unknown>, 'display') ??
+      attribute(entry as Record<string, unknown>, 'displayName');
     byId.set(id.toLowerCase(), {
       userId: id.toLowerCase(),
       display: typeof display === 'string' ? display : null,
@@ -115,7 +117,10 @@ export function parseGroupWrite(body: unknown, notes: string[]): GroupWrite {
   const schemas = attribute(body, 'schemas');
   if (
     schemas !== undefined &&
-    !(Array.isArray(schemas) && schemas.some((s) => typeof s === 'string' && s.toLowerCase() === SCHEMAS.GROUP.toLowerCase()))
+    !(
+      Array.isArray(schemas) &&
+      schemas.some((s) => typeof s === 'string' && s.toLowerCase() === SCHEMAS.GROUP.toLowerCase())
+    )
   )
     throw new ScimError(400, `schemas must include ${SCHEMAS.GROUP}.`, 'invalidSyntax');
   const rawMembers = attribute(body, 'members');

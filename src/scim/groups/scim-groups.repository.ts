@@ -2,7 +2,10 @@ import { Injectable } from '@nestjs/common';
 import { TransactionHost } from '@nestjs-cls/transactional';
 import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { translateUniqueViolation } from '../../common/database-errors.js';
-import { OrganizationScopedRepository, UnscopedQueryError } from '../../database/organization-scoped.repository.js';
+import {
+  OrganizationScopedRepository,
+  UnscopedQueryError,
+} from '../../database/organization-scoped.repository.js';
 import { ScimError } from '../protocol/index.js';
 import { ScimGroupEntity } from './entities/scim-group.entity.js';
 
@@ -121,14 +124,30 @@ export class ScimGroupsRepository {
     return { groups: rows.map(hydrate), total };
   }
 
-  /** The members of these groups, each list in the order they joined. */
+  /**
+   * Of these users, those SCIM deleted (hidden from SCIM: they cannot become members, and their memberships,
+   * kept in case a POST brings them back, are not shown).
+   */
+  async scimDeleted(organizationId: string, userIds: string[]): Promise<Set<string>> {
+    assertScoped(organizationId);
+    if (userIds.length === 0) return new Set();
+    const rows = await this.query<{ user_id: string }>(
+      `SELECT su.user_id FROM scim_users su
+        WHERE su.organization_id = $1 AND su.user_id = ANY($2::uuid[]) AND su.deleted_at IS NOT NULL`,
+      [organizationId, userIds],
+    );
+    return new Set(rows.map((r) => r.user_id));
+  }
+
+  /** The members of these groups visible through SCIM, each list in the order they joined. */
   async membersOf(organizationId: string, groupIds: string[]): Promise<Map<string, StoredMember[]>> {
     assertScoped(organizationId);
     const byGroup = new Map<string, StoredMember[]>(groupIds.map((id) => [id, []]));
     if (groupIds.length === 0) return byGroup;
     const rows = await this.query<{ group_id: string; user_id: string; display: string | null }>(
       `SELECT m.group_id, m.user_id, m.display FROM scim_group_members m
-        WHERE m.organization_id = $1 AND m.group_id = ANY($2::uuid[])
+         LEFT JOIN scim_users su ON su.user_id = m.user_id
+        WHERE m.organization_id = $1 AND m.group_id = ANY($2::uuid[]) AND su.deleted_at IS NULL
         ORDER BY m.created_at, m.user_id`,
       [organizationId, groupIds],
     );
@@ -136,9 +155,14 @@ export class ScimGroupsRepository {
     return byGroup;
   }
 
-  /** The ids of the group's members. */
+  /** The ids of all the group's members (SCIM-deleted ones included: this is what roles resolve from). */
   async memberIds(organizationId: string, groupId: string): Promise<string[]> {
-    return (await this.membersOf(organizationId, [groupId])).get(groupId)!.map((m) => m.userId);
+    assertScoped(organizationId);
+    const rows = await this.query<{ user_id: string }>(
+      'SELECT m.user_id FROM scim_group_members m WHERE m.organization_id = $1 AND m.group_id = $2',
+      [organizationId, groupId],
+    );
+    return rows.map((r) => r.user_id);
   }
 
   /** Adds members (existing ones keep their row); returns the users who were not members before. */

@@ -39,7 +39,9 @@ const GROUP_FILTER_ATTRIBUTES: FilterAttributeMap = {
   // Member ids are lower-case uuids; one group's members are read through the primary key.
   'members.value': {
     type: 'string',
-    sql: 'ARRAY(SELECT m.user_id::text FROM scim_group_members m WHERE m.group_id = sg.id)',
+    sql:
+      'ARRAY(SELECT m.user_id::text FROM scim_group_members m LEFT JOIN scim_users su ON su.user_id = m.user_id ' +
+      'WHERE m.group_id = sg.id AND su.deleted_at IS NULL)',
     multi: true,
   },
   'meta.created': { type: 'datetime', sql: 'sg.created_at' },
@@ -170,7 +172,12 @@ export class ScimGroupsService {
       await this.repository.save(group);
       await this.resolveRoles(
         organizationId,
-        externalIdChanged ? union(changed, members.map((m) => m.userId)) : changed,
+        externalIdChanged
+          ? union(
+              changed,
+              members.map((m) => m.userId),
+            )
+          : changed,
       );
       return this.written(group, notes);
     });
@@ -191,7 +198,13 @@ export class ScimGroupsService {
     return this.txHost.withTransaction(async () => {
       const group = await this.lock(organizationId, id);
       assertIfMatch(ifMatch, group.version);
-      const patch: PatchState = { group, changed: new Set(), touched: false, externalIdChanged: false, notes: [] };
+      const patch: PatchState = {
+        group,
+        changed: new Set(),
+        touched: false,
+        externalIdChanged: false,
+        notes: [],
+      };
       for (const operation of operations) await this.applyOperation(patch, operation);
       if (patch.touched) {
         group.raw = asRaw(body);
@@ -232,7 +245,11 @@ export class ScimGroupsService {
       if (typeof value !== 'object' || value === null || Array.isArray(value))
         throw new ScimError(400, 'A PATCH operation without a path needs an object value.', 'invalidSyntax');
       for (const [key, inner] of Object.entries(value as Record<string, unknown>))
-        await this.applyOperation(patch, { op: operation.op, path: { attribute: key.toLowerCase() }, value: inner });
+        await this.applyOperation(patch, {
+          op: operation.op,
+          path: { attribute: key.toLowerCase() },
+          value: inner,
+        });
       return;
     }
     if (path.schema !== undefined && path.schema.toLowerCase() !== SCHEMAS.GROUP.toLowerCase())
@@ -281,7 +298,9 @@ export class ScimGroupsService {
       if (users.length > 0) patch.touched = true;
     };
     if (op === 'remove' && (value === undefined || value === null)) {
-      record(await this.repository.removeMembers(organizationId, group.id, filter ? { where: filter } : 'all'));
+      record(
+        await this.repository.removeMembers(organizationId, group.id, filter ? { where: filter } : 'all'),
+      );
       return;
     }
     const members = parseMemberList(value);
@@ -333,7 +352,12 @@ export class ScimGroupsService {
     if (members.length === 0) return;
     const ids = members.map((m) => m.userId);
     const candidates = ids.filter(isUuid);
-    const known = new Set((await this.users.findMany(organizationId, candidates)).map((u) => u.id));
+    const users = await this.users.findMany(organizationId, candidates);
+    const hidden = await this.repository.scimDeleted(
+      organizationId,
+      users.map((u) => u.id),
+    );
+    const known = new Set(users.map((u) => u.id).filter((id) => !hidden.has(id)));
     const unknown = ids.filter((id) => !known.has(id));
     if (unknown.length === 0) return;
     const named = unknown.slice(0, NAMED_UNKNOWN_IDS).join(', ');
@@ -408,12 +432,13 @@ const asRaw = (body: unknown): Record<string, unknown> =>
 
 /** Whether a response with these `attributes`/`excludedAttributes` includes members. */
 function returnsMembers(query: Pick<GroupQuery, 'attributes' | 'excludedAttributes'>): boolean {
-  const names = (list?: string) => (list ?? '').split(',').map((a) => a.trim().toLowerCase());
-  if (names(query.excludedAttributes).some((a) => a === 'members' || a.endsWith(':group:members')))
-    return false;
-  if (query.attributes)
-    return names(query.attributes).some(
-      (a) => a === 'members' || a.startsWith('members.') || a.includes(':group:members'),
-    );
-  return true;
+  const names = (list?: string) =>
+    (list ?? '')
+      .split(',')
+      .map((a) => a.trim().toLowerCase().replace(`${SCHEMAS.GROUP.toLowerCase()}:`, ''))
+      .filter(Boolean);
+  // As `project` reads them: `attributes` wins over `excludedAttributes`.
+  const wanted = names(query.attributes);
+  if (wanted.length > 0) return wanted.some((a) => a === 'members' || a.startsWith('members.'));
+  return !names(query.excludedAttributes).includes('members');
 }
