@@ -379,7 +379,8 @@ export class ScimGroupsService {
       organizationId,
       users.map((u) => u.id),
     );
-    for (const user of users) {
+    // In id order, so two requests re-resolving the same users lock them in the same order (no deadlock).
+    for (const user of users.sort((a, b) => a.id.localeCompare(b.id))) {
       if (user.role === 'owner') continue;
       const current = { role: user.role, source: user.roleSource, groupId: user.roleSourceGroupId };
       await this.users.applyMappedRole(user, resolve(current, groups.get(user.id) ?? []), 'scim');
