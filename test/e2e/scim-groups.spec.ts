@@ -36,7 +36,7 @@ describe('SCIM Groups (/scim/v2/Groups)', () => {
     return { Authorization: `Bearer ${created.body.token as string}` };
   }
 
-  async function createGroup(body: Body, token = scim) {
+  function createGroup(body: Body, token = scim) {
     return api()
       .post(groups)
       .set(token)
@@ -44,7 +44,7 @@ describe('SCIM Groups (/scim/v2/Groups)', () => {
       .send(JSON.stringify({ schemas: [GROUP], ...body }));
   }
 
-  async function patch(id: string, body: Body, token = scim) {
+  function patch(id: string, body: Body, token = scim) {
     return api().patch(`${groups}/${id}`).set(token).send(body);
   }
 
