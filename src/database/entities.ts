@@ -21,6 +21,9 @@ import { ScimUserEntity } from '../scim/users/entities/scim-user.entity.js';
 import { ScimGroupMemberEntity } from '../scim/groups/entities/scim-group-member.entity.js';
 import { ScimGroupEntity } from '../scim/groups/entities/scim-group.entity.js';
 import { TenantAssignmentEntity } from '../tenant-assignment/entities/tenant-assignment.entity.js';
+import { ScimRequestEntity } from '../scim/access/entities/scim-request.entity.js';
+import { ScimSettingsEntity } from '../scim/access/entities/scim-settings.entity.js';
+import { ScimTokenEntity } from '../scim/access/entities/scim-token.entity.js';
 
 /** Every entity, listed once for the Nest app, the migration CLI and the tests. */
 export const ENTITIES = [
@@ -44,6 +47,9 @@ export const ENTITIES = [
   WebhookEndpointEntity,
   WebhookDeliveryEntity,
   TenantAssignmentEntity,
+  ScimTokenEntity,
+  ScimSettingsEntity,
+  ScimRequestEntity,
   ScimUserEntity,
   ScimGroupEntity,
   ScimGroupMemberEntity,
