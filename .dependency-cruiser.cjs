@@ -48,6 +48,17 @@ module.exports = {
       from: { path: '^src/' },
       to: { path: ['^(test|packages)/', '(^|/)node_modules/@entra-integration/', '^@entra-integration/'] },
     },
+    {
+      name: 'scim-protocol-is-pure',
+      severity: 'error',
+      comment:
+        'src/scim/protocol/ is the pure SCIM library: no other code of the service, no Nest, no database driver.',
+      from: { path: '^src/scim/protocol/' },
+      to: {
+        path: ['^src/', '(^|/)node_modules/(@nestjs|typeorm|pg|express)/'],
+        pathNot: '^src/scim/protocol/',
+      },
+    },
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
