@@ -14,6 +14,8 @@ import { ScimExceptionFilter } from './access/scim-exception.filter.js';
 import { ScimManagementController } from './access/scim-management.controller.js';
 import { ScimRequestLogRepository } from './access/scim-request-log.repository.js';
 import { ScimRequestLogService } from './access/scim-request-log.service.js';
+import { ScimResourceCounts } from './access/scim-resource-counts.js';
+import { ScimStatusService } from './access/scim-status.service.js';
 import { ScimTokenStrategy } from './access/scim-token.strategy.js';
 import { ScimGroupsController } from './groups/scim-groups.controller.js';
 import { ScimGroupsRepository } from './groups/scim-groups.repository.js';
@@ -40,6 +42,8 @@ import { ScimGroupsService } from './groups/scim-groups.service.js';
     ScimRequestLogRepository,
     ScimRequestLogService,
     ScimTokenStrategy,
+    ScimResourceCounts,
+    ScimStatusService,
     ScimGroupsRepository,
     ScimGroupsService,
     // Registered after the app's problem-details filter, so Nest asks this one first (see its comment).
