@@ -31,7 +31,7 @@ module.exports = {
       severity: 'error',
       comment:
         "The one schema: an entity may name another module's entity in a relation (a foreign key), nothing more.",
-      from: { path: '^src/[^/]+/entities/' },
+      from: { path: ['^src/[^/]+/entities/', '^src/scim/[^/]+/entities/'] },
       to: { path: '^src/[^/]+/[^/]+[.]repository[.]ts$' },
     },
     {

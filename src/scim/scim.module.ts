@@ -20,6 +20,7 @@ import { ScimTokenStrategy } from './access/scim-token.strategy.js';
 import { ScimGroupsController } from './groups/scim-groups.controller.js';
 import { ScimGroupsRepository } from './groups/scim-groups.repository.js';
 import { ScimGroupsService } from './groups/scim-groups.service.js';
+import { ScimUsersModule } from './users/scim-users.module.js';
 
 /**
  * SCIM 2.0 (`/scim/v2`), the only code that speaks SCIM: access (tokens, the `scim_token` strategy, the edge and
@@ -33,6 +34,7 @@ import { ScimGroupsService } from './groups/scim-groups.service.js';
     OrganizationsModule,
     UsersModule,
     RoleMappingModule,
+    ScimUsersModule,
   ],
   controllers: [ScimManagementController, ScimDiscoveryController, ScimGroupsController],
   providers: [

@@ -101,7 +101,7 @@ export class UsersService {
     return { user, queuePosition: positions.get(user.id) ?? null };
   }
 
-  /** The organization's users among `ids` (ids of other organizations' users, or of nobody, are left out). */
+  /** These users of the organization (any order; ids of other organizations are absent). */
   findMany(organizationId: string, ids: string[]): Promise<UserEntity[]> {
     return this.repository.findManyInOrganization(organizationId, ids);
   }

@@ -22,6 +22,7 @@ describe('SCIM Groups (/scim/v2/Groups)', () => {
   let joy: string;
   let otherScim: { Authorization: string };
   let stranger: string;
+  let other: TestOwner;
 
   const api = () => ctx.http();
   const groups = '/scim/v2/Groups';
@@ -73,7 +74,7 @@ describe('SCIM Groups (/scim/v2/Groups)', () => {
     megan = (await linkedUser(ctx, owner, 'megan.scim@contoso.com')).userId;
     lee = (await linkedUser(ctx, owner, 'lee.scim@contoso.com')).userId;
     joy = (await linkedUser(ctx, owner, 'joy.scim@contoso.com')).userId;
-    const other = await ownerOf(ctx, DEMO.users.diego.upn, { plan: 'enterprise' });
+    other = await ownerOf(ctx, DEMO.users.diego.upn, { plan: 'enterprise' });
     otherScim = await scimTokenFor(other);
     stranger = other.userId;
   });
@@ -556,6 +557,16 @@ describe('SCIM Groups (/scim/v2/Groups)', () => {
     expect((await api().get(`${groups}/${group.id}`).set(scim).expect(200)).body.displayName).toBe(
       'Private group',
     );
+  });
+
+  it('counts the managed groups in the SCIM status, per organization', async () => {
+    const all = await api().get(groups).query({ count: 0 }).set(scim).expect(200);
+    const status = await api().get('/api/v1/integrations/scim').set(bearer(owner.token)).expect(200);
+    expect(status.body.managedGroups).toBe(all.body.totalResults);
+    expect(status.body.managedGroups).toBeGreaterThan(0);
+    const theirs = await api().get('/api/v1/integrations/scim').set(bearer(other.token)).expect(200);
+    // Its only attempt (a group naming this organization's user) was refused whole.
+    expect(theirs.body.managedGroups).toBe(0);
   });
 
   it('refuses requests without a valid SCIM token', async () => {

@@ -18,8 +18,10 @@ import { UserEntity } from '../../../users/entities/user.entity.js';
  * after a SCIM DELETE (`deleted_at`), so a later POST of that `userName` brings back the same product user.
  */
 @Entity({ name: 'scim_users' })
-@Index('scim_users_organization_user_name_key', ['organizationId', 'userNameLower'], { unique: true })
-@Index('scim_users_organization_external_id_idx', ['organizationId', 'externalId'])
+// Value first: the same index answers an organization's `userName eq` / `externalId eq` and the first Microsoft
+// sign-in's look-up across organizations (a JIT link to a SCIM-created user).
+@Index('scim_users_user_name_organization_key', ['userNameLower', 'organizationId'], { unique: true })
+@Index('scim_users_external_id_organization_idx', ['externalId', 'organizationId'])
 @Index('scim_users_organization_display_name_idx', ['organizationId', 'displayNameLower'])
 @Index('scim_users_organization_updated_at_idx', ['organizationId', 'updatedAt'])
 // startIndex paging walks (created_at, user_id): immutable, so a page never shifts when rows change.
