@@ -559,6 +559,39 @@ describe('SCIM Groups (/scim/v2/Groups)', () => {
     );
   });
 
+  it('takes SCIM-created users as members, and hides and refuses them once SCIM deleted them', async () => {
+    const user = await api()
+      .post('/scim/v2/Users')
+      .set(scim)
+      .send({
+        schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
+        userName: 'pat.scim@contoso.com',
+        active: true,
+        displayName: 'Pat',
+      })
+      .expect(201);
+    const pat = user.body.id as string;
+    const group = (
+      await createGroup({ displayName: 'With Pat', members: [{ value: pat }, { value: megan }] }).expect(201)
+    ).body;
+    expect(await memberIds(group.id)).toEqual([pat, megan].sort());
+
+    await api().delete(`/scim/v2/Users/${pat}`).set(scim).expect(204);
+    expect(await memberIds(group.id)).toEqual([megan]);
+    const byMember = await api()
+      .get(groups)
+      .query({ filter: `members.value eq "${pat}"` })
+      .set(scim)
+      .expect(200);
+    expect(byMember.body.totalResults).toBe(0);
+    const refused = await patch(
+      group.id,
+      patchOf({ op: 'add', path: 'members', value: [{ value: pat }] }),
+    ).expect(400);
+    expect(refused.body).toMatchObject({ scimType: 'invalidValue' });
+    expect(refused.body.detail).toContain(pat);
+  });
+
   it('counts the managed groups in the SCIM status, per organization', async () => {
     const all = await api().get(groups).query({ count: 0 }).set(scim).expect(200);
     const status = await api().get('/api/v1/integrations/scim').set(bearer(owner.token)).expect(200);
