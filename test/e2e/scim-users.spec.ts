@@ -227,6 +227,9 @@ describe('SCIM /Users over HTTP', () => {
       small.organizationId,
     ]);
     expect(users.rows[0].n).toBe(3);
+    // The integration status counts the users SCIM manages: the two pushed ones and the adopted owner.
+    const status = await ctx.http().get('/api/v1/integrations/scim').set(bearer(small.token)).expect(200);
+    expect(status.body.managedUsers).toBe(3);
   });
 
   it('never answers 500 to a fixed-seed fuzz of POST and PATCH bodies', async () => {
