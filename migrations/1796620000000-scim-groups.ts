@@ -24,7 +24,7 @@ export class ScimGroups1796620000000 implements MigrationInterface {
       'CREATE INDEX "scim_groups_display_name_idx" ON "scim_groups"  ("organization_id", "display_name_lower") ',
     );
     await queryRunner.query(
-      'CREATE TABLE "scim_group_members" ("group_id" uuid NOT NULL, "user_id" uuid NOT NULL, "organization_id" uuid NOT NULL, "display" text, "created_at" TIMESTAMP(3) WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "PK_8b10e33ba5676208fb52a83bb89" PRIMARY KEY ("group_id", "user_id"))',
+      'CREATE TABLE "scim_group_members" ("group_id" uuid NOT NULL, "user_id" uuid NOT NULL, "organization_id" uuid NOT NULL, "created_at" TIMESTAMP(3) WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "PK_8b10e33ba5676208fb52a83bb89" PRIMARY KEY ("group_id", "user_id"))',
     );
     await queryRunner.query(
       'CREATE INDEX "scim_group_members_user_idx" ON "scim_group_members"  ("organization_id", "user_id") ',
