@@ -20,6 +20,8 @@ import { WebhookDeliveryOrder1796543000000 } from './1796543000000-webhook-deliv
 import { ScimAccess1796600000000 } from './1796600000000-scim-access.js';
 import { ScimUsers1796610000000 } from './1796610000000-scim-users.js';
 import { ScimUsersLookups1796610000001 } from './1796610000001-scim-users-lookups.js';
+import { ScimGroups1796620000000 } from './1796620000000-scim-groups.js';
+import { ScimGroupMemberDisplay1796620000001 } from './1796620000001-scim-group-member-display.js';
 
 /** Every migration in order. `npm run migration:generate` appends here. */
 export const MIGRATIONS: (new () => MigrationInterface)[] = [
@@ -44,4 +46,6 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   ScimAccess1796600000000,
   ScimUsers1796610000000,
   ScimUsersLookups1796610000001,
+  ScimGroups1796620000000,
+  ScimGroupMemberDisplay1796620000001,
 ];

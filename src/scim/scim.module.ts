@@ -3,6 +3,8 @@ import { APP_FILTER, DiscoveryModule } from '@nestjs/core';
 import { PassportModule } from '@nestjs/passport';
 import { AuditModule } from '../audit/audit.module.js';
 import { OrganizationsModule } from '../organizations/organizations.module.js';
+import { RoleMappingModule } from '../role-mapping/role-mapping.module.js';
+import { UsersModule } from '../users/users.module.js';
 import { ScimAccessRepository } from './access/scim-access.repository.js';
 import { ScimAccessService } from './access/scim-access.service.js';
 import { ScimDiscoveryController } from './access/scim-discovery.controller.js';
@@ -15,6 +17,9 @@ import { ScimRequestLogService } from './access/scim-request-log.service.js';
 import { ScimResourceCounts } from './access/scim-resource-counts.js';
 import { ScimStatusService } from './access/scim-status.service.js';
 import { ScimTokenStrategy } from './access/scim-token.strategy.js';
+import { ScimGroupsController } from './groups/scim-groups.controller.js';
+import { ScimGroupsRepository } from './groups/scim-groups.repository.js';
+import { ScimGroupsService } from './groups/scim-groups.service.js';
 import { SCIM_USERS_COUNT_PROVIDER } from './users/scim-users-count.provider.js';
 import { ScimUsersModule } from './users/scim-users.module.js';
 
@@ -23,8 +28,16 @@ import { ScimUsersModule } from './users/scim-users.module.js';
  * its error schema, discovery, the provisioning log, the management REST API), users and groups.
  */
 @Module({
-  imports: [PassportModule, DiscoveryModule, AuditModule, OrganizationsModule, ScimUsersModule],
-  controllers: [ScimManagementController, ScimDiscoveryController],
+  imports: [
+    PassportModule,
+    DiscoveryModule,
+    AuditModule,
+    OrganizationsModule,
+    UsersModule,
+    RoleMappingModule,
+    ScimUsersModule,
+  ],
+  controllers: [ScimManagementController, ScimDiscoveryController, ScimGroupsController],
   providers: [
     ScimAccessRepository,
     ScimAccessService,
@@ -35,6 +48,8 @@ import { ScimUsersModule } from './users/scim-users.module.js';
     ScimResourceCounts,
     SCIM_USERS_COUNT_PROVIDER,
     ScimStatusService,
+    ScimGroupsRepository,
+    ScimGroupsService,
     // Registered after the app's problem-details filter, so Nest asks this one first (see its comment).
     { provide: APP_FILTER, useClass: ScimExceptionFilter },
   ],
