@@ -13,6 +13,7 @@ import { ScimManagementController } from './access/scim-management.controller.js
 import { ScimRequestLogRepository } from './access/scim-request-log.repository.js';
 import { ScimRequestLogService } from './access/scim-request-log.service.js';
 import { ScimResourceCounts } from './access/scim-resource-counts.js';
+import { ScimSelfTestService } from './access/scim-self-test.service.js';
 import { ScimStatusService } from './access/scim-status.service.js';
 import { ScimTokenStrategy } from './access/scim-token.strategy.js';
 
@@ -32,6 +33,7 @@ import { ScimTokenStrategy } from './access/scim-token.strategy.js';
     ScimTokenStrategy,
     ScimResourceCounts,
     ScimStatusService,
+    ScimSelfTestService,
     // Registered after the app's problem-details filter, so Nest asks this one first (see its comment).
     { provide: APP_FILTER, useClass: ScimExceptionFilter },
   ],
