@@ -108,8 +108,8 @@ export class ScimRequestDto {
   detail: string | null;
 
   @ApiProperty({
+    type: String,
     enum: SCIM_RESOURCE_TYPES,
-    enumName: 'ScimResourceType',
     nullable: true,
     description: 'The kind of resource the request addressed, if any.',
     example: 'User',
