@@ -102,9 +102,16 @@ export function provisioningRouter(ctx: EmulatorContext): Router {
   router.patch(
     '/provisioning/jobs/:id',
     send((req) => {
-      const status = optional<string>(body(req), 'status', 'string');
-      if (status !== 'on' && status !== 'off') throw new EmulatorInputError('status must be on or off');
-      return describeJob(provisioning.setStatus(String(req.params.id), status));
+      const b = body(req);
+      const id = String(req.params.id);
+      const status = optional<string>(b, 'status', 'string');
+      const token = optional<string>(b, 'token', 'string');
+      if (status !== undefined && status !== 'on' && status !== 'off') {
+        throw new EmulatorInputError('status must be on or off');
+      }
+      if (token !== undefined) provisioning.setToken(id, token);
+      if (status !== undefined) provisioning.setStatus(id, status);
+      return describeJob(provisioning.job(id));
     }),
   );
   router.delete(

@@ -132,11 +132,22 @@ export class ProvisioningService {
     private readonly fetchImpl: FetchLike = fetch,
   ) {}
 
+  /** `tenantId` may be a verified domain too. */
   createJob(input: NewProvisioningJob): ProvisioningJobState {
-    this.store.requireTenant(input.tenantId);
-    if (!this.store.findClient(input.clientId))
+    const tenant = this.store.resolveTenant(input.tenantId);
+    if (!tenant) throw new EmulatorInputError(`unknown tenant '${input.tenantId}'`);
+    if (!this.store.findClient(input.clientId)) {
       throw new EmulatorInputError(`unknown client '${input.clientId}'`);
-    return this.store.provisioningJobs.create(input, new Date(this.store.now()));
+    }
+    return this.store.provisioningJobs.create({ ...input, tenantId: tenant.id }, new Date(this.store.now()));
+  }
+
+  /** A new Secret Token, as after a rotation in the product; the cache stays. */
+  setToken(id: string, token: string): ProvisioningJobState {
+    if (!token) throw new EmulatorInputError('token must not be empty');
+    const job = this.job(id);
+    job.config.token = token;
+    return job;
   }
 
   job(id: string): ProvisioningJobState {

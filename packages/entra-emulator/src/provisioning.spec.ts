@@ -1,4 +1,8 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { provisionCli } from './provision-cli.js';
 import { DEMO } from './fixture.js';
 import { startRecordingTarget, type RecordedRequest, type RecordingTarget } from './scim-recording-target.js';
 import { EmulatorStore } from './store.js';
@@ -14,7 +18,9 @@ let t: TestEmulator;
 let target: RecordingTarget;
 
 beforeAll(async () => {
-  t = await startTestEmulator({ clients: [TEST_CLIENT, DEMO.client] });
+  t = await startTestEmulator({
+    clients: [TEST_CLIENT, { ...DEMO.client, redirectUris: [...DEMO.client.redirectUris] }],
+  });
   target = await startRecordingTarget();
 });
 afterAll(async () => {
@@ -414,5 +420,37 @@ describe('persistence', () => {
     target.clear();
     expect(await again.runCycle(job.id)).toMatchObject({ number: 2, requests: 0 });
     expect(again.job(job.id).config.token).toBe(target.token);
+  });
+});
+
+describe('npm run emulator -- provision', () => {
+  it('pushes the demo tenant with a saved emulator state, then continues incrementally on the next run', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'provision-cli-'));
+    const previous = process.env.DATA_DIR;
+    process.env.DATA_DIR = dir;
+    const printed: string[] = [];
+    const log = vi
+      .spyOn(console, 'log')
+      .mockImplementation((line: unknown) => void printed.push(String(line)));
+    try {
+      const args = ['--tenant-url', target.url, '--token', target.token];
+      expect(await provisionCli(args)).toBe(0);
+      expect(target.users.size).toBe(3);
+      expect(printed.join('\n')).toMatch(
+        /Test Connection: ok[\s\S]*cycle 1 \(initial\): 11 requests .* 3 users created/,
+      );
+      target.clear();
+      printed.length = 0;
+      expect(await provisionCli(args)).toBe(0);
+      expect(printed.join('\n')).toContain('cycle 2 (incremental): 0 requests');
+      expect(target.requests).toHaveLength(1); // Test Connection only
+      expect(await provisionCli(['--tenant-url', target.url, '--token', 'scim_wrong'])).toBe(1);
+      expect(await provisionCli([])).toBe(2);
+    } finally {
+      log.mockRestore();
+      if (previous === undefined) delete process.env.DATA_DIR;
+      else process.env.DATA_DIR = previous;
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -373,10 +373,6 @@ export class EmulatorStore {
     return this.state.provisioning;
   }
 
-  requireTenant(id: string): Tenant {
-    return this.state.tenants.require(id);
-  }
-
   // --- apps and consent ----------------------------------------------------------------------------
 
   findClient(clientId: string): EmulatorClient | undefined {
