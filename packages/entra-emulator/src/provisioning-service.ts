@@ -252,6 +252,7 @@ export class ProvisioningService {
             this.resourceUrl(job, 'Users', cached.scimId),
             undefined,
             [204, 200, 404],
+            cached.sourceId,
           );
           delete job.users[cached.sourceId];
           report.usersDeleted++;
@@ -285,6 +286,7 @@ export class ProvisioningService {
           this.resourceUrl(job, 'Groups', cached.scimId),
           undefined,
           [204, 200, 404],
+          cached.sourceId,
         );
         delete job.groups[cached.sourceId];
         report.groupsDeleted++;
