@@ -17,7 +17,10 @@ module.exports = {
       severity: 'error',
       comment:
         "Modules talk through each other's public services or events, never through another module's repository or entities. (database/ holds no module's data: its organization-scoped repository base is for every module.)",
-      from: { path: '^src/([^/]+)/', pathNot: ['^src/(database|cli)/', '^src/[^/]+/entities/'] },
+      from: {
+        path: '^src/([^/]+)/',
+        pathNot: ['^src/(database|cli)/', '^src/[^/]+/entities/', '^src/[^/]+/[^/]+/entities/'],
+      },
       to: {
         path: '^src/[^/]+/(entities/|[^/]+[.]repository[.]ts$)',
         pathNot: ['^src/$1/', '^src/database/'],

@@ -16,6 +16,7 @@ import { SyncStateOfDisconnected1796530000000 } from './1796530000000-sync-state
 import { ApiKeys1796540000000 } from './1796540000000-api-keys.js';
 import { Events1796541000000 } from './1796541000000-events.js';
 import { Webhooks1796542000000 } from './1796542000000-webhooks.js';
+import { ScimAccess1796600000000 } from './1796600000000-scim-access.js';
 
 /** Every migration in order. `npm run migration:generate` appends here. */
 export const MIGRATIONS: (new () => MigrationInterface)[] = [
@@ -36,4 +37,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   ApiKeys1796540000000,
   Events1796541000000,
   Webhooks1796542000000,
+  ScimAccess1796600000000,
 ];

@@ -23,6 +23,7 @@ import { OrganizationsModule } from './organizations/organizations.module.js';
 import { PagesModule } from './pages/pages.module.js';
 import { ProvisioningModule } from './provisioning/provisioning.module.js';
 import { RoleMappingModule } from './role-mapping/role-mapping.module.js';
+import { ScimModule } from './scim/scim.module.js';
 import { SessionsModule } from './sessions/sessions.module.js';
 import { TenantAssignmentModule } from './tenant-assignment/tenant-assignment.module.js';
 import { UsersModule } from './users/users.module.js';
@@ -57,6 +58,7 @@ export class AppModule {
         RoleMappingModule,
         DeprovisioningModule,
         WebhooksModule,
+        ScimModule,
         HealthModule,
         PagesModule.forRoot(config),
       ],

@@ -10,7 +10,7 @@ import type { ApiKeyScope } from './scopes.js';
 /**
  * How a route authenticates. `public` needs no credentials; `session` is the API's own session (cookie or
  * Bearer); `api_key` is an organization's API key (Bearer), named through `@Scopes(...)` only; `scim_token` is
- * reserved for the SCIM endpoint and refused until its strategy exists.
+ * an organization's SCIM token (Bearer `scim_…`), for the `/scim/v2` endpoint alone, which takes nothing else.
  */
 export const AUTH_KINDS = ['public', 'session', 'api_key', 'scim_token'] as const;
 export type AuthKind = (typeof AUTH_KINDS)[number];
@@ -34,7 +34,7 @@ const NoSecurityRequired = (): MethodDecorator => (_target, _key, descriptor) =>
 const SECURITY_DOCS: Record<Exclude<AuthKind, 'public'>, () => ClassDecorator & MethodDecorator> = {
   session: () => applyDecorators(ApiBearerAuth('bearer'), ApiCookieAuth('session')),
   api_key: () => ApiSecurity('api_key'),
-  // Not served yet: documented once its strategy lands.
+  // The SCIM endpoint is left out of this document: it describes itself through /scim/v2/Schemas.
   scim_token: () => applyDecorators(),
 };
 

@@ -23,11 +23,15 @@ class Routes {
   keyWrite() {}
 }
 
-function contextFor(handler: keyof Routes, principal?: Partial<Principal>): ExecutionContext {
+function contextFor(
+  handler: keyof Routes,
+  principal?: Partial<Principal>,
+  headers: Record<string, string> = {},
+): ExecutionContext {
   return {
     getHandler: () => Routes.prototype[handler],
     getClass: () => Routes,
-    switchToHttp: () => ({ getRequest: () => ({ user: principal }) }),
+    switchToHttp: () => ({ getRequest: () => ({ user: principal, headers }) }),
   } as unknown as ExecutionContext;
 }
 
@@ -53,10 +57,17 @@ describe('the auth-kind guard', () => {
     });
   });
 
-  it('refuses a kind whose strategy does not exist yet', async () => {
-    await expect(guard.canActivate(contextFor('integratorOnly'))).rejects.toMatchObject({
-      code: 'UNAUTHENTICATED',
-    });
+  it('refuses a SCIM route anything but a SCIM token, and a SCIM token anywhere else, with 401', async () => {
+    for (const authorization of [undefined, 'Bearer edk_someapikey', 'Bearer a-session-token']) {
+      const headers: Record<string, string> = authorization ? { authorization } : {};
+      await expect(guard.canActivate(contextFor('integratorOnly', undefined, headers))).rejects.toMatchObject(
+        { code: 'UNAUTHENTICATED' },
+      );
+    }
+    for (const handler of ['undeclared', 'keyWrite', 'enterpriseAdmin'] as const)
+      await expect(
+        guard.canActivate(contextFor(handler, undefined, { authorization: 'Bearer scim_sometoken' })),
+      ).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
   });
 
   it('cannot combine public with a credential kind', () => {

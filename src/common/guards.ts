@@ -17,11 +17,15 @@ export const SESSION_STRATEGY = 'session';
 export const API_KEY_STRATEGY = 'api_key';
 /** Every API key starts with it, so secret scanners recognize a leaked one and no session is mistaken for one. */
 export const API_KEY_PREFIX = 'edk_';
+export const SCIM_TOKEN_STRATEGY = 'scim_token';
+/** Every SCIM token starts with it: secret scanners recognize a leaked one, and no other kind accepts one. */
+export const SCIM_TOKEN_PREFIX = 'scim_';
 
 /** The passport strategy behind each credential-bearing kind; a kind without one is refused. */
 const STRATEGY_OF: Partial<Record<AuthKind, string>> = {
   session: SESSION_STRATEGY,
   api_key: API_KEY_STRATEGY,
+  scim_token: SCIM_TOKEN_STRATEGY,
 };
 
 /** The Bearer token of the request, if it has one. */
@@ -68,8 +72,11 @@ export class AuthKindGuard implements CanActivate {
       throw unauthenticated();
     }
     if (kinds.includes('public')) return true;
-    // A key on a route that does not take one: say so, rather than an ambiguous 401.
     const token = bearerToken(context.switchToHttp().getRequest<Request>());
+    // A SCIM token opens the SCIM endpoint only, and the SCIM endpoint takes nothing else.
+    const scimToken = token?.startsWith(SCIM_TOKEN_PREFIX) ?? false;
+    if (kinds.includes('scim_token') ? !scimToken : scimToken) throw unauthenticated();
+    // A key on a route that does not take one: say so, rather than an ambiguous 401.
     if (token?.startsWith(API_KEY_PREFIX) && !kinds.includes('api_key'))
       throw new DomainError(COMMON_ERRORS.API_KEY_NOT_ACCEPTED);
     const strategies = kinds.flatMap((kind) => STRATEGY_OF[kind] ?? []);

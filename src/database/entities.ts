@@ -18,6 +18,9 @@ import { DirectorySeenObjectEntity } from '../users/entities/directory-seen-obje
 import { MicrosoftIdentityEntity } from '../users/entities/microsoft-identity.entity.js';
 import { UserEntity } from '../users/entities/user.entity.js';
 import { TenantAssignmentEntity } from '../tenant-assignment/entities/tenant-assignment.entity.js';
+import { ScimRequestEntity } from '../scim/access/entities/scim-request.entity.js';
+import { ScimSettingsEntity } from '../scim/access/entities/scim-settings.entity.js';
+import { ScimTokenEntity } from '../scim/access/entities/scim-token.entity.js';
 
 /** Every entity, listed once for the Nest app, the migration CLI and the tests. */
 export const ENTITIES = [
@@ -41,4 +44,7 @@ export const ENTITIES = [
   WebhookEndpointEntity,
   WebhookDeliveryEntity,
   TenantAssignmentEntity,
+  ScimTokenEntity,
+  ScimSettingsEntity,
+  ScimRequestEntity,
 ];

@@ -1,0 +1,189 @@
+import { TransactionHost } from '@nestjs-cls/transactional';
+import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
+import { planIncludes } from '../../common/access.js';
+import { AuditService } from '../../audit/audit.service.js';
+import { SCIM_TOKEN_PREFIX } from '../../common/guards.js';
+import { type Principal, sessionUser } from '../../common/principal.js';
+import { sha256 } from '../../common/tokens.js';
+import type { AppConfig } from '../../config/config.js';
+import { APP_CONFIG } from '../../config/config.module.js';
+import { OrganizationsService } from '../../organizations/organizations.service.js';
+import { ScimError } from '../protocol/index.js';
+import {
+  ScimTokenExpiryInPastError,
+  ScimTokenLimitReachedError,
+  ScimTokenNotFoundError,
+} from './scim-access.errors.js';
+import { ScimAccessRepository } from './scim-access.repository.js';
+import type { ScimCaller } from './scim-caller.js';
+import type { ScimTokenEntity } from './entities/scim-token.entity.js';
+
+/** Live tokens an organization may hold: one in use and its successor while Entra is switched over. */
+export const MAX_LIVE_SCIM_TOKENS = 2;
+/** How many characters of a token are kept in the clear, to tell tokens apart. */
+const SHOWN_PREFIX_LENGTH = SCIM_TOKEN_PREFIX.length + 8;
+/** A replica writes "last used" of a token at most this often; the SQL guard holds it across replicas. */
+const TOUCH_EVERY_MS = 60_000;
+
+const SCIM_DISABLED_DETAIL =
+  'SCIM provisioning is switched off for this organization: an Owner or Admin switches it on with ' +
+  'PATCH /api/v1/integrations/scim/settings.';
+
+/** Why a presented SCIM token opens nothing. */
+export type ScimRefusal =
+  | {
+      status: 401;
+      reason: 'unknown' | 'revoked_or_expired';
+      organizationId: string | null;
+      tokenId: string | null;
+    }
+  | { status: 403; error: ScimError; organizationId: string; tokenId: string };
+
+@Injectable()
+export class ScimAccessService {
+  private readonly logger = new Logger(ScimAccessService.name);
+  private readonly touchedAt = new Map<string, number>();
+
+  constructor(
+    private readonly repository: ScimAccessRepository,
+    private readonly organizations: OrganizationsService,
+    private readonly audit: AuditService,
+    private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  /** The Tenant URL an admin pastes into the Entra provisioning pane; also the base of `meta.location`. */
+  get tenantUrl(): string {
+    return `${this.config.appBaseUrl}/scim/v2`;
+  }
+
+  /** The organization and token a secret names, whatever the token's state (for the provisioning log). */
+  async identify(secret: string): Promise<{ organizationId: string; tokenId: string } | null> {
+    const token = await this.repository.findTokenByHash(sha256(secret));
+    return token ? { organizationId: token.organizationId, tokenId: token.id } : null;
+  }
+
+  /** Creates a token of the caller's organization; the returned `secret` is never available again. */
+  async createToken(
+    principal: Principal,
+    input: { name: string; expiresAt?: Date },
+  ): Promise<{ token: ScimTokenEntity; secret: string }> {
+    if (input.expiresAt && input.expiresAt.getTime() <= Date.now()) throw new ScimTokenExpiryInPastError();
+    const { userId } = sessionUser(principal);
+    const secret = `${SCIM_TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
+    const token = await this.txHost.withTransaction(async () => {
+      await this.repository.lockTokens(principal.organizationId);
+      const live = await this.repository.listLiveTokens(principal.organizationId);
+      if (live.length >= MAX_LIVE_SCIM_TOKENS) throw new ScimTokenLimitReachedError();
+      const created = await this.repository.createToken(principal.organizationId, {
+        name: input.name.trim(),
+        prefix: secret.slice(0, SHOWN_PREFIX_LENGTH),
+        tokenHash: sha256(secret),
+        createdByUserId: userId,
+        expiresAt: input.expiresAt ?? null,
+      });
+      await this.audit.record({
+        organizationId: principal.organizationId,
+        actor: principal.actor,
+        action: 'scim_token.created',
+        target: { type: 'scim_token', id: created.id },
+        after: {
+          name: created.name,
+          prefix: created.prefix,
+          expiresAt: created.expiresAt?.toISOString() ?? null,
+        },
+      });
+      return created;
+    });
+    return { token, secret };
+  }
+
+  /** The organization's live tokens (neither revoked nor expired), newest first. */
+  listTokens(organizationId: string): Promise<ScimTokenEntity[]> {
+    return this.repository.listLiveTokens(organizationId);
+  }
+
+  /** Revokes at once: the next SCIM request with the token is refused. */
+  async revokeToken(principal: Principal, id: string): Promise<void> {
+    await this.txHost.withTransaction(async () => {
+      const token = await this.repository.findUnrevokedToken(principal.organizationId, id);
+      if (!token) throw new ScimTokenNotFoundError();
+      await this.repository.revokeToken(principal.organizationId, id);
+      await this.audit.record({
+        organizationId: principal.organizationId,
+        actor: principal.actor,
+        action: 'scim_token.revoked',
+        target: { type: 'scim_token', id },
+        before: { name: token.name, prefix: token.prefix, expiresAt: token.expiresAt?.toISOString() ?? null },
+      });
+    });
+  }
+
+  /** Whether SCIM requests of the organization are served (no settings row: on). */
+  async isEnabled(organizationId: string): Promise<boolean> {
+    return (await this.repository.findSettings(organizationId))?.enabled ?? true;
+  }
+
+  /** Switches SCIM on or off, audited when it changes. Off refuses every SCIM request and changes nothing. */
+  async setEnabled(principal: Principal, enabled: boolean): Promise<void> {
+    await this.txHost.withTransaction(async () => {
+      const before = await this.isEnabled(principal.organizationId);
+      await this.repository.saveSettings(principal.organizationId, { enabled });
+      if (before !== enabled)
+        await this.audit.record({
+          organizationId: principal.organizationId,
+          actor: principal.actor,
+          action: enabled ? 'scim.enabled' : 'scim.disabled',
+          target: { type: 'organization', id: principal.organizationId },
+          before: { enabled: before },
+          after: { enabled },
+        });
+    });
+  }
+
+  /**
+   * The caller a presented SCIM token stands for, or why it is refused: 401 for an unknown, revoked or expired
+   * token; 403 when the organization is not on Enterprise or has SCIM switched off.
+   */
+  async authenticate(
+    secret: string,
+    clientAddress: string | null,
+  ): Promise<{ caller: ScimCaller } | { refusal: ScimRefusal }> {
+    const token = secret.startsWith(SCIM_TOKEN_PREFIX)
+      ? await this.repository.findTokenByHash(sha256(secret))
+      : null;
+    if (!token) return { refusal: { status: 401, reason: 'unknown', organizationId: null, tokenId: null } };
+    const { organizationId, id: tokenId } = token;
+    if (!token.usable)
+      return { refusal: { status: 401, reason: 'revoked_or_expired', organizationId, tokenId } };
+    const organization = await this.organizations.get(organizationId);
+    if (!planIncludes(organization.plan, 'enterprise')) {
+      const error = new ScimError(
+        403,
+        `SCIM provisioning requires the enterprise plan; this organization is on ${organization.plan}.`,
+      );
+      return { refusal: { status: 403, error, organizationId, tokenId } };
+    }
+    if (!(await this.isEnabled(organizationId)))
+      return {
+        refusal: { status: 403, error: new ScimError(403, SCIM_DISABLED_DETAIL), organizationId, tokenId },
+      };
+    await this.touch(tokenId, clientAddress);
+    return { caller: { organizationId, tokenId } };
+  }
+
+  /** At most one write per token and minute on this replica; a failed write never fails the request. */
+  private async touch(id: string, from: string | null): Promise<void> {
+    const now = Date.now();
+    if (now - (this.touchedAt.get(id) ?? 0) < TOUCH_EVERY_MS) return;
+    if (this.touchedAt.size > 10_000) this.touchedAt.clear();
+    this.touchedAt.set(id, now);
+    await this.repository
+      .touchToken(id, from)
+      .catch((error: unknown) =>
+        this.logger.warn(`could not record the use of a SCIM token: ${String(error)}`),
+      );
+  }
+}
