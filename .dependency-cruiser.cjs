@@ -17,6 +17,7 @@ module.exports = {
       severity: 'error',
       comment:
         "Modules talk through each other's public services or events, never through another module's repository or entities. (database/ holds no module's data: its organization-scoped repository base is for every module.)",
+      // Entities may sit in a sub-folder too (src/scim/users/entities/).
       from: {
         path: '^src/([^/]+)/',
         pathNot: ['^src/(database|cli)/', '^src/[^/]+/entities/', '^src/[^/]+/[^/]+/entities/'],
@@ -31,7 +32,7 @@ module.exports = {
       severity: 'error',
       comment:
         "The one schema: an entity may name another module's entity in a relation (a foreign key), nothing more.",
-      from: { path: '^src/[^/]+/entities/' },
+      from: { path: ['^src/[^/]+/entities/', '^src/scim/[^/]+/entities/'] },
       to: { path: '^src/[^/]+/[^/]+[.]repository[.]ts$' },
     },
     {
@@ -47,6 +48,17 @@ module.exports = {
       comment: 'The service never depends on its tests, benchmarks or the Entra emulator.',
       from: { path: '^src/' },
       to: { path: ['^(test|packages)/', '(^|/)node_modules/@entra-integration/', '^@entra-integration/'] },
+    },
+    {
+      name: 'scim-protocol-is-pure',
+      severity: 'error',
+      comment:
+        'src/scim/protocol/ is the pure SCIM library: no other code of the service, no Nest, no database driver.',
+      from: { path: '^src/scim/protocol/' },
+      to: {
+        path: ['^src/', '(^|/)node_modules/(@nestjs|typeorm|pg|express)/'],
+        pathNot: '^src/scim/protocol/',
+      },
     },
   ],
   options: {

@@ -17,6 +17,7 @@ import { ApiKeys1796540000000 } from './1796540000000-api-keys.js';
 import { Events1796541000000 } from './1796541000000-events.js';
 import { Webhooks1796542000000 } from './1796542000000-webhooks.js';
 import { ScimAccess1796600000000 } from './1796600000000-scim-access.js';
+import { ScimUsers1796610000000 } from './1796610000000-scim-users.js';
 
 /** Every migration in order. `npm run migration:generate` appends here. */
 export const MIGRATIONS: (new () => MigrationInterface)[] = [
@@ -38,4 +39,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   Events1796541000000,
   Webhooks1796542000000,
   ScimAccess1796600000000,
+  ScimUsers1796610000000,
 ];

@@ -36,6 +36,16 @@ describe('placeArrival', () => {
     });
   });
 
+  it('never holds a SCIM arrival for approval, and queues it like the directory when seats are taken', () => {
+    const pushed = { ...fromDirectory, route: 'scim' as const, requiresApproval: true };
+    expect(placeArrival(pushed)).toEqual({ status: 'active' });
+    expect(placeArrival({ ...pushed, ...full })).toEqual({ status: 'pending', reason: 'awaiting_seat' });
+    expect(placeArrival({ ...pushed, seatsUsed: 2, queued: 1 })).toEqual({
+      status: 'pending',
+      reason: 'awaiting_seat',
+    });
+  });
+
   it('seats an invitation on a free seat ahead of the queue, and refuses it when none is free', () => {
     const invited = { ...fromDirectory, route: 'invitation' as const, queued: 4 };
     expect(placeArrival(invited)).toEqual({ status: 'active' });

@@ -4,6 +4,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { OnEvent } from '@nestjs/event-emitter';
 import { SYSTEM_ACTOR } from '../audit/audit.service.js';
 import type { Principal } from '../common/principal.js';
+import type { EventSource } from '../events/event-types.js';
 import {
   ORGANIZATION_SUBSCRIPTION_CHANGED,
   type OrganizationSubscriptionChangedEvent,
@@ -113,6 +114,28 @@ export class ActivationService {
       if (user.role === 'owner' && principal.role !== 'owner') throw new OwnerRoleReservedError();
       await this.assertSeatFree(organization);
       return this.users.markReactivated(user, principal.actor);
+    });
+  }
+
+  /**
+   * The directory wants a deactivated user back (SCIM `active: true`): through the policy as a new arrival of
+   * that route, under the organization lock — active on a free seat with nobody queued, else pending at the
+   * end of the seat queue. Returns the user as it now is (unchanged unless it was deactivated).
+   */
+  readmit(organizationId: string, userId: string, arrival: Arrival, source: EventSource): Promise<User> {
+    return this.txHost.withTransaction(async () => {
+      const organization = await this.organizations.lock(organizationId);
+      const user = await this.users.lockForUpdate(organizationId, userId);
+      if (user.status !== 'deactivated') return user;
+      const placement = placeArrival({
+        ...arrival,
+        seatLimit: organization.seatLimit,
+        seatsUsed: await this.users.countActive(organizationId),
+        queued: await this.users.countAwaitingSeat(organizationId),
+      });
+      if (placement.status === 'refused') throw new SeatLimitReachedError(organization.seatLimit);
+      if (placement.status === 'active') return this.users.markReactivated(user, SYSTEM_ACTOR, source);
+      return this.users.markPendingAgain(user, placement.reason, SYSTEM_ACTOR, source);
     });
   }
 

@@ -17,6 +17,7 @@ import { OrganizationEntity } from '../organizations/entities/organization.entit
 import { DirectorySeenObjectEntity } from '../users/entities/directory-seen-object.entity.js';
 import { MicrosoftIdentityEntity } from '../users/entities/microsoft-identity.entity.js';
 import { UserEntity } from '../users/entities/user.entity.js';
+import { ScimUserEntity } from '../scim/users/entities/scim-user.entity.js';
 import { TenantAssignmentEntity } from '../tenant-assignment/entities/tenant-assignment.entity.js';
 import { ScimRequestEntity } from '../scim/access/entities/scim-request.entity.js';
 import { ScimSettingsEntity } from '../scim/access/entities/scim-settings.entity.js';
@@ -47,4 +48,5 @@ export const ENTITIES = [
   ScimTokenEntity,
   ScimSettingsEntity,
   ScimRequestEntity,
+  ScimUserEntity,
 ];

@@ -5,6 +5,7 @@ import { DomainClaimsModule } from '../domain-claims/domain-claims.module.js';
 import { IntegrationsModule } from '../integrations/integrations.module.js';
 import { OrganizationsModule } from '../organizations/organizations.module.js';
 import { RoleMappingModule } from '../role-mapping/role-mapping.module.js';
+import { ScimUsersModule } from '../scim/users/scim-users.module.js';
 import { TenantAssignmentModule } from '../tenant-assignment/tenant-assignment.module.js';
 import { UsersModule } from '../users/users.module.js';
 import { ProvisioningService } from './provisioning.service.js';
@@ -17,6 +18,7 @@ import { ProvisioningService } from './provisioning.service.js';
     IntegrationsModule,
     OrganizationsModule,
     RoleMappingModule,
+    ScimUsersModule,
     TenantAssignmentModule,
     UsersModule,
   ],

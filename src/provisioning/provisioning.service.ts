@@ -10,6 +10,7 @@ import { PERSONAL_ACCOUNT_TENANT_ID, type VerifiedIdToken } from '../microsoft/m
 import { OrganizationsService } from '../organizations/organizations.service.js';
 import type { ResolvedRole } from '../role-mapping/resolve-role.js';
 import { RoleMappingService } from '../role-mapping/role-mapping.service.js';
+import { ScimUsersService } from '../scim/users/scim-users.service.js';
 import { TenantAssignmentService } from '../tenant-assignment/tenant-assignment.service.js';
 import type { Invitation, User } from '../users/user-records.js';
 import type { Placement } from '../users/users.service.js';
@@ -64,6 +65,7 @@ export class ProvisioningService {
     private readonly activation: ActivationService,
     private readonly audit: AuditService,
     private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
+    private readonly scimUsers: ScimUsersService,
   ) {}
 
   /**
@@ -80,6 +82,8 @@ export class ProvisioningService {
         throw new SignInRefusedError(decision.reason, decision.pendingReason ?? null);
       case 'sign_in':
         return { user: await this.signInLinked(decision.account, applicant), outcome: 'signed_in' };
+      case 'link_provisioned_user':
+        return this.linkProvisioned(decision.user, applicant, chosenInvitationId);
       case 'provision_into_home_organization':
         return {
           user: await this.admit(decision.organization.organizationId, applicant, DEFAULT_ROLE, {
@@ -156,6 +160,16 @@ export class ProvisioningService {
         chosenInvitationId,
       };
     }
+    const provisioned = await this.findProvisionedUser(token);
+    if (provisioned)
+      return {
+        isPersonalAccount,
+        linked: null,
+        provisioned,
+        home: null,
+        invitationsElsewhere: [],
+        chosenInvitationId,
+      };
     // Matching is on the signed `tid` and a member's sign-in name, never on an address another tenant vouches for.
     const home = isTenantMember(token) ? await this.findHome(token) : null;
     return {
@@ -172,6 +186,64 @@ export class ProvisioningService {
       invitationsElsewhere: home ? [] : await this.findInvitations(token),
       chosenInvitationId,
     };
+  }
+
+  /**
+   * The user SCIM provisioned for this account before its first sign-in (JIT link): in an organization whose
+   * tenant — its Entra connection's, or a running tenant assignment's — is the token's, with no Microsoft
+   * account linked yet, matched by `externalId` = `oid` first, then by `userName` = a verified address, then by
+   * an email = a verified address when exactly one user of that organization carries it.
+   */
+  private async findProvisionedUser(
+    token: VerifiedIdToken,
+  ): Promise<{ userId: string; organizationId: string } | null> {
+    const candidates = await this.scimUsers.signInCandidates(token.objectId, verifiedAddresses(token));
+    if (candidates.length === 0) return null;
+    const rank = { external_id: 0, user_name: 1, email: 2 } as const;
+    const ordered = [...candidates].sort((a, b) => rank[a.matchedBy] - rank[b.matchedBy]);
+    const tenantOk = new Map<string, boolean>();
+    for (const candidate of ordered) {
+      const { organizationId, userId } = candidate;
+      if (
+        candidate.matchedBy === 'email' &&
+        ordered.filter((c) => c.organizationId === organizationId && c.matchedBy === 'email').length > 1
+      )
+        continue; // one address, several people: not ours to pick
+      if (!tenantOk.has(organizationId))
+        tenantOk.set(organizationId, await this.takesSignInsOf(organizationId, token.tenantId));
+      if (!tenantOk.get(organizationId)) continue;
+      if (await this.users.hasMicrosoftIdentity(userId)) continue;
+      return { userId, organizationId };
+    }
+    return null;
+  }
+
+  /** Whether the organization's tenant is `tenantId`: its Entra connection, or a running tenant assignment. */
+  private async takesSignInsOf(organizationId: string, tenantId: string): Promise<boolean> {
+    const connection = await this.integrations.findByOrganization(organizationId);
+    if (connection?.tenantId.toLowerCase() === tenantId.toLowerCase()) return true;
+    return (await this.tenantAssignments.runningFor(organizationId, tenantId)) !== null;
+  }
+
+  /** Links the account to the SCIM-provisioned user, then signs in as a known identity (or is refused as one). */
+  private async linkProvisioned(
+    target: { userId: string; organizationId: string },
+    applicant: Applicant,
+    chosenInvitationId: string | null,
+  ): Promise<SignInResult> {
+    const { token } = applicant;
+    try {
+      await this.users.linkFirstMicrosoftIdentity(target.organizationId, target.userId, {
+        tenantId: token.tenantId,
+        objectId: token.objectId,
+        userPrincipalName: applicant.userPrincipalName,
+      });
+    } catch (error) {
+      // A parallel first sign-in linked it (this account, or another one to this user): decide afresh.
+      if (!(error instanceof MicrosoftIdentityAlreadyLinkedError || error instanceof UserAlreadyExistsError))
+        throw error;
+    }
+    return this.signIn(token, chosenInvitationId);
   }
 
   private async signInLinked({ user, identity }: LinkedAccount, applicant: Applicant): Promise<User> {

@@ -22,6 +22,26 @@ const fromA = invitation('inv-a', 'org-a');
 const fromB = invitation('inv-b', 'org-b');
 
 describe('decideSignIn', () => {
+  it('links a first sign-in to the user SCIM provisioned for it, before any home or invitation', () => {
+    const provisioned = { userId: 'scim-user', organizationId: 'org-1' };
+    expect(
+      decideSignIn({
+        ...stranger,
+        provisioned,
+        home: {
+          organization: 'home',
+          autoProvisionUsers: true,
+          tenantAssignment: null,
+          invitation: homeInvitation,
+        },
+        invitationsElsewhere: [fromA],
+      }),
+    ).toEqual({ action: 'link_provisioned_user', user: provisioned });
+    // A known identity is never re-linked, and a personal account never reaches a SCIM user.
+    expect(decideSignIn({ ...stranger, provisioned, linked: linked('active') }).action).toBe('sign_in');
+    expect(decideSignIn({ ...stranger, provisioned, isPersonalAccount: true }).action).toBe('refuse');
+  });
+
   it('refuses personal accounts before anything else', () => {
     expect(decideSignIn({ ...stranger, isPersonalAccount: true, linked: linked('active') })).toEqual({
       action: 'refuse',

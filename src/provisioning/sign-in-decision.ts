@@ -22,6 +22,12 @@ export interface SignInFacts<
   /** The user already linked to this (tid, oid), if any (`pendingReason` while pending). */
   linked: { status: UserStatus; pendingReason?: PendingReason | null; account: Linked } | null;
   /**
+   * With nobody linked: a user the directory provisioned (SCIM) before this first sign-in, with no Microsoft
+   * account yet, in an organization whose tenant is the token's, whose externalId is the token's `oid` or
+   * whose userName / email is one of its verified addresses. Absent or null when there is none.
+   */
+  provisioned?: { userId: string; organizationId: string } | null;
+  /**
    * The organization that claims, within the token's (signed) tenant, the domain of the account's sign-in
    * name, when the account is a member of that tenant (not a guest) and the organization takes sign-ins
    * there: through its Entra connection of that tenant, or through its tenant assignment (enabled, on a paid
@@ -54,6 +60,8 @@ export type SignInDecision<Linked = unknown, Home = unknown, Invitation = unknow
       pendingReason?: PendingReason | null;
     }
   | { action: 'sign_in'; account: Linked }
+  /** Links the account to the user SCIM created for it, then signs in as that user (never a second account). */
+  | { action: 'link_provisioned_user'; user: { userId: string; organizationId: string } }
   /**
    * Joins the home organization through the activation policy: `route` says how (its Entra connection's
    * auto-provisioning, or its tenant assignment), `requiresApproval` whether an admin must activate them.
@@ -76,7 +84,8 @@ export type SignInDecision<Linked = unknown, Home = unknown, Invitation = unknow
 
 /**
  * Who gets in, and how — every branch in one place:
- * 1. a known identity signs in (unless deactivated or pending);
+ * 1. a known identity signs in (unless deactivated or pending); a first sign-in of the account a SCIM user was
+ *    provisioned for links to that user and then goes as a known identity;
  * 2. a member (never a guest) of a tenant, whose sign-in name is on a domain an organization claims in that
  *    tenant, joins that organization — never a new, empty organization: through the Entra connection's
  *    auto-provisioning when it runs; else with an invitation of that organization; else through its tenant
@@ -101,6 +110,7 @@ export function decideSignIn<Linked, Home, Invitation extends { id: string }>(
       return { ...refuse('account_pending'), pendingReason: facts.linked.pendingReason ?? null };
     return { action: 'sign_in', account: facts.linked.account };
   }
+  if (facts.provisioned) return { action: 'link_provisioned_user', user: facts.provisioned };
   if (facts.home) {
     const { organization, autoProvisionUsers, tenantAssignment, invitation } = facts.home;
     if (autoProvisionUsers)

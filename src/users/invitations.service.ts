@@ -38,7 +38,9 @@ export class InvitationsService {
     if (input.role === 'owner' && principal.role !== 'owner') throw new OwnerRoleReservedError();
     const email = input.email.trim().toLowerCase();
     return this.txHost.withTransaction(async () => {
-      if (await this.users.findByEmail(principal.organizationId, email)) throw new UserAlreadyExistsError();
+      // The same rule as sign-in: one live holder per address; a deactivated holder (a leaver) blocks nobody.
+      if (await this.users.findLiveByEmail(principal.organizationId, email))
+        throw new UserAlreadyExistsError();
       await this.repository.expireOverdue(principal.organizationId, email);
       const days = input.expiresInDays ?? DEFAULT_INVITATION_DAYS;
       const invitation = await this.repository.create(principal.organizationId, {

@@ -11,7 +11,6 @@ import {
 } from '../database/organization-scoped.repository.js';
 import { MicrosoftIdentityEntity } from './entities/microsoft-identity.entity.js';
 import { type Role, UserEntity, type UserStatus } from './entities/user.entity.js';
-import { UserAlreadyExistsError } from './invitations.errors.js';
 import { MicrosoftIdentityAlreadyLinkedError } from './users.errors.js';
 
 export interface LinkedUser {
@@ -309,8 +308,32 @@ export class UsersRepository {
     return ids.length ? this.users.find(organizationId, { where: { id: In(ids) } }) : Promise.resolve([]);
   }
 
-  findByEmail(organizationId: string, email: string): Promise<UserEntity | null> {
-    return this.users.findOneBy(organizationId, { email: email.toLowerCase() });
+  /** A user of the organization, not deactivated, holding this address (`users_organization_email_idx`). */
+  findLiveByEmail(organizationId: string, email: string): Promise<UserEntity | null> {
+    return this.users
+      .queryBuilder(organizationId, 'u')
+      .andWhere("u.email = :email AND u.status <> 'deactivated'", { email: email.toLowerCase() })
+      .orderBy('u.created_at', 'ASC')
+      .addOrderBy('u.id', 'ASC')
+      .getOne();
+  }
+
+  /**
+   * Users of the organization holding this address as their email or as the UPN of a linked Microsoft account
+   * (case-insensitive), oldest first. UPNs are stored as Microsoft spelled them, so that half compares lower().
+   */
+  findByEmailOrUpn(organizationId: string, address: string): Promise<UserEntity[]> {
+    const value = address.toLowerCase();
+    return this.users
+      .queryBuilder(organizationId, 'u')
+      .andWhere(
+        '(u.email = :value OR EXISTS (SELECT 1 FROM microsoft_identities i WHERE i.user_id = u.id AND lower(i.user_principal_name) = :value))',
+        { value },
+      )
+      .orderBy('u.created_at', 'ASC')
+      .addOrderBy('u.id', 'ASC')
+      .limit(10)
+      .getMany();
   }
 
   countActive(organizationId: string): Promise<number> {
@@ -355,11 +378,9 @@ export class UsersRepository {
     return this.users.countBy(organizationId, { status: 'active', role: 'owner' });
   }
 
-  /** Refuses a second user with one address in an organization (`USER_ALREADY_EXISTS`), even under races. */
+  /** A new user. Addresses are not unique (see `UsersService.createWithMicrosoftIdentity` for sign-in's rule). */
   create(organizationId: string, values: Partial<UserEntity>): Promise<UserEntity> {
-    return translateUniqueViolation(this.users.create(organizationId, values), (constraint) =>
-      constraint === 'users_organization_email_key' ? new UserAlreadyExistsError() : undefined,
-    );
+    return this.users.create(organizationId, values);
   }
 
   save(user: UserEntity): Promise<UserEntity> {

@@ -2,14 +2,16 @@ import { TransactionHost } from '@nestjs-cls/transactional';
 import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { Injectable } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
-import { type AuditActor, AuditService } from '../audit/audit.service.js';
+import { type AuditActor, AuditService, SYSTEM_ACTOR } from '../audit/audit.service.js';
 import { decodeCursor, toPage } from '../common/pagination.js';
 import { type Principal, sessionUser } from '../common/principal.js';
+import type { EventSource } from '../events/event-types.js';
 import { EventsService } from '../events/events.service.js';
 import { OrganizationsService } from '../organizations/organizations.service.js';
 import { toUserResponse } from './dto/user.dto.js';
 import type { MicrosoftIdentityEntity } from './entities/microsoft-identity.entity.js';
 import type { PendingReason, Role, RoleSource, UserEntity } from './entities/user.entity.js';
+import { UserAlreadyExistsError } from './invitations.errors.js';
 import {
   InvalidUserStateError,
   LastOwnerError,
@@ -41,6 +43,25 @@ export interface NewMicrosoftUser {
   tenantId: string;
   objectId: string;
   userPrincipalName: string;
+}
+
+/** A user the directory provisions before any sign-in (SCIM): no Microsoft account linked yet. */
+export interface NewProvisionedUser {
+  organizationId: string;
+  placement: Placement;
+  email: string;
+  displayName: string;
+  source: 'scim';
+}
+
+/** How a deactivation came about, beyond its reason: who caused it, and whether it may take the last owner. */
+export interface DeactivationOptions {
+  source?: EventSource;
+  /**
+   * The directory is the source of truth: it may deactivate the last active owner (a leaver must lose access).
+   * The result then says so, and the caller says it loudly.
+   */
+  mayDeactivateLastOwner?: boolean;
 }
 
 const actorOf = (principal: Principal): AuditActor => principal.actor;
@@ -78,6 +99,11 @@ export class UsersService {
     const user = await this.get(organizationId, id);
     const positions = await this.queuePositions(organizationId, [user]);
     return { user, queuePosition: positions.get(user.id) ?? null };
+  }
+
+  /** These users of the organization (any order; ids of other organizations are absent). */
+  findMany(organizationId: string, ids: string[]): Promise<UserEntity[]> {
+    return this.repository.findManyInOrganization(organizationId, ids);
   }
 
   /** A user by id alone, in whatever organization (a session names its user before its organization). */
@@ -144,6 +170,10 @@ export class UsersService {
   async createWithMicrosoftIdentity(input: NewMicrosoftUser): Promise<UserEntity> {
     const placement = input.placement ?? { status: 'active' };
     const pending = placement.status === 'pending';
+    // One live holder per address for people who arrive by signing in (README, "Who is who"); a deactivated
+    // holder (a leaver, a recycled address) blocks nobody. Callers hold the organization lock.
+    if (await this.repository.findLiveByEmail(input.organizationId, input.email))
+      throw new UserAlreadyExistsError();
     const user = await this.repository.create(input.organizationId, {
       email: input.email.toLowerCase(),
       displayName: input.displayName,
@@ -176,6 +206,123 @@ export class UsersService {
         source: 'sign_in',
       });
     return user;
+  }
+
+  /**
+   * Creates a user the directory provisions (SCIM) before any sign-in, inside the caller's transaction, as the
+   * activation policy placed it: an Employee with no Microsoft account linked until their first sign-in. The
+   * address is not checked against other users: the directory's `userName` says who is who.
+   */
+  async createProvisioned(input: NewProvisionedUser): Promise<UserEntity> {
+    const { placement } = input;
+    const pending = placement.status === 'pending';
+    const user = await this.repository.create(input.organizationId, {
+      email: input.email.toLowerCase(),
+      displayName: input.displayName,
+      role: 'employee',
+      roleSource: 'default',
+      status: placement.status,
+      pendingReason: pending ? placement.reason : null,
+      pendingSince: pending ? new Date() : null,
+      lastSignInAt: null,
+    });
+    await this.audit.record({
+      organizationId: user.organizationId,
+      actor: SYSTEM_ACTOR,
+      action: 'user.created',
+      target: { type: 'user', id: user.id },
+      after: { ...snapshot(user), email: user.email, source: input.source },
+    });
+    await this.outbox.record(user.organizationId, 'user.created', {
+      user: toUserResponse(user),
+      source: input.source,
+    });
+    if (placement.status === 'pending')
+      await this.outbox.record(user.organizationId, 'user.pending', {
+        user: toUserResponse(user),
+        reason: placement.reason,
+        source: input.source,
+      });
+    return user;
+  }
+
+  /** Changes the address and display name the directory keeps for a user (SCIM), audited; no-op when equal. */
+  async updateProfile(
+    organizationId: string,
+    id: string,
+    profile: { email: string; displayName: string },
+    source: 'scim',
+  ): Promise<UserEntity> {
+    return this.txHost.withTransaction(async () => {
+      const user = await this.lockUser(organizationId, id);
+      const email = profile.email.toLowerCase();
+      if (user.email === email && user.displayName === profile.displayName) return user;
+      const before = { email: user.email, displayName: user.displayName };
+      user.email = email;
+      user.displayName = profile.displayName;
+      const saved = await this.repository.save(user);
+      await this.audit.record({
+        organizationId,
+        actor: SYSTEM_ACTOR,
+        action: 'user.profile_changed',
+        target: { type: 'user', id },
+        before,
+        after: { email: saved.email, displayName: saved.displayName, source },
+      });
+      return saved;
+    });
+  }
+
+  /** Whether the user has a Microsoft account linked (signed in at least once). */
+  async hasMicrosoftIdentity(userId: string): Promise<boolean> {
+    return (await this.repository.findIdentitiesOfUser(userId)).length > 0;
+  }
+
+  /**
+   * Links a Microsoft account to a user created before their first sign-in (SCIM), in one transaction with the
+   * user row locked: only a user with no account linked yet, so one person never gets a second account and a
+   * second account never takes over the first. MICROSOFT_IDENTITY_ALREADY_LINKED when the account is linked
+   * elsewhere (a race of two first sign-ins), USER_ALREADY_EXISTS when the user got another account meanwhile.
+   */
+  async linkFirstMicrosoftIdentity(
+    organizationId: string,
+    userId: string,
+    identity: { tenantId: string; objectId: string; userPrincipalName: string },
+  ): Promise<{ user: UserEntity; identity: MicrosoftIdentityEntity }> {
+    return this.txHost.withTransaction(async () => {
+      const user = await this.lockUser(organizationId, userId);
+      if ((await this.repository.findIdentitiesOfUser(userId)).length > 0) throw new UserAlreadyExistsError();
+      const linked = await this.repository.createIdentity({
+        userId,
+        tenantId: identity.tenantId,
+        objectId: identity.objectId,
+        userPrincipalName: identity.userPrincipalName,
+        lastSignInAt: null,
+      });
+      await this.audit.record({
+        organizationId,
+        actor: SYSTEM_ACTOR,
+        action: 'user.microsoft_account_linked',
+        target: { type: 'user', id: userId },
+        after: {
+          tenantId: identity.tenantId,
+          objectId: identity.objectId,
+          userPrincipalName: identity.userPrincipalName,
+          source: 'scim',
+        },
+      });
+      return { user, identity: linked };
+    });
+  }
+
+  /** Users of the organization, not deactivated, holding this address (sign-in, invitations, SCIM adoption). */
+  findLiveByEmail(organizationId: string, email: string): Promise<UserEntity | null> {
+    return this.repository.findLiveByEmail(organizationId, email);
+  }
+
+  /** Users of the organization holding this address as their email or as a linked account's UPN. */
+  findByEmailOrUpn(organizationId: string, address: string): Promise<UserEntity[]> {
+    return this.repository.findByEmailOrUpn(organizationId, address);
   }
 
   async changeRole(principal: Principal, id: string, role: Role): Promise<UserEntity> {
@@ -361,13 +508,31 @@ export class UsersService {
     id: string,
     reason: string,
     actor: AuditActor,
+    options: DeactivationOptions = {},
   ): Promise<UserEntity> {
+    return (await this.deactivateAndTell(organizationId, id, reason, actor, options)).user;
+  }
+
+  /**
+   * `deactivateUser`, telling whether it took the organization's last active owner (only possible with
+   * `mayDeactivateLastOwner`).
+   */
+  async deactivateAndTell(
+    organizationId: string,
+    id: string,
+    reason: string,
+    actor: AuditActor,
+    options: DeactivationOptions = {},
+  ): Promise<{ user: UserEntity; lastOwnerDeactivated: boolean }> {
+    let lastOwnerDeactivated = false;
     const saved = await this.txHost.withTransaction(async () => {
       await this.organizations.lock(organizationId);
       const user = await this.lockUser(organizationId, id);
       if (user.status === 'deactivated') throw new InvalidUserStateError('The user is already deactivated.');
-      if (user.role === 'owner' && user.status === 'active')
-        await this.assertAnotherActiveOwner(organizationId);
+      if (user.role === 'owner' && user.status === 'active') {
+        if (!options.mayDeactivateLastOwner) await this.assertAnotherActiveOwner(organizationId);
+        else lastOwnerDeactivated = (await this.repository.countActiveOwners(organizationId)) <= 1;
+      }
       const before = snapshot(user);
       user.status = 'deactivated';
       user.pendingReason = null;
@@ -386,20 +551,20 @@ export class UsersService {
       await this.outbox.record(organizationId, 'user.deactivated', {
         user: toUserResponse(result),
         reason,
-        source: actor.type === 'system' ? 'sync' : 'manual',
+        source: options.source ?? (actor.type === 'system' ? 'sync' : 'manual'),
       });
       return result;
     });
     const event: UserDeactivatedEvent = { userId: id, organizationId, reason };
     await this.events.emitAsync(USER_DEACTIVATED, event);
-    return saved;
+    return { user: saved, lastOwnerDeactivated };
   }
 
   /**
    * Makes a deactivated user active again, inside the caller's transaction (the activation module's, which
    * checked the seat and the owner rule under the organization lock), audited.
    */
-  async markReactivated(user: UserEntity, actor: AuditActor): Promise<UserEntity> {
+  async markReactivated(user: UserEntity, actor: AuditActor, source?: EventSource): Promise<UserEntity> {
     if (user.status !== 'deactivated')
       throw new InvalidUserStateError('Only a deactivated user can be reactivated.');
     const before = snapshot(user);
@@ -417,7 +582,42 @@ export class UsersService {
     });
     await this.outbox.record(saved.organizationId, 'user.reactivated', {
       user: toUserResponse(saved),
-      source: actor.type === 'system' ? 'sync' : 'manual',
+      source: source ?? (actor.type === 'system' ? 'sync' : 'manual'),
+    });
+    return saved;
+  }
+
+  /**
+   * A deactivated user the directory wants back when no seat is free: pending again, at the end of the seat
+   * queue, inside the caller's transaction (the activation module's, under the organization lock), audited.
+   */
+  async markPendingAgain(
+    user: UserEntity,
+    reason: PendingReason,
+    actor: AuditActor,
+    source: EventSource,
+  ): Promise<UserEntity> {
+    if (user.status !== 'deactivated')
+      throw new InvalidUserStateError('Only a deactivated user can be placed pending again.');
+    const before = snapshot(user);
+    user.status = 'pending';
+    user.pendingReason = reason;
+    user.pendingSince = new Date();
+    user.deactivationReason = null;
+    user.deactivatedAt = null;
+    const saved = await this.repository.save(user);
+    await this.audit.record({
+      organizationId: user.organizationId,
+      actor,
+      action: 'user.pending',
+      target: { type: 'user', id: user.id },
+      before,
+      after: { ...snapshot(saved), source },
+    });
+    await this.outbox.record(saved.organizationId, 'user.pending', {
+      user: toUserResponse(saved),
+      reason,
+      source,
     });
     return saved;
   }

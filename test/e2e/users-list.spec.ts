@@ -222,7 +222,7 @@ describe('the users list at scale', () => {
         'enable_seqscan = off',
         'DROP INDEX users_organization_created_at_id_idx',
         'DROP INDEX users_organization_status_created_at_id_idx',
-        'DROP INDEX users_organization_email_key',
+        'DROP INDEX users_organization_email_idx',
         'DROP INDEX users_seat_queue_idx',
       ]);
       const used = plan.map((n) => n['Index Name']);

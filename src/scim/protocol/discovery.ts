@@ -9,14 +9,17 @@ function trim(baseUrl: string): string {
   return baseUrl.replace(/\/+$/, '');
 }
 
-/** `/ServiceProviderConfig` (RFC 7643 §5): what this service supports. */
-export function serviceProviderConfig(baseUrl: string): object {
+/**
+ * `/ServiceProviderConfig` (RFC 7643 §5): what this service supports. `maxPayloadSize`: the request body limit in
+ * bytes the edge enforces (413 beyond), stated under `bulk` as RFC 7643 has no other field for it.
+ */
+export function serviceProviderConfig(baseUrl: string, options: { maxPayloadSize?: number } = {}): object {
   const base = trim(baseUrl);
   return {
     schemas: [SERVICE_PROVIDER_CONFIG_SCHEMA],
     documentationUri: `${base}/Schemas`,
     patch: { supported: true },
-    bulk: { supported: false, maxOperations: 0, maxPayloadSize: 0 },
+    bulk: { supported: false, maxOperations: 0, maxPayloadSize: options.maxPayloadSize ?? 0 },
     filter: { supported: true, maxResults: FILTER_MAX_RESULTS },
     changePassword: { supported: false },
     sort: { supported: false },
@@ -72,7 +75,8 @@ export function schemaDocuments(baseUrl: string): object[] {
     id: schema.id,
     name: schema.name,
     description: schema.description,
-    attributes: schema.attributes,
+    // A copy: a caller decorating its response must not change the next one.
+    attributes: structuredClone(schema.attributes),
     meta: { resourceType: 'Schema', location: `${base}/Schemas/${schema.id}` },
   }));
 }

@@ -52,13 +52,29 @@ function invalidFilter(detail: string): ScimError {
   return new ScimError(400, detail, 'invalidFilter');
 }
 
+interface Scanned {
+  /** The filter with every string value (quoted, or bare as Microsoft sends it) replaced by a placeholder. */
+  text: string;
+  /** The decoded values, by placeholder index. */
+  literals: string[];
+}
+
+const PLACEHOLDER = /^(\d+)$/;
+
 /**
- * Quotes bare comparison values (`userName sw O`, `meta.created gt 2015-10-10T14:38:21-07:00`), which Microsoft's
- * collection sends and the parser (strict RFC 7644 grammar) refuses. A value already quoted, a JSON literal
- * (true, false, null) or a JSON number is left as it is.
+ * One pass over the filter outside the parser: bare comparison values (`userName sw O`,
+ * `meta.created gt 2015-10-10T14:38:21-07:00`), which Microsoft's collection sends and the strict grammar
+ * refuses, become strings; and every string is decoded here as the JSON string RFC 7644 says it is (the parser
+ * keeps backslashes other than `\"` literally) and handed to the parser as a plain placeholder. A JSON literal
+ * (true, false, null) or a JSON number stays as it is.
  */
-export function quoteBareValues(filter: string): string {
-  let out = '';
+function scan(filter: string): Scanned {
+  let text = '';
+  const literals: string[] = [];
+  const placeholder = (value: string) => {
+    literals.push(value);
+    return `"${literals.length - 1}"`;
+  };
   let i = 0;
   // The two words before the current one, outside strings: `<attrPath> <op>` means a value comes next.
   let previous: string | undefined;
@@ -69,16 +85,23 @@ export function quoteBareValues(filter: string): string {
     if (c === '"') {
       let j = i + 1;
       while (j < filter.length && filter[j] !== '"') j += filter[j] === '\\' ? 2 : 1;
-      out += filter.slice(i, j + 1);
+      if (j >= filter.length) throw invalidFilter('The filter has an unterminated string');
+      let value: unknown;
+      try {
+        value = JSON.parse(filter.slice(i, j + 1));
+      } catch {
+        throw invalidFilter('The filter has a string that is not a valid JSON string');
+      }
+      text += placeholder(value as string);
       i = j + 1;
       beforePrevious = previous;
       previous = '"';
       continue;
     }
     if (isDelimiter(c)) {
-      out += c;
+      text += c;
       i += 1;
-      if (c !== ' ' && !/\s/.test(c)) {
+      if (!/\s/.test(c)) {
         beforePrevious = previous;
         previous = c;
       }
@@ -94,29 +117,79 @@ export function quoteBareValues(filter: string): string {
       /^[A-Za-z$]/.test(beforePrevious) &&
       !['and', 'or', 'not'].includes(beforePrevious.toLowerCase());
     const literal = /^(true|false|null)$/.test(word) || /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/.test(word);
-    out += expectsValue && !literal ? JSON.stringify(word) : word;
+    text += expectsValue && !literal ? placeholder(word) : word;
     i = j;
     beforePrevious = previous;
     previous = word;
   }
-  return out;
+  return { text, literals };
+}
+
+/** The filter with its bare comparison values quoted (what the parser sees, before placeholders). */
+export function quoteBareValues(filter: string): string {
+  const { text, literals } = scan(filter);
+  return text.replace(/"(\d+)"/g, (_, index: string) => JSON.stringify(literals[Number(index)]));
+}
+
+/** RFC 7644 attrPath: `[URN ":"] ATTRNAME ["." subAttr]`. */
+const ATTRIBUTE_PATH = /^(?:urn:[\w.:-]+:)?[A-Za-z$][\w$-]*(?:\.[A-Za-z$][\w$-]*)?$/i;
+
+/**
+ * Puts the decoded strings back and checks the tree's shape: the parser accepts a few strings the grammar does
+ * not (such as `a eq "1" not (b eq "2")`, read as an infix `not`), so what it returns is verified, not trusted.
+ */
+function checkedTree(node: unknown, literals: string[]): ScimFilter {
+  const bad = () => invalidFilter('The filter is not valid SCIM filter syntax (RFC 7644 §3.4.2.2)');
+  if (!node || typeof node !== 'object') throw bad();
+  const candidate = node as Record<string, unknown>;
+  const op = candidate.op;
+  const path = (value: unknown): string => {
+    if (typeof value !== 'string' || !ATTRIBUTE_PATH.test(value)) throw bad();
+    return value;
+  };
+  if (op === 'and' || op === 'or') {
+    const filters = candidate.filters;
+    if (!Array.isArray(filters) || filters.length < 2) throw bad();
+    return { op, filters: filters.map((f) => checkedTree(f, literals)) };
+  }
+  if (op === 'not') return { op, filter: checkedTree(candidate.filter, literals) };
+  if (op === '[]')
+    return { op, attrPath: path(candidate.attrPath), valFilter: checkedTree(candidate.valFilter, literals) };
+  if (op === 'pr') return { op, attrPath: path(candidate.attrPath) };
+  if (typeof op === 'string' && COMPARISON_OPERATORS.has(op)) {
+    let value = candidate.compValue;
+    if (typeof value === 'string') {
+      const match = PLACEHOLDER.exec(value);
+      if (!match) throw bad();
+      value = literals[Number(match[1])];
+    } else if (value !== null && typeof value !== 'boolean' && typeof value !== 'number') {
+      throw bad();
+    }
+    return {
+      op: op as Compare['op'],
+      attrPath: path(candidate.attrPath),
+      compValue: value as Compare['compValue'],
+    };
+  }
+  throw bad();
 }
 
 /** Parses a SCIM filter into its tree; bad syntax → ScimError 400 invalidFilter. */
 export function parseFilter(filter: string): ScimFilter {
   if (typeof filter !== 'string' || filter.trim() === '') throw invalidFilter('The filter is empty');
-  if (filter.length > MAX_FILTER_LENGTH)
+  if (filter.length > MAX_FILTER_LENGTH) {
     throw invalidFilter(`The filter is longer than ${MAX_FILTER_LENGTH} characters`);
-  let tree: ScimFilter;
-  try {
-    tree = scimFilter.parse(quoteBareValues(filter.trim()));
-  } catch (error) {
-    // The parser throws plain Errors (and a RangeError on absurd nesting); none of it is ours to leak.
-    const reason = error instanceof Error && !(error instanceof RangeError) ? `: ${error.message}` : '';
-    throw invalidFilter(`The filter is not valid SCIM filter syntax${reason}`);
   }
-  if (!tree || typeof tree !== 'object') throw invalidFilter('The filter is not valid SCIM filter syntax');
-  return tree;
+  const { text, literals } = scan(filter.trim());
+  let tree: unknown;
+  try {
+    tree = scimFilter.parse(text);
+  } catch {
+    // The parser throws plain Errors (and a RangeError on absurd nesting); its messages show placeholders,
+    // not the filter, so say it in our words.
+    throw invalidFilter('The filter is not valid SCIM filter syntax (RFC 7644 §3.4.2.2)');
+  }
+  return checkedTree(tree, literals);
 }
 
 /** Lower-cases an attribute path and drops a core-schema URN prefix (`urn:…:core:2.0:User:userName` → `username`). */

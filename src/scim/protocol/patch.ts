@@ -1,7 +1,13 @@
 import { SCHEMAS } from './constants.js';
 import { ScimError } from './errors.js';
 import { normaliseAttributePath, parseFilter, type ScimFilter } from './filter.js';
-import { CORE_SCHEMAS_LOWER, canonicalName, isMultiValued, knownSchemaPrefix } from './schemas.js';
+import {
+  CORE_SCHEMAS_LOWER,
+  READ_ONLY_ATTRIBUTES,
+  canonicalName,
+  isMultiValued,
+  knownSchemaPrefix,
+} from './schemas.js';
 import { coerceBoolean } from './values.js';
 
 export interface PatchPath {
@@ -77,7 +83,11 @@ export function parsePatchPath(raw: string): PatchPath {
     rest = rest.slice(urn.length + 1);
     if (!CORE_SCHEMAS_LOWER.includes(urn.toLowerCase())) schema = urn.toLowerCase();
   } else if (/^urn:/i.test(rest)) {
-    throw invalidPath(`The path ${raw} names an unknown schema`);
+    // Another extension (a custom one an admin mapped in Entra): the attribute follows the last colon.
+    const bracket = rest.indexOf('[');
+    const colon = rest.lastIndexOf(':', bracket < 0 ? rest.length : bracket);
+    schema = rest.slice(0, colon).toLowerCase();
+    rest = rest.slice(colon + 1);
   }
   const match = /^([A-Za-z$][\w$-]*)(?:\[(.*)\])?(?:\.([A-Za-z$][\w$-]*))?$/s.exec(rest);
   if (!match) throw invalidPath(`The path ${raw} is not a valid attribute path`);
@@ -282,7 +292,7 @@ function isEmpty(value: unknown): boolean {
   );
 }
 
-const DEFAULT_READ_ONLY = ['id', 'meta'];
+const DEFAULT_READ_ONLY = ['id', 'meta', ...READ_ONLY_ATTRIBUTES];
 
 /**
  * Applies operations to a plain SCIM resource JSON (User or Group core+extensions), returning the new JSON;
@@ -347,7 +357,16 @@ function applyOne(
   readOnly: Set<string>,
 ): void {
   const { op, path } = operation;
-  const value = operation.value;
+  let value = operation.value;
+  // Entra sends the enterprise manager as its bare id: `"value": "2819c223-…"`.
+  if (
+    path.schema === SCHEMAS.ENTERPRISE_USER.toLowerCase() &&
+    path.attribute === 'manager' &&
+    !path.subAttribute &&
+    typeof value === 'string'
+  ) {
+    value = value === '' ? null : { value };
+  }
   const container = containerFor(resource, path, op !== 'remove');
   if (!container) return; // removing from an extension the resource does not have: nothing to do
   const key = keyOf(container, path.attribute) ?? canonicalName(path.attribute);
@@ -403,7 +422,7 @@ function applyOne(
       }
       container[key] = elements.filter((element) => element !== undefined);
     }
-    finish(container, key);
+    finish(container, key, before);
     guard();
     return;
   }
@@ -435,7 +454,7 @@ function applyOne(
           op === 'remove' ? null : value,
       });
     }
-    finish(container, key);
+    finish(container, key, before);
     guard();
     return;
   }
@@ -448,7 +467,7 @@ function applyOne(
       container[key] = elements.filter(
         (element) => !removals.some((removal) => sameElement(element, removal)),
       );
-      finish(container, key);
+      finish(container, key, before);
     } else {
       delete container[key];
     }
@@ -485,20 +504,39 @@ function applyOne(
       }
       container[key] = elements;
     }
-    finish(container, key);
+    finish(container, key, before);
   } else if (isObject(value) && isObject(container[key])) {
     // Complex single-valued: named sub-attributes replace, the others stay (RFC 7644 §3.5.2.1, §3.5.2.3).
     container[key] = mergeObject(container[key] as Record<string, unknown>, value);
-    finish(container, key);
+    finish(container, key, before);
   } else {
     // Add on a single-valued attribute is a replace.
     container[key] = isObject(value) ? mergeObject({}, value) : value;
-    finish(container, key);
+    finish(container, key, before);
   }
   guard();
 }
 
 /** Drops an attribute left empty, as SCIM treats an empty value as unassigned (RFC 7643 §2.5). */
-function finish(container: Record<string, unknown>, key: string): void {
-  if (isEmpty(container[key])) delete container[key];
+function finish(container: Record<string, unknown>, key: string, before: unknown): void {
+  const value = container[key];
+  if (isEmpty(value)) {
+    delete container[key];
+    return;
+  }
+  if (!Array.isArray(value)) return;
+  // At most one value is primary (RFC 7643 §2.4): one that became primary now wins over the earlier one.
+  const primaries = value.filter((element) => isObject(element) && field(element, 'primary') === true);
+  if (primaries.length < 2) return;
+  const earlier = new Set((Array.isArray(before) ? before : []).map((element) => JSON.stringify(element)));
+  const fresh = primaries.filter((element) => !earlier.has(JSON.stringify(element)));
+  const winner = fresh.length > 0 ? fresh[fresh.length - 1] : primaries[primaries.length - 1];
+  container[key] = value.map((element) =>
+    element !== winner && primaries.includes(element)
+      ? {
+          ...(element as Record<string, unknown>),
+          [keyOf(element as Record<string, unknown>, 'primary')!]: false,
+        }
+      : element,
+  );
 }

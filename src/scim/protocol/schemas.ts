@@ -234,6 +234,8 @@ const PRODUCT_USER: SchemaDefinition = {
   ],
 };
 
+const CORE_SCHEMA_IDS: readonly string[] = [SCHEMAS.USER, SCHEMAS.GROUP];
+
 export const SCHEMA_DEFINITIONS: readonly SchemaDefinition[] = [USER, ENTERPRISE_USER, GROUP, PRODUCT_USER];
 
 /** Canonical spelling of an attribute or sub-attribute name by its lower-cased form (`givenname` → `givenName`). */
@@ -249,6 +251,20 @@ for (const schema of SCHEMA_DEFINITIONS) {
 }
 for (const name of ['id', 'externalId', 'meta', 'schemas']) CANONICAL.set(name.toLowerCase(), name);
 for (const schema of Object.values(SCHEMAS)) CANONICAL.set(schema.toLowerCase(), schema);
+
+/**
+ * Attributes a client may not change, lower-cased; an extension's as `<schema urn>:<name>`
+ * (`groups`, our product extension's `status`, `pendingreason`, `role`).
+ */
+export const READ_ONLY_ATTRIBUTES: readonly string[] = SCHEMA_DEFINITIONS.flatMap((schema) =>
+  schema.attributes
+    .filter((attribute) => attribute.mutability === 'readOnly')
+    .map((attribute) =>
+      CORE_SCHEMA_IDS.includes(schema.id)
+        ? attribute.name.toLowerCase()
+        : `${schema.id.toLowerCase()}:${attribute.name.toLowerCase()}`,
+    ),
+);
 
 export function canonicalName(lower: string): string {
   return CANONICAL.get(lower) ?? lower;

@@ -20,6 +20,8 @@ export const USER_DEACTIVATION_REASONS = [
   'manual',
   'entra_account_disabled',
   'entra_account_deleted',
+  'scim_deactivated',
+  'scim_deleted',
 ] as const;
 
 export class ListUsersQueryDto extends PageQueryDto {
@@ -160,7 +162,8 @@ export class UserResponseDto {
     example: null,
     description:
       'Why the user was deactivated: `manual` (by an admin), `entra_account_disabled` or `entra_account_deleted` ' +
-      '(by the directory sync); null while active.',
+      '(by the directory sync), `scim_deactivated` (SCIM `active: false`) or `scim_deleted` (SCIM DELETE); null ' +
+      'while active.',
   })
   deactivationReason: string | null;
 

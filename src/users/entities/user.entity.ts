@@ -34,7 +34,9 @@ export {
 };
 
 @Entity({ name: 'users' })
-@Index('users_organization_email_key', ['organizationId', 'email'], { unique: true })
+// Not unique: an address is contact data, not a key (see README, "Who is who"). Sign-in, invitations and SCIM
+// adoption look users up by it.
+@Index('users_organization_email_idx', ['organizationId', 'email'])
 // The users list's order (and keyset cursor) within an organization, with and without a status filter.
 @Index('users_organization_created_at_id_idx', ['organizationId', 'createdAt', 'id'])
 @Index('users_organization_status_created_at_id_idx', ['organizationId', 'status', 'createdAt', 'id'])

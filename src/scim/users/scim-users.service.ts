@@ -1,0 +1,377 @@
+import { TransactionHost } from '@nestjs-cls/transactional';
+import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { ActivationService } from '../../activation/activation.service.js';
+import { AuditService, SYSTEM_ACTOR } from '../../audit/audit.service.js';
+import { isUuid } from '../../common/uuid.js';
+import { APP_CONFIG } from '../../config/config.module.js';
+import type { AppConfig } from '../../config/config.js';
+import type { User } from '../../users/user-records.js';
+import { UsersService } from '../../users/users.service.js';
+import {
+  applyPatch,
+  compileFilter,
+  equalityOn,
+  FILTER_MAX_RESULTS,
+  type FilterAttributeMap,
+  normalisePatch,
+  parsePaging,
+  SCHEMAS,
+  ScimError,
+} from '../protocol/index.js';
+import type { ScimUserEntity } from './entities/scim-user.entity.js';
+import {
+  etagMatches,
+  normalizeUser,
+  type NormalizedUser,
+  patchableResource,
+  toUserResource,
+  withoutSecrets,
+} from './scim-user-resource.js';
+import {
+  type ScimUserColumns,
+  ScimUserNameTakenError,
+  ScimUsersRepository,
+  type SignInCandidate,
+} from './scim-users.repository.js';
+
+export type { SignInCandidate };
+
+/**
+ * What a User filter may name, and the SQL each compiles to over alias `su` (scim_users). `userName`,
+ * `externalId`, `emails.value`, `displayName` (eq) and `meta.lastModified` (gt/ge) are index look-ups within
+ * the organization; anything else answers 400 invalidFilter.
+ */
+export const USER_FILTER_ATTRIBUTES: FilterAttributeMap = {
+  id: { type: 'string', sql: 'su.user_id::text', caseExact: true },
+  username: { type: 'string', sql: 'su.user_name_lower', indexed: true },
+  externalid: { type: 'string', sql: 'su.external_id', caseExact: true, indexed: true },
+  'emails.value': { type: 'string', sql: 'su.emails_lower', multi: true, indexed: true },
+  // Value paths such as `emails[type eq "work" and value eq "x"]`: each element of the stored list.
+  emails: {
+    type: 'string',
+    sql: "su.attributes->'emails'",
+    subAttributes: { value: { type: 'string' }, type: { type: 'string' }, primary: { type: 'boolean' } },
+  },
+  displayname: { type: 'string', sql: 'su.display_name_lower', indexed: true },
+  active: { type: 'boolean', sql: 'su.active' },
+  'meta.lastmodified': { type: 'datetime', sql: 'su.updated_at', indexed: true },
+  'meta.created': { type: 'datetime', sql: 'su.created_at', indexed: true },
+};
+
+/** A User resource as read, with its version (the ETag). */
+export interface ScimUserView {
+  id: string;
+  version: number;
+  resource: Record<string, unknown>;
+}
+
+export interface ScimUserPage {
+  resources: Record<string, unknown>[];
+  totalResults: number;
+  startIndex: number;
+}
+
+const SCIM_ARRIVAL = { route: 'scim', requiresApproval: false } as const;
+
+const notFound = () => new ScimError(404, 'User not found');
+
+/**
+ * The SCIM Users resource of an organization. Every product effect goes through the users and activation
+ * services: a POST admits the user through the activation policy (SCIM route: no approval, the seat queue
+ * when full), `active: false` deactivates (`scim_deactivated`), `active: true` brings a deactivated user back
+ * through the policy, DELETE deactivates (`scim_deleted`) and hides the user from SCIM, deleting nothing.
+ * Each request is one transaction.
+ */
+@Injectable()
+export class ScimUsersService {
+  private readonly logger = new Logger(ScimUsersService.name);
+
+  constructor(
+    private readonly repository: ScimUsersRepository,
+    private readonly users: UsersService,
+    private readonly activation: ActivationService,
+    private readonly audit: AuditService,
+    private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  /** `meta.location` base. */
+  private get baseUrl(): string {
+    return `${this.config.appBaseUrl}/scim/v2`;
+  }
+
+  async get(organizationId: string, id: string): Promise<ScimUserView> {
+    if (!isUuid(id)) throw notFound();
+    const row = await this.repository.findVisible(organizationId, id);
+    if (!row) throw notFound();
+    return this.view(organizationId, row);
+  }
+
+  /**
+   * A page of the organization's users matching `filter`. `userName eq "x"` also finds a user of the
+   * organization whose email or Microsoft UPN is x and whom SCIM does not manage yet, who is then adopted.
+   */
+  async list(
+    organizationId: string,
+    query: { filter?: unknown; startIndex?: unknown; count?: unknown },
+  ): Promise<ScimUserPage> {
+    const paging = parsePaging(query, FILTER_MAX_RESULTS);
+    if (query.filter !== undefined && typeof query.filter !== 'string')
+      throw new ScimError(400, 'filter must be given once', 'invalidFilter');
+    const filter = query.filter?.trim() ? compileFilter(query.filter, USER_FILTER_ATTRIBUTES, 1) : null;
+    const read = () => this.repository.list(organizationId, filter, paging.startIndex - 1, paging.count);
+    let page = await read();
+    const userName = filter && page.total === 0 ? equalityOn(query.filter as string, 'userName') : undefined;
+    if (userName !== undefined && (await this.adoptByUserName(organizationId, userName))) page = await read();
+    const products = await this.productsOf(
+      organizationId,
+      page.rows.map((row) => row.userId),
+    );
+    return {
+      resources: page.rows.flatMap((row) => {
+        const product = products.get(row.userId);
+        return product ? [toUserResource(row, product, this.baseUrl)] : [];
+      }),
+      totalResults: page.total,
+      startIndex: paging.startIndex,
+    };
+  }
+
+  /**
+   * POST: a new user, admitted through the activation policy; or, for a `userName` SCIM deleted earlier, that
+   * same product user back; or an existing user of the organization whose email or UPN is the `userName`,
+   * adopted. 409 uniqueness when a visible user has the `userName`.
+   */
+  async create(organizationId: string, body: unknown): Promise<ScimUserView> {
+    const user = normalizeUser(body);
+    const columns = columnsOf(user, body);
+    return this.txHost.withTransaction(async () => {
+      const existing = await this.repository.lockByUserName(organizationId, user.userNameLower);
+      if (existing && !existing.deletedAt) throw uniqueness();
+      if (existing) {
+        const row = await this.repository.update(existing, columns);
+        await this.applyToProduct(organizationId, row.userId, user);
+        return this.view(organizationId, row);
+      }
+      const adoptee = await this.adoptee(organizationId, user.userName);
+      if (adoptee) {
+        const row = await this.repository.insert(organizationId, adoptee.id, columns);
+        await this.recordAdoption(organizationId, adoptee.id, user.userName);
+        await this.applyToProduct(organizationId, row.userId, user);
+        return this.view(organizationId, row);
+      }
+      const { user: created } = await this.activation.admit(organizationId, SCIM_ARRIVAL, (placement) =>
+        this.users.createProvisioned({
+          organizationId,
+          placement,
+          email: user.email,
+          displayName: user.displayName,
+          source: 'scim',
+        }),
+      );
+      const row = await this.repository.insert(organizationId, created.id, columns);
+      if (!user.active) await this.applyActive(organizationId, created.id, false);
+      return this.view(organizationId, row);
+    });
+  }
+
+  /** PUT: replaces the resource (never creates: 404). */
+  async replace(organizationId: string, id: string, body: unknown, ifMatch?: string): Promise<ScimUserView> {
+    const user = normalizeUser(body);
+    return this.txHost.withTransaction(async () => {
+      const current = await this.lockForWrite(organizationId, id, ifMatch);
+      const row = await this.repository.update(current, columnsOf(user, body));
+      await this.applyToProduct(organizationId, row.userId, user);
+      return this.view(organizationId, row);
+    });
+  }
+
+  /** PATCH: every operation in order, all or nothing. */
+  async patch(organizationId: string, id: string, body: unknown, ifMatch?: string): Promise<ScimUserView> {
+    const operations = normalisePatch(body);
+    return this.txHost.withTransaction(async () => {
+      const current = await this.lockForWrite(organizationId, id, ifMatch);
+      const patched = applyPatch(patchableResource(current), operations);
+      const user = normalizeUser(patched);
+      const row = await this.repository.update(current, { ...columnsOf(user, body) });
+      await this.applyToProduct(organizationId, row.userId, user);
+      return this.view(organizationId, row);
+    });
+  }
+
+  /** DELETE: the user is deactivated (`scim_deleted`) and hidden from SCIM; nothing is deleted. */
+  async remove(organizationId: string, id: string, ifMatch?: string): Promise<void> {
+    await this.txHost.withTransaction(async () => {
+      const row = await this.lockForWrite(organizationId, id, ifMatch);
+      await this.repository.markDeleted(row);
+      await this.deactivate(organizationId, row.userId, 'scim_deleted');
+    });
+  }
+
+  /**
+   * SCIM users, in any organization, a first Microsoft sign-in of this account may link to (externalId = oid,
+   * or userName / an email = one of its verified addresses); the sign-in checks tenant and links.
+   */
+  signInCandidates(objectId: string, addresses: string[]): Promise<SignInCandidate[]> {
+    return this.repository.signInCandidatesAcrossOrganizations(objectId, addresses);
+  }
+
+  /** How many users of the organization SCIM manages. */
+  countManaged(organizationId: string): Promise<number> {
+    return this.repository.countVisible(organizationId);
+  }
+
+  /** For the index tests: PostgreSQL's plan of a filtered list. */
+  explainFilter(organizationId: string, filter: string): Promise<unknown> {
+    return this.repository.explainList(organizationId, compileFilter(filter, USER_FILTER_ATTRIBUTES, 1));
+  }
+
+  private async lockForWrite(organizationId: string, id: string, ifMatch?: string): Promise<ScimUserEntity> {
+    if (!isUuid(id)) throw notFound();
+    const row = await this.repository.lockVisible(organizationId, id);
+    if (!row) throw notFound();
+    if (ifMatch !== undefined && !etagMatches(ifMatch, row.version))
+      throw new ScimError(412, 'The resource changed: its version no longer matches If-Match');
+    return row;
+  }
+
+  /** The directory's word on the product user: their address and name, and whether they may work. */
+  private async applyToProduct(organizationId: string, userId: string, user: NormalizedUser): Promise<void> {
+    await this.users.updateProfile(
+      organizationId,
+      userId,
+      { email: user.email, displayName: user.displayName },
+      'scim',
+    );
+    await this.applyActive(organizationId, userId, user.active);
+  }
+
+  private async applyActive(organizationId: string, userId: string, active: boolean): Promise<void> {
+    const current = await this.users.get(organizationId, userId);
+    if (!active && current.status !== 'deactivated')
+      await this.deactivate(organizationId, userId, 'scim_deactivated');
+    else if (active && current.status === 'deactivated')
+      await this.activation.readmit(organizationId, userId, SCIM_ARRIVAL, 'scim');
+  }
+
+  /**
+   * Deactivates as the directory sync does: the directory is the source of truth, so even the last active
+   * owner (a leaver must lose access) — audited and logged loudly.
+   */
+  private async deactivate(organizationId: string, userId: string, reason: string): Promise<void> {
+    const current = await this.users.get(organizationId, userId);
+    if (current.status === 'deactivated') return;
+    const { lastOwnerDeactivated } = await this.users.deactivateAndTell(
+      organizationId,
+      userId,
+      reason,
+      SYSTEM_ACTOR,
+      { source: 'scim', mayDeactivateLastOwner: true },
+    );
+    if (!lastOwnerDeactivated) return;
+    this.logger.error(
+      `SCIM DEACTIVATED THE LAST ACTIVE OWNER (${userId}) of organization ${organizationId} (${reason}): nobody ` +
+        'can administer the organization until an operator or the directory restores an owner.',
+    );
+    await this.audit.record({
+      organizationId,
+      actor: SYSTEM_ACTOR,
+      action: 'scim.last_owner_deactivated',
+      target: { type: 'user', id: userId },
+      after: { reason },
+    });
+  }
+
+  /**
+   * The user of the organization whose email or Microsoft UPN is `userName` and whom SCIM does not manage
+   * (under another userName, or deleted): not deactivated ones first, then the oldest.
+   */
+  private async adoptee(organizationId: string, userName: string): Promise<User | null> {
+    const candidates = await this.users.findByEmailOrUpn(organizationId, userName);
+    const ordered = [
+      ...candidates.filter((u) => u.status !== 'deactivated'),
+      ...candidates.filter((u) => u.status === 'deactivated'),
+    ];
+    for (const candidate of ordered)
+      if (!(await this.repository.findByUserId(organizationId, candidate.id))) return candidate;
+    return null;
+  }
+
+  /** Adopts the user a `userName eq` query names (see `list`); false when there is none. */
+  private async adoptByUserName(organizationId: string, userName: string): Promise<boolean> {
+    try {
+      return await this.txHost.withTransaction(async () => {
+        const adoptee = await this.adoptee(organizationId, userName);
+        if (!adoptee) return false;
+        const attributes: Record<string, unknown> = {
+          schemas: [SCHEMAS.USER],
+          userName,
+          displayName: adoptee.displayName,
+          emails: [{ value: adoptee.email, type: 'work', primary: true }],
+        };
+        await this.repository.insert(organizationId, adoptee.id, {
+          userName,
+          userNameLower: userName.toLowerCase(),
+          externalId: null,
+          displayNameLower: adoptee.displayName.toLowerCase(),
+          active: adoptee.status !== 'deactivated',
+          emailsLower: [adoptee.email],
+          attributes,
+          raw: {},
+        });
+        await this.recordAdoption(organizationId, adoptee.id, userName);
+        return true;
+      });
+    } catch (error) {
+      // A parallel request adopted (or created) them first: the list read again finds the row.
+      if (error instanceof ScimUserNameTakenError) return true;
+      throw error;
+    }
+  }
+
+  private recordAdoption(organizationId: string, userId: string, userName: string): Promise<void> {
+    return this.audit.record({
+      organizationId,
+      actor: SYSTEM_ACTOR,
+      action: 'scim.user_adopted',
+      target: { type: 'user', id: userId },
+      after: { userName },
+    });
+  }
+
+  private async productsOf(organizationId: string, ids: string[]) {
+    const users = await this.users.findMany(organizationId, ids);
+    return new Map(
+      users.map((u) => [u.id, { status: u.status, pendingReason: u.pendingReason, role: u.role }]),
+    );
+  }
+
+  private async view(organizationId: string, row: ScimUserEntity): Promise<ScimUserView> {
+    const user = await this.users.get(organizationId, row.userId);
+    return {
+      id: row.userId,
+      version: row.version,
+      resource: toUserResource(
+        row,
+        { status: user.status, pendingReason: user.pendingReason, role: user.role },
+        this.baseUrl,
+      ),
+    };
+  }
+}
+
+const uniqueness = () => new ScimError(409, 'A user with this userName already exists', 'uniqueness');
+
+function columnsOf(user: NormalizedUser, body: unknown): ScimUserColumns {
+  return {
+    userName: user.userName,
+    userNameLower: user.userNameLower,
+    externalId: user.externalId,
+    displayNameLower: user.displayNameLower,
+    active: user.active,
+    emailsLower: user.emailsLower,
+    attributes: user.attributes,
+    raw: withoutSecrets(body),
+  };
+}
