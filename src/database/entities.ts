@@ -18,6 +18,8 @@ import { DirectorySeenObjectEntity } from '../users/entities/directory-seen-obje
 import { MicrosoftIdentityEntity } from '../users/entities/microsoft-identity.entity.js';
 import { UserEntity } from '../users/entities/user.entity.js';
 import { ScimUserEntity } from '../scim/users/entities/scim-user.entity.js';
+import { ScimGroupMemberEntity } from '../scim/groups/entities/scim-group-member.entity.js';
+import { ScimGroupEntity } from '../scim/groups/entities/scim-group.entity.js';
 import { TenantAssignmentEntity } from '../tenant-assignment/entities/tenant-assignment.entity.js';
 import { ScimRequestEntity } from '../scim/access/entities/scim-request.entity.js';
 import { ScimSettingsEntity } from '../scim/access/entities/scim-settings.entity.js';
@@ -49,4 +51,6 @@ export const ENTITIES = [
   ScimSettingsEntity,
   ScimRequestEntity,
   ScimUserEntity,
+  ScimGroupEntity,
+  ScimGroupMemberEntity,
 ];

@@ -118,13 +118,29 @@ export class RoleMappingService {
     token: VerifiedIdToken,
     current: CurrentRole,
   ): Promise<ResolvedRole | null> {
-    const connection = await this.integrations.findByOrganization(organizationId);
-    if (!connection?.features.groupRoleMapping || connection.tenantId !== token.tenantId) return null;
     if (current.role === 'owner') return null;
-    const mappings = await this.repository.list(organizationId);
+    const resolve = await this.resolverFor(organizationId, token.tenantId);
+    if (!resolve) return null;
     const groups = await this.groupsOf(organizationId, token);
     if (groups === null) return null;
-    return resolveRole(current, groups, mappings);
+    return resolve(current, groups);
+  }
+
+  /**
+   * How roles resolve from Entra group ids in the organization (`resolveRole` over its mappings, read once
+   * for a batch of users), or null when group mapping is not running there: the roles are then kept. Sign-in
+   * passes the token's tenant, which must be the connected one; SCIM has none to check (its token names the
+   * organization) and passes the group ids the directory pushed.
+   */
+  async resolverFor(
+    organizationId: string,
+    tenantId?: string,
+  ): Promise<((current: CurrentRole, groupIds: Iterable<string>) => ResolvedRole) | null> {
+    const connection = await this.integrations.findByOrganization(organizationId);
+    if (!connection?.features.groupRoleMapping) return null;
+    if (tenantId !== undefined && connection.tenantId !== tenantId) return null;
+    const mappings = await this.repository.list(organizationId);
+    return (current, groupIds) => resolveRole(current, groupIds, mappings);
   }
 
   /** The token's `groups` claim, or Graph's transitive membership when the claim is absent or overflowed. */

@@ -357,12 +357,13 @@ export class UsersService {
   }
 
   /**
-   * Applies the role a group mapping resolved at sign-in (system actor), with an audit event naming the
-   * deciding group. No-op when nothing changes.
+   * Applies the role a group mapping resolved (system actor) at sign-in, or when a SCIM membership change
+   * affected the user (`scim`), with an audit event naming the deciding group. No-op when nothing changes.
    */
   async applyMappedRole(
     user: UserEntity,
     resolved: { role: Role; source: RoleSource; groupId: string | null; groupDisplayName: string | null },
+    source: 'sign_in' | 'scim' = 'sign_in',
   ): Promise<UserEntity> {
     const unchanged =
       user.role === resolved.role &&
@@ -389,9 +390,10 @@ export class UsersService {
           after: {
             ...snapshot(saved),
             group: resolved.groupId ? { id: resolved.groupId, displayName: resolved.groupDisplayName } : null,
+            source,
           },
         });
-        await this.recordRoleChanged(saved, before.role, 'sign_in');
+        await this.recordRoleChanged(saved, before.role, source);
       }
       return saved;
     });
@@ -665,7 +667,7 @@ export class UsersService {
   private recordRoleChanged(
     user: UserEntity,
     previousRole: Role,
-    source: 'manual' | 'sign_in',
+    source: 'manual' | 'sign_in' | 'scim',
   ): Promise<void> {
     return this.outbox.record(user.organizationId, 'user.role_changed', {
       user: toUserResponse(user),
