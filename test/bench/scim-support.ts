@@ -1,7 +1,7 @@
 /**
  * What the SCIM conformance run and bench:scim share: an organization made ready for SCIM the way a new user makes
- * it ready — signed in with Microsoft (Owner of a new organization), on the Enterprise plan, SCIM switched on and a
- * token created through the REST API (the token is shown once, in the 201).
+ * it ready — signed in with Microsoft (Owner of a new organization), on the Enterprise plan, and a SCIM token created
+ * through the REST API (the token is shown once, in the 201).
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
@@ -39,18 +39,15 @@ async function call(baseUrl: string, session: string, method: string, path: stri
   return (text ? JSON.parse(text) : {}) as Record<string, unknown>;
 }
 
-/** Switches SCIM on and creates a token; returns the Tenant URL to paste and the Secret Token. */
+/** Creates a SCIM token (SCIM is on by default); returns the Tenant URL to paste and the Secret Token. */
 export async function createScimToken(
   baseUrl: string,
   session: string,
   name = 'Entra provisioning',
 ): Promise<{ tenantUrl: string; token: string }> {
-  await call(baseUrl, session, 'PATCH', '/api/v1/integrations/scim/settings', { enabled: true });
   const created = await call(baseUrl, session, 'POST', '/api/v1/integrations/scim/tokens', { name });
-  const token = created.token;
+  const { token, tenantUrl } = created;
   if (typeof token !== 'string')
     throw new Error(`the token response carries no token: ${JSON.stringify(created)}`);
-  const status = await call(baseUrl, session, 'GET', '/api/v1/integrations/scim');
-  const tenantUrl = typeof status.tenantUrl === 'string' ? status.tenantUrl : `${baseUrl}/scim/v2`;
-  return { tenantUrl, token };
+  return { tenantUrl: typeof tenantUrl === 'string' ? tenantUrl : `${baseUrl}/scim/v2`, token };
 }
