@@ -12,6 +12,8 @@ import { ScimExceptionFilter } from './access/scim-exception.filter.js';
 import { ScimManagementController } from './access/scim-management.controller.js';
 import { ScimRequestLogRepository } from './access/scim-request-log.repository.js';
 import { ScimRequestLogService } from './access/scim-request-log.service.js';
+import { ScimResourceCounts } from './access/scim-resource-counts.js';
+import { ScimStatusService } from './access/scim-status.service.js';
 import { ScimTokenStrategy } from './access/scim-token.strategy.js';
 
 /**
@@ -28,6 +30,8 @@ import { ScimTokenStrategy } from './access/scim-token.strategy.js';
     ScimRequestLogRepository,
     ScimRequestLogService,
     ScimTokenStrategy,
+    ScimResourceCounts,
+    ScimStatusService,
     // Registered after the app's problem-details filter, so Nest asks this one first (see its comment).
     { provide: APP_FILTER, useClass: ScimExceptionFilter },
   ],

@@ -146,6 +146,18 @@ describe('SCIM access: tokens and the /scim/v2 edge', () => {
       .set('Content-Type', 'application/scim+json')
       .send('{"userName":');
     expect(expectScimError(malformed, 400).scimType).toBe('invalidSyntax');
+
+    // Refused before authentication, yet the token names whose log it is.
+    const log = await ctx
+      .http()
+      .get('/api/v1/integrations/scim/requests')
+      .set(bearer(fabrikam.token))
+      .expect(200);
+    const statuses = log.body.items
+      .filter((e: { tokenId: string }) => e.tokenId === id)
+      .map((e: { status: number }) => e.status);
+    expect(statuses).toEqual([400, 413, 413, 415, 405, 404, 404]);
+    expect(log.body.items[0]).toMatchObject({ scimType: 'invalidSyntax', path: '/Users' });
     await revoke(fabrikam, id);
   });
 
@@ -173,5 +185,38 @@ describe('SCIM access: tokens and the /scim/v2 edge', () => {
         .updateSubscription(fabrikam.organizationId, { plan: 'enterprise' }, SYSTEM_ACTOR);
     }
     await scim('get', '/ServiceProviderConfig', token).expect(200);
+  });
+
+  it('serves the discovery documents: ServiceProviderConfig, ResourceTypes and Schemas, also by id', async () => {
+    const { token, id } = (await createToken(contoso, { name: 'discovery' }).expect(201)).body;
+    const config = (await scim('get', '/ServiceProviderConfig', token).expect(200)).body;
+    expect(config).toMatchObject({
+      etag: { supported: true },
+      bulk: { supported: false, maxPayloadSize: 102400 },
+      meta: { location: 'http://localhost:3000/scim/v2/ServiceProviderConfig' },
+    });
+    const schemas = (await scim('get', '/Schemas', token).expect(200)).body;
+    expect(schemas.schemas).toEqual(['urn:ietf:params:scim:api:messages:2.0:ListResponse']);
+    const ids = schemas.Resources.map((s: { id: string }) => s.id);
+    expect(ids).toEqual(
+      expect.arrayContaining([
+        'urn:ietf:params:scim:schemas:core:2.0:User',
+        'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User',
+        'urn:ietf:params:scim:schemas:core:2.0:Group',
+        'urn:entra-integration:params:scim:schemas:extension:product:2.0:User',
+      ]),
+    );
+    expect(schemas.totalResults).toBe(ids.length);
+    const user = (await scim('get', '/Schemas/urn:ietf:params:scim:schemas:core:2.0:User', token).expect(200))
+      .body;
+    expect(user.description).toMatch(/User Account/);
+    expect(user.attributes.map((a: { name: string }) => a.name)).toContain('userName');
+    const group = (await scim('get', '/ResourceTypes/Group', token).expect(200)).body;
+    expect(group).toMatchObject({
+      endpoint: '/Groups',
+      schema: 'urn:ietf:params:scim:schemas:core:2.0:Group',
+    });
+    expectScimError(await scim('get', '/ResourceTypes/Device', token), 404);
+    await revoke(contoso, id);
   });
 });

@@ -2,7 +2,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { bearerToken, SCIM_TOKEN_PREFIX } from '../../common/guards.js';
 import { SCIM_CONTENT_TYPE, type ScimType, scimErrorBody } from '../protocol/index.js';
 import { type ScimResourceType } from './entities/scim-request.entity.js';
-import { scimLogState, startScimLog, withoutSecrets } from './scim-request-log.js';
+import { type ScimLogState, scimLogState, startScimLog, withoutSecrets } from './scim-request-log.js';
 import type { ScimRequestLogService } from './scim-request-log.service.js';
 
 export const SCIM_BASE_PATH = '/scim/v2';
@@ -67,11 +67,7 @@ export function resourceOfPath(path: string): { type: ScimResourceType; id: stri
  * bodies as `application/json` or `application/scim+json` only (415 otherwise, 413 beyond the limit), answers
  * as `application/scim+json`, and one provisioning-log entry per request once its response is sent.
  */
-export function scimEdge(
-  log: ScimRequestLogService,
-  /** The organization and token a presented secret names, in any state; for requests refused before auth. */
-  identify: (secret: string) => Promise<{ organizationId: string; tokenId: string } | null>,
-) {
+export function scimEdge(log: ScimRequestLogService, identify: IdentifyScimToken) {
   const parseScimJson = express.json({ type: SCIM_CONTENT_TYPE, limit: SCIM_MAX_PAYLOAD_BYTES });
   return (request: Request, response: Response, next: NextFunction) => {
     const state = startScimLog(request);
@@ -80,49 +76,7 @@ export function scimEdge(
       ? canonicalScimUrl(request.url)
       : canonicalScimUrl(request.url).replace(/^\/scim\/v2/i, SCIM_BASE_PATH);
     response.setHeader('Content-Type', `${SCIM_CONTENT_TYPE}; charset=utf-8`);
-    const json = response.json.bind(response);
-    response.json = (body: unknown) => {
-      const id = (body as { id?: unknown } | null)?.id;
-      if (typeof id === 'string') state.responseId = id;
-      return json(body);
-    };
-    const started = new Date();
-    const entry = () => {
-      const path = `${request.baseUrl}${request.path}`;
-      const full = path.startsWith(SCIM_BASE_PATH) ? path : `${SCIM_BASE_PATH}${path}`;
-      const resource = resourceOfPath(full);
-      const query = request.originalUrl.split(/\?(.*)/s, 2)[1];
-      return {
-        organizationId: state.organizationId,
-        tokenId: state.tokenId ?? null,
-        method: request.method,
-        path: full.slice(SCIM_BASE_PATH.length) || '/',
-        query: query ? query.slice(0, 2_000) : null,
-        status: response.statusCode,
-        scimType: state.scimType ?? null,
-        detail: state.detail?.slice(0, 2_000) ?? null,
-        resourceType: resource?.type ?? null,
-        resourceId: resource?.id ?? (resource ? (state.responseId ?? null) : null),
-        durationMs: Number((process.hrtime.bigint() - state.started) / 1_000_000n),
-        requestBody: withoutSecrets(request.body),
-        notes: state.notes,
-        clientAddress: request.ip ?? null,
-        createdAt: started,
-      };
-    };
-    response.on('finish', () => {
-      if (state.organizationId) return log.record(entry());
-      // Refused before authentication (unknown route, 405, 413, 415): the token still says whose log it is.
-      const secret = bearerToken(request);
-      if (!secret?.startsWith(SCIM_TOKEN_PREFIX)) return;
-      log.record(
-        identify(secret).then((owner) => {
-          if (!owner) return null;
-          Object.assign(state, owner);
-          return entry();
-        }),
-      );
-    });
+    trackScimRequest(request, response, log, identify, state);
     const type = (request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
     const hasBody =
       request.headers['transfer-encoding'] !== undefined ||
@@ -136,4 +90,66 @@ export function scimEdge(
       );
     parseScimJson(request, response, next);
   };
+}
+
+/** The organization and token a presented secret names, in any state; for requests refused before auth. */
+export type IdentifyScimToken = (
+  secret: string,
+) => Promise<{ organizationId: string; tokenId: string } | null>;
+
+/**
+ * Writes the provisioning-log entry of a `/scim/v2` request once its response is sent. The edge calls it for
+ * every request; the error filter for one refused before the edge ran (a body Nest's JSON parser refused).
+ */
+export function trackScimRequest(
+  request: Request,
+  response: Response,
+  log: ScimRequestLogService,
+  identify: IdentifyScimToken,
+  state: ScimLogState = startScimLog(request),
+): ScimLogState {
+  const json = response.json.bind(response);
+  response.json = (body: unknown) => {
+    const id = (body as { id?: unknown } | null)?.id;
+    if (typeof id === 'string') state.responseId = id;
+    return json(body);
+  };
+  const started = new Date();
+  const entry = () => {
+    const path = `${request.baseUrl}${request.path}`;
+    const full = /^\/scim\/v2(\/|$)/i.test(path) ? path : `${SCIM_BASE_PATH}${path}`;
+    const resource = resourceOfPath(full);
+    const query = request.originalUrl.split(/\?(.*)/s, 2)[1];
+    return {
+      organizationId: state.organizationId,
+      tokenId: state.tokenId ?? null,
+      method: request.method,
+      path: full.slice(SCIM_BASE_PATH.length) || '/',
+      query: query ? query.slice(0, 2_000) : null,
+      status: response.statusCode,
+      scimType: state.scimType ?? null,
+      detail: state.detail?.slice(0, 2_000) ?? null,
+      resourceType: resource?.type ?? null,
+      resourceId: resource?.id ?? (resource ? (state.responseId ?? null) : null),
+      durationMs: Number((process.hrtime.bigint() - state.started) / 1_000_000n),
+      requestBody: withoutSecrets(request.body),
+      notes: state.notes,
+      clientAddress: request.ip ?? null,
+      createdAt: started,
+    };
+  };
+  response.on('finish', () => {
+    if (state.organizationId) return log.record(entry());
+    // Refused before authentication (unknown route, 405, 413, 415): the token still says whose log it is.
+    const secret = bearerToken(request);
+    if (!secret?.startsWith(SCIM_TOKEN_PREFIX)) return;
+    log.record(
+      identify(secret).then((owner) => {
+        if (!owner) return null;
+        Object.assign(state, owner);
+        return entry();
+      }),
+    );
+  });
+  return state;
 }

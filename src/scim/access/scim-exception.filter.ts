@@ -14,7 +14,10 @@ import type { Request, Response } from 'express';
 import { COMMON_ERRORS, DomainError, STATUS_BY_KIND } from '../../common/domain-error.js';
 import { ProblemDetailsFilter } from '../../common/problem-details.filter.js';
 import { currentRequestId } from '../../common/request-context.js';
-import { SCIM_BASE_PATH, SCIM_MAX_PAYLOAD_BYTES, sendScimError } from './scim-edge.js';
+import { ScimAccessService } from './scim-access.service.js';
+import { SCIM_BASE_PATH, SCIM_MAX_PAYLOAD_BYTES, sendScimError, trackScimRequest } from './scim-edge.js';
+import { scimLogState } from './scim-request-log.js';
+import { ScimRequestLogService } from './scim-request-log.service.js';
 import { ScimError, type ScimType } from '../protocol/index.js';
 
 interface ScimRoute {
@@ -74,11 +77,11 @@ export function toScimFailure(error: unknown): ScimFailure {
 }
 
 /**
- * The one exception filter of the service. Under `/scim/v2` it answers in the SCIM error schema
+ * The exception filter of `/scim/v2`, global so that it also sees unknown routes and refused bodies. There it answers in the SCIM error schema
  * (`application/scim+json`, `status` as a string, `scimType` where RFC 7644 defines one), also for unknown routes
  * (404) and known paths asked with another method (405, with `Allow`); everywhere else it hands over to the
- * problem-details filter. It is registered in the SCIM module, after the app's own filter, so Nest (which tries
- * global filters last-registered first) asks it first.
+ * problem-details filter. Registered in the SCIM module, after the app module's own filter, so Nest (which tries
+ * global filters last-registered first) asks it first; the SCIM e2e tests fail if that ever changes.
  */
 @Catch()
 @Injectable()
@@ -87,7 +90,11 @@ export class ScimExceptionFilter implements ExceptionFilter, OnApplicationBootst
   private readonly problems = new ProblemDetailsFilter();
   private routes: ScimRoute[] = [];
 
-  constructor(private readonly discovery: DiscoveryService) {}
+  constructor(
+    private readonly discovery: DiscoveryService,
+    private readonly log: ScimRequestLogService,
+    private readonly access: ScimAccessService,
+  ) {}
 
   onApplicationBootstrap(): void {
     this.routes = this.discovery.getControllers().flatMap((wrapper) => {
@@ -119,6 +126,9 @@ export class ScimExceptionFilter implements ExceptionFilter, OnApplicationBootst
     const response = http.getResponse<Response>();
     const path = request.path ?? '';
     if (!path.toLowerCase().startsWith(SCIM_BASE_PATH.toLowerCase())) return this.problems.catch(error, host);
+    // Nest's JSON parser runs before the edge: a body it refuses (413, malformed) arrives here first.
+    if (!scimLogState(request))
+      trackScimRequest(request, response, this.log, (secret) => this.access.identify(secret));
     let failure = toScimFailure(error);
     if (failure.status === 404 && error instanceof HttpException) {
       const allowed = this.routes.filter((r) => r.pattern.test(path)).map((r) => r.method);

@@ -1,10 +1,25 @@
-import { Body, Controller, Delete, HttpCode, Post } from '@nestjs/common';
-import { ApiCreatedResponse, ApiNoContentResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Query } from '@nestjs/common';
+import {
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
+import { InvalidCursorError } from '../../common/pagination.js';
 import { ApiErrors } from '../../common/api-errors.decorator.js';
 import { Auth, CurrentPrincipal, RequiresPlan, Roles } from '../../common/auth.decorators.js';
 import { COMMON_ERRORS, ValidationFailedError } from '../../common/domain-error.js';
 import type { Principal } from '../../common/principal.js';
 import { UuidParam } from '../../common/uuid-param.js';
+import {
+  ListScimRequestsQueryDto,
+  ScimRequestListDto,
+  ScimSettingsResponseDto,
+  ScimStatusDto,
+  toScimRequestResponse,
+  UpdateScimSettingsDto,
+} from './dto/scim-status.dto.js';
 import { CreatedScimTokenDto, CreateScimTokenDto, toScimTokenResponse } from './dto/scim-token.dto.js';
 import {
   ScimTokenExpiryInPastError,
@@ -12,6 +27,8 @@ import {
   ScimTokenNotFoundError,
 } from './scim-access.errors.js';
 import { ScimAccessService } from './scim-access.service.js';
+import { ScimRequestLogService } from './scim-request-log.service.js';
+import { ScimStatusService } from './scim-status.service.js';
 
 /**
  * SCIM provisioning as an Owner or Admin manages it: tokens, the switch, the provisioning log. A person's job:
@@ -23,7 +40,69 @@ import { ScimAccessService } from './scim-access.service.js';
 @Roles('owner', 'admin')
 @RequiresPlan('enterprise')
 export class ScimManagementController {
-  constructor(private readonly access: ScimAccessService) {}
+  constructor(
+    private readonly access: ScimAccessService,
+    private readonly statuses: ScimStatusService,
+    private readonly log: ScimRequestLogService,
+  ) {}
+
+  @Get()
+  @ApiOperation({
+    operationId: 'getScimStatus',
+    summary: 'SCIM provisioning status',
+    description:
+      'Whether SCIM is on, the Tenant URL to paste into the Entra provisioning pane, the live tokens (last used ' +
+      'at and from), how many users and groups SCIM manages, the last request and the last error, and warnings ' +
+      '(a token expiring within 14 days).',
+  })
+  @ApiOkResponse({ type: ScimStatusDto, description: 'The status.' })
+  async status(@CurrentPrincipal() principal: Principal): Promise<ScimStatusDto> {
+    const status = await this.statuses.status(principal.organizationId);
+    return {
+      ...status,
+      tokens: status.tokens.map((t) => ({ ...toScimTokenResponse(t), expiresSoon: t.expiresSoon })),
+      lastRequest: status.lastRequest && toScimRequestResponse(status.lastRequest),
+      lastError: status.lastError && toScimRequestResponse(status.lastError),
+    };
+  }
+
+  @Patch('settings')
+  @ApiErrors(ValidationFailedError, COMMON_ERRORS.MALFORMED_JSON)
+  @ApiOperation({
+    operationId: 'updateScimSettings',
+    summary: 'Switch SCIM provisioning on or off',
+    description:
+      'Off: every SCIM request is refused with 403 and changes nothing; tokens stay. On again: it works again. ' +
+      'A change is audited (`scim.enabled`, `scim.disabled`).',
+  })
+  @ApiOkResponse({ type: ScimSettingsResponseDto, description: 'The settings now in force.' })
+  async updateSettings(
+    @CurrentPrincipal() principal: Principal,
+    @Body() body: UpdateScimSettingsDto,
+  ): Promise<ScimSettingsResponseDto> {
+    await this.access.setEnabled(principal, body.enabled);
+    return { enabled: body.enabled };
+  }
+
+  @Get('requests')
+  @ApiErrors(ValidationFailedError, InvalidCursorError)
+  @ApiOperation({
+    operationId: 'listScimRequests',
+    summary: 'The provisioning log',
+    description:
+      'Every SCIM request of the organization of the last 30 days, newest first (refusals included: a revoked ' +
+      'or expired token still names its organization): time, method, path, status, `scimType`, detail, the ' +
+      'user or group addressed, duration and the request body with secrets removed. What to open when Entra’s ' +
+      'provisioning logs show a failure.',
+  })
+  @ApiOkResponse({ type: ScimRequestListDto, description: 'One page of the log.' })
+  async requests(
+    @CurrentPrincipal() principal: Principal,
+    @Query() query: ListScimRequestsQueryDto,
+  ): Promise<ScimRequestListDto> {
+    const page = await this.log.list(principal.organizationId, query);
+    return { items: page.items.map(toScimRequestResponse), nextCursor: page.nextCursor };
+  }
 
   @Post('tokens')
   @ApiErrors(

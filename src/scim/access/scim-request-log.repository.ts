@@ -8,8 +8,9 @@ import { ScimRequestEntity } from './entities/scim-request.entity.js';
 
 export interface ScimRequestFilter {
   outcome?: 'success' | 'failure';
-  /** A user's or group's SCIM id: the requests that touched it. */
-  resourceId?: string;
+  /** A user's SCIM id: the requests that addressed it. */
+  userId?: string;
+  groupId?: string;
 }
 
 /** The provisioning log: one row per `/scim/v2` request of an organization. */
@@ -35,7 +36,10 @@ export class ScimRequestLogRepository {
     const query = this.requests.queryBuilder(organizationId, 'r');
     if (filter.outcome === 'success') query.andWhere('r.status < 400');
     if (filter.outcome === 'failure') query.andWhere('r.status >= 400');
-    if (filter.resourceId) query.andWhere('r.resource_id = :resourceId', { resourceId: filter.resourceId });
+    if (filter.userId)
+      query.andWhere("r.resource_id = :userId AND r.resource_type = 'User'", { userId: filter.userId });
+    if (filter.groupId)
+      query.andWhere("r.resource_id = :groupId AND r.resource_type = 'Group'", { groupId: filter.groupId });
     if (after)
       query.andWhere('(r.created_at, r.id) < (:afterCreatedAt, :afterId)', {
         afterCreatedAt: after.createdAt,
