@@ -17,6 +17,10 @@ export class ScimUsers1796610000000 implements MigrationInterface {
     await queryRunner.query(
       'CREATE INDEX "users_organization_email_idx" ON "users"  ("organization_id", "email") ',
     );
+    // SCIM adoption (`userName eq` naming a user's Microsoft UPN) looks identities up by their lower-cased UPN.
+    await queryRunner.query(
+      'CREATE INDEX "microsoft_identities_upn_lower_idx" ON "microsoft_identities" (lower("user_principal_name"))',
+    );
     await queryRunner.query(
       'CREATE TABLE "scim_users" ("user_id" uuid NOT NULL, "organization_id" uuid NOT NULL, "user_name" text NOT NULL, "user_name_lower" text NOT NULL, "external_id" text, "display_name_lower" text, "active" boolean NOT NULL, "emails_lower" text array NOT NULL DEFAULT \'{}\', "attributes" jsonb NOT NULL, "raw" jsonb NOT NULL, "version" integer NOT NULL DEFAULT \'1\', "deleted_at" TIMESTAMP(3) WITH TIME ZONE, "created_at" TIMESTAMP(3) WITH TIME ZONE NOT NULL DEFAULT now(), "updated_at" TIMESTAMP(3) WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "PK_scim_users" PRIMARY KEY ("user_id"))',
     );
@@ -49,6 +53,7 @@ export class ScimUsers1796610000000 implements MigrationInterface {
 
   public async down(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query('DROP TABLE "scim_users"');
+    await queryRunner.query('DROP INDEX "public"."microsoft_identities_upn_lower_idx"');
     await queryRunner.query('DROP INDEX "public"."users_organization_email_idx"');
     await queryRunner.query(
       'CREATE UNIQUE INDEX "users_organization_email_key" ON "users"  ("organization_id", "email") ',

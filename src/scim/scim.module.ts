@@ -15,13 +15,14 @@ import { ScimRequestLogService } from './access/scim-request-log.service.js';
 import { ScimResourceCounts } from './access/scim-resource-counts.js';
 import { ScimStatusService } from './access/scim-status.service.js';
 import { ScimTokenStrategy } from './access/scim-token.strategy.js';
+import { ScimUsersModule } from './users/scim-users.module.js';
 
 /**
  * SCIM 2.0 (`/scim/v2`), the only code that speaks SCIM: access (tokens, the `scim_token` strategy, the edge and
  * its error schema, discovery, the provisioning log, the management REST API), users and groups.
  */
 @Module({
-  imports: [PassportModule, DiscoveryModule, AuditModule, OrganizationsModule],
+  imports: [PassportModule, DiscoveryModule, AuditModule, OrganizationsModule, ScimUsersModule],
   controllers: [ScimManagementController, ScimDiscoveryController],
   providers: [
     ScimAccessRepository,

@@ -320,20 +320,26 @@ export class UsersRepository {
 
   /**
    * Users of the organization holding this address as their email or as the UPN of a linked Microsoft account
-   * (case-insensitive), oldest first. UPNs are stored as Microsoft spelled them, so that half compares lower().
+   * (case-insensitive), oldest first: two index look-ups (`users_organization_email_idx`,
+   * `microsoft_identities_upn_lower_idx`), never a walk of the organization.
    */
-  findByEmailOrUpn(organizationId: string, address: string): Promise<UserEntity[]> {
+  async findByEmailOrUpn(organizationId: string, address: string): Promise<UserEntity[]> {
     const value = address.toLowerCase();
-    return this.users
+    const byEmail = await this.users
       .queryBuilder(organizationId, 'u')
-      .andWhere(
-        '(u.email = :value OR EXISTS (SELECT 1 FROM microsoft_identities i WHERE i.user_id = u.id AND lower(i.user_principal_name) = :value))',
-        { value },
-      )
-      .orderBy('u.created_at', 'ASC')
-      .addOrderBy('u.id', 'ASC')
+      .andWhere('u.email = :value', { value })
       .limit(10)
       .getMany();
+    const byUpn = await this.users
+      .queryBuilder(organizationId, 'u')
+      .innerJoin(MicrosoftIdentityEntity, 'i', 'i.user_id = u.id')
+      .andWhere('lower(i.user_principal_name) = :value', { value })
+      .limit(10)
+      .getMany();
+    const unique = new Map([...byEmail, ...byUpn].map((user) => [user.id, user]));
+    return [...unique.values()].sort(
+      (a, b) => a.createdAt.getTime() - b.createdAt.getTime() || a.id.localeCompare(b.id),
+    );
   }
 
   countActive(organizationId: string): Promise<number> {

@@ -2,12 +2,14 @@ import { Module } from '@nestjs/common';
 import { ActivationModule } from '../../activation/activation.module.js';
 import { AuditModule } from '../../audit/audit.module.js';
 import { UsersModule } from '../../users/users.module.js';
+import { ScimUsersController } from './scim-users.controller.js';
 import { ScimUsersRepository } from './scim-users.repository.js';
 import { ScimUsersService } from './scim-users.service.js';
 
-/** SCIM Users: the `scim_users` table and its service (the controller lives under the SCIM edge). */
+/** SCIM Users: `/scim/v2/Users`, the `scim_users` table and its service (JIT sign-in links use it too). */
 @Module({
   imports: [ActivationModule, AuditModule, UsersModule],
+  controllers: [ScimUsersController],
   providers: [ScimUsersRepository, ScimUsersService],
   exports: [ScimUsersService],
 })

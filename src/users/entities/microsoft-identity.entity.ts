@@ -13,6 +13,8 @@ import { UserEntity } from './user.entity.js';
 /** A Microsoft work account linked to a user, keyed on the immutable (`tid`, `oid`) pair, never on the UPN. */
 @Entity({ name: 'microsoft_identities' })
 @Index('microsoft_identities_tenant_object_key', ['tenantId', 'objectId'], { unique: true })
+// lower(user_principal_name): SCIM adoption finds a user by UPN; an expression index, so the migration owns it.
+@Index('microsoft_identities_upn_lower_idx', { synchronize: false })
 export class MicrosoftIdentityEntity {
   @PrimaryGeneratedColumn('uuid')
   id: string;
