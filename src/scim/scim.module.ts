@@ -3,6 +3,8 @@ import { APP_FILTER, DiscoveryModule } from '@nestjs/core';
 import { PassportModule } from '@nestjs/passport';
 import { AuditModule } from '../audit/audit.module.js';
 import { OrganizationsModule } from '../organizations/organizations.module.js';
+import { RoleMappingModule } from '../role-mapping/role-mapping.module.js';
+import { UsersModule } from '../users/users.module.js';
 import { ScimAccessRepository } from './access/scim-access.repository.js';
 import { ScimAccessService } from './access/scim-access.service.js';
 import { ScimDiscoveryController } from './access/scim-discovery.controller.js';
@@ -15,6 +17,9 @@ import { ScimRequestLogService } from './access/scim-request-log.service.js';
 import { ScimResourceCounts } from './access/scim-resource-counts.js';
 import { ScimStatusService } from './access/scim-status.service.js';
 import { ScimTokenStrategy } from './access/scim-token.strategy.js';
+import { ScimGroupsController } from './groups/scim-groups.controller.js';
+import { ScimGroupsRepository } from './groups/scim-groups.repository.js';
+import { ScimGroupsService } from './groups/scim-groups.service.js';
 import { ScimUsersModule } from './users/scim-users.module.js';
 
 /**
@@ -22,8 +27,16 @@ import { ScimUsersModule } from './users/scim-users.module.js';
  * its error schema, discovery, the provisioning log, the management REST API), users and groups.
  */
 @Module({
-  imports: [PassportModule, DiscoveryModule, AuditModule, OrganizationsModule, ScimUsersModule],
-  controllers: [ScimManagementController, ScimDiscoveryController],
+  imports: [
+    PassportModule,
+    DiscoveryModule,
+    AuditModule,
+    OrganizationsModule,
+    ScimUsersModule,
+    UsersModule,
+    RoleMappingModule,
+  ],
+  controllers: [ScimManagementController, ScimDiscoveryController, ScimGroupsController],
   providers: [
     ScimAccessRepository,
     ScimAccessService,
@@ -33,6 +46,8 @@ import { ScimUsersModule } from './users/scim-users.module.js';
     ScimTokenStrategy,
     ScimResourceCounts,
     ScimStatusService,
+    ScimGroupsRepository,
+    ScimGroupsService,
     // Registered after the app's problem-details filter, so Nest asks this one first (see its comment).
     { provide: APP_FILTER, useClass: ScimExceptionFilter },
   ],

@@ -36,7 +36,7 @@ describe('SCIM Groups (/scim/v2/Groups)', () => {
     return { Authorization: `Bearer ${created.body.token as string}` };
   }
 
-  async function createGroup(body: Body, token = scim) {
+  function createGroup(body: Body, token = scim) {
     return api()
       .post(groups)
       .set(token)
@@ -44,7 +44,7 @@ describe('SCIM Groups (/scim/v2/Groups)', () => {
       .send(JSON.stringify({ schemas: [GROUP], ...body }));
   }
 
-  async function patch(id: string, body: Body, token = scim) {
+  function patch(id: string, body: Body, token = scim) {
     return api().patch(`${groups}/${id}`).set(token).send(body);
   }
 
@@ -332,8 +332,40 @@ describe('SCIM Groups (/scim/v2/Groups)', () => {
     ).expect(204);
     expect(await memberIds(group.id)).toEqual([lee, joy].sort());
 
+    // The reference collection's form: one member with a `displayName`, which is kept as its `display`.
+    await patch(
+      group.id,
+      patchOf({ op: 'add', path: 'members', value: [{ displayName: 'new User', value: megan }] }),
+    ).expect(204);
+    const shown = await api().get(`${groups}/${group.id}`).set(scim).expect(200);
+    expect(shown.body.members).toContainEqual(expect.objectContaining({ value: megan, display: 'new User' }));
+    const slim = await api()
+      .get(`${groups}/${group.id}`)
+      .query({ excludedAttributes: 'members' })
+      .set(scim)
+      .expect(200);
+    expect(slim.body).not.toHaveProperty('members');
+    expect(slim.body).toMatchObject({ id: group.id, displayName: 'Patch me' });
+    const named = await api()
+      .get(groups)
+      .query({ filter: `id eq "${group.id}"`, attributes: 'displayName' })
+      .set(scim)
+      .expect(200);
+    expect(Object.keys(named.body.Resources[0] as Body).sort()).toEqual([
+      'displayName',
+      'id',
+      'meta',
+      'schemas',
+    ]);
+
     // Removing someone who is not a member is no error (Entra repeats removals after a failure).
-    await patch(group.id, patchOf({ op: 'remove', path: 'members', value: [{ value: megan }] })).expect(204);
+    const unchanged = await patch(
+      group.id,
+      patchOf({ op: 'remove', path: 'members', value: [{ value: owner.userId }] }),
+    ).expect(204);
+    expect(await memberIds(group.id)).toEqual([megan, lee, joy].sort());
+    // Nothing changed, so the ETag did not move.
+    expect(unchanged.headers.etag).toBe(shown.headers.etag);
     await patch(group.id, patchOf({ op: 'remove', path: 'members' })).expect(204);
     expect(await memberIds(group.id)).toEqual([]);
   });

@@ -199,11 +199,12 @@ export class ScimGroupsRepository {
       condition = ` AND (${which.where.sql})`;
       params = which.where.params;
     }
-    const rows = await this.query<{ user_id: string }>(
+    // TypeORM answers a DELETE … RETURNING with [rows, affected count].
+    const [rows] = (await this.txHost.tx.query(
       `DELETE FROM scim_group_members m WHERE m.organization_id = $1 AND m.group_id = $2${condition}
        RETURNING m.user_id`,
       [organizationId, groupId, ...params],
-    );
+    )) as [{ user_id: string }[], number];
     return rows.map((r) => r.user_id);
   }
 
