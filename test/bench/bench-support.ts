@@ -70,13 +70,52 @@ export function resetPeak(pid: number): boolean {
   }
 }
 
-/** The built service as `npm start` runs it (no flags, no in-process harness), in a process of its own. */
-export async function startService(env: Record<string, string>, baseUrl: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [SERVICE], {
+/**
+ * What V8 reports of the service's heap: with `traceGc`, the service runs with `--trace-gc` (a diagnostic flag
+ * that changes no behaviour) and each full collection's live heap is read from its output, so a benchmark can
+ * tell memory the service keeps from garbage the collector has not yet reclaimed.
+ */
+export class HeapTrace {
+  /** Live heap (MB) after each full (mark-compact) collection, with when it ended. */
+  readonly fullCollections: { at: number; liveMb: number }[] = [];
+
+  /** The live heap after the full collections between `from` and `to` (epoch ms), or null if none ran. */
+  liveBetween(from: number, to: number): { maxMb: number; count: number } | null {
+    const inside = this.fullCollections.filter((c) => c.at >= from && c.at <= to);
+    if (inside.length === 0) return null;
+    return { maxMb: Math.max(...inside.map((c) => c.liveMb)), count: inside.length };
+  }
+
+  read(stream: NodeJS.ReadableStream): void {
+    let rest = '';
+    stream.setEncoding('utf8');
+    stream.on('data', (chunk: string) => {
+      const lines = (rest + chunk).split('\n');
+      rest = lines.pop() ?? '';
+      for (const line of lines) {
+        // e.g. "[123:0x…]  4483 ms: Mark-Compact 25.8 (56.2) -> 18.7 (57.5) MB, …"
+        const match = /Mark-Compact(?: \(reduce\))? [\d.]+ \([\d.]+\) -> ([\d.]+) /.exec(line);
+        if (match) this.fullCollections.push({ at: Date.now(), liveMb: Number(match[1]) });
+      }
+    });
+  }
+}
+
+/**
+ * The built service as `npm start` runs it (no in-process harness), in a process of its own; with a
+ * `HeapTrace`, under `--trace-gc` and read by it.
+ */
+export async function startService(
+  env: Record<string, string>,
+  baseUrl: string,
+  heap?: HeapTrace,
+): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [...(heap ? ['--trace-gc'] : []), SERVICE], {
     cwd: REPO,
     env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    stdio: ['ignore', heap ? 'pipe' : 'ignore', 'inherit'],
   });
+  if (heap) heap.read(child.stdout!);
   const deadline = Date.now() + 60_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`the service exited with ${child.exitCode}`);

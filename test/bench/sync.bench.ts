@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { freePort, startEmbeddedPostgres } from '../../src/database/embedded-postgres.js';
 import { runMigrations } from '../../src/database/migrate.js';
-import { memoryOf, resetPeak, SERVICE, signIn, startService } from './bench-support.js';
+import { HeapTrace, memoryOf, resetPeak, SERVICE, signIn, startService } from './bench-support.js';
 import { DEMO, ensureCertificates } from '@entra-integration/entra-emulator';
 
 const LATENCY_MS = 50;
@@ -51,7 +51,7 @@ async function relaunch(): Promise<void> {
   }
   rmSync(dir, { recursive: true, force: true });
   console.log(
-    '\nusers      full ms   floor ms  ratio  requests  RSS before MB  peak RSS MB  incremental ms  incr. requests',
+    '\nusers      full ms   floor ms  ratio  requests  RSS before MB  peak RSS MB  live heap MB  incremental ms  incr. requests',
   );
   for (const row of rows) console.log(row);
 }
@@ -100,6 +100,8 @@ interface Measured {
   graphRequests: number;
   rssBeforeMb: number;
   peakRssMb: number;
+  /** V8's live heap after the full collections that ran during the sync (null: none was needed). */
+  live: { maxMb: number; count: number } | null;
   status: string;
   deactivated: number;
   mode: string | null;
@@ -120,6 +122,7 @@ async function benchmark(users: number) {
   const database = await startEmbeddedPostgres({ dir: join(dir, 'postgres'), ephemeral: true });
   const sql = new pg.Client({ connectionString: database.url });
   let service: ChildProcess | undefined;
+  const heap = new HeapTrace();
   try {
     const { url } = await emulator.call<{ url: string }>({
       type: 'start',
@@ -151,6 +154,7 @@ async function benchmark(users: number) {
         LOG_LEVEL: 'error',
       },
       baseUrl,
+      heap,
     );
     const pid = service.pid!;
     const token = await signIn(baseUrl, DEMO.users.adele.upn);
@@ -167,6 +171,7 @@ async function benchmark(users: number) {
     await emulator.call({ type: 'settings', latencyMs: LATENCY_MS });
 
     const syncOnce = async (): Promise<Measured> => {
+      const startedAt = Date.now();
       const baseline = memoryOf(pid).rss;
       const kernelPeak = resetPeak(pid);
       let peak = baseline;
@@ -195,6 +200,7 @@ async function benchmark(users: number) {
         graphRequests: after - before,
         rssBeforeMb: Math.round(baseline),
         peakRssMb: Math.round(peak),
+        live: heap.liveBetween(startedAt, Date.now()),
         status: run.status,
         deactivated: run.counts.deactivated,
         mode: run.mode,
@@ -243,10 +249,18 @@ async function main(): Promise<void> {
     `  API process RSS (node dist/src/main.js, from /proc): ${r.full.rssBeforeMb} MB before → peak ${r.full.peakRssMb} MB ` +
       `during the full sync, peak ${r.incremental.peakRssMb} MB during the incremental one (target < 300 MB)`,
   );
+  // RSS follows V8's heap sizing, which lets garbage build up longer in a longer run before a full collection;
+  // the live heap after each full collection is what the service keeps, and it must not grow with N.
+  console.log(
+    `  V8 live heap after full collections (--trace-gc) during the full sync: ` +
+      (r.full.live
+        ? `max ${r.full.live.maxMb.toFixed(1)} MB over ${r.full.live.count} collection(s)`
+        : 'no full collection was needed'),
+  );
   console.log(
     `ROW ${String(users).padEnd(10)} ${String(r.full.wallMs).padStart(7)}  ${String(r.floorMs).padStart(8)}  ` +
       `${ratio.toFixed(2).padStart(5)}  ${String(r.full.graphRequests).padStart(8)}  ${String(r.full.rssBeforeMb).padStart(13)}  ` +
-      `${String(r.full.peakRssMb).padStart(11)}  ${String(r.incremental.wallMs).padStart(14)}  ${String(r.incremental.graphRequests).padStart(14)}`,
+      `${String(r.full.peakRssMb).padStart(11)}  ${(r.full.live ? r.full.live.maxMb.toFixed(1) : '–').padStart(12)}  ${String(r.incremental.wallMs).padStart(14)}  ${String(r.incremental.graphRequests).padStart(14)}`,
   );
 }
 
