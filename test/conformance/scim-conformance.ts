@@ -40,6 +40,31 @@ async function ready(baseUrl: string, child: ChildProcess): Promise<void> {
   }
 }
 
+/** The parts of newman's JSON report read here. */
+interface NewmanRun {
+  stats: Record<string, { total: number; failed: number }>;
+  executions: {
+    item: { name: string };
+    request: {
+      method: string;
+      url: {
+        protocol?: string;
+        host?: string[];
+        port?: string;
+        path?: string[];
+        query?: { key: string; value: string }[];
+      };
+    };
+    response?: { code: number; stream?: { data: number[] } };
+    assertions?: { assertion: string; error?: unknown }[];
+  }[];
+}
+
+function urlOf(url: NewmanRun['executions'][number]['request']['url']): string {
+  const query = (url.query ?? []).map((q) => `${q.key}=${q.value}`).join('&');
+  return `/${(url.path ?? []).join('/')}${query ? `?${query}` : ''}`;
+}
+
 function runNewman(tenantUrl: string, token: string, report: string): number {
   const url = new URL(tenantUrl);
   const result = spawnSync(
@@ -68,12 +93,17 @@ function runNewman(tenantUrl: string, token: string, report: string): number {
     { stdio: 'inherit', cwd: REPO },
   );
   if (existsSync(report)) {
-    const stats = (
-      JSON.parse(readFileSync(report, 'utf8')) as {
-        run: { stats: Record<string, { total: number; failed: number }> };
-      }
-    ).run.stats;
-    const { assertions, requests } = stats;
+    const run = (JSON.parse(readFileSync(report, 'utf8')) as { run: NewmanRun }).run;
+    // What the endpoint answered where an assertion failed, so a failure can be read without a second run.
+    for (const execution of run.executions) {
+      if (!execution.assertions?.some((a) => a.error)) continue;
+      const body = Buffer.from(execution.response?.stream?.data ?? []).toString('utf8');
+      console.log(
+        `✗ ${execution.item.name}: ${execution.request.method} ${urlOf(execution.request.url)} → ` +
+          `${execution.response?.code ?? 'no answer'} ${body.slice(0, 400)}`,
+      );
+    }
+    const { assertions, requests } = run.stats;
     console.log(
       `\nSCIM conformance: ${requests.total} requests, ${assertions.total - assertions.failed} assertions passed, ` +
         `${assertions.failed} failed`,
