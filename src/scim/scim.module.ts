@@ -15,6 +15,7 @@ import { ScimManagementController } from './access/scim-management.controller.js
 import { ScimRequestLogRepository } from './access/scim-request-log.repository.js';
 import { ScimRequestLogService } from './access/scim-request-log.service.js';
 import { ScimResourceCounts } from './access/scim-resource-counts.js';
+import { ScimSelfTestService } from './access/scim-self-test.service.js';
 import { ScimStatusService } from './access/scim-status.service.js';
 import { ScimTokenStrategy } from './access/scim-token.strategy.js';
 import { ScimGroupsController } from './groups/scim-groups.controller.js';
@@ -48,6 +49,7 @@ import { ScimUsersModule } from './users/scim-users.module.js';
     ScimStatusService,
     ScimGroupsRepository,
     ScimGroupsService,
+    ScimSelfTestService,
     // Registered after the app's problem-details filter, so Nest asks this one first (see its comment).
     { provide: APP_FILTER, useClass: ScimExceptionFilter },
   ],

@@ -249,4 +249,39 @@ describe('SCIM management: status, tokens, the switch and the provisioning log',
       });
     }
   });
+
+  it('self-tests the live endpoint over HTTP with a throw-away token, reporting each step, and revokes the token', async () => {
+    // The request itself keeps the server listening (supertest's ephemeral port): the self-test calls it back.
+    const result = (await api(contoso).post('/self-test', {}).expect(200)).body;
+    const names = ['test_connection', 'create_user', 'deactivate_user', 'delete_user', 'deleted_user_gone'];
+    expect(result.steps.map((s: { name: string }) => s.name)).toEqual(names.slice(0, result.steps.length));
+    expect(result.steps[0]).toMatchObject({
+      method: 'GET',
+      path: expect.stringMatching(/^\/Users\?filter=userName%20eq%20/),
+    });
+    for (const step of result.steps) expect(step.status).toEqual(expect.any(Number));
+    // It stops at the first failure, says why, and is ok only when all five answered as Entra expects.
+    const failed = result.steps.findIndex((s: { ok: boolean }) => !s.ok);
+    if (failed >= 0) {
+      expect(failed).toBe(result.steps.length - 1);
+      expect(result.steps[failed].detail).toEqual(expect.any(String));
+    }
+    expect(result.ok).toBe(failed === -1 && result.steps.length === 5);
+
+    // The requests went through the real endpoint: they are in the log, under a token revoked since.
+    const status = (await api(contoso).get('').expect(200)).body;
+    expect(status.tokens.filter((t: { name: string }) => t.name.startsWith('Self-test'))).toEqual([]);
+    const log = (await api(contoso).get('/requests').expect(200)).body.items;
+    const selfTest = log.find((e: { path: string }) => e.path === '/Users');
+    expect(selfTest).toBeDefined();
+    const trail = await ctx
+      .http()
+      .get(`/api/v1/audit-events?targetId=${selfTest.tokenId}`)
+      .set(bearer(contoso.token))
+      .expect(200);
+    expect(trail.body.items.map((e: { action: string }) => e.action).sort()).toEqual([
+      'scim_token.created',
+      'scim_token.revoked',
+    ]);
+  });
 });

@@ -100,6 +100,33 @@ export class ScimAccessService {
     return { token, secret };
   }
 
+  /**
+   * A token for the self-test alone: outside the two-token limit (it must not block a rotation), valid for ten
+   * minutes, revoked by the caller when done. Audited like any other.
+   */
+  async createSelfTestToken(principal: Principal): Promise<{ token: ScimTokenEntity; secret: string }> {
+    const { userId } = sessionUser(principal);
+    const secret = `${SCIM_TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
+    const token = await this.txHost.withTransaction(async () => {
+      const created = await this.repository.createToken(principal.organizationId, {
+        name: 'Self-test (revoked when done)',
+        prefix: secret.slice(0, SHOWN_PREFIX_LENGTH),
+        tokenHash: sha256(secret),
+        createdByUserId: userId,
+        expiresAt: new Date(Date.now() + 10 * 60_000),
+      });
+      await this.audit.record({
+        organizationId: principal.organizationId,
+        actor: principal.actor,
+        action: 'scim_token.created',
+        target: { type: 'scim_token', id: created.id },
+        after: { name: created.name, prefix: created.prefix, expiresAt: created.expiresAt!.toISOString() },
+      });
+      return created;
+    });
+    return { token, secret };
+  }
+
   /** The organization's live tokens (neither revoked nor expired), newest first. */
   listTokens(organizationId: string): Promise<ScimTokenEntity[]> {
     return this.repository.listLiveTokens(organizationId);

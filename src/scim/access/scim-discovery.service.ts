@@ -17,10 +17,8 @@ export class ScimDiscoveryService {
   constructor(private readonly access: ScimAccessService) {}
 
   serviceProviderConfig(): object {
-    const config = serviceProviderConfig(this.access.tenantUrl) as Record<string, unknown>;
     // The request body limit the edge enforces (413 beyond), stated where RFC 7643 has a place for it.
-    const bulk = { ...(config.bulk as object), maxPayloadSize: SCIM_MAX_PAYLOAD_BYTES };
-    return { ...config, bulk };
+    return serviceProviderConfig(this.access.tenantUrl, { maxPayloadSize: SCIM_MAX_PAYLOAD_BYTES });
   }
 
   resourceTypes(): object {

@@ -28,7 +28,9 @@ import {
 } from './scim-access.errors.js';
 import { ScimAccessService } from './scim-access.service.js';
 import { ScimRequestLogService } from './scim-request-log.service.js';
+import { ScimSelfTestService } from './scim-self-test.service.js';
 import { ScimStatusService } from './scim-status.service.js';
+import { ScimSelfTestResultDto } from './dto/scim-self-test.dto.js';
 
 /**
  * SCIM provisioning as an Owner or Admin manages it: tokens, the switch, the provisioning log. A person's job:
@@ -44,7 +46,24 @@ export class ScimManagementController {
     private readonly access: ScimAccessService,
     private readonly statuses: ScimStatusService,
     private readonly log: ScimRequestLogService,
+    private readonly selfTest: ScimSelfTestService,
   ) {}
+
+  @Post('self-test')
+  @HttpCode(200)
+  @ApiOperation({
+    operationId: 'runScimSelfTest',
+    summary: 'Test the SCIM endpoint as Entra would',
+    description:
+      'Runs, against the live `/scim/v2` of this service with a throw-away token (revoked when done, outside ' +
+      'the two-token limit), Entra’s Test Connection and what a first cycle does to one user: create, ' +
+      'deactivate, delete, and the 404 after. Reports each step; stops at the first that fails. The throw-away ' +
+      'user stays deactivated and hidden from SCIM, as any user deleted through SCIM. Works with SCIM on only.',
+  })
+  @ApiOkResponse({ type: ScimSelfTestResultDto, description: 'The steps and their outcome.' })
+  async runSelfTest(@CurrentPrincipal() principal: Principal): Promise<ScimSelfTestResultDto> {
+    return this.selfTest.run(principal);
+  }
 
   @Get()
   @ApiOperation({
