@@ -17,18 +17,14 @@ export class ScimUsers1796610000000 implements MigrationInterface {
     await queryRunner.query(
       'CREATE INDEX "users_organization_email_idx" ON "users"  ("organization_id", "email") ',
     );
-    // SCIM adoption (`userName eq` naming a user's Microsoft UPN) looks identities up by their lower-cased UPN.
-    await queryRunner.query(
-      'CREATE INDEX "microsoft_identities_upn_lower_idx" ON "microsoft_identities" (lower("user_principal_name"))',
-    );
     await queryRunner.query(
       'CREATE TABLE "scim_users" ("user_id" uuid NOT NULL, "organization_id" uuid NOT NULL, "user_name" text NOT NULL, "user_name_lower" text NOT NULL, "external_id" text, "display_name_lower" text, "active" boolean NOT NULL, "emails_lower" text array NOT NULL DEFAULT \'{}\', "attributes" jsonb NOT NULL, "raw" jsonb NOT NULL, "version" integer NOT NULL DEFAULT \'1\', "deleted_at" TIMESTAMP(3) WITH TIME ZONE, "created_at" TIMESTAMP(3) WITH TIME ZONE NOT NULL DEFAULT now(), "updated_at" TIMESTAMP(3) WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "PK_scim_users" PRIMARY KEY ("user_id"))',
     );
     await queryRunner.query(
-      'CREATE UNIQUE INDEX "scim_users_user_name_organization_key" ON "scim_users"  ("user_name_lower", "organization_id") ',
+      'CREATE UNIQUE INDEX "scim_users_organization_user_name_key" ON "scim_users"  ("organization_id", "user_name_lower") ',
     );
     await queryRunner.query(
-      'CREATE INDEX "scim_users_external_id_organization_idx" ON "scim_users"  ("external_id", "organization_id") ',
+      'CREATE INDEX "scim_users_organization_external_id_idx" ON "scim_users"  ("organization_id", "external_id") ',
     );
     await queryRunner.query(
       'CREATE INDEX "scim_users_organization_display_name_idx" ON "scim_users"  ("organization_id", "display_name_lower") ',
@@ -53,7 +49,6 @@ export class ScimUsers1796610000000 implements MigrationInterface {
 
   public async down(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query('DROP TABLE "scim_users"');
-    await queryRunner.query('DROP INDEX "public"."microsoft_identities_upn_lower_idx"');
     await queryRunner.query('DROP INDEX "public"."users_organization_email_idx"');
     await queryRunner.query(
       'CREATE UNIQUE INDEX "users_organization_email_key" ON "users"  ("organization_id", "email") ',

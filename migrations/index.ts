@@ -18,6 +18,7 @@ import { Events1796541000000 } from './1796541000000-events.js';
 import { Webhooks1796542000000 } from './1796542000000-webhooks.js';
 import { ScimAccess1796600000000 } from './1796600000000-scim-access.js';
 import { ScimUsers1796610000000 } from './1796610000000-scim-users.js';
+import { ScimUsersLookups1796610000001 } from './1796610000001-scim-users-lookups.js';
 import { ScimGroups1796620000000 } from './1796620000000-scim-groups.js';
 
 /** Every migration in order. `npm run migration:generate` appends here. */
@@ -41,5 +42,6 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   Webhooks1796542000000,
   ScimAccess1796600000000,
   ScimUsers1796610000000,
+  ScimUsersLookups1796610000001,
   ScimGroups1796620000000,
 ];

@@ -21,6 +21,7 @@ import { ScimTokenStrategy } from './access/scim-token.strategy.js';
 import { ScimGroupsController } from './groups/scim-groups.controller.js';
 import { ScimGroupsRepository } from './groups/scim-groups.repository.js';
 import { ScimGroupsService } from './groups/scim-groups.service.js';
+import { SCIM_USERS_COUNT_PROVIDER } from './users/scim-users-count.provider.js';
 import { ScimUsersModule } from './users/scim-users.module.js';
 
 /**
@@ -46,6 +47,7 @@ import { ScimUsersModule } from './users/scim-users.module.js';
     ScimRequestLogService,
     ScimTokenStrategy,
     ScimResourceCounts,
+    SCIM_USERS_COUNT_PROVIDER,
     ScimStatusService,
     ScimGroupsRepository,
     ScimGroupsService,

@@ -187,6 +187,104 @@ describe('SCIM /Users over HTTP', () => {
     expect((await scim('get', `/Users/${user.id}`).expect(200)).body.active).toBe(true);
   });
 
+  it('queues pushed users for a seat, disables and re-enables them, and adopts an existing user', async () => {
+    const small = await ownerOf(ctx, DEMO.users.lee.upn, { plan: 'enterprise', seatLimit: 2 });
+    const smallToken = await mint(small);
+    const push = async (userName: string) =>
+      (await scim('post', '/Users', smallToken).send(newUser(userName)).expect(201)).body as Record<
+        string,
+        unknown
+      > & { id: string };
+    // Lee (the owner) holds one seat: the first pushed user takes the other, the next one waits.
+    const seated = await push('seated@fabrikam.com');
+    const waiting = await push('waiting@fabrikam.com');
+    expect(seated[PRODUCT]).toEqual({ status: 'active', role: 'employee' });
+    expect(waiting[PRODUCT]).toEqual({ status: 'pending', pendingReason: 'awaiting_seat', role: 'employee' });
+    // Disabling the seated user frees the seat for the one waiting; re-enabling queues them in turn.
+    await scim('patch', `/Users/${seated.id}`, smallToken)
+      .send(patchOp({ op: 'Replace', path: 'active', value: 'False' }))
+      .expect(200);
+    expect((await scim('get', `/Users/${waiting.id}`, smallToken).expect(200)).body[PRODUCT]).toMatchObject({
+      status: 'active',
+    });
+    const again = await scim('patch', `/Users/${seated.id}`, smallToken)
+      .send(patchOp({ op: 'Replace', path: 'active', value: 'True' }))
+      .expect(200);
+    expect(again.body[PRODUCT]).toEqual({
+      status: 'pending',
+      pendingReason: 'awaiting_seat',
+      role: 'employee',
+    });
+
+    // Entra looks the owner up by userName before creating: the existing user is found (and adopted), not duplicated.
+    const found = await scim('get', `/Users?filter=userName eq "${DEMO.users.lee.upn}"`, smallToken).expect(
+      200,
+    );
+    expect(found.body.Resources).toMatchObject([
+      { id: small.userId, [PRODUCT]: { role: 'owner', status: 'active' } },
+    ]);
+    const users = await ctx.sql.query('SELECT count(*)::int AS n FROM users WHERE organization_id = $1', [
+      small.organizationId,
+    ]);
+    expect(users.rows[0].n).toBe(3);
+    // The integration status counts the users SCIM manages: the two pushed ones and the adopted owner.
+    const status = await ctx.http().get('/api/v1/integrations/scim').set(bearer(small.token)).expect(200);
+    expect(status.body.managedUsers).toBe(3);
+  });
+
+  it('never answers 500 to a fixed-seed fuzz of POST and PATCH bodies', async () => {
+    let seed = 7;
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const pick = <T>(items: T[]): T => items[Math.floor(random() * items.length)];
+    const values: unknown[] = [
+      null,
+      true,
+      'True',
+      0,
+      3.5,
+      '',
+      'x',
+      [],
+      {},
+      [{ value: 'a@b.c' }],
+      { givenName: 1 },
+      'é'.repeat(500),
+    ];
+    const keys = [
+      'userName',
+      'active',
+      'emails',
+      'name',
+      'displayName',
+      'externalId',
+      'id',
+      'meta',
+      'schemas',
+      'name.givenName',
+      'emails[type eq "work"].value',
+      `${USER}:title`,
+    ];
+    const target = await post();
+    for (let i = 0; i < 60; i++) {
+      const doc: Record<string, unknown> = {};
+      for (let k = 0; k < 1 + Math.floor(random() * 4); k++) doc[pick(keys)] = pick(values);
+      if (random() < 0.5) doc.userName = `http.fuzz${i}@contoso.com`;
+      const created = await scim('post', '/Users').send(doc);
+      expect(created.status, JSON.stringify(doc)).toBeLessThan(500);
+      expect([201, 400, 409]).toContain(created.status);
+      const op = {
+        op: pick(['add', 'Replace', 'remove', 'nope']),
+        path: pick([...keys, undefined, '[']),
+        value: pick([...values, doc]),
+      };
+      const patched = await scim('patch', `/Users/${target.id}`).send(
+        random() < 0.8 ? patchOp(op) : (pick(values) ?? {}),
+      );
+      expect(patched.status, JSON.stringify(op)).toBeLessThan(500);
+      expect(patched.headers['content-type']).toMatch(/^application\/scim\+json/);
+    }
+  });
+
   it('links the first Microsoft sign-in of a SCIM-created user to it', async () => {
     const upn = 'pushed.first@contoso.com';
     directoryUser(ctx, upn);

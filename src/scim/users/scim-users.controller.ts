@@ -11,12 +11,14 @@ import {
   Post,
   Put,
   Query,
+  Req,
   Res,
 } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 import { Auth } from '../../common/auth.decorators.js';
 import { CurrentScimCaller, type ScimCaller } from '../access/scim-caller.js';
+import { addScimLogNote } from '../access/scim-request-log.js';
 import { listResponse, project, SCIM_CONTENT_TYPE } from '../protocol/index.js';
 import { etagMatches, etagOf } from './scim-user-resource.js';
 import { ScimUsersService, type ScimUserView } from './scim-users.service.js';
@@ -70,9 +72,11 @@ export class ScimUsersController {
     @CurrentScimCaller() caller: ScimCaller,
     @Body() body: unknown,
     @Query() query: Query,
+    @Req() request: Request,
     @Res({ passthrough: true }) response: Response,
   ): Promise<object> {
     const user = await this.users.create(caller.organizationId, body);
+    for (const note of user.notes) addScimLogNote(request, note);
     response.setHeader('Location', (user.resource.meta as { location: string }).location);
     return this.written(user, query, response);
   }
@@ -85,9 +89,12 @@ export class ScimUsersController {
     @Body() body: unknown,
     @Query() query: Query,
     @Headers('if-match') ifMatch: string | undefined,
+    @Req() request: Request,
     @Res({ passthrough: true }) response: Response,
   ): Promise<object> {
-    return this.written(await this.users.replace(caller.organizationId, id, body, ifMatch), query, response);
+    const user = await this.users.replace(caller.organizationId, id, body, ifMatch);
+    for (const note of user.notes) addScimLogNote(request, note);
+    return this.written(user, query, response);
   }
 
   /** 200 with the resource; 204 when the client asks for no body (`Prefer: return=minimal`). */
@@ -100,9 +107,11 @@ export class ScimUsersController {
     @Query() query: Query,
     @Headers('if-match') ifMatch: string | undefined,
     @Headers('prefer') prefer: string | undefined,
+    @Req() request: Request,
     @Res({ passthrough: true }) response: Response,
   ): Promise<object | undefined> {
     const user = await this.users.patch(caller.organizationId, id, body, ifMatch);
+    for (const note of user.notes) addScimLogNote(request, note);
     if (prefer?.toLowerCase().includes('return=minimal')) {
       response.setHeader('ETag', etagOf(user.version));
       response.status(204);
@@ -117,8 +126,10 @@ export class ScimUsersController {
     @CurrentScimCaller() caller: ScimCaller,
     @Param('id') id: string,
     @Headers('if-match') ifMatch: string | undefined,
+    @Req() request: Request,
   ): Promise<void> {
-    await this.users.remove(caller.organizationId, id, ifMatch);
+    const { notes } = await this.users.remove(caller.organizationId, id, ifMatch);
+    for (const note of notes) addScimLogNote(request, note);
   }
 
   private written(user: ScimUserView, query: Query, response: Response): object {

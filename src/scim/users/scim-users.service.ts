@@ -64,6 +64,8 @@ export interface ScimUserView {
   id: string;
   version: number;
   resource: Record<string, unknown>;
+  /** What the provisioning log should say about this request beyond its status (an adoption, a last owner). */
+  notes: string[];
 }
 
 export interface ScimUserPage {
@@ -146,20 +148,21 @@ export class ScimUsersService {
   async create(organizationId: string, body: unknown): Promise<ScimUserView> {
     const user = normalizeUser(body);
     const columns = columnsOf(user, body);
+    const notes: string[] = [];
     return this.txHost.withTransaction(async () => {
       const existing = await this.repository.lockByUserName(organizationId, user.userNameLower);
       if (existing && !existing.deletedAt) throw uniqueness();
       if (existing) {
         const row = await this.repository.update(existing, columns);
-        await this.applyToProduct(organizationId, row.userId, user);
-        return this.view(organizationId, row);
+        await this.applyToProduct(organizationId, row.userId, user, notes);
+        return this.view(organizationId, row, notes);
       }
       const adoptee = await this.adoptee(organizationId, user.userName);
       if (adoptee) {
         const row = await this.repository.insert(organizationId, adoptee.id, columns);
-        await this.recordAdoption(organizationId, adoptee.id, user.userName);
-        await this.applyToProduct(organizationId, row.userId, user);
-        return this.view(organizationId, row);
+        await this.recordAdoption(organizationId, adoptee.id, user.userName, notes);
+        await this.applyToProduct(organizationId, row.userId, user, notes);
+        return this.view(organizationId, row, notes);
       }
       const { user: created } = await this.activation.admit(organizationId, SCIM_ARRIVAL, (placement) =>
         this.users.createProvisioned({
@@ -171,42 +174,46 @@ export class ScimUsersService {
         }),
       );
       const row = await this.repository.insert(organizationId, created.id, columns);
-      if (!user.active) await this.applyActive(organizationId, created.id, false);
-      return this.view(organizationId, row);
+      if (!user.active) await this.applyActive(organizationId, created.id, false, notes);
+      return this.view(organizationId, row, notes);
     });
   }
 
   /** PUT: replaces the resource (never creates: 404). */
   async replace(organizationId: string, id: string, body: unknown, ifMatch?: string): Promise<ScimUserView> {
     const user = normalizeUser(body);
+    const notes: string[] = [];
     return this.txHost.withTransaction(async () => {
       const current = await this.lockForWrite(organizationId, id, ifMatch);
       const row = await this.repository.update(current, columnsOf(user, body));
-      await this.applyToProduct(organizationId, row.userId, user);
-      return this.view(organizationId, row);
+      await this.applyToProduct(organizationId, row.userId, user, notes);
+      return this.view(organizationId, row, notes);
     });
   }
 
   /** PATCH: every operation in order, all or nothing. */
   async patch(organizationId: string, id: string, body: unknown, ifMatch?: string): Promise<ScimUserView> {
     const operations = normalisePatch(body);
+    const notes: string[] = [];
     return this.txHost.withTransaction(async () => {
       const current = await this.lockForWrite(organizationId, id, ifMatch);
       const patched = applyPatch(patchableResource(current), operations);
       const user = normalizeUser(patched);
       const row = await this.repository.update(current, { ...columnsOf(user, body) });
-      await this.applyToProduct(organizationId, row.userId, user);
-      return this.view(organizationId, row);
+      await this.applyToProduct(organizationId, row.userId, user, notes);
+      return this.view(organizationId, row, notes);
     });
   }
 
   /** DELETE: the user is deactivated (`scim_deleted`) and hidden from SCIM; nothing is deleted. */
-  async remove(organizationId: string, id: string, ifMatch?: string): Promise<void> {
+  async remove(organizationId: string, id: string, ifMatch?: string): Promise<{ notes: string[] }> {
+    const notes: string[] = [];
     await this.txHost.withTransaction(async () => {
       const row = await this.lockForWrite(organizationId, id, ifMatch);
       await this.repository.markDeleted(row);
-      await this.deactivate(organizationId, row.userId, 'scim_deleted');
+      await this.deactivate(organizationId, row.userId, 'scim_deleted', notes);
     });
+    return { notes };
   }
 
   /**
@@ -237,20 +244,30 @@ export class ScimUsersService {
   }
 
   /** The directory's word on the product user: their address and name, and whether they may work. */
-  private async applyToProduct(organizationId: string, userId: string, user: NormalizedUser): Promise<void> {
+  private async applyToProduct(
+    organizationId: string,
+    userId: string,
+    user: NormalizedUser,
+    notes: string[],
+  ): Promise<void> {
     await this.users.updateProfile(
       organizationId,
       userId,
       { email: user.email, displayName: user.displayName },
       'scim',
     );
-    await this.applyActive(organizationId, userId, user.active);
+    await this.applyActive(organizationId, userId, user.active, notes);
   }
 
-  private async applyActive(organizationId: string, userId: string, active: boolean): Promise<void> {
+  private async applyActive(
+    organizationId: string,
+    userId: string,
+    active: boolean,
+    notes: string[],
+  ): Promise<void> {
     const current = await this.users.get(organizationId, userId);
     if (!active && current.status !== 'deactivated')
-      await this.deactivate(organizationId, userId, 'scim_deactivated');
+      await this.deactivate(organizationId, userId, 'scim_deactivated', notes);
     else if (active && current.status === 'deactivated')
       await this.activation.readmit(organizationId, userId, SCIM_ARRIVAL, 'scim');
   }
@@ -259,7 +276,12 @@ export class ScimUsersService {
    * Deactivates as the directory sync does: the directory is the source of truth, so even the last active
    * owner (a leaver must lose access) — audited and logged loudly.
    */
-  private async deactivate(organizationId: string, userId: string, reason: string): Promise<void> {
+  private async deactivate(
+    organizationId: string,
+    userId: string,
+    reason: string,
+    notes: string[],
+  ): Promise<void> {
     const current = await this.users.get(organizationId, userId);
     if (current.status === 'deactivated') return;
     const { lastOwnerDeactivated } = await this.users.deactivateAndTell(
@@ -270,6 +292,7 @@ export class ScimUsersService {
       { source: 'scim', mayDeactivateLastOwner: true },
     );
     if (!lastOwnerDeactivated) return;
+    notes.push(`deactivated the last active owner of the organization (${reason})`);
     this.logger.error(
       `SCIM DEACTIVATED THE LAST ACTIVE OWNER (${userId}) of organization ${organizationId} (${reason}): nobody ` +
         'can administer the organization until an operator or the directory restores an owner.',
@@ -320,7 +343,7 @@ export class ScimUsersService {
           attributes,
           raw: {},
         });
-        await this.recordAdoption(organizationId, adoptee.id, userName);
+        await this.recordAdoption(organizationId, adoptee.id, userName, []);
         return true;
       });
     } catch (error) {
@@ -330,7 +353,13 @@ export class ScimUsersService {
     }
   }
 
-  private recordAdoption(organizationId: string, userId: string, userName: string): Promise<void> {
+  private recordAdoption(
+    organizationId: string,
+    userId: string,
+    userName: string,
+    notes: string[],
+  ): Promise<void> {
+    notes.push(`adopted the existing user ${userId}, whose email or Microsoft UPN is the userName`);
     return this.audit.record({
       organizationId,
       actor: SYSTEM_ACTOR,
@@ -347,11 +376,16 @@ export class ScimUsersService {
     );
   }
 
-  private async view(organizationId: string, row: ScimUserEntity): Promise<ScimUserView> {
+  private async view(
+    organizationId: string,
+    row: ScimUserEntity,
+    notes: string[] = [],
+  ): Promise<ScimUserView> {
     const user = await this.users.get(organizationId, row.userId);
     return {
       id: row.userId,
       version: row.version,
+      notes,
       resource: toUserResource(
         row,
         { status: user.status, pendingReason: user.pendingReason, role: user.role },
