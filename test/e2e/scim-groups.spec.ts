@@ -1,5 +1,6 @@
 import { DEMO } from '@entra-integration/entra-emulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ScimRequestLogService } from '../../src/scim/access/scim-request-log.service.js';
 import { connectedOrganization, linkedUser, ownerOf, type TestOwner } from '../support/factory.js';
 import { bearer } from '../support/sign-in.js';
 import { createTestContext, type TestContext } from '../support/test-app.js';
@@ -11,7 +12,6 @@ const { engineering, itAdmins } = DEMO.groups;
 type Body = Record<string, unknown>;
 type Listed = { id: string };
 type RoleEvent = { data: { user: { id: string; role: string }; previousRole: string; source: string } };
-type LogEntry = { method: string; path: string };
 
 describe('SCIM Groups (/scim/v2/Groups)', () => {
   let ctx: TestContext;
@@ -22,6 +22,7 @@ describe('SCIM Groups (/scim/v2/Groups)', () => {
   let joy: string;
   let otherScim: { Authorization: string };
   let stranger: string;
+  let other: TestOwner;
 
   const api = () => ctx.http();
   const groups = '/scim/v2/Groups';
@@ -73,7 +74,7 @@ describe('SCIM Groups (/scim/v2/Groups)', () => {
     megan = (await linkedUser(ctx, owner, 'megan.scim@contoso.com')).userId;
     lee = (await linkedUser(ctx, owner, 'lee.scim@contoso.com')).userId;
     joy = (await linkedUser(ctx, owner, 'joy.scim@contoso.com')).userId;
-    const other = await ownerOf(ctx, DEMO.users.diego.upn, { plan: 'enterprise' });
+    other = await ownerOf(ctx, DEMO.users.diego.upn, { plan: 'enterprise' });
     otherScim = await scimTokenFor(other);
     stranger = other.userId;
   });
@@ -425,12 +426,18 @@ describe('SCIM Groups (/scim/v2/Groups)', () => {
     }).expect(204);
     const fetched = await api().get(`${groups}/${group.id}`).set(scim).expect(200);
     expect(fetched.body).toMatchObject({ members: [], meta: { version: 'W/"1"' } });
-    const log = await api().get('/api/v1/integrations/scim/requests').set(bearer(owner.token)).expect(200);
-    const entry = (log.body.items as LogEntry[]).find(
-      (e) => e.method === 'PATCH' && String(e.path).includes(group.id),
+    // The provisioning log (what an admin reads when Entra reports the request) names what was ignored.
+    await ctx.app.get(ScimRequestLogService).flush();
+    const logged = await ctx.sql.query<{ status: number; notes: string[] }>(
+      `SELECT status, notes FROM scim_requests WHERE method = 'PATCH' AND path = $1`,
+      [`/Groups/${group.id}`],
     );
-    expect(entry).toBeDefined();
-    expect(JSON.stringify(entry)).toContain('not a member list');
+    expect(logged.rows).toEqual([
+      {
+        status: 204,
+        notes: ['"add" of members ignored: its value, a string ("string id 1"), is not a member list'],
+      },
+    ]);
   });
 
   it('re-resolves roles through the group mappings as membership changes; Owners are never changed', async () => {
@@ -550,6 +557,49 @@ describe('SCIM Groups (/scim/v2/Groups)', () => {
     expect((await api().get(`${groups}/${group.id}`).set(scim).expect(200)).body.displayName).toBe(
       'Private group',
     );
+  });
+
+  it('takes SCIM-created users as members, and hides and refuses them once SCIM deleted them', async () => {
+    const user = await api()
+      .post('/scim/v2/Users')
+      .set(scim)
+      .send({
+        schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
+        userName: 'pat.scim@contoso.com',
+        active: true,
+        displayName: 'Pat',
+      })
+      .expect(201);
+    const pat = user.body.id as string;
+    const group = (
+      await createGroup({ displayName: 'With Pat', members: [{ value: pat }, { value: megan }] }).expect(201)
+    ).body;
+    expect(await memberIds(group.id)).toEqual([pat, megan].sort());
+
+    await api().delete(`/scim/v2/Users/${pat}`).set(scim).expect(204);
+    expect(await memberIds(group.id)).toEqual([megan]);
+    const byMember = await api()
+      .get(groups)
+      .query({ filter: `members.value eq "${pat}"` })
+      .set(scim)
+      .expect(200);
+    expect(byMember.body.totalResults).toBe(0);
+    const refused = await patch(
+      group.id,
+      patchOf({ op: 'add', path: 'members', value: [{ value: pat }] }),
+    ).expect(400);
+    expect(refused.body).toMatchObject({ scimType: 'invalidValue' });
+    expect(refused.body.detail).toContain(pat);
+  });
+
+  it('counts the managed groups in the SCIM status, per organization', async () => {
+    const all = await api().get(groups).query({ count: 0 }).set(scim).expect(200);
+    const status = await api().get('/api/v1/integrations/scim').set(bearer(owner.token)).expect(200);
+    expect(status.body.managedGroups).toBe(all.body.totalResults);
+    expect(status.body.managedGroups).toBeGreaterThan(0);
+    const theirs = await api().get('/api/v1/integrations/scim').set(bearer(other.token)).expect(200);
+    // Its only attempt (a group naming this organization's user) was refused whole.
+    expect(theirs.body.managedGroups).toBe(0);
   });
 
   it('refuses requests without a valid SCIM token', async () => {

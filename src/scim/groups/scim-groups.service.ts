@@ -3,6 +3,7 @@ import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adap
 import { Inject, Injectable } from '@nestjs/common';
 import type { AppConfig } from '../../config/config.js';
 import { APP_CONFIG } from '../../config/config.module.js';
+import { ScimResourceCounts } from '../access/scim-resource-counts.js';
 import { RoleMappingService } from '../../role-mapping/role-mapping.service.js';
 import { UsersService } from '../../users/users.service.js';
 import {
@@ -87,8 +88,11 @@ export class ScimGroupsService {
     private readonly roleMapping: RoleMappingService,
     private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
     @Inject(APP_CONFIG) config: AppConfig,
+    counts: ScimResourceCounts,
   ) {
     this.baseUrl = `${config.appBaseUrl}/scim/v2`;
+    // The management status shows how many groups SCIM manages.
+    counts.provide('groups', (organizationId) => this.repository.count(organizationId));
   }
 
   /** A ListResponse page; members are read only when the response returns them. */
@@ -231,11 +235,6 @@ export class ScimGroupsService {
       await this.repository.delete(organizationId, group.id);
       await this.resolveRoles(organizationId, members);
     });
-  }
-
-  /** How many SCIM groups the organization has. */
-  count(organizationId: string): Promise<number> {
-    return this.repository.count(organizationId);
   }
 
   private async applyOperation(patch: PatchState, operation: PatchOperation): Promise<void> {
