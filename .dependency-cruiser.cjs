@@ -17,6 +17,7 @@ module.exports = {
       severity: 'error',
       comment:
         "Modules talk through each other's public services or events, never through another module's repository or entities. (database/ holds no module's data: its organization-scoped repository base is for every module.)",
+      // Entities may sit in a sub-folder too (src/scim/users/entities/).
       from: {
         path: '^src/([^/]+)/',
         pathNot: ['^src/(database|cli)/', '^src/[^/]+/entities/', '^src/[^/]+/[^/]+/entities/'],

@@ -34,9 +34,9 @@ import { ScimUsersModule } from './users/scim-users.module.js';
     DiscoveryModule,
     AuditModule,
     OrganizationsModule,
+    ScimUsersModule,
     UsersModule,
     RoleMappingModule,
-    ScimUsersModule,
   ],
   controllers: [ScimManagementController, ScimDiscoveryController, ScimGroupsController],
   providers: [

@@ -1,6 +1,7 @@
 import type { Request } from 'express';
 import { AadError } from './errors.js';
 import type { KeyRing } from './keys.js';
+import type { ProvisioningService } from './provisioning-service.js';
 import { isGuid } from './guid.js';
 import type { EmulatorStore } from './store.js';
 import type { Tenant } from './types.js';
@@ -10,6 +11,7 @@ export interface EmulatorContext {
   baseUrl: string;
   store: EmulatorStore;
   keys: KeyRing;
+  provisioning: ProvisioningService;
 }
 
 export type AuthorityTenant =

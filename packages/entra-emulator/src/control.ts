@@ -1,5 +1,6 @@
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import type { EmulatorContext } from './context.js';
+import { provisioningRouter } from './provisioning-routes.js';
 import { EmulatorInputError, type NewUser, type UserPatch } from './store.js';
 import type { FaultRule, IdTokenOverride, UserType } from './types.js';
 
@@ -133,6 +134,8 @@ export function controlRouter(ctx: EmulatorContext): Router {
     (req: Request, res: Response) => {
       res.status(status).json(handler(req, res) ?? { ok: true });
     };
+
+  router.use(provisioningRouter(ctx));
 
   router.get(
     '/state',

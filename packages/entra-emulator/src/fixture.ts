@@ -200,5 +200,21 @@ export function demoFixture(): EmulatorFixture {
     memberships: [{ groupId: DEMO.groups.engineering.id, memberId: u.megan.id }],
     clients: [{ ...DEMO.client, redirectUris: [...DEMO.client.redirectUris] }],
     grants: [],
+    // What Contoso's admin assigned to the demo app: the provisioning simulator's scope. Megan comes in through
+    // Engineering; the disabled user is provisioned inactive.
+    assignments: [
+      ...[u.adele.id, u.disabled.id].map((principalId) => ({
+        tenantId: contoso.id,
+        clientId: DEMO.client.clientId,
+        principalId,
+        principalType: 'User' as const,
+      })),
+      ...[DEMO.groups.engineering.id, DEMO.groups.itAdmins.id].map((principalId) => ({
+        tenantId: contoso.id,
+        clientId: DEMO.client.clientId,
+        principalId,
+        principalType: 'Group' as const,
+      })),
+    ],
   };
 }

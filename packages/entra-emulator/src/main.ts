@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { ensureCertificates } from './certificates.js';
 import { DEMO } from './fixture.js';
+import { provisionCli } from './provision-cli.js';
 import { EmulatorPortInUseError, startEntraEmulator } from './server.js';
 
 /** Standalone emulator for manual runs: `npm run emulator` (`node packages/entra-emulator/dist/main.js`). */
@@ -37,7 +38,18 @@ async function main(): Promise<void> {
   process.once('SIGTERM', stop);
 }
 
-main().catch((err: unknown) => {
-  console.error(err instanceof EmulatorPortInUseError ? err.message : err);
-  process.exit(1);
-});
+if (process.argv[2] === 'provision') {
+  // `npm run emulator -- provision …`: the simulated Entra provisioning service pushes to a SCIM endpoint.
+  provisionCli(process.argv.slice(3)).then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      console.error(err instanceof Error ? err.message : err);
+      process.exit(1);
+    },
+  );
+} else {
+  main().catch((err: unknown) => {
+    console.error(err instanceof EmulatorPortInUseError ? err.message : err);
+    process.exit(1);
+  });
+}

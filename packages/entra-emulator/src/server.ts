@@ -12,6 +12,7 @@ import { graphMeter, graphRouter } from './graph.js';
 import { adoptPagingTokenKey, pagingTokenKey } from './graph-query.js';
 import { KeyRing } from './keys.js';
 import { loadSavedEmulator, StateFile } from './persistence.js';
+import { ProvisioningService } from './provisioning-service.js';
 import { EmulatorStore } from './store.js';
 import { tokenRouter } from './token.js';
 import type { EmulatorClient, EmulatorFixture } from './types.js';
@@ -40,6 +41,8 @@ export interface EntraEmulator {
   /** Graph lives under /v1.0 of the same server. */
   graphBaseUrl: string;
   store: EmulatorStore;
+  /** The simulated Entra provisioning service (SCIM client) over the store's application assignments. */
+  provisioning: ProvisioningService;
   /** The new key signs from now on; old keys stay published unless `dropOld`. */
   rotateKeys(options?: { dropOld?: boolean }): void;
   /** Writes the state file now (changes made through `store` directly are saved on close otherwise). */
@@ -119,7 +122,8 @@ export async function startEntraEmulator(opts: StartOptions): Promise<EntraEmula
     store.restoreState(saved.store);
     adoptPagingTokenKey(Buffer.from(saved.pagingTokenKey, 'base64'));
   }
-  const ctx: EmulatorContext = { baseUrl: '', store, keys: new KeyRing(saved?.keys) };
+  const provisioning = new ProvisioningService(store);
+  const ctx: EmulatorContext = { baseUrl: '', store, keys: new KeyRing(saved?.keys), provisioning };
   let stateFile: StateFile | undefined;
 
   const app = express();
@@ -178,12 +182,14 @@ export async function startEntraEmulator(opts: StartOptions): Promise<EntraEmula
     authorityHost: ctx.baseUrl,
     graphBaseUrl: ctx.baseUrl,
     store: ctx.store,
+    provisioning,
     rotateKeys: (options) => {
       ctx.keys.rotate(options);
       stateFile?.changed();
     },
     save: async () => stateFile?.flush(),
     close: async () => {
+      provisioning.stopAll();
       await new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));
         // Keep-alive clients (MSAL, fetch) and injected timeouts would otherwise hold close() open.

@@ -1,3 +1,4 @@
+import { AppAssignments } from './app-assignments.js';
 import { ConsentRegistry } from './consent-registry.js';
 import { EmulatorInputError } from './errors.js';
 import { makeGroup } from './fixture.js';
@@ -5,10 +6,12 @@ import { GraphControls, DEFAULT_GRAPH_SETTINGS, type GraphSettings } from './gra
 import { GroupDirectory } from './group-directory.js';
 import { isGuid } from './guid.js';
 import { IssuedCredentials, type IssuedCredentialsState } from './issued-credentials.js';
+import { ProvisioningJobs, type ProvisioningJobState } from './provisioning-jobs.js';
 import { TenantRegistry, type NewTenant } from './tenant-registry.js';
 import { UserAccounts, type GenerateUsersOptions, type NewUser, type UserPatch } from './user-accounts.js';
 import { UserDirectory, type Tombstone, type UserDirectoryState } from './user-directory.js';
 import type {
+  AppAssignment,
   AuthorizationCode,
   ConsentDecision,
   ConsentGrant,
@@ -51,6 +54,9 @@ export interface EmulatorStoreState {
   consentDecision: ConsentDecision;
   credentials: IssuedCredentialsState;
   deltaTokenGeneration: number;
+  /** Absent in files saved before assignments existed: the fixture's are taken then. */
+  assignments?: AppAssignment[];
+  provisioningJobs?: ProvisioningJobState[];
 }
 
 /** What `reset()` rebuilds from the fixture; everything else survives a reset. */
@@ -60,6 +66,8 @@ interface DirectoryState {
   groups: GroupDirectory;
   consent: ConsentRegistry;
   credentials: IssuedCredentials;
+  assignments: AppAssignments;
+  provisioning: ProvisioningJobs;
 }
 
 /**
@@ -101,6 +109,8 @@ export class EmulatorStore {
       consentDecision: this.state.consent.consentDecision,
       credentials: this.state.credentials.exportState(),
       deltaTokenGeneration: this.graph.deltaTokenGeneration,
+      assignments: this.state.assignments.all,
+      provisioningJobs: this.state.provisioning.all,
     };
   }
 
@@ -122,6 +132,8 @@ export class EmulatorStore {
       groups: new GroupDirectory(saved.groups, saved.memberships),
       consent,
       credentials: new IssuedCredentials(() => this.now(), saved.credentials),
+      assignments: new AppAssignments(saved.assignments ?? structuredClone(this.fixture.assignments ?? [])),
+      provisioning: new ProvisioningJobs(saved.provisioningJobs),
     };
     this.clockOffsetMs = saved.clockOffsetMs;
     this.graph.reset();
@@ -137,6 +149,8 @@ export class EmulatorStore {
       groups: new GroupDirectory(copy.groups, copy.memberships),
       consent: new ConsentRegistry(this.clientList, copy.grants),
       credentials: new IssuedCredentials(() => this.now()),
+      assignments: new AppAssignments(copy.assignments ?? []),
+      provisioning: new ProvisioningJobs(),
     };
   }
 
@@ -254,6 +268,7 @@ export class EmulatorStore {
   purgeUser(id: string): Tombstone {
     const user = this.state.users.require(id);
     this.revokeRefreshTokens({ userId: user.id });
+    this.state.assignments.removePrincipal(user.id);
     for (const groupId of this.state.groups.directGroupIds(user.id)) this.removeMember(groupId, user.id);
     return this.state.users.purge(user.id, new Date(this.now()));
   }
@@ -319,6 +334,43 @@ export class EmulatorStore {
   /** Groups the object belongs to directly or through nested groups; cycles are tolerated. */
   transitiveGroupIds(memberId: string): string[] {
     return this.state.groups.transitiveGroupIds(memberId);
+  }
+
+  // --- application assignments and provisioning jobs ---------------------------------------------
+
+  get assignments(): readonly AppAssignment[] {
+    return this.state.assignments.all;
+  }
+
+  assignmentsOf(tenantId: string, clientId: string): AppAssignment[] {
+    return this.state.assignments.of(tenantId, clientId);
+  }
+
+  /** Assigns a user or group of the tenant to an application (Users and groups → Add assignment). */
+  assignToApp(input: { tenantId: string; clientId: string; principalId: string }): AppAssignment {
+    const tenant = this.state.tenants.require(input.tenantId);
+    if (!this.findClient(input.clientId)) throw new EmulatorInputError(`unknown client '${input.clientId}'`);
+    const user = this.findUser(input.principalId);
+    const group = user ? undefined : this.findGroup(input.principalId);
+    const principal = user ?? group;
+    if (!principal) throw new EmulatorInputError(`unknown user or group '${input.principalId}'`);
+    if (principal.tenantId !== tenant.id)
+      throw new EmulatorInputError('the principal belongs to another tenant');
+    return this.state.assignments.add({
+      tenantId: tenant.id,
+      clientId: input.clientId,
+      principalId: principal.id,
+      principalType: user ? 'User' : 'Group',
+    });
+  }
+
+  unassignFromApp(tenantId: string, clientId: string, principalId: string): boolean {
+    return this.state.assignments.remove(tenantId, clientId, principalId);
+  }
+
+  /** The simulated provisioning service's jobs; `EntraEmulator.provisioning` runs them. */
+  get provisioningJobs(): ProvisioningJobs {
+    return this.state.provisioning;
   }
 
   // --- apps and consent ----------------------------------------------------------------------------
@@ -471,6 +523,14 @@ export class EmulatorStore {
       faults: this.faults.map((f) => ({ ...f, path: String(f.path) })),
       graphSettings: this.graphSettings,
       graphRequests: this.graphRequestCount(),
+      assignments: this.assignments,
+      provisioningJobs: this.state.provisioning.all.map((job) => ({
+        id: job.id,
+        status: job.status,
+        tenantUrl: job.config.tenantUrl,
+        cycles: job.cycles,
+        escrowed: job.escrow.length,
+      })),
     };
   }
 }

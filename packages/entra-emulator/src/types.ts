@@ -118,6 +118,18 @@ export interface FaultRule {
   times?: number;
 }
 
+/**
+ * A user or group assigned to an enterprise application (its "Users and groups" pane): the scope of that
+ * application's provisioning job. A group brings its direct user members into scope, as in Entra (nested
+ * groups do not).
+ */
+export interface AppAssignment {
+  tenantId: string;
+  clientId: string;
+  principalId: string;
+  principalType: 'User' | 'Group';
+}
+
 export interface EmulatorFixture {
   tenants: Tenant[];
   users: User[];
@@ -125,4 +137,6 @@ export interface EmulatorFixture {
   memberships: Membership[];
   clients: EmulatorClient[];
   grants: ConsentGrant[];
+  /** Users and groups assigned to applications; none when omitted. */
+  assignments?: AppAssignment[];
 }

@@ -1,0 +1,346 @@
+/**
+ * npm run bench:scim [-- 100000]
+ *
+ * The SCIM endpoint of a large organization, as deployed: the built service (`node dist/src/main.js`,
+ * NODE_ENV=production) in its own process on a PostgreSQL of its own, N SCIM users in one Enterprise organization
+ * (one created through the endpoint, the rest cloned from it in SQL, then VACUUM ANALYZE), driven by autocannon with
+ * 10 connections and a SCIM token created through the REST API. Prints req/s, p50 and p99 for
+ * `GET /Users?filter=userName eq "…"` (a different user each request), `POST /Users` and `PATCH active` (Entra's
+ * non-compliant form), then the time of an initial cycle of 10,000 assigned users pushed by the emulator's
+ * provisioning simulator. Targets from issue 12: ≥ 1,000 req/s with p99 < 50 ms for the query, ≥ 300/s for the writes.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { loadavg } from 'node:os';
+import autocannon from 'autocannon';
+import pg from 'pg';
+import { DEMO, ensureCertificates, startEntraEmulator } from '@entra-integration/entra-emulator';
+import { freePort, startEmbeddedPostgres } from '../../src/database/embedded-postgres.js';
+import { cookie, relaunch, SERVICE } from './bench-support.js';
+import { createScimToken } from './scim-support.js';
+
+const CONNECTIONS = 10;
+const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
+const WARMUP_S = 3;
+const CYCLE_USERS = Number(process.env.BENCH_CYCLE_USERS ?? 10_000);
+const CYCLE_CONCURRENCY = Number(process.env.BENCH_CYCLE_CONCURRENCY ?? 4);
+const SCIM_JSON = 'application/scim+json';
+
+/** As api.bench.ts: the service believes it is at `publicUrl` (https); requests reach `localUrl` as from a TLS proxy. */
+async function signIn(localUrl: string, publicUrl: string, loginHint: string): Promise<string> {
+  const forwarded = { 'x-forwarded-host': new URL(publicUrl).host, 'x-forwarded-proto': 'https' };
+  const login = await fetch(`${localUrl}/auth/microsoft/login?login_hint=${encodeURIComponent(loginHint)}`, {
+    redirect: 'manual',
+    headers: forwarded,
+  });
+  const flow = cookie(login, '__Host-flow');
+  const atMicrosoft = await fetch(login.headers.get('location')!, { redirect: 'manual' });
+  const callback = await fetch(atMicrosoft.headers.get('location')!.replace(publicUrl, localUrl), {
+    redirect: 'manual',
+    headers: { cookie: `__Host-flow=${flow}`, ...forwarded },
+  });
+  const token = cookie(callback, '__Host-session');
+  if (!token) throw new Error(`sign-in failed: ${callback.headers.get('location')}`);
+  return token;
+}
+
+async function waitUntilReady(url: string, service: ChildProcess): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (service.exitCode !== null) throw new Error(`the service exited with ${service.exitCode}`);
+    try {
+      if ((await fetch(`${url}/health/ready`)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error('the service did not become ready within 60 s');
+}
+
+const userName = (n: number) => `bench.user${n}@contoso.com`;
+
+/**
+ * N SCIM users: one POSTed through the endpoint as the template, then N-1 copies of its `users` and `scim_users`
+ * rows with their own ids, userName, email and display name — every other column exactly as the service wrote it.
+ */
+async function seed(sql: pg.Client, tenantUrl: string, token: string, organizationId: string, count: number) {
+  const started = Date.now();
+  const response = await fetch(`${tenantUrl}/Users`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
+      userName: userName(0),
+      externalId: 'bench.user0',
+      active: true,
+      displayName: 'Bench User 0',
+      name: { givenName: 'Bench', familyName: 'User 0' },
+      emails: [{ primary: true, type: 'work', value: userName(0) }],
+    }),
+  });
+  if (response.status !== 201)
+    throw new Error(`POST /Users answered ${response.status}: ${await response.text()}`);
+  const template = ((await response.json()) as { id: string }).id;
+  await sql.query(
+    'CREATE TEMP TABLE bench_ids AS SELECT n, gen_random_uuid() AS id FROM generate_series(1, $1) n',
+    [count - 1],
+  );
+  await sql.query(
+    `INSERT INTO users
+     SELECT (jsonb_populate_record(NULL::users, to_jsonb(u) || jsonb_build_object(
+               'id', b.id, 'email', 'bench.user' || b.n || '@contoso.com', 'display_name', 'Bench User ' || b.n,
+               'created_at', u.created_at - b.n * interval '1 ms'))).*
+       FROM users u, bench_ids b WHERE u.id = $1 AND u.organization_id = $2`,
+    [template, organizationId],
+  );
+  await sql.query(
+    `INSERT INTO scim_users
+     SELECT (jsonb_populate_record(NULL::scim_users, to_jsonb(s) || jsonb_build_object(
+               'user_id', b.id,
+               'user_name', 'bench.user' || b.n || '@contoso.com',
+               'user_name_lower', 'bench.user' || b.n || '@contoso.com',
+               'external_id', 'bench.user' || b.n,
+               'display_name_lower', 'bench user ' || b.n,
+               'emails_lower', ARRAY['bench.user' || b.n || '@contoso.com'],
+               'attributes', s.attributes || jsonb_build_object(
+                  'userName', 'bench.user' || b.n || '@contoso.com', 'externalId', 'bench.user' || b.n,
+                  'displayName', 'Bench User ' || b.n,
+                  'emails', jsonb_build_array(jsonb_build_object('primary', true, 'type', 'work',
+                             'value', 'bench.user' || b.n || '@contoso.com'))),
+               'raw', s.raw || jsonb_build_object('userName', 'bench.user' || b.n || '@contoso.com'),
+               'created_at', s.created_at - b.n * interval '1 ms'))).*
+       FROM scim_users s, bench_ids b WHERE s.user_id = $1`,
+    [template],
+  );
+  await sql.query('VACUUM ANALYZE users');
+  await sql.query('VACUUM ANALYZE scim_users');
+  const { rows } = await sql.query<{ id: string }>('SELECT id::text FROM bench_ids ORDER BY n LIMIT 50000');
+  return { ms: Date.now() - started, ids: [template, ...rows.map((r) => r.id)] };
+}
+
+interface Row {
+  name: string;
+  result: autocannon.Result;
+  minRps: number;
+  maxP99Ms?: number;
+}
+
+async function load(options: autocannon.Options, seconds: number): Promise<autocannon.Result> {
+  return autocannon({ connections: CONNECTIONS, duration: seconds, ...options });
+}
+
+async function main(): Promise<void> {
+  const count = Number(process.argv[2] ?? 100_000);
+  const dir = process.env.BENCH_DIR!;
+  const certificates = await ensureCertificates(join(dir, 'certs'));
+  const port = await freePort();
+  const localUrl = `http://127.0.0.1:${port}`;
+  const publicUrl = `https://localhost:${port}`;
+  const database = await startEmbeddedPostgres({ dir: join(dir, 'postgres'), ephemeral: true });
+  const emulator = await startEntraEmulator({
+    tls: { cert: certificates.cert, key: certificates.key },
+    clients: [{ ...DEMO.client, redirectUris: [`${publicUrl}/auth/microsoft/callback`] }],
+  });
+  const sql = new pg.Client({ connectionString: database.url });
+  let service: ChildProcess | undefined;
+  try {
+    service = spawn(process.execPath, [SERVICE], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: {
+        PATH: process.env.PATH,
+        NODE_EXTRA_CA_CERTS: process.env.NODE_EXTRA_CA_CERTS,
+        NODE_ENV: 'production',
+        PORT: String(port),
+        APP_BASE_URL: publicUrl,
+        TRUST_PROXY: '1',
+        DATABASE_URL: database.url,
+        ENTRA_CLIENT_ID: DEMO.client.clientId,
+        ENTRA_CLIENT_SECRET: DEMO.client.clientSecret,
+        ENTRA_AUTHORITY_HOST: emulator.url,
+        GRAPH_BASE_URL: emulator.url,
+        TOKEN_ENCRYPTION_KEYS: `bench:${Buffer.alloc(32, 9).toString('base64')}`,
+      },
+    });
+    await waitUntilReady(localUrl, service);
+    const session = await signIn(localUrl, publicUrl, DEMO.users.adele.upn);
+    const me = (await (
+      await fetch(`${localUrl}/api/v1/me`, { headers: { authorization: `Bearer ${session}` } })
+    ).json()) as { organizationId: string };
+    await sql.connect();
+    // What `npm run cli -- orgs:set-plan … enterprise` and `orgs:set-seats` do, straight in SQL.
+    await sql.query(`UPDATE organizations SET plan = 'enterprise', seat_limit = 1000000 WHERE id = $1`, [
+      me.organizationId,
+    ]);
+    const { token } = await createScimToken(localUrl, session, 'bench');
+    const tenantUrl = `${localUrl}/scim/v2`;
+    const seeded = await seed(sql, tenantUrl, token, me.organizationId, count);
+    console.log(
+      `\n— ${count.toLocaleString('en')} SCIM users in one organization (seeded in ${seeded.ms} ms); ` +
+        `${CONNECTIONS} connections, ${DURATION_S} s each after ${WARMUP_S} s of warm-up\n`,
+    );
+    const headers = {
+      authorization: `Bearer ${token}`,
+      accept: SCIM_JSON,
+      'content-type': 'application/json',
+    };
+
+    const check = await fetch(
+      `${tenantUrl}/Users?filter=${encodeURIComponent(`userName eq "${userName(Math.floor(count / 2))}"`)}`,
+      { headers },
+    );
+    const found = (await check.json()) as { totalResults?: number };
+    if (check.status !== 200 || found.totalResults !== 1) {
+      throw new Error(`the query for a seeded user answered ${check.status} ${JSON.stringify(found)}`);
+    }
+
+    let query = 0;
+    const queryOptions: autocannon.Options = {
+      url: tenantUrl,
+      headers,
+      requests: [
+        {
+          setupRequest: (request) => {
+            const n = (query = (query * 7919 + 104729) % count);
+            request.path = `/scim/v2/Users?filter=${encodeURIComponent(`userName eq "${userName(n)}"`)}`;
+            return request;
+          },
+        },
+      ],
+    };
+    let created = 0;
+    const postOptions = (): autocannon.Options => ({
+      url: `${tenantUrl}/Users`,
+      method: 'POST',
+      headers,
+      requests: [
+        {
+          setupRequest: (request) => {
+            const n = ++created;
+            request.body = JSON.stringify({
+              schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
+              userName: `bench.new${n}@contoso.com`,
+              externalId: `bench.new${n}`,
+              active: true,
+              displayName: `Bench New ${n}`,
+              emails: [{ primary: true, type: 'work', value: `bench.new${n}@contoso.com` }],
+            });
+            return request;
+          },
+        },
+      ],
+    });
+    let patched = 0;
+    const patchOptions: autocannon.Options = {
+      url: tenantUrl,
+      method: 'PATCH',
+      headers,
+      requests: [
+        {
+          setupRequest: (request) => {
+            const i = patched++;
+            const id = seeded.ids[i % seeded.ids.length];
+            // Off on the first pass over the ids, on again on the next.
+            const value = Math.floor(i / seeded.ids.length) % 2 === 0 ? 'False' : 'True';
+            request.path = `/scim/v2/Users/${id}`;
+            request.body = JSON.stringify({
+              schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+              Operations: [{ op: 'Replace', path: 'active', value }],
+            });
+            return request;
+          },
+        },
+      ],
+    };
+
+    const rows: Row[] = [];
+    const measure = async (
+      name: string,
+      options: () => autocannon.Options,
+      minRps: number,
+      maxP99Ms?: number,
+    ) => {
+      await load(options(), WARMUP_S);
+      const result = await load(options(), DURATION_S);
+      rows.push({ name, result, minRps, maxP99Ms });
+      console.log(
+        `${name}: ${result.requests.average.toFixed(0)} req/s, p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms`,
+      );
+    };
+    await measure('GET /Users?filter=userName eq "…"', () => queryOptions, 1000, 50);
+    await measure('POST /Users', postOptions, 300);
+    await measure('PATCH /Users/{id} active', () => patchOptions, 300);
+
+    // The provisioning simulator: an initial cycle of CYCLE_USERS assigned users, nobody else in scope.
+    const store = emulator.store;
+    for (const a of store.assignmentsOf(DEMO.tenants.contoso.id, DEMO.client.clientId)) {
+      store.unassignFromApp(a.tenantId, a.clientId, a.principalId);
+    }
+    for (const id of store.generateUsers(DEMO.tenants.contoso.id, CYCLE_USERS)) {
+      store.assignToApp({
+        tenantId: DEMO.tenants.contoso.id,
+        clientId: DEMO.client.clientId,
+        principalId: id,
+      });
+    }
+    const job = emulator.provisioning.createJob({
+      tenantId: DEMO.tenants.contoso.id,
+      clientId: DEMO.client.clientId,
+      tenantUrl,
+      token,
+      concurrency: CYCLE_CONCURRENCY,
+    });
+    const test = await emulator.provisioning.testConnection(job.id);
+    if (!test.ok) throw new Error(`Test Connection failed: ${test.error}`);
+    const cycle = await emulator.provisioning.runCycle(job.id);
+
+    console.log(`\n${'request'.padEnd(36)}   req/s  p50ms  p99ms  errors   target`);
+    console.log(
+      `(load average while measuring: ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')})`,
+    );
+    let failed = false;
+    for (const { name, result, minRps, maxP99Ms } of rows) {
+      const bad = result.non2xx + result.errors + result.timeouts;
+      const rps = result.requests.average;
+      const met = bad === 0 && rps >= minRps && (maxP99Ms === undefined || result.latency.p99 <= maxP99Ms);
+      failed ||= !met;
+      const goal = `≥ ${minRps} req/s${maxP99Ms ? `, p99 ≤ ${maxP99Ms} ms` : ''}`;
+      console.log(
+        `${name.padEnd(36)} ${rps.toFixed(0).padStart(7)}  ${String(result.latency.p50).padStart(5)}  ` +
+          `${String(result.latency.p99).padStart(5)}  ${String(bad).padStart(6)}   ${met ? 'met' : 'MISSED'} (${goal})`,
+      );
+    }
+    const cycleOk = cycle.failed === 0 && cycle.usersCreated === CYCLE_USERS;
+    failed ||= !cycleOk;
+    console.log(
+      `\ninitial cycle of ${CYCLE_USERS.toLocaleString('en')} users through the provisioning simulator ` +
+        `(concurrency ${CYCLE_CONCURRENCY}): ${(cycle.durationMs / 1000).toFixed(1)} s, ${cycle.requests} requests ` +
+        `(${((cycle.requests / cycle.durationMs) * 1000).toFixed(0)} req/s), ${cycle.usersCreated} created, ` +
+        `${cycle.failed} failed${cycleOk ? '' : '  MISSED'}`,
+    );
+    if (failed) process.exitCode = 1;
+  } finally {
+    if (service && service.exitCode === null) {
+      const exited = new Promise((r) => service!.once('exit', r));
+      service.kill('SIGTERM');
+      await exited;
+    }
+    await sql.end().catch(() => undefined);
+    await emulator.close();
+    await database.stop();
+  }
+}
+
+if (!process.env.NODE_EXTRA_CA_CERTS || !process.env.BENCH_DIR) {
+  void relaunch('bench-scim-');
+} else {
+  main().then(
+    () => process.exit(process.exitCode ?? 0),
+    (error: unknown) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
+}
