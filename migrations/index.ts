@@ -20,6 +20,7 @@ import { WebhookDeliveryOrder1796543000000 } from './1796543000000-webhook-deliv
 import { ScimAccess1796600000000 } from './1796600000000-scim-access.js';
 import { ScimUsers1796610000000 } from './1796610000000-scim-users.js';
 import { ScimUsersLookups1796610000001 } from './1796610000001-scim-users-lookups.js';
+import { ScimUsersNameFilters1796610000002 } from './1796610000002-scim-users-name-filters.js';
 import { ScimGroups1796620000000 } from './1796620000000-scim-groups.js';
 import { ScimGroupMemberDisplay1796620000001 } from './1796620000001-scim-group-member-display.js';
 
@@ -46,6 +47,7 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   ScimAccess1796600000000,
   ScimUsers1796610000000,
   ScimUsersLookups1796610000001,
+  ScimUsersNameFilters1796610000002,
   ScimGroups1796620000000,
   ScimGroupMemberDisplay1796620000001,
 ];

@@ -367,7 +367,7 @@ describe('SCIM users: the product effects', () => {
     expect((await scimError(scim.list(org, { count: 'many' }))).status).toBe(400);
   });
 
-  it('answers userName, externalId, emails and displayName eq and meta.lastModified gt from indexes', async () => {
+  it('answers userName, externalId, emails, displayName and name eq and meta.lastModified gt from indexes', async () => {
     // Planned with sequential scans priced out (a small table is cheaper to scan): the plan names the index
     // only if one exists that the compiled condition can use; otherwise it stays a sequential scan.
     const planOf = async (filter: string, index: string) => {
@@ -397,12 +397,16 @@ describe('SCIM users: the product effects', () => {
       'scim_users_organization_display_name_idx',
       'scim_users_organization_updated_at_idx',
       'scim_users_organization_created_at_idx',
+      'scim_users_family_name_organization_idx',
+      'scim_users_given_name_organization_idx',
     ];
     const expectations: [string, string][] = [
       ['userName eq "x"', 'scim_users_user_name_organization_key'],
       ['externalId eq "x"', 'scim_users_external_id_organization_idx'],
       ['emails.value eq "x"', 'scim_users_emails_idx'],
       ['displayName eq "x"', 'scim_users_organization_display_name_idx'],
+      ['name.familyName eq "x"', 'scim_users_family_name_organization_idx'],
+      ['name.givenName eq "x"', 'scim_users_given_name_organization_idx'],
       ['meta.lastModified gt "2026-01-01T00:00:00Z"', 'scim_users_organization_updated_at_idx'],
       ['meta.lastModified ge "2026-01-01T00:00:00Z"', 'scim_users_organization_updated_at_idx'],
     ];

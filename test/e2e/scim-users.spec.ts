@@ -113,26 +113,34 @@ describe('SCIM /Users over HTTP', () => {
     }
   });
 
-  it('PATCHes as Entra does, answers 200 with the resource (204 on request), and checks If-Match', async () => {
+  it('PATCHes as Entra does, answers 204 (200 with the resource when asked for it), and checks If-Match', async () => {
     const user = await post();
     const off = await scim('patch', `/Users/${user.id}`)
       .send(patchOp({ op: 'Replace', path: 'active', value: 'False' }))
-      .expect(200);
-    expect(off.body).toMatchObject({ active: false, [PRODUCT]: { status: 'deactivated' } });
+      .expect(204);
+    expect(off.text).toBe('');
     expect(off.headers.etag).toBe('W/"2"');
+    expect((await scim('get', `/Users/${user.id}`).expect(200)).body).toMatchObject({
+      active: false,
+      [PRODUCT]: { status: 'deactivated' },
+    });
     await scim('patch', `/Users/${user.id}`)
       .set('If-Match', 'W/"1"')
       .send(patchOp({ op: 'Replace', path: 'active', value: 'True' }))
       .expect(412);
-    await scim('patch', `/Users/${user.id}`)
+    const on = await scim('patch', `/Users/${user.id}`)
       .set('If-Match', 'W/"2"')
-      .set('Prefer', 'return=minimal')
+      .set('Prefer', 'return=representation')
       .send(patchOp({ op: 'Replace', path: 'active', value: 'True' }))
-      .expect(204);
-    expect((await scim('get', `/Users/${user.id}`).expect(200)).body).toMatchObject({
-      active: true,
-      [PRODUCT]: { status: 'active' },
-    });
+      .expect(200);
+    expect(on.body).toMatchObject({ active: true, [PRODUCT]: { status: 'active' } });
+    expect(on.headers.etag).toBe('W/"3"');
+    // RFC 7644 §3.5.2: a PATCH naming `attributes` is answered 200 with them.
+    const titled = await scim('patch', `/Users/${user.id}?attributes=title`)
+      .send(patchOp({ op: 'Replace', path: 'title', value: 'Buyer' }))
+      .expect(200);
+    expect(titled.body).toMatchObject({ id: user.id, title: 'Buyer' });
+    expect(titled.body.active).toBeUndefined();
     const bad = await scim('patch', `/Users/${user.id}`)
       .send({ Operations: [{ op: 'jump', path: 'active' }] })
       .expect(400);
@@ -203,11 +211,12 @@ describe('SCIM /Users over HTTP', () => {
     // Disabling the seated user frees the seat for the one waiting; re-enabling queues them in turn.
     await scim('patch', `/Users/${seated.id}`, smallToken)
       .send(patchOp({ op: 'Replace', path: 'active', value: 'False' }))
-      .expect(200);
+      .expect(204);
     expect((await scim('get', `/Users/${waiting.id}`, smallToken).expect(200)).body[PRODUCT]).toMatchObject({
       status: 'active',
     });
     const again = await scim('patch', `/Users/${seated.id}`, smallToken)
+      .set('Prefer', 'return=representation')
       .send(patchOp({ op: 'Replace', path: 'active', value: 'True' }))
       .expect(200);
     expect(again.body[PRODUCT]).toEqual({
@@ -281,7 +290,7 @@ describe('SCIM /Users over HTTP', () => {
         random() < 0.8 ? patchOp(op) : (pick(values) ?? {}),
       );
       expect(patched.status, JSON.stringify(op)).toBeLessThan(500);
-      expect(patched.headers['content-type']).toMatch(/^application\/scim\+json/);
+      if (patched.status !== 204) expect(patched.headers['content-type']).toMatch(/^application\/scim\+json/);
     }
   });
 

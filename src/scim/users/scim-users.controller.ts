@@ -23,7 +23,7 @@ import { listResponse, project, SCIM_CONTENT_TYPE } from '../protocol/index.js';
 import { etagMatches, etagOf } from './scim-user-resource.js';
 import { ScimUsersService, type ScimUserView } from './scim-users.service.js';
 
-type Query = Record<string, unknown>;
+type ScimQuery = Record<string, unknown>;
 
 /** A query parameter given once or several times, as one comma-separated list (attributes, excludedAttributes). */
 const listParam = (value: unknown): string | undefined =>
@@ -38,7 +38,7 @@ export class ScimUsersController {
 
   @Get()
   @Header('Content-Type', SCIM_CONTENT_TYPE)
-  async list(@CurrentScimCaller() caller: ScimCaller, @Query() query: Query): Promise<object> {
+  async list(@CurrentScimCaller() caller: ScimCaller, @Query() query: ScimQuery): Promise<object> {
     const page = await this.users.list(caller.organizationId, query);
     return listResponse(
       page.resources.map((resource) => this.projected(resource, query)),
@@ -52,7 +52,7 @@ export class ScimUsersController {
   async get(
     @CurrentScimCaller() caller: ScimCaller,
     @Param('id') id: string,
-    @Query() query: Query,
+    @Query() query: ScimQuery,
     @Headers('if-none-match') ifNoneMatch: string | undefined,
     @Res({ passthrough: true }) response: Response,
   ): Promise<object | undefined> {
@@ -71,7 +71,7 @@ export class ScimUsersController {
   async create(
     @CurrentScimCaller() caller: ScimCaller,
     @Body() body: unknown,
-    @Query() query: Query,
+    @Query() query: ScimQuery,
     @Req() request: Request,
     @Res({ passthrough: true }) response: Response,
   ): Promise<object> {
@@ -87,7 +87,7 @@ export class ScimUsersController {
     @CurrentScimCaller() caller: ScimCaller,
     @Param('id') id: string,
     @Body() body: unknown,
-    @Query() query: Query,
+    @Query() query: ScimQuery,
     @Headers('if-match') ifMatch: string | undefined,
     @Req() request: Request,
     @Res({ passthrough: true }) response: Response,
@@ -97,14 +97,18 @@ export class ScimUsersController {
     return this.written(user, query, response);
   }
 
-  /** 200 with the resource; 204 when the client asks for no body (`Prefer: return=minimal`). */
+  /**
+   * 204 with the new ETag (what Entra and Microsoft's reference collection expect); 200 with the resource when the
+   * request names `attributes` or `excludedAttributes` (RFC 7644 §3.5.2: then the server MUST answer 200) or asks
+   * for it with `Prefer: return=representation`.
+   */
   @Patch(':id')
   @Header('Content-Type', SCIM_CONTENT_TYPE)
   async patch(
     @CurrentScimCaller() caller: ScimCaller,
     @Param('id') id: string,
     @Body() body: unknown,
-    @Query() query: Query,
+    @Query() query: ScimQuery,
     @Headers('if-match') ifMatch: string | undefined,
     @Headers('prefer') prefer: string | undefined,
     @Req() request: Request,
@@ -112,7 +116,11 @@ export class ScimUsersController {
   ): Promise<object | undefined> {
     const user = await this.users.patch(caller.organizationId, id, body, ifMatch);
     for (const note of user.notes) addScimLogNote(request, note);
-    if (prefer?.toLowerCase().includes('return=minimal')) {
+    const representation =
+      query.attributes !== undefined ||
+      query.excludedAttributes !== undefined ||
+      Boolean(prefer?.toLowerCase().includes('return=representation'));
+    if (!representation) {
       response.setHeader('ETag', etagOf(user.version));
       response.status(204);
       return undefined;
@@ -132,12 +140,12 @@ export class ScimUsersController {
     for (const note of notes) addScimLogNote(request, note);
   }
 
-  private written(user: ScimUserView, query: Query, response: Response): object {
+  private written(user: ScimUserView, query: ScimQuery, response: Response): object {
     response.setHeader('ETag', etagOf(user.version));
     return this.projected(user.resource, query);
   }
 
-  private projected(resource: Record<string, unknown>, query: Query): Record<string, unknown> {
+  private projected(resource: Record<string, unknown>, query: ScimQuery): Record<string, unknown> {
     return project(resource, listParam(query.attributes), listParam(query.excludedAttributes), ['username']);
   }
 }

@@ -39,7 +39,7 @@ export type { SignInCandidate };
 
 /**
  * What a User filter may name, and the SQL each compiles to over alias `su` (scim_users). `userName`,
- * `externalId`, `emails.value`, `displayName` (eq) and `meta.lastModified` (gt/ge) are index look-ups within
+ * `externalId`, `emails.value`, `displayName`, `name.givenName`, `name.familyName` (eq) and `meta.lastModified` (gt/ge) are index look-ups within
  * the organization; anything else answers 400 invalidFilter.
  */
 export const USER_FILTER_ATTRIBUTES: FilterAttributeMap = {
@@ -54,6 +54,9 @@ export const USER_FILTER_ATTRIBUTES: FilterAttributeMap = {
     subAttributes: { value: { type: 'string' }, type: { type: 'string' }, primary: { type: 'boolean' } },
   },
   displayname: { type: 'string', sql: 'su.display_name_lower', indexed: true },
+  // Expression indexes (migration 1796610000002) serve these exactly as written here.
+  'name.givenname': { type: 'string', sql: "lower(su.attributes->'name'->>'givenName')", indexed: true },
+  'name.familyname': { type: 'string', sql: "lower(su.attributes->'name'->>'familyName')", indexed: true },
   active: { type: 'boolean', sql: 'su.active' },
   'meta.lastmodified': { type: 'datetime', sql: 'su.updated_at', indexed: true },
   'meta.created': { type: 'datetime', sql: 'su.created_at', indexed: true },

@@ -28,6 +28,9 @@ import { UserEntity } from '../../../users/entities/user.entity.js';
 @Index('scim_users_organization_created_at_idx', ['organizationId', 'createdAt', 'userId'])
 // GIN over the lower-cased addresses (`emails.value eq` → `emails_lower @> ARRAY[$n]`); the migration owns it.
 @Index('scim_users_emails_idx', { synchronize: false })
+// `name.familyName` / `name.givenName` filters: lower-cased expressions over `attributes` (migration 1796610000002).
+@Index('scim_users_family_name_organization_idx', { synchronize: false })
+@Index('scim_users_given_name_organization_idx', { synchronize: false })
 export class ScimUserEntity {
   @PrimaryColumn({ name: 'user_id', type: 'uuid', primaryKeyConstraintName: 'PK_scim_users' })
   userId: string;
