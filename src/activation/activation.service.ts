@@ -85,7 +85,8 @@ export class ActivationService {
       });
       if (release === 0) return [];
       const next = await this.users.takeSeatQueue(organizationId, release);
-      for (const user of next) await this.users.activatePending(user, SYSTEM_ACTOR, `seat_freed:${cause}`);
+      for (const user of next)
+        await this.users.activatePending(user, SYSTEM_ACTOR, `seat_freed:${cause}`, 'system');
       return next.map((user) => user.id);
     });
   }
@@ -100,7 +101,7 @@ export class ActivationService {
       const user = await this.users.lockForUpdate(principal.organizationId, userId);
       if (user.status !== 'pending') throw new InvalidUserStateError('Only a pending user can be activated.');
       await this.assertSeatFree(organization);
-      return this.users.activatePending(user, principal.actor, 'manual');
+      return this.users.activatePending(user, principal.actor, 'manual', 'manual');
     });
   }
 

@@ -18,6 +18,13 @@ export const EVENT_TYPES = [
   'sync.succeeded',
   'sync.failed',
   'sync.awaiting_approval',
+  'tenant_assignment.verified',
+  'tenant_assignment.updated',
+  'tenant_assignment.disabled',
+  'scim.token_created',
+  'scim.token_revoked',
+  'scim.enabled',
+  'scim.disabled',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -26,8 +33,12 @@ export const PING_EVENT_TYPE = 'webhook.ping';
 
 export const EVENT_SCHEMA_VERSION = 1;
 
-/** What caused a change: a person or key through the API, a sign-in, the directory sync, SCIM, an assignment. */
-export const EVENT_SOURCES = ['manual', 'sign_in', 'sync', 'scim', 'assignment'] as const;
+/**
+ * What caused a change: a person or key through the API, a sign-in, the directory sync, SCIM, a tenant
+ * assignment, or the service itself (`system`: a consequence of another change, such as the seat queue moving
+ * when a seat was freed).
+ */
+export const EVENT_SOURCES = ['manual', 'sign_in', 'sync', 'scim', 'assignment', 'system'] as const;
 export type EventSource = (typeof EVENT_SOURCES)[number];
 
 /** Whether `type` matches a subscription pattern: an exact type, `prefix.*`, or `*`. */

@@ -2,6 +2,7 @@ import { type MiddlewareConsumer, Module, type NestModule, RequestMethod } from 
 import { APP_FILTER, DiscoveryModule } from '@nestjs/core';
 import { PassportModule } from '@nestjs/passport';
 import { AuditModule } from '../audit/audit.module.js';
+import { EventsModule } from '../events/events.module.js';
 import { OrganizationsModule } from '../organizations/organizations.module.js';
 import { RoleMappingModule } from '../role-mapping/role-mapping.module.js';
 import { UsersModule } from '../users/users.module.js';
@@ -33,6 +34,7 @@ import { ScimUsersModule } from './users/scim-users.module.js';
     PassportModule,
     DiscoveryModule,
     AuditModule,
+    EventsModule,
     OrganizationsModule,
     ScimUsersModule,
     UsersModule,

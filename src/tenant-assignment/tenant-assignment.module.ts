@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { AuditModule } from '../audit/audit.module.js';
 import { AuthFlowsModule } from '../auth-flows/auth-flows.module.js';
 import { DomainClaimsModule } from '../domain-claims/domain-claims.module.js';
+import { EventsModule } from '../events/events.module.js';
 import { IntegrationsModule } from '../integrations/integrations.module.js';
 import { OrganizationsModule } from '../organizations/organizations.module.js';
 import { RateLimitsModule } from '../rate-limits/rate-limits.module.js';
@@ -17,6 +18,7 @@ import { TenantAssignmentService } from './tenant-assignment.service.js';
     AuditModule,
     AuthFlowsModule,
     DomainClaimsModule,
+    EventsModule,
     IntegrationsModule,
     OrganizationsModule,
     RateLimitsModule,

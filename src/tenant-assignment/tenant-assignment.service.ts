@@ -11,6 +11,8 @@ import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { DomainsClaimedError } from '../domain-claims/domain-claims.errors.js';
 import { DomainClaimsService } from '../domain-claims/domain-claims.service.js';
+import type { EventSource } from '../events/event-types.js';
+import { EventsService } from '../events/events.service.js';
 import { EntraConnectionService } from '../integrations/entra-connection.service.js';
 import { PERSONAL_ACCOUNT_TENANT_ID, type VerifiedIdToken } from '../microsoft/microsoft-identity.client.js';
 import { tenantAdministratorRole } from '../microsoft/tenant-administrator.js';
@@ -18,7 +20,9 @@ import { OrganizationsService } from '../organizations/organizations.service.js'
 import { SessionsService } from '../sessions/sessions.service.js';
 import { UsersService } from '../users/users.service.js';
 import { isFreshSignIn, normalizeAssignmentDomains } from './domain-rules.js';
+import { type TenantAssignmentResponseDto, toTenantAssignmentResponse } from './dto/tenant-assignment.dto.js';
 import type { TenantAssignmentEntity } from './entities/tenant-assignment.entity.js';
+import type { TenantAssignmentStatus, TenantAssignmentView } from './tenant-assignment-view.js';
 import {
   type AssignmentVerificationErrorCode,
   DomainsRequireVerificationError,
@@ -40,16 +44,13 @@ const FRESH_SIGN_IN_MS = 10 * 60_000;
 /** A verification signs in and reads the roles; it asks Microsoft for no Graph permission. */
 const VERIFICATION_SCOPES = ['openid', 'profile'];
 
-export type TenantAssignmentStatus = 'disabled' | 'pending_verification' | 'enabled' | 'suspended';
+export type { TenantAssignmentStatus, TenantAssignmentView } from './tenant-assignment-view.js';
 
-/** The organization's tenant assignment as its admins see it. */
-export interface TenantAssignmentView {
-  status: TenantAssignmentStatus;
-  tenantId: string | null;
-  domains: string[];
-  autoActivate: boolean;
-  verifiedBy: { name: string | null; userPrincipalName: string | null; role: string | null } | null;
-  verifiedAt: Date | null;
+/** `data` of every `tenant_assignment.*` event (version 1): the REST view of the assignment after the change. */
+export interface TenantAssignmentEventData {
+  assignment: TenantAssignmentResponseDto;
+  removedDomains: string[];
+  source: EventSource;
 }
 
 /** An assignment that takes sign-ins now (enabled, on a paid plan), as the sign-in decision needs it. */
@@ -99,6 +100,7 @@ export class TenantAssignmentService {
     private readonly organizations: OrganizationsService,
     private readonly users: UsersService,
     private readonly audit: AuditService,
+    private readonly outbox: EventsService,
     private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
   ) {}
 
@@ -243,7 +245,13 @@ export class TenantAssignmentService {
         before,
         after: { domains: saved.domains, autoActivate: saved.autoActivate },
       });
-      return viewOf(saved, organization.plan);
+      const view = viewOf(saved, organization.plan);
+      await this.recordEvent(principal.organizationId, 'tenant_assignment.updated', {
+        assignment: toTenantAssignmentResponse(view),
+        removedDomains: before.domains.filter((d) => !saved.domains.includes(d)),
+        source: 'manual',
+      });
+      return view;
     });
   }
 
@@ -261,6 +269,11 @@ export class TenantAssignmentService {
         action: 'tenant_assignment.disabled',
         target: { type: 'tenant_assignment', id: principal.organizationId },
         before: { status: assignment.status, tenantId: assignment.tenantId, domains: assignment.domains },
+      });
+      await this.recordEvent(principal.organizationId, 'tenant_assignment.disabled', {
+        assignment: toTenantAssignmentResponse(await this.getStatus(principal)),
+        removedDomains: assignment.domains,
+        source: 'manual',
       });
     });
   }
@@ -291,8 +304,9 @@ export class TenantAssignmentService {
   ): Promise<void> {
     try {
       await this.txHost.withTransaction(async () => {
-        await this.organizations.lock(organizationId);
+        const organization = await this.organizations.lock(organizationId);
         const existing = await this.repository.lock(organizationId);
+        const previousDomains = existing?.domains ?? [];
         const before = existing
           ? { status: existing.status, tenantId: existing.tenantId, domains: existing.domains }
           : null;
@@ -308,7 +322,7 @@ export class TenantAssignmentService {
         assignment.verifiedByUpn = verifiedBy.userPrincipalName;
         assignment.verifiedByRole = verifiedBy.role;
         assignment.verifiedAt = new Date();
-        await this.repository.save(assignment);
+        const saved = await this.repository.save(assignment);
         await this.audit.record({
           organizationId,
           actor: { type: 'user', id: userId },
@@ -322,12 +336,26 @@ export class TenantAssignmentService {
             verifiedBy,
           },
         });
+        await this.recordEvent(organizationId, 'tenant_assignment.verified', {
+          assignment: toTenantAssignmentResponse(viewOf(saved, organization.plan)),
+          removedDomains: previousDomains.filter((d) => !request.domains.includes(d)),
+          source: 'assignment',
+        });
       });
     } catch (error) {
       if (error instanceof DomainsClaimedError)
         throw new VerificationFailure('domains_claimed', error.domains);
       throw error;
     }
+  }
+
+  /** A `tenant_assignment.*` event, in the transaction of the change. */
+  private recordEvent(
+    organizationId: string,
+    type: 'tenant_assignment.verified' | 'tenant_assignment.updated' | 'tenant_assignment.disabled',
+    data: TenantAssignmentEventData,
+  ): Promise<void> {
+    return this.outbox.record(organizationId, type, data as unknown as Record<string, unknown>);
   }
 
   /** Makes `domains` the organization's allowlist claims in the tenant, inside the current transaction. */

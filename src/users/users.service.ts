@@ -647,9 +647,15 @@ export class UsersService {
 
   /**
    * Makes a pending user active, inside the caller's transaction (the activation module's, which checked
-   * the seat under the organization lock), with an audit event saying who and why.
+   * the seat under the organization lock), with an audit event saying who and why. `source` is what made it:
+   * `manual` (an Owner or Admin), `system` (the seat queue moving when a seat was freed).
    */
-  async activatePending(user: UserEntity, actor: AuditActor, cause: string): Promise<UserEntity> {
+  async activatePending(
+    user: UserEntity,
+    actor: AuditActor,
+    cause: string,
+    source: EventSource,
+  ): Promise<UserEntity> {
     if (user.status !== 'pending') throw new InvalidUserStateError('Only a pending user can be activated.');
     const before = { ...snapshot(user), pendingSince: user.pendingSince?.toISOString() ?? null };
     user.status = 'active';
@@ -667,7 +673,7 @@ export class UsersService {
     await this.outbox.record(saved.organizationId, 'user.activated', {
       user: toUserResponse(saved),
       reason: cause,
-      source: actor.type === 'system' ? 'assignment' : 'manual',
+      source,
     });
     return saved;
   }

@@ -1,8 +1,11 @@
 import { DEMO } from '@entra-integration/entra-emulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SYSTEM_ACTOR } from '../../src/audit/audit.service.js';
+import { EVENT_DATA_SCHEMA } from '../../src/events/dto/event.dto.js';
+import type { EventType } from '../../src/events/event-types.js';
 import { OrganizationsService } from '../../src/organizations/organizations.service.js';
 import { connectedOrganization, directoryUser, type TestOwner } from '../support/factory.js';
+import { committedDocument, schemaViolations } from '../support/schema-check.js';
 import { bearer, signIn } from '../support/sign-in.js';
 import { syncNow } from '../support/sync.js';
 import { createTestContext, type TestContext } from '../support/test-app.js';
@@ -123,6 +126,24 @@ describe('the seat queue of auto-provisioned users', () => {
       actor: { type: 'system' },
       after: { status: 'active', cause: 'seat_freed:user_deactivated' },
     });
+    // The feed says why: a freed seat moved the queue (the service, not a tenant assignment nor a person).
+    const feed = await ctx
+      .http()
+      .get('/api/v1/events?types=user.activated')
+      .set(bearer(owner.token))
+      .expect(200);
+    const activated = (feed.body.items as { type: EventType; data: { user: { id: string } } }[]).filter(
+      (e) => e.data.user.id === q1.id,
+    );
+    expect(activated).toHaveLength(1);
+    expect(activated[0].data).toMatchObject({
+      user: { id: q1.id, status: 'active' },
+      reason: 'seat_freed:user_deactivated',
+      source: 'system',
+    });
+    const document = committedDocument();
+    expect(schemaViolations(document, 'EventDto', activated[0])).toEqual([]);
+    expect(schemaViolations(document, EVENT_DATA_SCHEMA['user.activated'], activated[0].data)).toEqual([]);
     expect((await signIn(ctx, 'q1@contoso.com')).error).toBeNull();
     expect(await active()).toBe(2);
   });

@@ -13,6 +13,9 @@ import {
 } from 'class-validator';
 import { SyncRunResponseDto } from '../../deprovisioning/dto/sync-run.dto.js';
 import { EntraIntegrationResponseDto } from '../../integrations/dto/entra-integration.dto.js';
+import { ScimSettingsResponseDto } from '../../scim/access/dto/scim-status.dto.js';
+import { ScimTokenResponseDto } from '../../scim/access/dto/scim-token.dto.js';
+import { TenantAssignmentResponseDto } from '../../tenant-assignment/dto/tenant-assignment.dto.js';
 import { InvitationResponseDto } from '../../users/dto/invitation.dto.js';
 import { UserResponseDto } from '../../users/dto/user.dto.js';
 import { ROLES } from '../../common/access.js';
@@ -61,8 +64,9 @@ export class ListEventsQueryDto {
 }
 
 const SOURCE_DOC =
-  'What made the change: `manual` (a person or an API key), `sign_in`, `sync` (the directory sync), `scim` or ' +
-  '`assignment` (tenant user assignment).';
+  'What made the change: `manual` (a person or an API key), `sign_in`, `sync` (the directory sync), `scim`, ' +
+  '`assignment` (tenant user assignment) or `system` (the service itself, as a consequence of another change: ' +
+  'the seat queue moving when a seat was freed).';
 
 /** `data` of every `user.*` event, version 1. */
 export class UserEventDataDto {
@@ -80,7 +84,8 @@ export class UserEventDataDto {
     nullable: true,
     description:
       'Why (`user.deactivated`: `manual`, `entra_account_disabled`, `entra_account_deleted`; `user.pending`: ' +
-      '`awaiting_approval`, `awaiting_seat`; `user.activated`: `manual` or `seat_freed:<cause>`).',
+      '`awaiting_approval`, `awaiting_seat`; `user.activated`: `manual`, or `seat_freed:<cause>` with source ' +
+      '`system` when the seat queue moved, for example `seat_freed:user_deactivated`).',
     example: 'entra_account_disabled',
   })
   reason?: string | null;
@@ -143,20 +148,84 @@ export class SyncEventDataDto {
   source: string;
 }
 
-const DATA_SCHEMAS = [UserEventDataDto, InvitationEventDataDto, IntegrationEventDataDto, SyncEventDataDto];
+/** `data` of every `tenant_assignment.*` event, version 1. */
+export class TenantAssignmentEventDataDto {
+  @ApiProperty({
+    type: TenantAssignmentResponseDto,
+    description:
+      'The tenant assignment after the change, as `GET /api/v1/tenant-assignment` shows it (after ' +
+      '`tenant_assignment.disabled`: `status` `disabled`, no domains).',
+  })
+  assignment: TenantAssignmentResponseDto;
+
+  @ApiProperty({
+    type: [String],
+    example: ['eu.acme.com'],
+    description:
+      'The domains the change took off the allowlist and released (`tenant_assignment.updated`, ' +
+      '`tenant_assignment.disabled`; empty when none); `tenant_assignment.verified`: those the new allowlist ' +
+      'no longer lists.',
+  })
+  removedDomains: string[];
+
+  @ApiProperty({
+    enum: EVENT_SOURCES,
+    enumName: 'EventSource',
+    description: `${SOURCE_DOC} \`tenant_assignment.verified\`: \`assignment\` (a tenant administrator's fresh sign-in); updated and disabled: \`manual\`.`,
+    example: 'assignment',
+  })
+  source: string;
+}
+
+/** `data` of `scim.token_created` and `scim.token_revoked`, version 1. */
+export class ScimTokenEventDataDto {
+  @ApiProperty({
+    type: ScimTokenResponseDto,
+    description:
+      'The token as `GET /api/v1/integrations/scim` lists it (never the secret itself); after a revocation, ' +
+      'as it stood when revoked.',
+  })
+  token: ScimTokenResponseDto;
+
+  @ApiProperty({ enum: EVENT_SOURCES, enumName: 'EventSource', description: SOURCE_DOC, example: 'manual' })
+  source: string;
+}
+
+/** `data` of `scim.enabled` and `scim.disabled`, version 1. */
+export class ScimSettingsEventDataDto {
+  @ApiProperty({
+    type: ScimSettingsResponseDto,
+    description: 'The SCIM settings after the change, as `PATCH /api/v1/integrations/scim/settings` answers.',
+  })
+  settings: ScimSettingsResponseDto;
+
+  @ApiProperty({ enum: EVENT_SOURCES, enumName: 'EventSource', description: SOURCE_DOC, example: 'manual' })
+  source: string;
+}
+
+const DATA_SCHEMAS = [
+  UserEventDataDto,
+  InvitationEventDataDto,
+  IntegrationEventDataDto,
+  SyncEventDataDto,
+  TenantAssignmentEventDataDto,
+  ScimTokenEventDataDto,
+  ScimSettingsEventDataDto,
+];
+
+function dataSchemaOf(type: EventType): string {
+  if (type.startsWith('user.')) return 'UserEventDataDto';
+  if (type.startsWith('invitation.')) return 'InvitationEventDataDto';
+  if (type.startsWith('integration.')) return 'IntegrationEventDataDto';
+  if (type.startsWith('tenant_assignment.')) return 'TenantAssignmentEventDataDto';
+  if (type === 'scim.token_created' || type === 'scim.token_revoked') return 'ScimTokenEventDataDto';
+  if (type.startsWith('scim.')) return 'ScimSettingsEventDataDto';
+  return 'SyncEventDataDto';
+}
 
 /** Which `data` schema each type carries (version 1 of each). */
 export const EVENT_DATA_SCHEMA: Record<EventType, string> = Object.fromEntries(
-  EVENT_TYPES.map((type) => [
-    type,
-    type.startsWith('user.')
-      ? 'UserEventDataDto'
-      : type.startsWith('invitation.')
-        ? 'InvitationEventDataDto'
-        : type.startsWith('integration.')
-          ? 'IntegrationEventDataDto'
-          : 'SyncEventDataDto',
-  ]),
+  EVENT_TYPES.map((type) => [type, dataSchemaOf(type)]),
 ) as Record<EventType, string>;
 
 const TYPE_TABLE = EVENT_TYPES.map((type) => `- \`${type}\` (v1): \`${EVENT_DATA_SCHEMA[type]}\``).join('\n');

@@ -9,6 +9,7 @@ import { type Principal, sessionUser } from '../../common/principal.js';
 import { sha256 } from '../../common/tokens.js';
 import type { AppConfig } from '../../config/config.js';
 import { APP_CONFIG } from '../../config/config.module.js';
+import { EventsService } from '../../events/events.service.js';
 import { OrganizationsService } from '../../organizations/organizations.service.js';
 import { ScimError } from '../protocol/index.js';
 import {
@@ -18,6 +19,7 @@ import {
 } from './scim-access.errors.js';
 import { ScimAccessRepository } from './scim-access.repository.js';
 import type { ScimCaller } from './scim-caller.js';
+import { toScimTokenResponse } from './dto/scim-token.dto.js';
 import type { ScimTokenEntity } from './entities/scim-token.entity.js';
 
 /** Live tokens an organization may hold: one in use and its successor while Entra is switched over. */
@@ -50,6 +52,7 @@ export class ScimAccessService {
     private readonly repository: ScimAccessRepository,
     private readonly organizations: OrganizationsService,
     private readonly audit: AuditService,
+    private readonly outbox: EventsService,
     private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -95,6 +98,7 @@ export class ScimAccessService {
           expiresAt: created.expiresAt?.toISOString() ?? null,
         },
       });
+      await this.recordTokenEvent('scim.token_created', created);
       return created;
     });
     return { token, secret };
@@ -122,6 +126,7 @@ export class ScimAccessService {
         target: { type: 'scim_token', id: created.id },
         after: { name: created.name, prefix: created.prefix, expiresAt: created.expiresAt!.toISOString() },
       });
+      await this.recordTokenEvent('scim.token_created', created);
       return created;
     });
     return { token, secret };
@@ -145,6 +150,7 @@ export class ScimAccessService {
         target: { type: 'scim_token', id },
         before: { name: token.name, prefix: token.prefix, expiresAt: token.expiresAt?.toISOString() ?? null },
       });
+      await this.recordTokenEvent('scim.token_revoked', token);
     });
   }
 
@@ -158,15 +164,31 @@ export class ScimAccessService {
     await this.txHost.withTransaction(async () => {
       const before = await this.isEnabled(principal.organizationId);
       await this.repository.saveSettings(principal.organizationId, { enabled });
-      if (before !== enabled)
-        await this.audit.record({
-          organizationId: principal.organizationId,
-          actor: principal.actor,
-          action: enabled ? 'scim.enabled' : 'scim.disabled',
-          target: { type: 'organization', id: principal.organizationId },
-          before: { enabled: before },
-          after: { enabled },
-        });
+      if (before === enabled) return;
+      await this.audit.record({
+        organizationId: principal.organizationId,
+        actor: principal.actor,
+        action: enabled ? 'scim.enabled' : 'scim.disabled',
+        target: { type: 'organization', id: principal.organizationId },
+        before: { enabled: before },
+        after: { enabled },
+      });
+      // `data.settings` is what PATCH /api/v1/integrations/scim/settings answers.
+      await this.outbox.record(principal.organizationId, enabled ? 'scim.enabled' : 'scim.disabled', {
+        settings: { enabled },
+        source: 'manual',
+      });
+    });
+  }
+
+  /** A `scim.token_*` event with the token as the REST list shows it (never the secret), in the change's transaction. */
+  private recordTokenEvent(
+    type: 'scim.token_created' | 'scim.token_revoked',
+    token: ScimTokenEntity,
+  ): Promise<void> {
+    return this.outbox.record(token.organizationId, type, {
+      token: toScimTokenResponse(token),
+      source: 'manual',
     });
   }
 

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsString, MaxLength } from 'class-validator';
 import { IsOptionalNotNull } from '../../common/validation.js';
-import type { TenantAssignmentStatus, TenantAssignmentView } from '../tenant-assignment.service.js';
+import type { TenantAssignmentStatus, TenantAssignmentView } from '../tenant-assignment-view.js';
 
 export const TENANT_ASSIGNMENT_STATUSES = [
   'disabled',
