@@ -1,12 +1,11 @@
 import { TransactionHost } from '@nestjs-cls/transactional';
 import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { Injectable, Logger } from '@nestjs/common';
-import { randomBytes } from 'node:crypto';
 import { AuditService } from '../audit/audit.service.js';
 import { API_KEY_PREFIX } from '../common/guards.js';
 import { type Principal, sessionUser } from '../common/principal.js';
 import type { ApiKeyScope } from '../common/scopes.js';
-import { sha256 } from '../common/tokens.js';
+import { randomToken, sha256 } from '../common/tokens.js';
 import { OrganizationsService } from '../organizations/organizations.service.js';
 import { ApiKeyExpiryInPastError, ApiKeyNotFoundError } from './api-keys.errors.js';
 import { ApiKeysRepository } from './api-keys.repository.js';
@@ -36,7 +35,7 @@ export class ApiKeysService {
   ): Promise<{ key: ApiKeyEntity; token: string }> {
     if (input.expiresAt && input.expiresAt.getTime() <= Date.now()) throw new ApiKeyExpiryInPastError();
     const { userId } = sessionUser(principal);
-    const token = `${API_KEY_PREFIX}${randomBytes(32).toString('base64url')}`;
+    const token = `${API_KEY_PREFIX}${randomToken()}`;
     const key = await this.txHost.withTransaction(async () => {
       const created = await this.repository.create(principal.organizationId, {
         name: input.name.trim(),

@@ -202,17 +202,7 @@ export class UsersService {
       userPrincipalName: input.userPrincipalName,
       lastSignInAt: new Date(),
     });
-    await this.outbox.record(user.organizationId, 'user.created', {
-      user: toUserResponse(user),
-      source: 'sign_in',
-    });
-    // Placed pending by the activation policy: integrators learn it waits for an approval or a seat.
-    if (placement.status === 'pending')
-      await this.outbox.record(user.organizationId, 'user.pending', {
-        user: toUserResponse(user),
-        reason: placement.reason,
-        source: 'sign_in',
-      });
+    await this.announceArrival(user, placement, 'sign_in');
     return user;
   }
 
@@ -241,17 +231,22 @@ export class UsersService {
       target: { type: 'user', id: user.id },
       after: { ...snapshot(user), email: user.email, source: input.source },
     });
-    await this.outbox.record(user.organizationId, 'user.created', {
-      user: toUserResponse(user),
-      source: input.source,
-    });
+    await this.announceArrival(user, placement, input.source);
+    return user;
+  }
+
+  /**
+   * `user.created` for a new user, and `user.pending` when the activation policy placed them pending, so
+   * integrators learn that the user waits for an approval or a seat.
+   */
+  private async announceArrival(user: UserEntity, placement: Placement, source: EventSource): Promise<void> {
+    await this.outbox.record(user.organizationId, 'user.created', { user: toUserResponse(user), source });
     if (placement.status === 'pending')
       await this.outbox.record(user.organizationId, 'user.pending', {
         user: toUserResponse(user),
         reason: placement.reason,
-        source: input.source,
+        source,
       });
-    return user;
   }
 
   /** Changes the address and display name the directory keeps for a user (SCIM), audited; no-op when equal. */

@@ -1,12 +1,11 @@
 import { TransactionHost } from '@nestjs-cls/transactional';
 import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { randomBytes } from 'node:crypto';
 import { planIncludes } from '../../common/access.js';
 import { AuditService } from '../../audit/audit.service.js';
 import { SCIM_TOKEN_PREFIX } from '../../common/guards.js';
 import { type Principal, sessionUser } from '../../common/principal.js';
-import { sha256 } from '../../common/tokens.js';
+import { randomToken, sha256 } from '../../common/tokens.js';
 import type { AppConfig } from '../../config/config.js';
 import { APP_CONFIG } from '../../config/config.module.js';
 import { EventsService } from '../../events/events.service.js';
@@ -75,7 +74,7 @@ export class ScimAccessService {
   ): Promise<{ token: ScimTokenEntity; secret: string }> {
     if (input.expiresAt && input.expiresAt.getTime() <= Date.now()) throw new ScimTokenExpiryInPastError();
     const { userId } = sessionUser(principal);
-    const secret = `${SCIM_TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
+    const secret = `${SCIM_TOKEN_PREFIX}${randomToken()}`;
     const token = await this.txHost.withTransaction(async () => {
       await this.repository.lockTokens(principal.organizationId);
       const live = await this.repository.listLiveTokens(principal.organizationId);
@@ -110,7 +109,7 @@ export class ScimAccessService {
    */
   async createSelfTestToken(principal: Principal): Promise<{ token: ScimTokenEntity; secret: string }> {
     const { userId } = sessionUser(principal);
-    const secret = `${SCIM_TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
+    const secret = `${SCIM_TOKEN_PREFIX}${randomToken()}`;
     const token = await this.txHost.withTransaction(async () => {
       const created = await this.repository.createToken(principal.organizationId, {
         name: 'Self-test (revoked when done)',
