@@ -16,7 +16,7 @@ import pg from 'pg';
 import { DEMO, ensureCertificates, startEntraEmulator } from '@entra-integration/entra-emulator';
 import { encodeCursor } from '../../src/common/pagination.js';
 import { freePort, startEmbeddedPostgres } from '../../src/database/embedded-postgres.js';
-import { cookie, relaunch } from './bench-support.js';
+import { relaunch, signInBehindProxy, waitUntilReady } from './bench-support.js';
 
 const CONNECTIONS = 10;
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
@@ -28,32 +28,6 @@ interface Target {
   path: string;
   minRps?: number;
   maxP99Ms: number;
-}
-
-/**
- * Signs in with Microsoft through the real redirects and returns the session token. The service believes it is
- * served at `publicUrl` (https, as in production); the requests go to `localUrl`, as a TLS proxy would send them.
- */
-async function signIn(localUrl: string, publicUrl: string, loginHint: string): Promise<string> {
-  const local = (url: string) => url.replace(publicUrl, localUrl);
-  // The Host a proxy would pass on: the service sends any other host to its canonical URL first.
-  const login = await fetch(`${localUrl}/auth/microsoft/login?login_hint=${encodeURIComponent(loginHint)}`, {
-    redirect: 'manual',
-    headers: { 'x-forwarded-host': new URL(publicUrl).host, 'x-forwarded-proto': 'https' },
-  });
-  const flow = cookie(login, '__Host-flow');
-  const atMicrosoft = await fetch(login.headers.get('location')!, { redirect: 'manual' });
-  const callback = await fetch(local(atMicrosoft.headers.get('location')!), {
-    redirect: 'manual',
-    headers: {
-      cookie: `__Host-flow=${flow}`,
-      'x-forwarded-host': new URL(publicUrl).host,
-      'x-forwarded-proto': 'https',
-    },
-  });
-  const token = cookie(callback, '__Host-session');
-  if (!token) throw new Error(`sign-in failed: ${callback.headers.get('location')}`);
-  return token;
 }
 
 const FIRST_NAMES = [
@@ -151,20 +125,6 @@ function cpuMs(pid: number, children = false): number {
   return ticks * 10; // USER_HZ is 100 on Linux
 }
 
-async function waitUntilReady(url: string, service: ChildProcess): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    if (service.exitCode !== null) throw new Error(`the service exited with ${service.exitCode}`);
-    try {
-      if ((await fetch(`${url}/health/ready`)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error('the service did not become ready within 60 s');
-}
-
 async function load(url: string, token: string, seconds: number) {
   return autocannon({
     url,
@@ -224,7 +184,7 @@ async function main(): Promise<void> {
       },
     });
     await waitUntilReady(localUrl, service);
-    const token = await signIn(localUrl, publicUrl, DEMO.users.adele.upn);
+    const token = await signInBehindProxy(localUrl, publicUrl, DEMO.users.adele.upn);
     const me = (await (
       await fetch(`${localUrl}/api/v1/me`, { headers: { authorization: `Bearer ${token}` } })
     ).json()) as { organizationId: string };

@@ -128,3 +128,44 @@ export async function startService(
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
+
+/**
+ * Signs in with Microsoft through the real redirects and returns the session token. The service believes it is
+ * served at `publicUrl` (https, as in production); the requests go to `localUrl`, as a TLS proxy would send them
+ * (passing the public host on: the service sends any other host to its canonical URL first).
+ */
+export async function signInBehindProxy(
+  localUrl: string,
+  publicUrl: string,
+  loginHint: string,
+): Promise<string> {
+  const forwarded = { 'x-forwarded-host': new URL(publicUrl).host, 'x-forwarded-proto': 'https' };
+  const login = await fetch(`${localUrl}/auth/microsoft/login?login_hint=${encodeURIComponent(loginHint)}`, {
+    redirect: 'manual',
+    headers: forwarded,
+  });
+  const flow = cookie(login, '__Host-flow');
+  const atMicrosoft = await fetch(login.headers.get('location')!, { redirect: 'manual' });
+  const callback = await fetch(atMicrosoft.headers.get('location')!.replace(publicUrl, localUrl), {
+    redirect: 'manual',
+    headers: { cookie: `__Host-flow=${flow}`, ...forwarded },
+  });
+  const token = cookie(callback, '__Host-session');
+  if (!token) throw new Error(`sign-in failed: ${callback.headers.get('location')}`);
+  return token;
+}
+
+/** Waits (up to 60 s) until the service started as `service` answers `/health/ready`. */
+export async function waitUntilReady(url: string, service: ChildProcess): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (service.exitCode !== null) throw new Error(`the service exited with ${service.exitCode}`);
+    try {
+      if ((await fetch(`${url}/health/ready`)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error('the service did not become ready within 60 s');
+}

@@ -16,7 +16,7 @@ import autocannon from 'autocannon';
 import pg from 'pg';
 import { DEMO, ensureCertificates, startEntraEmulator } from '@entra-integration/entra-emulator';
 import { freePort, startEmbeddedPostgres } from '../../src/database/embedded-postgres.js';
-import { cookie, relaunch, SERVICE } from './bench-support.js';
+import { relaunch, SERVICE, signInBehindProxy, waitUntilReady } from './bench-support.js';
 import { createScimToken } from './scim-support.js';
 
 const CONNECTIONS = 10;
@@ -25,38 +25,6 @@ const WARMUP_S = 3;
 const CYCLE_USERS = Number(process.env.BENCH_CYCLE_USERS ?? 10_000);
 const CYCLE_CONCURRENCY = Number(process.env.BENCH_CYCLE_CONCURRENCY ?? 4);
 const SCIM_JSON = 'application/scim+json';
-
-/** As api.bench.ts: the service believes it is at `publicUrl` (https); requests reach `localUrl` as from a TLS proxy. */
-async function signIn(localUrl: string, publicUrl: string, loginHint: string): Promise<string> {
-  const forwarded = { 'x-forwarded-host': new URL(publicUrl).host, 'x-forwarded-proto': 'https' };
-  const login = await fetch(`${localUrl}/auth/microsoft/login?login_hint=${encodeURIComponent(loginHint)}`, {
-    redirect: 'manual',
-    headers: forwarded,
-  });
-  const flow = cookie(login, '__Host-flow');
-  const atMicrosoft = await fetch(login.headers.get('location')!, { redirect: 'manual' });
-  const callback = await fetch(atMicrosoft.headers.get('location')!.replace(publicUrl, localUrl), {
-    redirect: 'manual',
-    headers: { cookie: `__Host-flow=${flow}`, ...forwarded },
-  });
-  const token = cookie(callback, '__Host-session');
-  if (!token) throw new Error(`sign-in failed: ${callback.headers.get('location')}`);
-  return token;
-}
-
-async function waitUntilReady(url: string, service: ChildProcess): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    if (service.exitCode !== null) throw new Error(`the service exited with ${service.exitCode}`);
-    try {
-      if ((await fetch(`${url}/health/ready`)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error('the service did not become ready within 60 s');
-}
 
 const userName = (n: number) => `bench.user${n}@contoso.com`;
 
@@ -163,7 +131,7 @@ async function main(): Promise<void> {
       },
     });
     await waitUntilReady(localUrl, service);
-    const session = await signIn(localUrl, publicUrl, DEMO.users.adele.upn);
+    const session = await signInBehindProxy(localUrl, publicUrl, DEMO.users.adele.upn);
     const me = (await (
       await fetch(`${localUrl}/api/v1/me`, { headers: { authorization: `Bearer ${session}` } })
     ).json()) as { organizationId: string };
