@@ -129,15 +129,8 @@ export class ScimUsersService {
     let page = await read();
     const userName = filter && page.total === 0 ? equalityOn(query.filter as string, 'userName') : undefined;
     if (userName !== undefined && (await this.adoptByUserName(organizationId, userName))) page = await read();
-    const products = await this.productsOf(
-      organizationId,
-      page.rows.map((row) => row.userId),
-    );
     return {
-      resources: page.rows.flatMap((row) => {
-        const product = products.get(row.userId);
-        return product ? [toUserResource(row, product, this.baseUrl)] : [];
-      }),
+      resources: page.rows.map((row) => toUserResource(row, row.product, this.baseUrl)),
       totalResults: page.total,
       startIndex: paging.startIndex,
     };
@@ -370,13 +363,6 @@ export class ScimUsersService {
       target: { type: 'user', id: userId },
       after: { userName },
     });
-  }
-
-  private async productsOf(organizationId: string, ids: string[]) {
-    const users = await this.users.findMany(organizationId, ids);
-    return new Map(
-      users.map((u) => [u.id, { status: u.status, pendingReason: u.pendingReason, role: u.role }]),
-    );
   }
 
   private async view(
