@@ -3,6 +3,7 @@ import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adap
 import { Injectable } from '@nestjs/common';
 import { IsNull } from 'typeorm';
 import { translateUniqueViolation } from '../../common/database-errors.js';
+import { queryPrepared } from '../../database/prepared-statement.js';
 import {
   OrganizationScopedRepository,
   UnscopedQueryError,
@@ -64,6 +65,31 @@ const translate = <T>(write: Promise<T>) =>
       ? new ScimUserNameTakenError()
       : undefined,
   );
+
+/**
+ * The list statement: the total, the page and what the product says of each user on it (status and role, from
+ * `users`), in one round trip. Its text depends on the filter's shape only (values, offset and count are
+ * parameters), so it is prepared once per connection.
+ */
+function listStatement(
+  organizationId: string,
+  filter: { sql: string; params: unknown[] } | null,
+  offset: number,
+  count: number,
+): { text: string; values: unknown[] } {
+  const where = `su.organization_id = $1 AND su.deleted_at IS NULL${filter ? ` AND (${filter.sql})` : ''}`;
+  const params = [organizationId, ...(filter?.params ?? [])];
+  const text = `WITH total AS (SELECT count(*)::int AS total FROM scim_users su WHERE ${where}),
+            page AS (
+              SELECT su.user_id, su.attributes, su.active, su.version, su.created_at, su.updated_at,
+                     u.status, u.pending_reason, u.role
+                FROM scim_users su
+                JOIN users u ON u.id = su.user_id AND u.organization_id = su.organization_id
+               WHERE ${where}
+               ORDER BY su.created_at, su.user_id OFFSET $${params.length + 1} LIMIT $${params.length + 2})
+       SELECT total.total, page.* FROM total LEFT JOIN page ON true ORDER BY page.created_at, page.user_id`;
+  return { text, values: [...params, offset, count] };
+}
 
 @Injectable()
 export class ScimUsersRepository {
@@ -129,19 +155,8 @@ export class ScimUsersRepository {
   ): Promise<{ rows: ScimUserListRow[]; total: number }> {
     if (typeof organizationId !== 'string' || organizationId.length === 0)
       throw new UnscopedQueryError('An organization id is required for organization-owned rows.');
-    const where = `su.organization_id = $1 AND su.deleted_at IS NULL${filter ? ` AND (${filter.sql})` : ''}`;
-    const rows = (await this.txHost.tx.query(
-      `WITH total AS (SELECT count(*)::int AS total FROM scim_users su WHERE ${where}),
-            page AS (
-              SELECT su.user_id, su.attributes, su.active, su.version, su.created_at, su.updated_at,
-                     u.status, u.pending_reason, u.role
-                FROM scim_users su
-                JOIN users u ON u.id = su.user_id AND u.organization_id = su.organization_id
-               WHERE ${where}
-               ORDER BY su.created_at, su.user_id OFFSET ${Number(offset)} LIMIT ${Number(count)})
-       SELECT total.total, page.* FROM total LEFT JOIN page ON true ORDER BY page.created_at, page.user_id`,
-      [organizationId, ...(filter?.params ?? [])],
-    )) as ListedRow[];
+    const { text, values } = listStatement(organizationId, filter, offset, count);
+    const rows = await queryPrepared<ListedRow>(this.txHost.tx, text, values);
     return {
       total: rows[0]?.total ?? 0,
       rows: rows
@@ -158,14 +173,21 @@ export class ScimUsersRepository {
     };
   }
 
-  /** The plan PostgreSQL picks for a filtered list statement (for the index tests). */
-  async explainList(organizationId: string, filter: { sql: string; params: unknown[] }): Promise<unknown> {
-    const rows = (await this.txHost.tx.query(
-      `EXPLAIN (FORMAT JSON) SELECT su.user_id FROM scim_users su
-        WHERE su.organization_id = $1 AND su.deleted_at IS NULL AND (${filter.sql})
-        ORDER BY su.created_at, su.user_id LIMIT 100`,
-      [organizationId, ...filter.params],
-    )) as { 'QUERY PLAN': unknown }[];
+  /**
+   * The plan PostgreSQL picks for the list statement of a filter (for the index tests): the statement `list`
+   * runs, with the plan a prepared statement settles on after its first executions (`generic`) or the one for
+   * these values.
+   */
+  async explainList(
+    organizationId: string,
+    filter: { sql: string; params: unknown[] },
+    plan: 'generic' | 'custom' = 'custom',
+  ): Promise<unknown> {
+    const { text, values } = listStatement(organizationId, filter, 0, 100);
+    // A generic plan is planned without values (PostgreSQL 16 and later).
+    const rows = (await (plan === 'generic'
+      ? this.txHost.tx.query(`EXPLAIN (GENERIC_PLAN, FORMAT JSON) ${text}`)
+      : this.txHost.tx.query(`EXPLAIN (FORMAT JSON) ${text}`, values))) as { 'QUERY PLAN': unknown }[];
     return rows[0]['QUERY PLAN'];
   }
 

@@ -226,8 +226,12 @@ export class ScimUsersService {
   }
 
   /** For the index tests: PostgreSQL's plan of a filtered list. */
-  explainFilter(organizationId: string, filter: string): Promise<unknown> {
-    return this.repository.explainList(organizationId, compileFilter(filter, USER_FILTER_ATTRIBUTES, 1));
+  explainFilter(organizationId: string, filter: string, plan?: 'generic' | 'custom'): Promise<unknown> {
+    return this.repository.explainList(
+      organizationId,
+      compileFilter(filter, USER_FILTER_ATTRIBUTES, 1),
+      plan,
+    );
   }
 
   private async lockForWrite(organizationId: string, id: string, ifMatch?: string): Promise<ScimUserEntity> {
