@@ -24,8 +24,6 @@ import type { ScimTokenEntity } from './entities/scim-token.entity.js';
 export const MAX_LIVE_SCIM_TOKENS = 2;
 /** How many characters of a token are kept in the clear, to tell tokens apart. */
 const SHOWN_PREFIX_LENGTH = SCIM_TOKEN_PREFIX.length + 8;
-/** A replica writes "last used" of a token at most this often; the SQL guard holds it across replicas. */
-const TOUCH_EVERY_MS = 60_000;
 
 const SCIM_DISABLED_DETAIL =
   'SCIM provisioning is switched off for this organization: an Owner or Admin switches it on with ' +
@@ -44,7 +42,7 @@ export type ScimRefusal =
 @Injectable()
 export class ScimAccessService {
   private readonly logger = new Logger(ScimAccessService.name);
-  private readonly touchedAt = new Map<string, number>();
+  private readonly touching = new Set<string>();
 
   constructor(
     private readonly repository: ScimAccessRepository,
@@ -220,16 +218,20 @@ export class ScimAccessService {
     return { caller: { organizationId, tokenId } };
   }
 
-  /** At most one write per token and minute on this replica; a failed write never fails the request. */
+  /**
+   * Records a use of the token, which the caller read as not recorded within the last minute (the SQL guard
+   * keeps it to one write a minute across replicas); requests arriving while this replica writes it skip it. A
+   * failed write never fails the request.
+   */
   private async touch(id: string, from: string | null): Promise<void> {
-    const now = Date.now();
-    if (now - (this.touchedAt.get(id) ?? 0) < TOUCH_EVERY_MS) return;
-    if (this.touchedAt.size > 10_000) this.touchedAt.clear();
-    this.touchedAt.set(id, now);
-    await this.repository
-      .touchToken(id, from)
-      .catch((error: unknown) =>
-        this.logger.warn(`could not record the use of a SCIM token: ${String(error)}`),
-      );
+    if (this.touching.has(id)) return;
+    this.touching.add(id);
+    try {
+      await this.repository.touchToken(id, from);
+    } catch (error) {
+      this.logger.warn(`could not record the use of a SCIM token: ${String(error)}`);
+    } finally {
+      this.touching.delete(id);
+    }
   }
 }

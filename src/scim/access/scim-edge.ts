@@ -89,6 +89,7 @@ export function scimEdge(log: ScimRequestLogService, identify: IdentifyScimToken
         415,
         `Send the request body as application/scim+json or application/json${type ? `, not ${type}` : ''}.`,
       );
+    if (!hasBody) return next();
     parseScimJson(request, response, next);
   };
 }
