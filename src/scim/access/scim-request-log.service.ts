@@ -46,6 +46,8 @@ export class ScimRequestLogService implements OnApplicationShutdown {
   private readonly completing = new Set<Promise<unknown>>();
   private writing: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
+  /** A write is under way, or the last one failed: only the timer writes then (once a second, not per request). */
+  private holding = false;
   private dropped = 0;
   private prunedAt = 0;
 
@@ -62,7 +64,7 @@ export class ScimRequestLogService implements OnApplicationShutdown {
     }
     this.buffer.push(entry);
     this.bound();
-    if (this.buffer.length >= FLUSH_AT) void this.flush();
+    if (this.buffer.length >= FLUSH_AT && !this.holding) void this.flush();
     else this.schedule();
   }
 
@@ -73,6 +75,7 @@ export class ScimRequestLogService implements OnApplicationShutdown {
     this.timer = undefined;
     const rows = this.buffer;
     this.buffer = [];
+    this.holding = true;
     this.writing = this.writing.then(() => this.write(rows));
     return this.writing;
   }
@@ -127,15 +130,14 @@ export class ScimRequestLogService implements OnApplicationShutdown {
       this.logger.warn(`${this.dropped} provisioning log entries dropped: the database is not keeping up`);
       this.dropped = 0;
     }
-    if (rows.length > 0) {
-      const unwritten = await this.insert(rows);
-      if (unwritten.length) {
-        // Before what arrived meanwhile, so the next round writes them first.
-        this.buffer = [...unwritten, ...this.buffer];
-        this.bound();
-        this.schedule();
-      }
+    const unwritten = rows.length > 0 ? await this.insert(rows) : [];
+    this.holding = unwritten.length > 0;
+    if (unwritten.length) {
+      // Before what arrived meanwhile, so the next round writes them first.
+      this.buffer = [...unwritten, ...this.buffer];
+      this.bound();
     }
+    this.schedule();
     if (Date.now() - this.prunedAt < PRUNE_EVERY_MS) return;
     this.prunedAt = Date.now();
     try {
