@@ -3,7 +3,15 @@ import type { EntityManager } from 'typeorm';
 
 /** The part of a node-postgres pool or client this module uses. */
 interface PgQueryable {
-  query(config: { name: string; text: string; values: unknown[] }): Promise<{ rows: unknown[] }>;
+  query(config: { name?: string; text: string; values: unknown[] }): Promise<{ rows: unknown[] }>;
+}
+
+/** Off (DATABASE_PREPARED_STATEMENTS=false): the same statements go out unnamed, parsed and planned each time. */
+let enabled = true;
+
+/** Set once at boot from the configuration. */
+export function usePreparedStatements(on: boolean): void {
+  enabled = on;
 }
 
 /** Statement names by text: a name is bound to its text on every connection that prepared it. */
@@ -26,6 +34,7 @@ export function statementName(text: string): string {
  * gets node-postgres' rows, as `EntityManager.query` would return them for a SELECT, without TypeORM's query
  * runner round trip (acquire, log, broadcast, release) per statement.
  *
+ * With DATABASE_PREPARED_STATEMENTS=false the statement goes out unnamed (still without TypeORM's round trip).
  * Only for statements whose plan does not depend on the values: a bounded set of texts (each connection keeps
  * every statement it prepared) and values that the planner would treat alike.
  */
@@ -39,7 +48,7 @@ export async function preparedQuery<Row>(
     runner && !runner.isReleased
       ? ((await runner.connect()) as PgQueryable)
       : ((manager.connection.driver as unknown as { master: PgQueryable }).master ?? failNoPool());
-  const result = await target.query({ name: statementName(text), text, values });
+  const result = await target.query(enabled ? { name: statementName(text), text, values } : { text, values });
   return result.rows as Row[];
 }
 

@@ -55,11 +55,12 @@ describe('users, roles and deactivation', () => {
   it('answers GET /me with the one statement that authenticates it, reading what changed at once', async () => {
     /** The statements the service sends to PostgreSQL while answering (text, or a prepared statement's). */
     const statementsOf = async (send: () => Promise<unknown>) => {
-      const seen: string[] = [];
+      const seen: { text: string; name?: string }[] = [];
       const original = pg.Client.prototype.query;
       pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-        const text = typeof args[0] === 'string' ? args[0] : (args[0] as { text?: string } | undefined)?.text;
-        if (typeof text === 'string') seen.push(text);
+        const config = args[0] as { text?: string; name?: string } | undefined;
+        const text = typeof args[0] === 'string' ? args[0] : config?.text;
+        if (typeof text === 'string') seen.push({ text, name: config?.name });
         return (original as (...a: unknown[]) => unknown).apply(this, args);
       } as typeof original;
       try {
@@ -85,7 +86,9 @@ describe('users, roles and deactivation', () => {
         me = await ctx.http().get('/api/v1/me').set(bearer(owner)).expect(200);
       });
       expect(statements).toHaveLength(1);
-      expect(statements[0]).toMatch(/FROM sessions/);
+      expect(statements[0].text).toMatch(/FROM sessions/);
+      // A named prepared statement (DATABASE_PREPARED_STATEMENTS defaults to true).
+      expect(statements[0].name).toMatch(/^s_[0-9a-f]{32}$/);
       expect(me!.body).toMatchObject({
         id: ownerId,
         displayName: 'Adele V.',
