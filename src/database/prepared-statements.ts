@@ -17,10 +17,21 @@ export function usePreparedStatements(on: boolean): void {
 /** Statement names by text: a name is bound to its text on every connection that prepared it. */
 const names = new Map<string, string>();
 
-/** The statement's name: derived from its text, so one name never stands for two statements. */
-export function statementName(text: string): string {
+/**
+ * How many texts get a name, per process. Each connection keeps every statement it prepared until it closes,
+ * and some texts vary with the request (the list's `limit`): past this many, a new text goes out unnamed, so
+ * no client can make the server's connections hold an unbounded number of plans.
+ */
+export const MAX_NAMED_STATEMENTS = 64;
+
+/**
+ * The statement's name: derived from its text, so one name never stands for two statements; undefined once
+ * MAX_NAMED_STATEMENTS other texts have one.
+ */
+export function statementName(text: string): string | undefined {
   let name = names.get(text);
   if (!name) {
+    if (names.size >= MAX_NAMED_STATEMENTS) return undefined;
     name = `s_${createHash('sha256').update(text).digest('hex').slice(0, 32)}`;
     names.set(text, name);
   }
@@ -48,7 +59,8 @@ export async function preparedQuery<Row>(
     runner && !runner.isReleased
       ? ((await runner.connect()) as PgQueryable)
       : ((manager.connection.driver as unknown as { master: PgQueryable }).master ?? failNoPool());
-  const result = await target.query(enabled ? { name: statementName(text), text, values } : { text, values });
+  const name = enabled ? statementName(text) : undefined;
+  const result = await target.query(name ? { name, text, values } : { text, values });
   return result.rows as Row[];
 }
 

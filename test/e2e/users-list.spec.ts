@@ -230,11 +230,12 @@ describe('the users list at scale', () => {
     it('keeps the walk of the order index in the generic plan of its prepared statement', async () => {
       // The page's statement is prepared: after five executions PostgreSQL may keep one plan for all values.
       const deepCursor = (await cursorAfter((await everyPage({ limit: 200 }))[5500]))!;
-      for (const query of [
+      const queries: Record<string, string | number>[] = [
         { limit: 50 },
         { limit: 50, cursor: deepCursor },
         { limit: 50, status: 'active' },
-      ]) {
+      ];
+      for (const query of queries) {
         const [statement] = await statementsOf(query);
         const { rows } = await ctx.sql.query<{ 'QUERY PLAN': { Plan: PlanNode }[] }>(
           `EXPLAIN (GENERIC_PLAN, FORMAT JSON) ${statement.text}`,
