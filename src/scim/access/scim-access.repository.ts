@@ -3,7 +3,7 @@ import { TransactionHost } from '@nestjs-cls/transactional';
 import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import type { DeepPartial } from 'typeorm';
 import type { Plan } from '../../common/access.js';
-import { queryPrepared } from '../../database/prepared-statement.js';
+import { preparedQuery } from '../../database/prepared-statements.js';
 import { OrganizationScopedRepository } from '../../database/organization-scoped.repository.js';
 import { ScimSettingsEntity } from './entities/scim-settings.entity.js';
 import { ScimTokenEntity } from './entities/scim-token.entity.js';
@@ -93,7 +93,7 @@ export class ScimAccessRepository {
    * the SCIM module on another module's table (`organizations.plan`), as the session lookup reads it.
    */
   async findCallerByTokenHash(tokenHash: string): Promise<ScimTokenCaller | null> {
-    const rows = await queryPrepared<ScimTokenCaller>(
+    const rows = await preparedQuery<ScimTokenCaller>(
       this.txHost.tx,
       `SELECT t.id AS "tokenId", t.organization_id AS "organizationId",
               (t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now())) AS usable,

@@ -3,7 +3,7 @@ import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adap
 import { Injectable } from '@nestjs/common';
 import { IsNull } from 'typeorm';
 import { translateUniqueViolation } from '../../common/database-errors.js';
-import { queryPrepared } from '../../database/prepared-statement.js';
+import { preparedQuery } from '../../database/prepared-statements.js';
 import {
   OrganizationScopedRepository,
   UnscopedQueryError,
@@ -156,7 +156,7 @@ export class ScimUsersRepository {
     if (typeof organizationId !== 'string' || organizationId.length === 0)
       throw new UnscopedQueryError('An organization id is required for organization-owned rows.');
     const { text, values } = listStatement(organizationId, filter, offset, count);
-    const rows = await queryPrepared<ListedRow>(this.txHost.tx, text, values);
+    const rows = await preparedQuery<ListedRow>(this.txHost.tx, text, values);
     return {
       total: rows[0]?.total ?? 0,
       rows: rows
