@@ -3,9 +3,18 @@
  * read from /proc; a sign-in through the real redirects; the relaunch that sets NODE_EXTRA_CA_CERTS.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import pg from 'pg';
 import { ensureCertificates } from '@entra-integration/entra-emulator';
 
 export const REPO = resolve(import.meta.dirname, '../../..');
@@ -171,4 +180,71 @@ export async function waitUntilReady(url: string, service: ChildProcess): Promis
     await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error('the service did not become ready within 60 s');
+}
+
+/** Transactions PostgreSQL has committed in the database so far (each statement outside a transaction is one). */
+export async function databaseTransactions(databaseUrl: string): Promise<number> {
+  // Idle backends publish their counts at most once a second.
+  await new Promise((r) => setTimeout(r, 1_500));
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ n: string }>(
+      'SELECT xact_commit + xact_rollback AS n FROM pg_stat_database WHERE datname = current_database()',
+    );
+    return Number(rows[0].n);
+  } finally {
+    await client.end();
+  }
+}
+
+/** CPU time (user + system) a process and, with `children`, its direct children have used so far, in ms. */
+export function cpuMsOf(pid: number, children = false): number {
+  const stat = (p: number | string) => {
+    try {
+      // Fields after the command name (which may hold spaces): state is [0], ppid [1], utime [11], stime [12].
+      const fields = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ');
+      return { ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) };
+    } catch {
+      return { ppid: 0, ticks: 0 };
+    }
+  };
+  let ticks = stat(pid).ticks;
+  if (children)
+    for (const entry of readdirSync('/proc').filter((e) => /^\d+$/.test(e))) {
+      const s = stat(entry);
+      if (s.ppid === pid) ticks += s.ticks;
+    }
+  return ticks * 10; // USER_HZ is 100 on Linux
+}
+
+/** What a measured run cost per request: service and database CPU ms, and database transactions. */
+export interface CostPerRequest {
+  serviceCpuMs: number;
+  databaseCpuMs: number;
+  transactions: number;
+}
+
+/**
+ * Measures `run` (which returns how many requests it made) by the CPU the service process and the database's
+ * processes (the postmaster's children) used, and the transactions the database committed, per request.
+ */
+export async function costPerRequest<T>(
+  servicePid: number,
+  databaseDir: string,
+  databaseUrl: string,
+  run: () => Promise<{ requests: number; result: T }>,
+): Promise<{ cost: CostPerRequest; result: T }> {
+  const postmaster = Number(readFileSync(join(databaseDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  const xactsBefore = await databaseTransactions(databaseUrl);
+  const before = { service: cpuMsOf(servicePid), database: cpuMsOf(postmaster, true) };
+  const { requests, result } = await run();
+  // The statistics collector publishes at transaction end; the two reads of it are not counted.
+  const transactions = (await databaseTransactions(databaseUrl)) - xactsBefore - 1;
+  const cost = {
+    serviceCpuMs: (cpuMsOf(servicePid) - before.service) / requests,
+    databaseCpuMs: (cpuMsOf(postmaster, true) - before.database) / requests,
+    transactions: transactions / requests,
+  };
+  return { cost, result };
 }

@@ -8,15 +8,27 @@
  * `GET /Users?filter=userName eq "…"` (a different user each request), `POST /Users` and `PATCH active` (Entra's
  * non-compliant form), then the time of an initial cycle of 10,000 assigned users pushed by the emulator's
  * provisioning simulator. Targets from issue 12: ≥ 1,000 req/s with p99 < 50 ms for the query, ≥ 300/s for the writes.
+ * The query's line also says what one request cost: service and database CPU ms, and database transactions.
+ *
+ * BENCH_PROFILE=<dir>: the service writes a V8 CPU profile there when it stops. BENCH_SERVICE=<main.js>: another
+ * build of the service (an earlier commit's), to compare back to back. BENCH_ONLY=GET,POST: only the requests whose
+ * name contains one of these words (BENCH_CYCLE_USERS=0 leaves out the cycle).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { loadavg } from 'node:os';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { DEMO, ensureCertificates, startEntraEmulator } from '@entra-integration/entra-emulator';
 import { freePort, startEmbeddedPostgres } from '../../src/database/embedded-postgres.js';
-import { relaunch, SERVICE, signInBehindProxy, waitUntilReady } from './bench-support.js';
+import {
+  type CostPerRequest,
+  costPerRequest,
+  relaunch,
+  SERVICE,
+  signInBehindProxy,
+  waitUntilReady,
+} from './bench-support.js';
 import { createScimToken } from './scim-support.js';
 
 const CONNECTIONS = 10;
@@ -92,11 +104,16 @@ interface Row {
   result: autocannon.Result;
   minRps: number;
   maxP99Ms?: number;
+  cost?: CostPerRequest;
 }
 
 async function load(options: autocannon.Options, seconds: number): Promise<autocannon.Result> {
   return autocannon({ connections: CONNECTIONS, duration: seconds, ...options });
 }
+
+const costLine = (cost: CostPerRequest) =>
+  `CPU ms ${cost.serviceCpuMs.toFixed(2)} service, ${cost.databaseCpuMs.toFixed(2)} database; ` +
+  `${cost.transactions.toFixed(2)} database transactions`;
 
 async function main(): Promise<void> {
   const count = Number(process.argv[2] ?? 100_000);
@@ -113,7 +130,11 @@ async function main(): Promise<void> {
   const sql = new pg.Client({ connectionString: database.url });
   let service: ChildProcess | undefined;
   try {
-    service = spawn(process.execPath, [SERVICE], {
+    const profile = process.env.BENCH_PROFILE
+      ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`]
+      : [];
+    const serviceMain = process.env.BENCH_SERVICE ? resolve(process.env.BENCH_SERVICE) : SERVICE;
+    service = spawn(process.execPath, [...profile, serviceMain], {
       stdio: ['ignore', 'ignore', 'inherit'],
       env: {
         PATH: process.env.PATH,
@@ -222,12 +243,14 @@ async function main(): Promise<void> {
     };
 
     const rows: Row[] = [];
+    const only = process.env.BENCH_ONLY?.split(',');
     const measure = async (
       name: string,
       options: () => autocannon.Options,
       minRps: number,
       maxP99Ms?: number,
     ) => {
+      if (only && !only.some((word) => name.includes(word))) return;
       await load(options(), WARMUP_S);
       const result = await load(options(), DURATION_S);
       rows.push({ name, result, minRps, maxP99Ms });
@@ -235,7 +258,24 @@ async function main(): Promise<void> {
         `${name}: ${result.requests.average.toFixed(0)} req/s, p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms`,
       );
     };
-    await measure('GET /Users?filter=userName eq "…"', () => queryOptions, 1000, 50);
+    const queryName = 'GET /Users?filter=userName eq "…"';
+    if (!only || only.some((word) => queryName.includes(word))) {
+      await load(queryOptions, WARMUP_S);
+      const { cost, result } = await costPerRequest(
+        service.pid!,
+        join(dir, 'postgres'),
+        database.url,
+        async () => {
+          const result = await load(queryOptions, DURATION_S);
+          return { requests: result.requests.total, result };
+        },
+      );
+      rows.push({ name: queryName, result, minRps: 1000, maxP99Ms: 50, cost });
+      console.log(
+        `${queryName}: ${result.requests.average.toFixed(0)} req/s, p50 ${result.latency.p50} ms, ` +
+          `p99 ${result.latency.p99} ms; per request: ${costLine(cost)}`,
+      );
+    }
     await measure('POST /Users', postOptions, 300);
     await measure('PATCH /Users/{id} active', () => patchOptions, 300);
 
@@ -280,6 +320,7 @@ async function main(): Promise<void> {
           `${String(result.latency.p99).padStart(5)}  ${String(bad).padStart(6)}   ${met ? 'met' : 'MISSED'} (${goal})`,
       );
     }
+    for (const { name, cost } of rows) if (cost) console.log(`${name} per request: ${costLine(cost)}`);
     const cycleOk = cycle.failed === 0 && cycle.usersCreated === CYCLE_USERS;
     failed ||= !cycleOk;
     console.log(

@@ -9,7 +9,6 @@ import { randomToken, sha256 } from '../../common/tokens.js';
 import type { AppConfig } from '../../config/config.js';
 import { APP_CONFIG } from '../../config/config.module.js';
 import { EventsService } from '../../events/events.service.js';
-import { OrganizationsService } from '../../organizations/organizations.service.js';
 import { ScimError } from '../protocol/index.js';
 import {
   ScimTokenExpiryInPastError,
@@ -25,8 +24,6 @@ import type { ScimTokenEntity } from './entities/scim-token.entity.js';
 export const MAX_LIVE_SCIM_TOKENS = 2;
 /** How many characters of a token are kept in the clear, to tell tokens apart. */
 const SHOWN_PREFIX_LENGTH = SCIM_TOKEN_PREFIX.length + 8;
-/** A replica writes "last used" of a token at most this often; the SQL guard holds it across replicas. */
-const TOUCH_EVERY_MS = 60_000;
 
 const SCIM_DISABLED_DETAIL =
   'SCIM provisioning is switched off for this organization: an Owner or Admin switches it on with ' +
@@ -45,11 +42,10 @@ export type ScimRefusal =
 @Injectable()
 export class ScimAccessService {
   private readonly logger = new Logger(ScimAccessService.name);
-  private readonly touchedAt = new Map<string, number>();
+  private readonly touching = new Set<string>();
 
   constructor(
     private readonly repository: ScimAccessRepository,
-    private readonly organizations: OrganizationsService,
     private readonly audit: AuditService,
     private readonly outbox: EventsService,
     private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
@@ -193,45 +189,49 @@ export class ScimAccessService {
 
   /**
    * The caller a presented SCIM token stands for, or why it is refused: 401 for an unknown, revoked or expired
-   * token; 403 when the organization is not on Enterprise or has SCIM switched off.
+   * token; 403 when the organization is not on Enterprise or has SCIM switched off. One statement (the token
+   * with its organization's plan and SCIM switch), plus a write of "last used" at most once a minute.
    */
   async authenticate(
     secret: string,
     clientAddress: string | null,
   ): Promise<{ caller: ScimCaller } | { refusal: ScimRefusal }> {
     const token = secret.startsWith(SCIM_TOKEN_PREFIX)
-      ? await this.repository.findTokenByHash(sha256(secret))
+      ? await this.repository.findCallerByTokenHash(sha256(secret))
       : null;
     if (!token) return { refusal: { status: 401, reason: 'unknown', organizationId: null, tokenId: null } };
-    const { organizationId, id: tokenId } = token;
+    const { organizationId, tokenId } = token;
     if (!token.usable)
       return { refusal: { status: 401, reason: 'revoked_or_expired', organizationId, tokenId } };
-    const organization = await this.organizations.get(organizationId);
-    if (!planIncludes(organization.plan, 'enterprise')) {
+    if (!planIncludes(token.plan, 'enterprise')) {
       const error = new ScimError(
         403,
-        `SCIM provisioning requires the enterprise plan; this organization is on ${organization.plan}.`,
+        `SCIM provisioning requires the enterprise plan; this organization is on ${token.plan}.`,
       );
       return { refusal: { status: 403, error, organizationId, tokenId } };
     }
-    if (!(await this.isEnabled(organizationId)))
+    if (!token.enabled)
       return {
         refusal: { status: 403, error: new ScimError(403, SCIM_DISABLED_DETAIL), organizationId, tokenId },
       };
-    await this.touch(tokenId, clientAddress);
+    if (!token.usedRecently) await this.touch(tokenId, clientAddress);
     return { caller: { organizationId, tokenId } };
   }
 
-  /** At most one write per token and minute on this replica; a failed write never fails the request. */
+  /**
+   * Records a use of the token, which the caller read as not recorded within the last minute (the SQL guard
+   * keeps it to one write a minute across replicas); requests arriving while this replica writes it skip it. A
+   * failed write never fails the request.
+   */
   private async touch(id: string, from: string | null): Promise<void> {
-    const now = Date.now();
-    if (now - (this.touchedAt.get(id) ?? 0) < TOUCH_EVERY_MS) return;
-    if (this.touchedAt.size > 10_000) this.touchedAt.clear();
-    this.touchedAt.set(id, now);
-    await this.repository
-      .touchToken(id, from)
-      .catch((error: unknown) =>
-        this.logger.warn(`could not record the use of a SCIM token: ${String(error)}`),
-      );
+    if (this.touching.has(id)) return;
+    this.touching.add(id);
+    try {
+      await this.repository.touchToken(id, from);
+    } catch (error) {
+      this.logger.warn(`could not record the use of a SCIM token: ${String(error)}`);
+    } finally {
+      this.touching.delete(id);
+    }
   }
 }

@@ -3,6 +3,7 @@ import { bearerToken, SCIM_TOKEN_PREFIX } from '../../common/guards.js';
 import { SCIM_CONTENT_TYPE, type ScimType, scimErrorBody } from '../protocol/index.js';
 import { type ScimResourceType } from './entities/scim-request.entity.js';
 import { type ScimLogState, scimLogState, startScimLog, withoutSecrets } from './scim-request-log.js';
+import type { ScimRequestRow } from './scim-request-log.repository.js';
 import type { ScimRequestLogService } from './scim-request-log.service.js';
 
 export const SCIM_BASE_PATH = '/scim/v2';
@@ -88,6 +89,7 @@ export function scimEdge(log: ScimRequestLogService, identify: IdentifyScimToken
         415,
         `Send the request body as application/scim+json or application/json${type ? `, not ${type}` : ''}.`,
       );
+    if (!hasBody) return next();
     parseScimJson(request, response, next);
   };
 }
@@ -115,13 +117,14 @@ export function trackScimRequest(
     return json(body);
   };
   const started = new Date();
-  const entry = () => {
+  const entry = (): ScimRequestRow => {
     const path = `${request.baseUrl}${request.path}`;
     const full = /^\/scim\/v2(\/|$)/i.test(path) ? path : `${SCIM_BASE_PATH}${path}`;
     const resource = resourceOfPath(full);
     const query = request.originalUrl.split(/\?(.*)/s, 2)[1];
     return {
-      organizationId: state.organizationId,
+      // Called only once the token named the organization.
+      organizationId: state.organizationId!,
       tokenId: state.tokenId ?? null,
       method: request.method,
       path: full.slice(SCIM_BASE_PATH.length) || '/',

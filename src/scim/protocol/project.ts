@@ -80,6 +80,8 @@ export function project(
   excludedAttributes?: string,
   alwaysReturned: string[] = [],
 ): Record<string, unknown> {
+  // What most requests ask for (Entra's user queries name neither): the whole resource.
+  if (!attributes && !excludedAttributes) return { ...resource };
   const always = [...ALWAYS, ...alwaysReturned.map((name) => name.toLowerCase())].map((name) => [name]);
   const wanted = parseNames(attributes);
   if (wanted.length > 0) {

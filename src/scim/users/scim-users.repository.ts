@@ -2,13 +2,14 @@ import { TransactionHost } from '@nestjs-cls/transactional';
 import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { Injectable } from '@nestjs/common';
 import { IsNull } from 'typeorm';
-import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata.js';
 import { translateUniqueViolation } from '../../common/database-errors.js';
+import { preparedQuery } from '../../database/prepared-statements.js';
 import {
   OrganizationScopedRepository,
   UnscopedQueryError,
 } from '../../database/organization-scoped.repository.js';
 import { ScimUserEntity } from './entities/scim-user.entity.js';
+import type { ProductFacts, StoredUser } from './scim-user-resource.js';
 import { ScimError } from '../protocol/index.js';
 
 /** The normalized columns of a SCIM user, as the service derives them from a resource. */
@@ -23,6 +24,23 @@ export type ScimUserColumns = Pick<
   | 'attributes'
   | 'raw'
 >;
+
+/** A user of a list page: what its resource is built from. */
+export type ScimUserListRow = StoredUser & { product: ProductFacts };
+
+/** A row of the list statement; the page's columns are null when the page is empty (the total alone). */
+interface ListedRow {
+  total: number;
+  user_id: string | null;
+  attributes: Record<string, unknown> | null;
+  active: boolean | null;
+  version: number | null;
+  created_at: Date | null;
+  updated_at: Date | null;
+  status: string | null;
+  pending_reason: string | null;
+  role: string | null;
+}
 
 /** A SCIM user a first Microsoft sign-in may link to, and what matched. */
 export interface SignInCandidate {
@@ -47,6 +65,31 @@ const translate = <T>(write: Promise<T>) =>
       ? new ScimUserNameTakenError()
       : undefined,
   );
+
+/**
+ * The list statement: the total, the page and what the product says of each user on it (status and role, from
+ * `users`), in one round trip. Its text depends on the filter's shape only (values, offset and count are
+ * parameters), so it is prepared once per connection.
+ */
+function listStatement(
+  organizationId: string,
+  filter: { sql: string; params: unknown[] } | null,
+  offset: number,
+  count: number,
+): { text: string; values: unknown[] } {
+  const where = `su.organization_id = $1 AND su.deleted_at IS NULL${filter ? ` AND (${filter.sql})` : ''}`;
+  const params = [organizationId, ...(filter?.params ?? [])];
+  const text = `WITH total AS (SELECT count(*)::int AS total FROM scim_users su WHERE ${where}),
+            page AS (
+              SELECT su.user_id, su.attributes, su.active, su.version, su.created_at, su.updated_at,
+                     u.status, u.pending_reason, u.role
+                FROM scim_users su
+                JOIN users u ON u.id = su.user_id AND u.organization_id = su.organization_id
+               WHERE ${where}
+               ORDER BY su.created_at, su.user_id OFFSET $${params.length + 1} LIMIT $${params.length + 2})
+       SELECT total.total, page.* FROM total LEFT JOIN page ON true ORDER BY page.created_at, page.user_id`;
+  return { text, values: [...params, offset, count] };
+}
 
 @Injectable()
 export class ScimUsersRepository {
@@ -100,40 +143,51 @@ export class ScimUsersRepository {
   /**
    * A page of visible users matching `filter` (SQL over alias `su` with parameters numbered from $2), in
    * `(created_at, user_id)` order: immutable, so rows written meanwhile never move a page's window except by
-   * appearing at its end. `count` 0 reads only the total.
+   * appearing at its end. `count` 0 reads only the total. One statement: the total, the page and what the
+   * product says of each user on it (status and role, from `users`: the one read of the SCIM users repository
+   * on the users module's table, as a list of 200 resources must not cost a second round trip).
    */
   async list(
     organizationId: string,
     filter: { sql: string; params: unknown[] } | null,
     offset: number,
     count: number,
-  ): Promise<{ rows: ScimUserEntity[]; total: number }> {
+  ): Promise<{ rows: ScimUserListRow[]; total: number }> {
     if (typeof organizationId !== 'string' || organizationId.length === 0)
       throw new UnscopedQueryError('An organization id is required for organization-owned rows.');
-    const where = `su.organization_id = $1 AND su.deleted_at IS NULL${filter ? ` AND (${filter.sql})` : ''}`;
-    const params = [organizationId, ...(filter?.params ?? [])];
-    const [{ total }] = (await this.txHost.tx.query(
-      `SELECT count(*)::int AS total FROM scim_users su WHERE ${where}`,
-      params,
-    )) as { total: number }[];
-    if (count === 0 || total <= offset) return { rows: [], total };
-    const columns = this.columns();
-    const rows = (await this.txHost.tx.query(
-      `SELECT ${columns.map((c) => `su.${c.databaseName}`).join(', ')} FROM scim_users su
-        WHERE ${where} ORDER BY su.created_at, su.user_id OFFSET ${Number(offset)} LIMIT ${Number(count)}`,
-      params,
-    )) as Record<string, unknown>[];
-    return { rows: rows.map((row) => this.hydrate(columns, row)), total };
+    const { text, values } = listStatement(organizationId, filter, offset, count);
+    const rows = await preparedQuery<ListedRow>(this.txHost.tx, text, values);
+    return {
+      total: rows[0]?.total ?? 0,
+      rows: rows
+        .filter((row) => row.user_id !== null)
+        .map((row) => ({
+          userId: row.user_id!,
+          attributes: row.attributes!,
+          active: row.active!,
+          version: row.version!,
+          createdAt: row.created_at!,
+          updatedAt: row.updated_at!,
+          product: { status: row.status!, pendingReason: row.pending_reason, role: row.role! },
+        })),
+    };
   }
 
-  /** The plan PostgreSQL picks for a filtered list statement (for the index tests). */
-  async explainList(organizationId: string, filter: { sql: string; params: unknown[] }): Promise<unknown> {
-    const rows = (await this.txHost.tx.query(
-      `EXPLAIN (FORMAT JSON) SELECT su.user_id FROM scim_users su
-        WHERE su.organization_id = $1 AND su.deleted_at IS NULL AND (${filter.sql})
-        ORDER BY su.created_at, su.user_id LIMIT 100`,
-      [organizationId, ...filter.params],
-    )) as { 'QUERY PLAN': unknown }[];
+  /**
+   * The plan PostgreSQL picks for the list statement of a filter (for the index tests): the statement `list`
+   * runs, with the plan a prepared statement settles on after its first executions (`generic`) or the one for
+   * these values.
+   */
+  async explainList(
+    organizationId: string,
+    filter: { sql: string; params: unknown[] },
+    plan: 'generic' | 'custom' = 'custom',
+  ): Promise<unknown> {
+    const { text, values } = listStatement(organizationId, filter, 0, 100);
+    // A generic plan is planned without values (PostgreSQL 16 and later).
+    const rows = (await (plan === 'generic'
+      ? this.txHost.tx.query(`EXPLAIN (GENERIC_PLAN, FORMAT JSON) ${text}`)
+      : this.txHost.tx.query(`EXPLAIN (FORMAT JSON) ${text}`, values))) as { 'QUERY PLAN': unknown }[];
     return rows[0]['QUERY PLAN'];
   }
 
@@ -162,17 +216,5 @@ export class ScimUsersRepository {
   /** How many users of the organization SCIM manages (visible ones). */
   countVisible(organizationId: string): Promise<number> {
     return this.users.countBy(organizationId, { deletedAt: IsNull() });
-  }
-
-  private columns(): readonly ColumnMetadata[] {
-    return this.txHost.tx.connection.getMetadata(ScimUserEntity).columns;
-  }
-
-  private hydrate(columns: readonly ColumnMetadata[], row: Record<string, unknown>): ScimUserEntity {
-    const driver = this.txHost.tx.connection.driver;
-    const entity = new ScimUserEntity();
-    for (const column of columns)
-      column.setEntityValue(entity, driver.prepareHydratedValue(row[column.databaseName], column));
-    return entity;
   }
 }

@@ -129,15 +129,8 @@ export class ScimUsersService {
     let page = await read();
     const userName = filter && page.total === 0 ? equalityOn(query.filter as string, 'userName') : undefined;
     if (userName !== undefined && (await this.adoptByUserName(organizationId, userName))) page = await read();
-    const products = await this.productsOf(
-      organizationId,
-      page.rows.map((row) => row.userId),
-    );
     return {
-      resources: page.rows.flatMap((row) => {
-        const product = products.get(row.userId);
-        return product ? [toUserResource(row, product, this.baseUrl)] : [];
-      }),
+      resources: page.rows.map((row) => toUserResource(row, row.product, this.baseUrl)),
       totalResults: page.total,
       startIndex: paging.startIndex,
     };
@@ -233,8 +226,12 @@ export class ScimUsersService {
   }
 
   /** For the index tests: PostgreSQL's plan of a filtered list. */
-  explainFilter(organizationId: string, filter: string): Promise<unknown> {
-    return this.repository.explainList(organizationId, compileFilter(filter, USER_FILTER_ATTRIBUTES, 1));
+  explainFilter(organizationId: string, filter: string, plan?: 'generic' | 'custom'): Promise<unknown> {
+    return this.repository.explainList(
+      organizationId,
+      compileFilter(filter, USER_FILTER_ATTRIBUTES, 1),
+      plan,
+    );
   }
 
   private async lockForWrite(organizationId: string, id: string, ifMatch?: string): Promise<ScimUserEntity> {
@@ -370,13 +367,6 @@ export class ScimUsersService {
       target: { type: 'user', id: userId },
       after: { userName },
     });
-  }
-
-  private async productsOf(organizationId: string, ids: string[]) {
-    const users = await this.users.findMany(organizationId, ids);
-    return new Map(
-      users.map((u) => [u.id, { status: u.status, pendingReason: u.pendingReason, role: u.role }]),
-    );
   }
 
   private async view(
