@@ -17,6 +17,7 @@ import pg from 'pg';
 import { DEMO, ensureCertificates, startEntraEmulator } from '@entra-integration/entra-emulator';
 import { freePort, startEmbeddedPostgres } from '../../src/database/embedded-postgres.js';
 import { relaunch, SERVICE, signInBehindProxy, waitUntilReady } from './bench-support.js';
+import { cpuMs, postmasterPid, transactions } from './process-metrics.js';
 import { createScimToken } from './scim-support.js';
 
 const CONNECTIONS = 10;
@@ -92,10 +93,42 @@ interface Row {
   result: autocannon.Result;
   minRps: number;
   maxP99Ms?: number;
+  /** CPU ms per request of the service and of PostgreSQL (all its processes), and its transactions per request. */
+  serviceCpu: number;
+  databaseCpu: number;
+  xacts: number;
 }
 
 async function load(options: autocannon.Options, seconds: number): Promise<autocannon.Result> {
   return autocannon({ connections: CONNECTIONS, duration: seconds, ...options });
+}
+
+/**
+ * An initial cycle of CYCLE_USERS users newly assigned to the app (nobody else in scope) pushed by the emulator's
+ * provisioning simulator with CYCLE_CONCURRENCY requests in flight, after its Test Connection.
+ */
+async function initialCycle(
+  emulator: Awaited<ReturnType<typeof startEntraEmulator>>,
+  tenantUrl: string,
+  token: string,
+) {
+  const store = emulator.store;
+  for (const a of store.assignmentsOf(DEMO.tenants.contoso.id, DEMO.client.clientId)) {
+    store.unassignFromApp(a.tenantId, a.clientId, a.principalId);
+  }
+  for (const id of store.generateUsers(DEMO.tenants.contoso.id, CYCLE_USERS)) {
+    store.assignToApp({ tenantId: DEMO.tenants.contoso.id, clientId: DEMO.client.clientId, principalId: id });
+  }
+  const job = emulator.provisioning.createJob({
+    tenantId: DEMO.tenants.contoso.id,
+    clientId: DEMO.client.clientId,
+    tenantUrl,
+    token,
+    concurrency: CYCLE_CONCURRENCY,
+  });
+  const test = await emulator.provisioning.testConnection(job.id);
+  if (!test.ok) throw new Error(`Test Connection failed: ${test.error}`);
+  return emulator.provisioning.runCycle(job.id);
 }
 
 async function main(): Promise<void> {
@@ -113,7 +146,11 @@ async function main(): Promise<void> {
   const sql = new pg.Client({ connectionString: database.url });
   let service: ChildProcess | undefined;
   try {
-    service = spawn(process.execPath, [SERVICE], {
+    // BENCH_PROFILE=<dir>: the service writes a V8 CPU profile there when it stops.
+    const profile = process.env.BENCH_PROFILE
+      ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`]
+      : [];
+    service = spawn(process.execPath, [...profile, SERVICE], {
       stdio: ['ignore', 'ignore', 'inherit'],
       env: {
         PATH: process.env.PATH,
@@ -222,17 +259,30 @@ async function main(): Promise<void> {
     };
 
     const rows: Row[] = [];
+    const postmaster = postmasterPid(join(dir, 'postgres'));
+    // BENCH_ONLY=post,patch,cycle: only the parts whose name contains one of these words (lower case).
+    const only = process.env.BENCH_ONLY?.split(',');
+    const wanted = (name: string) => !only || only.some((word) => name.toLowerCase().includes(word));
     const measure = async (
       name: string,
       options: () => autocannon.Options,
       minRps: number,
       maxP99Ms?: number,
     ) => {
+      if (!wanted(name)) return;
       await load(options(), WARMUP_S);
+      const xactsBefore = await transactions(database.url);
+      const cpuBefore = { service: cpuMs(service!.pid!), database: cpuMs(postmaster, true) };
       const result = await load(options(), DURATION_S);
-      rows.push({ name, result, minRps, maxP99Ms });
+      const requests = Math.max(1, result.requests.total);
+      const serviceCpu = (cpuMs(service!.pid!) - cpuBefore.service) / requests;
+      const databaseCpu = (cpuMs(postmaster, true) - cpuBefore.database) / requests;
+      // The statistics collector publishes at transaction end; the read of it is not counted.
+      const xacts = ((await transactions(database.url)) - xactsBefore - 1) / requests;
+      rows.push({ name, result, minRps, maxP99Ms, serviceCpu, databaseCpu, xacts });
       console.log(
-        `${name}: ${result.requests.average.toFixed(0)} req/s, p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms`,
+        `${name}: ${result.requests.average.toFixed(0)} req/s, p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, ` +
+          `CPU ms/req API ${serviceCpu.toFixed(2)} db ${databaseCpu.toFixed(2)}, ${xacts.toFixed(2)} db xact/req`,
       );
     };
     await measure('GET /Users?filter=userName eq "…"', () => queryOptions, 1000, 50);
@@ -240,36 +290,19 @@ async function main(): Promise<void> {
     await measure('PATCH /Users/{id} active', () => patchOptions, 300);
 
     // The provisioning simulator: an initial cycle of CYCLE_USERS assigned users, nobody else in scope.
-    const store = emulator.store;
-    for (const a of store.assignmentsOf(DEMO.tenants.contoso.id, DEMO.client.clientId)) {
-      store.unassignFromApp(a.tenantId, a.clientId, a.principalId);
-    }
-    for (const id of store.generateUsers(DEMO.tenants.contoso.id, CYCLE_USERS)) {
-      store.assignToApp({
-        tenantId: DEMO.tenants.contoso.id,
-        clientId: DEMO.client.clientId,
-        principalId: id,
-      });
-    }
-    const job = emulator.provisioning.createJob({
-      tenantId: DEMO.tenants.contoso.id,
-      clientId: DEMO.client.clientId,
-      tenantUrl,
-      token,
-      concurrency: CYCLE_CONCURRENCY,
-    });
-    const test = await emulator.provisioning.testConnection(job.id);
-    if (!test.ok) throw new Error(`Test Connection failed: ${test.error}`);
-    const cycle = await emulator.provisioning.runCycle(job.id);
+    const cycle = wanted('cycle') ? await initialCycle(emulator, tenantUrl, token) : null;
+    const cycleLoad = loadavg();
 
-    console.log(`\n${'request'.padEnd(36)}   req/s  p50ms  p99ms  errors   target`);
+    console.log(
+      `\n${'request'.padEnd(36)}   req/s  p50ms  p99ms  errors  CPU ms/req: API    db  db xact/req  target`,
+    );
     console.log(
       `(load average while measuring: ${loadavg()
         .map((l) => l.toFixed(1))
         .join(' ')})`,
     );
     let failed = false;
-    for (const { name, result, minRps, maxP99Ms } of rows) {
+    for (const { name, result, minRps, maxP99Ms, serviceCpu, databaseCpu, xacts } of rows) {
       const bad = result.non2xx + result.errors + result.timeouts;
       const rps = result.requests.average;
       const met = bad === 0 && rps >= minRps && (maxP99Ms === undefined || result.latency.p99 <= maxP99Ms);
@@ -277,17 +310,21 @@ async function main(): Promise<void> {
       const goal = `≥ ${minRps} req/s${maxP99Ms ? `, p99 ≤ ${maxP99Ms} ms` : ''}`;
       console.log(
         `${name.padEnd(36)} ${rps.toFixed(0).padStart(7)}  ${String(result.latency.p50).padStart(5)}  ` +
-          `${String(result.latency.p99).padStart(5)}  ${String(bad).padStart(6)}   ${met ? 'met' : 'MISSED'} (${goal})`,
+          `${String(result.latency.p99).padStart(5)}  ${String(bad).padStart(6)}  ${serviceCpu.toFixed(2).padStart(7)}  ` +
+          `${databaseCpu.toFixed(2).padStart(6)}  ${xacts.toFixed(2).padStart(5)}   ${met ? 'met' : 'MISSED'} (${goal})`,
       );
     }
-    const cycleOk = cycle.failed === 0 && cycle.usersCreated === CYCLE_USERS;
-    failed ||= !cycleOk;
-    console.log(
-      `\ninitial cycle of ${CYCLE_USERS.toLocaleString('en')} users through the provisioning simulator ` +
-        `(concurrency ${CYCLE_CONCURRENCY}): ${(cycle.durationMs / 1000).toFixed(1)} s, ${cycle.requests} requests ` +
-        `(${((cycle.requests / cycle.durationMs) * 1000).toFixed(0)} req/s), ${cycle.usersCreated} created, ` +
-        `${cycle.failed} failed${cycleOk ? '' : '  MISSED'}`,
-    );
+    if (cycle) {
+      const cycleOk = cycle.failed === 0 && cycle.usersCreated === CYCLE_USERS;
+      failed ||= !cycleOk;
+      console.log(
+        `\ninitial cycle of ${CYCLE_USERS.toLocaleString('en')} users through the provisioning simulator ` +
+          `(concurrency ${CYCLE_CONCURRENCY}): ${(cycle.durationMs / 1000).toFixed(1)} s, ${cycle.requests} requests ` +
+          `(${((cycle.requests / cycle.durationMs) * 1000).toFixed(0)} req/s), ${cycle.usersCreated} created, ` +
+          `${cycle.failed} failed${cycleOk ? '' : '  MISSED'} (load average after it: ` +
+          `${cycleLoad.map((l) => l.toFixed(1)).join(' ')})`,
+      );
+    }
     if (failed) process.exitCode = 1;
   } finally {
     if (service && service.exitCode === null) {
