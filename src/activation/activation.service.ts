@@ -9,7 +9,6 @@ import {
   ORGANIZATION_SUBSCRIPTION_CHANGED,
   type OrganizationSubscriptionChangedEvent,
 } from '../organizations/organizations.events.js';
-import type { OrganizationEntity } from '../organizations/entities/organization.entity.js';
 import { OrganizationsService } from '../organizations/organizations.service.js';
 import type { User } from '../users/user-records.js';
 import {
@@ -27,7 +26,8 @@ import { UsersService } from '../users/users.service.js';
 import { type ArrivalFacts, type Placement, placeArrival, seatsToRelease } from './activation-policy.js';
 
 /** The seat facts of a locked organization row: its limit and the counts the `users_seat_counts` trigger keeps. */
-const seatsOf = (organization: OrganizationEntity) => ({
+type SeatsOfOrganization = { seatLimit: number; seatsUsed: number; seatQueueLength: number };
+const seatsOf = (organization: SeatsOfOrganization) => ({
   seatLimit: organization.seatLimit,
   seatsUsed: organization.seatsUsed,
   queued: organization.seatQueueLength,
@@ -143,7 +143,7 @@ export class ActivationService {
   }
 
   /** The seat check of a person's explicit choice (activation, reactivation), under the organization lock. */
-  private assertSeatFree(organization: OrganizationEntity): void {
+  private assertSeatFree(organization: SeatsOfOrganization): void {
     if (organization.seatsUsed >= organization.seatLimit)
       throw new SeatLimitReachedError(organization.seatLimit);
   }
