@@ -13,6 +13,7 @@ import { ProblemDetailsFilter } from './common/problem-details.filter.js';
 import type { AppConfig } from './config/config.js';
 import { ConfigModule } from './config/config.module.js';
 import { dataSourceOptions } from './database/data-source.js';
+import { usePreparedStatements } from './database/prepared-statements.js';
 import { TransactionsModule } from './database/transactions.module.js';
 import { DomainClaimsModule } from './domain-claims/domain-claims.module.js';
 import { DeprovisioningModule } from './deprovisioning/deprovisioning.module.js';
@@ -34,6 +35,7 @@ import { WebhooksModule } from './webhooks/webhooks.module.js';
 export class AppModule {
   /** `databaseUrl` is resolved by the caller (it may be the embedded PostgreSQL started just before). */
   static forRoot(config: AppConfig, databaseUrl: string): DynamicModule {
+    usePreparedStatements(config.databasePreparedStatements);
     return {
       module: AppModule,
       imports: [

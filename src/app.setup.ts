@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import { type INestApplication, Logger } from '@nestjs/common';
+import type { INestApplication } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import cookieParser from 'cookie-parser';
@@ -13,6 +13,7 @@ import {
   noStoreForAuthenticated,
   refuseFormBodies,
 } from './common/http-edge.js';
+import { logAccess } from './common/app-logger.js';
 import { runWithRequestContext } from './common/request-context.js';
 import { createValidationPipe } from './common/validation.js';
 import { COMMON_ERRORS, type ErrorDefinition, registeredErrors } from './common/domain-error.js';
@@ -91,14 +92,13 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): vo
 }
 
 function requestContext() {
-  const logger = new Logger('HTTP');
   return (request: Request, response: Response, next: NextFunction) => {
     const requestId = acceptedRequestId(request.headers['x-request-id']);
     response.setHeader('x-request-id', requestId);
     const started = process.hrtime.bigint();
     response.on('finish', () => {
       // The path only: query strings carry authorization codes and state on the callback route.
-      logger.log({
+      logAccess({
         message: 'request',
         requestId,
         method: request.method,

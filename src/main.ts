@@ -16,8 +16,7 @@ import { runMigrations } from './database/migrate.js';
 
 /** Starts the API: database (embedded unless DATABASE_URL), pending migrations, then HTTP. */
 async function serve(config: AppConfig): Promise<void> {
-  const logger = new AppLogger(config.logLevel);
-  Logger.overrideLogger(logger);
+  const logger = new AppLogger(config.logLevel).install();
   const log = new Logger('Bootstrap');
 
   let embedded: EmbeddedDatabase | undefined;

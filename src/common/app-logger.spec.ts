@@ -40,4 +40,51 @@ describe('AppLogger', () => {
       nested: { accessToken: '[REDACTED]' },
     });
   });
+
+  it('writes the access log of one turn of the event loop in one write, in order with other lines', async () => {
+    const write = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    const logger = new AppLogger('log');
+    const record = (path: string) =>
+      ({
+        message: 'request',
+        requestId: `id-${path}`,
+        method: 'GET',
+        path,
+        status: 200,
+        durationMs: 1,
+      }) as const;
+    logger.access(record('/a'));
+    logger.access(record('/b'));
+    expect(write).not.toHaveBeenCalled();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(write).toHaveBeenCalledTimes(1);
+    const lines = String(write.mock.calls[0][0])
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines).toEqual([
+      expect.objectContaining({ level: 'log', context: 'HTTP', requestId: 'id-/a', message: record('/a') }),
+      expect.objectContaining({ level: 'log', context: 'HTTP', requestId: 'id-/b', message: record('/b') }),
+    ]);
+    // Another line first lets the queued access lines out, so the log keeps its order.
+    logger.access(record('/c'));
+    logger.warn('after /c', 'Test');
+    expect(write).toHaveBeenCalledTimes(3);
+    expect(JSON.parse(String(write.mock.calls[1][0])).message.path).toBe('/c');
+    expect(JSON.parse(String(write.mock.calls[2][0])).message).toBe('after /c');
+  });
+
+  it('writes no access log below the log level', async () => {
+    const write = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    new AppLogger('warn').access({
+      message: 'request',
+      requestId: 'r',
+      method: 'GET',
+      path: '/',
+      status: 200,
+      durationMs: 0,
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(write).not.toHaveBeenCalled();
+  });
 });

@@ -8,12 +8,13 @@ import { type Plan, PLANS, planIncludes, type Role } from './access.js';
 import {
   AUTH_KIND,
   type AuthKind,
+  CALLER_PROFILE,
   REQUIRED_PLAN,
   REQUIRED_ROLES,
   REQUIRED_SCOPES,
 } from './auth.decorators.js';
 import { COMMON_ERRORS, DomainError } from './domain-error.js';
-import type { Principal } from './principal.js';
+import { type Principal, wantCallerProfile } from './principal.js';
 
 export const SESSION_STRATEGY = 'session';
 export const API_KEY_STRATEGY = 'api_key';
@@ -113,7 +114,10 @@ export class AuthKindGuard implements CanActivate {
       throw unauthenticated();
     }
     if (kinds.includes('public')) return true;
-    const token = bearerToken(context.switchToHttp().getRequest<Request>());
+    const request = context.switchToHttp().getRequest<Request>();
+    if (this.reflector.get<boolean | undefined>(CALLER_PROFILE, context.getHandler()))
+      wantCallerProfile(request);
+    const token = bearerToken(request);
     // A SCIM token opens the SCIM endpoint only, and the SCIM endpoint takes nothing else.
     const scimToken = token?.startsWith(SCIM_TOKEN_PREFIX) ?? false;
     if (kinds.includes('scim_token') ? !scimToken : scimToken) throw unauthenticated();

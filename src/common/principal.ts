@@ -26,6 +26,34 @@ export interface Principal {
   role: Role;
   plan: Plan;
   actor: PrincipalActor;
+  /**
+   * The caller's own profile, read by the same statement that authenticated the request, on routes marked
+   * `@WithCallerProfile()` (see `CallerProfileQuery`); absent elsewhere. Opaque here: the module that owns
+   * the profile made it and reads it.
+   */
+  profile?: object;
+}
+
+/**
+ * What a credential's lookup adds to its one statement for a `@WithCallerProfile()` route: select-list items
+ * over the caller's user row (aliased `u`), and how to read them back from the row. The users module writes it
+ * (it owns the profile); the strategies add it to their statement.
+ */
+export interface CallerProfileQuery {
+  columns: string;
+  read(row: Record<string, unknown>): object;
+}
+
+const profileWanted = new WeakSet<object>();
+
+/** Marks the request as one whose route wants the caller's profile read along (the global guard does). */
+export function wantCallerProfile(request: object): void {
+  profileWanted.add(request);
+}
+
+/** Whether the request's route asked for the caller's profile. */
+export function callerProfileWanted(request: object): boolean {
+  return profileWanted.has(request);
 }
 
 /**

@@ -42,6 +42,14 @@ describe('loadConfig', () => {
     expect(problems.join('\n')).toMatch(/DATABASE_URL/);
   });
 
+  it('reads DATABASE_PREPARED_STATEMENTS as true or false, true by default', () => {
+    expect(loadConfig({}).databasePreparedStatements).toBe(true);
+    expect(loadConfig({ DATABASE_PREPARED_STATEMENTS: 'false' }).databasePreparedStatements).toBe(false);
+    expect(problemsOf({ DATABASE_PREPARED_STATEMENTS: 'yes' }).join('\n')).toMatch(
+      /DATABASE_PREPARED_STATEMENTS/,
+    );
+  });
+
   it('requires the secret with the client id', () => {
     expect(problemsOf({ ENTRA_CLIENT_ID: 'abc' })).toEqual([expect.stringMatching(/ENTRA_CLIENT_SECRET/)]);
   });

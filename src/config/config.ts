@@ -9,6 +9,11 @@ export interface AppConfig {
   appUiUrl: string;
   /** Undefined means: run the embedded PostgreSQL in `dataDir/postgres`. */
   databaseUrl: string | undefined;
+  /**
+   * Whether the hot reads (the session lookup, the users list's pages) run as named prepared statements. Off
+   * behind a pooler that cannot carry them, such as PgBouncer in transaction mode before 1.21.
+   */
+  databasePreparedStatements: boolean;
   dataDir: string;
   entra: {
     /** Undefined only outside production, where `npm start` starts the bundled emulator instead. */
@@ -292,6 +297,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     appBaseUrl,
     appUiUrl,
     databaseUrl,
+    databasePreparedStatements: oneOf('DATABASE_PREPARED_STATEMENTS', ['true', 'false'], 'true') === 'true',
     dataDir,
     entra: {
       clientId,

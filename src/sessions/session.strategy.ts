@@ -3,10 +3,11 @@ import { PassportStrategy } from '@nestjs/passport';
 import type { Request } from 'express';
 import { Strategy } from 'passport-custom';
 import { API_KEY_PREFIX, bearerToken, SESSION_STRATEGY } from '../common/guards.js';
-import type { Principal } from '../common/principal.js';
+import { callerProfileWanted, type Principal } from '../common/principal.js';
 import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { readCookie, sessionCookieName } from './session-cookie.js';
+import { UsersService } from '../users/users.service.js';
 import { SessionsService } from './sessions.service.js';
 
 /**
@@ -18,6 +19,7 @@ import { SessionsService } from './sessions.service.js';
 export class SessionStrategy extends PassportStrategy(Strategy, SESSION_STRATEGY) {
   constructor(
     private readonly sessions: SessionsService,
+    private readonly users: UsersService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     super();
@@ -26,6 +28,8 @@ export class SessionStrategy extends PassportStrategy(Strategy, SESSION_STRATEGY
   async validate(request: Request): Promise<Principal | false> {
     const token = bearerToken(request) ?? readCookie(request, sessionCookieName(this.config));
     if (!token || token.startsWith(API_KEY_PREFIX)) return false;
-    return (await this.sessions.authenticate(token)) ?? false;
+    // On `GET /me` and the like, the lookup reads the caller's profile too: one statement for the request.
+    const profile = callerProfileWanted(request) ? this.users.callerProfileQuery() : undefined;
+    return (await this.sessions.authenticate(token, profile)) ?? false;
   }
 }

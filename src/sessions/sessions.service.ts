@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { OnEvent } from '@nestjs/event-emitter';
 import { AuditService } from '../audit/audit.service.js';
-import { type Principal, sessionUser } from '../common/principal.js';
+import { type CallerProfileQuery, type Principal, sessionUser } from '../common/principal.js';
 import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import {
@@ -48,10 +48,11 @@ export class SessionsService {
 
   /**
    * Who a token authenticates, in one query: the live session (as `resolve`) of an active user, with the
-   * user's role and organization and that organization's plan, all read fresh; null otherwise.
+   * user's role and organization and that organization's plan, all read fresh; null otherwise. With `profile`,
+   * the same statement also reads the caller's profile (`Principal.profile`).
    */
-  async authenticate(token: string): Promise<Principal | null> {
-    const caller = await this.resolveCaller(token);
+  async authenticate(token: string, profile?: CallerProfileQuery): Promise<Principal | null> {
+    const caller = await this.resolveCaller(token, profile);
     if (!caller || caller.status !== 'active') return null;
     return {
       kind: 'session',
@@ -63,12 +64,16 @@ export class SessionsService {
       role: caller.role,
       plan: caller.plan,
       actor: { type: 'user', id: caller.userId },
+      ...(profile ? { profile: profile.read(caller) } : {}),
     };
   }
 
-  private async resolveCaller(token: string): Promise<SessionCaller | null> {
+  private async resolveCaller(
+    token: string,
+    profile?: CallerProfileQuery,
+  ): Promise<(SessionCaller & Record<string, unknown>) | null> {
     if (!token || token.length > 200) return null;
-    const session = await this.repository.findCallerByTokenHash(sha256(token));
+    const session = await this.repository.findCallerByTokenHash(sha256(token), profile);
     const now = Date.now();
     if (!session || session.revokedAt || session.expiresAt.getTime() <= now) return null;
     const idleSince = session.lastSeenAt.getTime();

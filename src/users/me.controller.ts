@@ -1,6 +1,6 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Auth, CurrentPrincipal } from '../common/auth.decorators.js';
+import { Auth, CurrentPrincipal, WithCallerProfile } from '../common/auth.decorators.js';
 import type { Principal } from '../common/principal.js';
 import { MeResponseDto, toMeResponse } from './dto/user.dto.js';
 import { UsersService } from './users.service.js';
@@ -13,6 +13,7 @@ export class MeController {
   constructor(private readonly users: UsersService) {}
 
   @Get('me')
+  @WithCallerProfile()
   @ApiOperation({
     operationId: 'getMe',
     summary: 'The signed-in user',

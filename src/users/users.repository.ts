@@ -12,6 +12,9 @@ import {
 import { MicrosoftIdentityEntity } from './entities/microsoft-identity.entity.js';
 import { type Role, UserEntity, type UserStatus } from './entities/user.entity.js';
 import { MicrosoftIdentityAlreadyLinkedError } from './users.errors.js';
+import type { CallerProfileQuery } from '../common/principal.js';
+import { preparedQuery } from '../database/prepared-statements.js';
+import { CallerProfile, type IdentitySummary } from './caller-profile.js';
 
 export interface LinkedUser {
   userId: string;
@@ -121,6 +124,7 @@ export class UsersRepository {
   private readonly users: OrganizationScopedRepository<UserEntity>;
   /** Each entity's column readers, made at the first read (the metadata is fixed once the data source is up). */
   private readonly readers = new WeakMap<readonly ColumnMetadata[], Map<string, ColumnReader[]>>();
+  private profileQuery?: CallerProfileQuery;
 
   constructor(private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>) {
     this.users = new OrganizationScopedRepository(UserEntity, () => this.txHost.tx);
@@ -166,8 +170,9 @@ export class UsersRepository {
     const where = () => new ListConditions(organizationId, filter, cursor);
     const term = filter.search?.toLowerCase();
     if (term === undefined) {
+      // Prepared: a page's plan never depends on the values (always the walk of the order's index).
       const all = where();
-      return this.selectUsers(all.sql(), all.params, take);
+      return this.selectUsers(all.sql(), all.params, take, 'users u', true);
     }
     // The service refuses shorter terms; no trigram could serve one.
     if (term.length >= 3) {
@@ -255,6 +260,34 @@ export class UsersRepository {
     };
   }
 
+  /**
+   * The caller's profile as select-list items over the user row `u` (columns prefixed `p_`, the linked accounts
+   * as one JSON array, oldest first, through `microsoft_identities_user_id_idx`), for a credential's lookup to
+   * read along; and the reader of such a row.
+   */
+  callerProfileQuery(): CallerProfileQuery {
+    if (!this.profileQuery) {
+      const columns = this.txHost.tx.connection.getMetadata(UserEntity).columns;
+      this.profileQuery = {
+        columns: [
+          ...columns.map((c) => `u.${c.databaseName} AS "p_${c.databaseName}"`),
+          `(SELECT coalesce(json_agg(json_build_object('tenantId', i.tenant_id, 'objectId', i.object_id,
+                     'userPrincipalName', i.user_principal_name, 'lastSignInAt', i.last_sign_in_at)
+                     ORDER BY i.created_at, i.id), '[]'::json)
+              FROM microsoft_identities i WHERE i.user_id = u.id) AS "p_identities"`,
+        ].join(', '),
+        read: (row) =>
+          new CallerProfile(
+            this.hydrate(new UserEntity(), columns, row, 'p_'),
+            (
+              row.p_identities as (Omit<IdentitySummary, 'lastSignInAt'> & { lastSignInAt: string | null })[]
+            ).map((i) => ({ ...i, lastSignInAt: i.lastSignInAt === null ? null : new Date(i.lastSignInAt) })),
+          ),
+      };
+    }
+    return this.profileQuery;
+  }
+
   /** Sets the entity's columns from a raw row as TypeORM's own hydration would. */
   private hydrate<T extends object>(
     entity: T,
@@ -275,20 +308,21 @@ export class UsersRepository {
 
   /**
    * Users matching `where` (over alias `u`, organization first) in list order, hydrated as TypeORM would; `from`
-   * is the table or an ordered subquery of it named `u`.
+   * is the table or an ordered subquery of it named `u`; `prepared` runs it as a named prepared statement.
    */
   private async selectUsers(
     where: string,
     params: unknown[],
     take: number,
     from = 'users u',
+    prepared = false,
   ): Promise<UserEntity[]> {
     const columns = this.txHost.tx.connection.getMetadata(UserEntity).columns;
-    const rows = (await this.txHost.tx.query(
-      `SELECT ${columns.map((c) => `u.${c.databaseName}`).join(', ')} FROM ${from}
-        WHERE ${where} ORDER BY u.created_at, u.id LIMIT ${Number(take)}`,
-      params,
-    )) as Record<string, unknown>[];
+    const text = `SELECT ${columns.map((c) => `u.${c.databaseName}`).join(', ')} FROM ${from}
+        WHERE ${where} ORDER BY u.created_at, u.id LIMIT ${Number(take)}`;
+    const rows = prepared
+      ? await preparedQuery<Record<string, unknown>>(this.txHost.tx, text, params)
+      : ((await this.txHost.tx.query(text, params)) as Record<string, unknown>[]);
     return rows.map((row) => this.hydrate(new UserEntity(), columns, row));
   }
 

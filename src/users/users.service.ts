@@ -4,7 +4,8 @@ import { Injectable } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { type AuditActor, AuditService, SYSTEM_ACTOR } from '../audit/audit.service.js';
 import { decodeCursor, toPage } from '../common/pagination.js';
-import { type Principal, sessionUser } from '../common/principal.js';
+import { type CallerProfileQuery, type Principal, sessionUser } from '../common/principal.js';
+import { CallerProfile } from './caller-profile.js';
 import type { EventSource } from '../events/event-types.js';
 import { EventsService } from '../events/events.service.js';
 import { OrganizationsService } from '../organizations/organizations.service.js';
@@ -138,13 +139,22 @@ export class UsersService {
     );
   }
 
-  async getMe(principal: Principal) {
-    const me = await this.repository.findWithIdentities(
-      principal.organizationId,
-      sessionUser(principal).userId,
-    );
+  /**
+   * The signed-in user with their linked accounts: as the session's lookup read them along on a
+   * `@WithCallerProfile()` route (no second statement), else read now.
+   */
+  async getMe(principal: Principal): Promise<CallerProfile> {
+    const { userId } = sessionUser(principal);
+    if (principal.profile instanceof CallerProfile && principal.profile.user.id === userId)
+      return principal.profile;
+    const me = await this.repository.findWithIdentities(principal.organizationId, userId);
     if (!me) throw new UserNotFoundError();
-    return me;
+    return new CallerProfile(me.user, me.identities);
+  }
+
+  /** Select-list items that read the caller's profile along with a credential's lookup (see `getMe`). */
+  callerProfileQuery(): CallerProfileQuery {
+    return this.repository.callerProfileQuery();
   }
 
   /** The user linked to a Microsoft account, if any. */

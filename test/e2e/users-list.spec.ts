@@ -172,8 +172,12 @@ describe('the users list at scale', () => {
       const seen: { text: string; values: unknown[] }[] = [];
       const original = pg.Client.prototype.query;
       const record = function (this: pg.Client, ...args: unknown[]) {
-        if (typeof args[0] === 'string' && /\busers\b/.test(args[0]))
-          seen.push({ text: args[0], values: (args[1] as unknown[]) ?? [] });
+        // Text and values, or a prepared statement's config ({ name, text, values }).
+        const [text, values] =
+          typeof args[0] === 'string'
+            ? [args[0], args[1] as unknown[] | undefined]
+            : [(args[0] as { text?: string })?.text, (args[0] as { values?: unknown[] })?.values];
+        if (typeof text === 'string' && /\busers\b/.test(text)) seen.push({ text, values: values ?? [] });
         return (original as (...a: unknown[]) => unknown).apply(this, args);
       };
       pg.Client.prototype.query = record as typeof original;
@@ -218,6 +222,28 @@ describe('the users list at scale', () => {
         const scan = plan.find((n) => n['Index Name'] === 'users_organization_created_at_id_idx');
         expect(scan?.['Node Type']).toBe('Index Scan');
         expect(scan!['Actual Rows']).toBeLessThanOrEqual(51);
+        expect(plan.map((n) => n['Node Type'])).not.toContain('Sort');
+        expect(plan.map((n) => n['Node Type'])).not.toContain('Seq Scan');
+      }
+    });
+
+    it('keeps the walk of the order index in the generic plan of its prepared statement', async () => {
+      // The page's statement is prepared: after five executions PostgreSQL may keep one plan for all values.
+      const deepCursor = (await cursorAfter((await everyPage({ limit: 200 }))[5500]))!;
+      const queries: Record<string, string | number>[] = [
+        { limit: 50 },
+        { limit: 50, cursor: deepCursor },
+        { limit: 50, status: 'active' },
+      ];
+      for (const query of queries) {
+        const [statement] = await statementsOf(query);
+        const { rows } = await ctx.sql.query<{ 'QUERY PLAN': { Plan: PlanNode }[] }>(
+          `EXPLAIN (GENERIC_PLAN, FORMAT JSON) ${statement.text}`,
+        );
+        const plan = nodes(rows[0]['QUERY PLAN'][0].Plan);
+        expect(plan.find((n) => n['Node Type'] === 'Index Scan')?.['Index Name']).toMatch(
+          /^users_organization_(status_)?created_at_id_idx$/,
+        );
         expect(plan.map((n) => n['Node Type'])).not.toContain('Sort');
         expect(plan.map((n) => n['Node Type'])).not.toContain('Seq Scan');
       }

@@ -1,4 +1,7 @@
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { sha256 } from '../../src/common/tokens.js';
 import { DEMO } from '@entra-integration/entra-emulator';
 import { addMember } from '../support/seed.js';
 import { bearer, signIn } from '../support/sign-in.js';
@@ -50,6 +53,68 @@ describe('users, roles and deactivation', () => {
     expect(second.body.items).toHaveLength(1);
     expect(second.body.items[0].id).not.toBe(first.body.items[0].id);
     expect(second.body.nextCursor).toBeNull();
+  });
+
+  it('answers GET /me with the one statement that authenticates it, reading what changed at once', async () => {
+    /** The statements the service sends to PostgreSQL while answering (text, or a prepared statement's). */
+    const statementsOf = async (send: () => Promise<unknown>) => {
+      const seen: { text: string; name?: string }[] = [];
+      const original = pg.Client.prototype.query;
+      pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+        const config = args[0] as { text?: string; name?: string } | undefined;
+        const text = typeof args[0] === 'string' ? args[0] : config?.text;
+        if (typeof text === 'string') seen.push({ text, name: config?.name });
+        return (original as (...a: unknown[]) => unknown).apply(this, args);
+      } as typeof original;
+      try {
+        await send();
+      } finally {
+        pg.Client.prototype.query = original;
+      }
+      return seen;
+    };
+    // Used just now: no once-a-minute write of the last use.
+    await ctx.sql.query('UPDATE sessions SET last_seen_at = now() WHERE token_hash = $1', [sha256(owner)]);
+    const { rows } = await ctx.sql.query('SELECT display_name FROM users WHERE id = $1', [ownerId]);
+    await ctx.sql.query("UPDATE users SET display_name = 'Adele V.' WHERE id = $1", [ownerId]);
+    const secondAccount = randomUUID();
+    await ctx.sql.query(
+      `INSERT INTO microsoft_identities (user_id, tenant_id, object_id, user_principal_name, created_at)
+       VALUES ($1, $2, $3, 'adele.second@contoso.com', now() + interval '1 second')`,
+      [ownerId, contoso, secondAccount],
+    );
+    try {
+      let me: { body: Record<string, unknown> } | undefined;
+      const statements = await statementsOf(async () => {
+        me = await ctx.http().get('/api/v1/me').set(bearer(owner)).expect(200);
+      });
+      expect(statements).toHaveLength(1);
+      expect(statements[0].text).toMatch(/FROM sessions/);
+      // A named prepared statement (DATABASE_PREPARED_STATEMENTS defaults to true).
+      expect(statements[0].name).toMatch(/^s_[0-9a-f]{32}$/);
+      expect(me!.body).toMatchObject({
+        id: ownerId,
+        displayName: 'Adele V.',
+        role: 'owner',
+        status: 'active',
+      });
+      const accounts = me!.body.microsoftIdentities as { objectId: string; userPrincipalName: string }[];
+      expect(accounts).toHaveLength(2);
+      expect(accounts[1]).toEqual({
+        tenantId: contoso,
+        objectId: secondAccount,
+        userPrincipalName: 'adele.second@contoso.com',
+      });
+      // Every other route still reads what it needs itself: the users list is authenticated, then read.
+      const listed = await statementsOf(() => ctx.http().get('/api/v1/users').set(bearer(owner)).expect(200));
+      expect(listed).toHaveLength(2);
+    } finally {
+      await ctx.sql.query('DELETE FROM microsoft_identities WHERE object_id = $1', [secondAccount]);
+      await ctx.sql.query('UPDATE users SET display_name = $2 WHERE id = $1', [
+        ownerId,
+        rows[0].display_name,
+      ]);
+    }
   });
 
   it('answers bad input with problem+json and a stable code, never a 500', async () => {

@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
 import { PageInfoDto, PageQueryDto } from '../../common/pagination.js';
-import type { MicrosoftIdentityEntity } from '../entities/microsoft-identity.entity.js';
+import type { IdentitySummary } from '../caller-profile.js';
 import {
   PENDING_REASONS,
   type PendingReason,
@@ -222,7 +222,7 @@ export function toUserResponse(user: UserEntity, queuePosition: number | null = 
   };
 }
 
-export function toMeResponse(user: UserEntity, identities: MicrosoftIdentityEntity[]): MeResponseDto {
+export function toMeResponse(user: UserEntity, identities: IdentitySummary[]): MeResponseDto {
   return {
     ...toUserResponse(user),
     microsoftIdentities: identities.map((i) => ({
