@@ -23,6 +23,8 @@ import { ScimUsersLookups1796610000001 } from './1796610000001-scim-users-lookup
 import { ScimUsersNameFilters1796610000002 } from './1796610000002-scim-users-name-filters.js';
 import { ScimGroups1796620000000 } from './1796620000000-scim-groups.js';
 import { ScimGroupMemberDisplay1796620000001 } from './1796620000001-scim-group-member-display.js';
+import { OrganizationSeatCounts1796700000000 } from './1796700000000-organization-seat-counts.js';
+import { ScimUsersUserDeferred1796700000001 } from './1796700000001-scim-users-user-deferred.js';
 
 /** Every migration in order. `npm run migration:generate` appends here. */
 export const MIGRATIONS: (new () => MigrationInterface)[] = [
@@ -50,4 +52,6 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   ScimUsersNameFilters1796610000002,
   ScimGroups1796620000000,
   ScimGroupMemberDisplay1796620000001,
+  OrganizationSeatCounts1796700000000,
+  ScimUsersUserDeferred1796700000001,
 ];

@@ -25,6 +25,14 @@ import {
 import { UsersService } from '../users/users.service.js';
 import { type ArrivalFacts, type Placement, placeArrival, seatsToRelease } from './activation-policy.js';
 
+/** The seat facts of a locked organization row: its limit and the counts the `users_seat_counts` trigger keeps. */
+type SeatsOfOrganization = { seatLimit: number; seatsUsed: number; seatQueueLength: number };
+const seatsOf = (organization: SeatsOfOrganization) => ({
+  seatLimit: organization.seatLimit,
+  seatsUsed: organization.seatsUsed,
+  queued: organization.seatQueueLength,
+});
+
 /** How a user arrives, as far as the activation policy cares (see `placeArrival`). */
 export type Arrival = Pick<ArrivalFacts, 'route' | 'requiresApproval'>;
 
@@ -35,7 +43,9 @@ export type SeatFreedCause = 'user_deactivated' | 'subscription_changed';
  * The one activation policy for every user who arrives from the directory (auto-provisioned and
  * tenant-assigned sign-ins, SCIM-created users) and the seat queue behind it. Every decision is taken under
  * the organization's row lock, so concurrent arrivals, deactivations and limit changes run one after another
- * and the active users never exceed the seat limit.
+ * and the active users never exceed the seat limit. The decision reads the seat counts kept on that row (no
+ * count of the organization's users); callers do everything else first, so the lock is held only for the
+ * status change itself and its audit and event rows.
  */
 @Injectable()
 export class ActivationService {
@@ -62,9 +72,7 @@ export class ActivationService {
       const organization = await this.organizations.lock(organizationId);
       const placement = placeArrival({
         ...arrival,
-        seatLimit: organization.seatLimit,
-        seatsUsed: await this.users.countActive(organizationId),
-        queued: await this.users.countAwaitingSeat(organizationId),
+        ...seatsOf(organization),
       });
       if (placement.status === 'refused') throw new SeatLimitReachedError(organization.seatLimit);
       return { user: await create(placement), placement };
@@ -78,11 +86,7 @@ export class ActivationService {
   drainSeatQueue(organizationId: string, cause: SeatFreedCause): Promise<string[]> {
     return this.txHost.withTransaction(async () => {
       const organization = await this.organizations.lock(organizationId);
-      const release = seatsToRelease({
-        seatLimit: organization.seatLimit,
-        seatsUsed: await this.users.countActive(organizationId),
-        queued: await this.users.countAwaitingSeat(organizationId),
-      });
+      const release = seatsToRelease(seatsOf(organization));
       if (release === 0) return [];
       const next = await this.users.takeSeatQueue(organizationId, release);
       for (const user of next)
@@ -100,7 +104,7 @@ export class ActivationService {
       const organization = await this.organizations.lock(principal.organizationId);
       const user = await this.users.lockForUpdate(principal.organizationId, userId);
       if (user.status !== 'pending') throw new InvalidUserStateError('Only a pending user can be activated.');
-      await this.assertSeatFree(organization);
+      this.assertSeatFree(organization);
       return this.users.activatePending(user, principal.actor, 'manual', 'manual');
     });
   }
@@ -113,7 +117,7 @@ export class ActivationService {
       if (user.status !== 'deactivated')
         throw new InvalidUserStateError('Only a deactivated user can be reactivated.');
       if (user.role === 'owner' && principal.role !== 'owner') throw new OwnerRoleReservedError();
-      await this.assertSeatFree(organization);
+      this.assertSeatFree(organization);
       return this.users.markReactivated(user, principal.actor);
     });
   }
@@ -130,9 +134,7 @@ export class ActivationService {
       if (user.status !== 'deactivated') return user;
       const placement = placeArrival({
         ...arrival,
-        seatLimit: organization.seatLimit,
-        seatsUsed: await this.users.countActive(organizationId),
-        queued: await this.users.countAwaitingSeat(organizationId),
+        ...seatsOf(organization),
       });
       if (placement.status === 'refused') throw new SeatLimitReachedError(organization.seatLimit);
       if (placement.status === 'active') return this.users.markReactivated(user, SYSTEM_ACTOR, source);
@@ -141,13 +143,15 @@ export class ActivationService {
   }
 
   /** The seat check of a person's explicit choice (activation, reactivation), under the organization lock. */
-  private async assertSeatFree(organization: { id: string; seatLimit: number }): Promise<void> {
-    if ((await this.users.countActive(organization.id)) >= organization.seatLimit)
+  private assertSeatFree(organization: SeatsOfOrganization): void {
+    if (organization.seatsUsed >= organization.seatLimit)
       throw new SeatLimitReachedError(organization.seatLimit);
   }
 
   @OnEvent(USER_DEACTIVATED, { promisify: true })
   async onUserDeactivated(event: UserDeactivatedEvent): Promise<void> {
+    // Nobody was waiting when the deactivation held the lock: any later arrival saw the freed seat itself.
+    if (event.seatQueueLength === 0) return;
     await this.drainQuietly(event.organizationId, 'user_deactivated');
   }
 

@@ -90,6 +90,46 @@ export class OrganizationScopedRepository<T extends OrganizationOwned> {
     );
   }
 
+  /**
+   * Inserts one new row of the organization and returns it with its generated and default columns: one
+   * `INSERT … RETURNING`, where `create` (TypeORM's save) first reads the row back when its id is given.
+   */
+  async insertOne(organizationId: string, values: DeepPartial<T>): Promise<T> {
+    const repository = this.repository;
+    const entity = repository.create(this.stamp(organizationId, values));
+    await repository.insert(entity as QueryDeepPartialEntity<T>);
+    return entity;
+  }
+
+  /**
+   * Writes `changes` to a loaded row of the organization (named by `key`) in one `UPDATE … RETURNING`, where
+   * TypeORM's save first reads the row again to compare, and applies them with the new update timestamp to
+   * the entity. Throws when the row is not in the organization.
+   */
+  async updateLoaded(organizationId: string, entity: T, key: Partial<T>, changes: Partial<T>): Promise<T> {
+    this.assertOrganizationId(organizationId);
+    if (entity.organizationId !== organizationId) {
+      throw new UnscopedQueryError('The row belongs to another organization than the one named.');
+    }
+    const metadata = this.repository.metadata;
+    const updated = metadata.updateDateColumn;
+    const query = this.repository
+      .createQueryBuilder()
+      .update()
+      .set(changes as QueryDeepPartialEntity<T>)
+      .where({ ...key, organizationId } as FindOptionsWhere<T>)
+      .updateEntity(false);
+    if (updated) query.returning(`"${updated.databaseName}"`);
+    const result = await query.execute();
+    if (!result.affected) throw new UnscopedQueryError('The row is not in the organization named.');
+    Object.assign(entity, changes);
+    if (updated) {
+      const raw = (result.raw as Record<string, unknown>[])[0][updated.databaseName];
+      updated.setEntityValue(entity, metadata.connection.driver.prepareHydratedValue(raw, updated));
+    }
+    return entity;
+  }
+
   /** Returns how many rows changed. */
   async update(
     organizationId: string,

@@ -18,12 +18,14 @@ export class OrganizationsRepository {
 
   /**
    * Row-locks the organization for the rest of the current transaction, so seat and owner checks of
-   * concurrent transactions run one after another.
+   * concurrent transactions run one after another. `FOR NO KEY UPDATE`: it excludes the other lockers (and the
+   * seat-count triggers' updates) but not the key-share locks that inserts referencing the organization take,
+   * so a transaction that wrote such a row first (a SCIM row before its user) cannot deadlock with another.
    */
   lock(id: string): Promise<OrganizationEntity | null> {
     return this.repo()
       .createQueryBuilder('o')
-      .setLock('pessimistic_write')
+      .setLock('for_no_key_update')
       .where('o.id = :id', { id })
       .getOne();
   }
@@ -37,18 +39,6 @@ export class OrganizationsRepository {
 
   save(organization: OrganizationEntity): Promise<OrganizationEntity> {
     return this.repo().save(organization);
-  }
-
-  /**
-   * Active users, each taking a seat. Read with plain SQL: users belong to the users module, whose seat check
-   * under the organization lock counts the same rows.
-   */
-  async countSeatsUsed(id: string): Promise<number> {
-    const rows = (await this.txHost.tx.query(
-      "SELECT count(*)::int AS n FROM users WHERE organization_id = $1 AND status = 'active'",
-      [id],
-    )) as { n: number }[];
-    return rows[0]?.n ?? 0;
   }
 
   /** Every organization (the operator CLI). */

@@ -27,15 +27,16 @@ export class OrganizationsService {
     return organization;
   }
 
-  /** The organization with the number of seats its active users take. */
+  /** The organization with the number of seats its active users take (its kept count: no scan of its users). */
   async getWithSeats(id: string): Promise<{ organization: OrganizationEntity; seatsUsed: number }> {
     const organization = await this.get(id);
-    return { organization, seatsUsed: await this.repository.countSeatsUsed(id) };
+    return { organization, seatsUsed: organization.seatsUsed };
   }
 
   /**
    * Locks the organization row for the rest of the current transaction (serialises seat and last-owner
-   * checks).
+   * checks). Its `seatsUsed` and `seatQueueLength` are then exact for this transaction; take it as late as the
+   * change allows, since every other status change of the organization waits for the commit.
    */
   async lock(id: string): Promise<OrganizationEntity> {
     const organization = await this.repository.lock(id);

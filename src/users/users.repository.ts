@@ -438,35 +438,22 @@ export class UsersRepository {
 
   /**
    * Users of the organization holding this address as their email or as the UPN of a linked Microsoft account
-   * (case-insensitive), oldest first: two index look-ups (`users_organization_email_idx`,
+   * (case-insensitive), oldest first: one statement of two index look-ups (`users_organization_email_idx`,
    * `microsoft_identities_upn_lower_idx`), never a walk of the organization.
    */
-  async findByEmailOrUpn(organizationId: string, address: string): Promise<UserEntity[]> {
-    const value = address.toLowerCase();
-    const byEmail = await this.users
+  findByEmailOrUpn(organizationId: string, address: string): Promise<UserEntity[]> {
+    return this.users
       .queryBuilder(organizationId, 'u')
-      .andWhere('u.email = :value', { value })
-      .limit(10)
+      .andWhere(
+        `u.id IN ((SELECT e.id FROM users e WHERE e.organization_id = :organizationId AND e.email = :value LIMIT 10)
+                  UNION
+                  (SELECT i.user_id FROM microsoft_identities i JOIN users w ON w.id = i.user_id
+                    WHERE w.organization_id = :organizationId AND lower(i.user_principal_name) = :value LIMIT 10))`,
+        { organizationId, value: address.toLowerCase() },
+      )
+      .orderBy('u.created_at', 'ASC')
+      .addOrderBy('u.id', 'ASC')
       .getMany();
-    const byUpn = await this.users
-      .queryBuilder(organizationId, 'u')
-      .innerJoin(MicrosoftIdentityEntity, 'i', 'i.user_id = u.id')
-      .andWhere('lower(i.user_principal_name) = :value', { value })
-      .limit(10)
-      .getMany();
-    const unique = new Map([...byEmail, ...byUpn].map((user) => [user.id, user]));
-    return [...unique.values()].sort(
-      (a, b) => a.createdAt.getTime() - b.createdAt.getTime() || a.id.localeCompare(b.id),
-    );
-  }
-
-  countActive(organizationId: string): Promise<number> {
-    return this.users.countBy(organizationId, { status: 'active' });
-  }
-
-  /** Users waiting in the organization's seat queue. */
-  countAwaitingSeat(organizationId: string): Promise<number> {
-    return this.users.countBy(organizationId, { status: 'pending', pendingReason: 'awaiting_seat' });
   }
 
   /**
@@ -509,6 +496,16 @@ export class UsersRepository {
 
   save(user: UserEntity): Promise<UserEntity> {
     return this.users.save(user.organizationId, user);
+  }
+
+  /** A new user in one INSERT (with `id`, when the caller chose it: SCIM writes its own row under it first). */
+  insert(organizationId: string, values: Partial<UserEntity>): Promise<UserEntity> {
+    return this.users.insertOne(organizationId, values);
+  }
+
+  /** Writes these columns of a loaded user in one UPDATE (a status change under the organization lock). */
+  update(user: UserEntity, changes: Partial<UserEntity>): Promise<UserEntity> {
+    return this.users.updateLoaded(user.organizationId, user, { id: user.id }, changes);
   }
 
   /** The sign-in lookup: a Microsoft account names its user, whatever organization that is in. */

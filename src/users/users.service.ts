@@ -50,6 +50,8 @@ export interface NewMicrosoftUser {
 
 /** A user the directory provisions before any sign-in (SCIM): no Microsoft account linked yet. */
 export interface NewProvisionedUser {
+  /** The user's id, when the caller chose it (SCIM writes its own row under it before the organization lock). */
+  id?: string;
   organizationId: string;
   placement: Placement;
   email: string;
@@ -163,22 +165,12 @@ export class UsersService {
     return user ? { user, identity } : null;
   }
 
-  /** Active users (seats taken), inside the caller's transaction if there is one. */
-  countActive(organizationId: string): Promise<number> {
-    return this.repository.countActive(organizationId);
-  }
-
   recordSignIn(
     user: UserEntity,
     identity: MicrosoftIdentityEntity,
     userPrincipalName: string,
   ): Promise<void> {
     return this.repository.recordSignIn(user.organizationId, user.id, identity.id, userPrincipalName);
-  }
-
-  /** Users waiting in the seat queue, inside the caller's transaction if there is one. */
-  countAwaitingSeat(organizationId: string): Promise<number> {
-    return this.repository.countAwaitingSeat(organizationId);
   }
 
   /**
@@ -224,7 +216,8 @@ export class UsersService {
   async createProvisioned(input: NewProvisionedUser): Promise<UserEntity> {
     const { placement } = input;
     const pending = placement.status === 'pending';
-    const user = await this.repository.create(input.organizationId, {
+    const user = await this.repository.insert(input.organizationId, {
+      ...(input.id ? { id: input.id } : {}),
       email: input.email.toLowerCase(),
       displayName: input.displayName,
       role: 'employee',
@@ -271,9 +264,7 @@ export class UsersService {
       const email = profile.email.toLowerCase();
       if (user.email === email && user.displayName === profile.displayName) return user;
       const before = { email: user.email, displayName: user.displayName };
-      user.email = email;
-      user.displayName = profile.displayName;
-      const saved = await this.repository.save(user);
+      const saved = await this.repository.update(user, { email, displayName: profile.displayName });
       await this.audit.record({
         organizationId,
         actor: SYSTEM_ACTOR,
@@ -540,8 +531,9 @@ export class UsersService {
     options: DeactivationOptions = {},
   ): Promise<{ user: UserEntity; lastOwnerDeactivated: boolean }> {
     let lastOwnerDeactivated = false;
+    let seatQueueLength: number | undefined;
     const saved = await this.txHost.withTransaction(async () => {
-      await this.organizations.lock(organizationId);
+      seatQueueLength = (await this.organizations.lock(organizationId)).seatQueueLength;
       const user = await this.lockUser(organizationId, id);
       if (user.status === 'deactivated') throw new InvalidUserStateError('The user is already deactivated.');
       if (user.role === 'owner' && user.status === 'active') {
@@ -549,12 +541,13 @@ export class UsersService {
         else lastOwnerDeactivated = (await this.repository.countActiveOwners(organizationId)) <= 1;
       }
       const before = snapshot(user);
-      user.status = 'deactivated';
-      user.pendingReason = null;
-      user.pendingSince = null;
-      user.deactivationReason = reason;
-      user.deactivatedAt = new Date();
-      const result = await this.repository.save(user);
+      const result = await this.repository.update(user, {
+        status: 'deactivated',
+        pendingReason: null,
+        pendingSince: null,
+        deactivationReason: reason,
+        deactivatedAt: new Date(),
+      });
       await this.audit.record({
         organizationId,
         actor,
@@ -570,7 +563,7 @@ export class UsersService {
       });
       return result;
     });
-    const event: UserDeactivatedEvent = { userId: id, organizationId, reason };
+    const event: UserDeactivatedEvent = { userId: id, organizationId, reason, seatQueueLength };
     await this.events.emitAsync(USER_DEACTIVATED, event);
     return { user: saved, lastOwnerDeactivated };
   }
@@ -583,10 +576,11 @@ export class UsersService {
     if (user.status !== 'deactivated')
       throw new InvalidUserStateError('Only a deactivated user can be reactivated.');
     const before = snapshot(user);
-    user.status = 'active';
-    user.deactivationReason = null;
-    user.deactivatedAt = null;
-    const saved = await this.repository.save(user);
+    const saved = await this.repository.update(user, {
+      status: 'active',
+      deactivationReason: null,
+      deactivatedAt: null,
+    });
     await this.audit.record({
       organizationId: user.organizationId,
       actor,
@@ -615,12 +609,13 @@ export class UsersService {
     if (user.status !== 'deactivated')
       throw new InvalidUserStateError('Only a deactivated user can be placed pending again.');
     const before = snapshot(user);
-    user.status = 'pending';
-    user.pendingReason = reason;
-    user.pendingSince = new Date();
-    user.deactivationReason = null;
-    user.deactivatedAt = null;
-    const saved = await this.repository.save(user);
+    const saved = await this.repository.update(user, {
+      status: 'pending',
+      pendingReason: reason,
+      pendingSince: new Date(),
+      deactivationReason: null,
+      deactivatedAt: null,
+    });
     await this.audit.record({
       organizationId: user.organizationId,
       actor,
@@ -663,10 +658,11 @@ export class UsersService {
   ): Promise<UserEntity> {
     if (user.status !== 'pending') throw new InvalidUserStateError('Only a pending user can be activated.');
     const before = { ...snapshot(user), pendingSince: user.pendingSince?.toISOString() ?? null };
-    user.status = 'active';
-    user.pendingReason = null;
-    user.pendingSince = null;
-    const saved = await this.repository.save(user);
+    const saved = await this.repository.update(user, {
+      status: 'active',
+      pendingReason: null,
+      pendingSince: null,
+    });
     await this.audit.record({
       organizationId: user.organizationId,
       actor,

@@ -8,7 +8,6 @@
  * Prints req/s, p50 and p99 for `GET /api/v1/me`, the users list's first page, a deep cursor page and searches.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import autocannon from 'autocannon';
@@ -16,7 +15,7 @@ import pg from 'pg';
 import { DEMO, ensureCertificates, startEntraEmulator } from '@entra-integration/entra-emulator';
 import { encodeCursor } from '../../src/common/pagination.js';
 import { freePort, startEmbeddedPostgres } from '../../src/database/embedded-postgres.js';
-import { relaunch, signInBehindProxy, waitUntilReady } from './bench-support.js';
+import { costPerRequest, relaunch, signInBehindProxy, waitUntilReady } from './bench-support.js';
 
 const CONNECTIONS = 10;
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
@@ -89,42 +88,6 @@ async function cursorAt(databaseUrl: string, organizationId: string, position: n
   }
 }
 
-/** Transactions PostgreSQL has committed in the database so far (each statement outside a transaction is one). */
-async function transactions(databaseUrl: string): Promise<number> {
-  // Idle backends publish their counts at most once a second.
-  await new Promise((r) => setTimeout(r, 1_500));
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    const { rows } = await client.query<{ n: string }>(
-      'SELECT xact_commit + xact_rollback AS n FROM pg_stat_database WHERE datname = current_database()',
-    );
-    return Number(rows[0].n);
-  } finally {
-    await client.end();
-  }
-}
-
-/** CPU time (user + system) a process and, with `children`, its direct children have used so far, in ms. */
-function cpuMs(pid: number, children = false): number {
-  const stat = (p: number | string) => {
-    try {
-      // Fields after the command name (which may hold spaces): state is [0], ppid [1], utime [11], stime [12].
-      const fields = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ');
-      return { ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) };
-    } catch {
-      return { ppid: 0, ticks: 0 };
-    }
-  };
-  let ticks = stat(pid).ticks;
-  if (children)
-    for (const entry of readdirSync('/proc').filter((e) => /^\d+$/.test(e))) {
-      const s = stat(entry);
-      if (s.ppid === pid) ticks += s.ticks;
-    }
-  return ticks * 10; // USER_HZ is 100 on Linux
-}
-
 async function load(url: string, token: string, seconds: number) {
   return autocannon({
     url,
@@ -189,7 +152,6 @@ async function main(): Promise<void> {
       await fetch(`${localUrl}/api/v1/me`, { headers: { authorization: `Bearer ${token}` } })
     ).json()) as { organizationId: string };
     const seededMs = await seed(database.url, me.organizationId, users);
-    const postmaster = Number(readFileSync(join(dir, 'postgres', 'postmaster.pid'), 'utf8').split('\n')[0]);
     const deep = await cursorAt(database.url, me.organizationId, Math.floor(users * 0.9));
     console.log(
       `\n— ${users.toLocaleString('en')} linked users in one organization (seeded in ${seededMs} ms); ` +
@@ -224,14 +186,15 @@ async function main(): Promise<void> {
       });
       if (!check.ok) throw new Error(`${target.path} answered ${check.status}: ${await check.text()}`);
       await load(`${localUrl}${target.path}`, token, WARMUP_S);
-      const xactsBefore = await transactions(database.url);
-      const cpuBefore = { service: cpuMs(service.pid!), database: cpuMs(postmaster, true) };
-      const result = await load(`${localUrl}${target.path}`, token, DURATION_S);
-      const requests = result.requests.total;
-      // The statistics collector publishes at transaction end; the two reads of it are not counted.
-      const statements = (await transactions(database.url)) - xactsBefore - 1;
-      const serviceCpu = (cpuMs(service.pid!) - cpuBefore.service) / requests;
-      const databaseCpu = (cpuMs(postmaster, true) - cpuBefore.database) / requests;
+      const { cost, result } = await costPerRequest(
+        service.pid!,
+        join(dir, 'postgres'),
+        database.url,
+        async () => {
+          const result = await load(`${localUrl}${target.path}`, token, DURATION_S);
+          return { requests: result.requests.total, result };
+        },
+      );
       const bad = result.non2xx + result.errors + result.timeouts;
       const rps = result.requests.average;
       const met =
@@ -242,8 +205,8 @@ async function main(): Promise<void> {
       const goal = `${target.minRps ? `≥ ${target.minRps} req/s, ` : ''}p99 ≤ ${target.maxP99Ms} ms`;
       rows.push(
         `${target.name.padEnd(42)} ${rps.toFixed(0).padStart(7)}  ${String(result.latency.p50).padStart(5)}  ` +
-          `${String(result.latency.p99).padStart(5)}  ${String(bad).padStart(6)}  ${serviceCpu.toFixed(2).padStart(7)}  ` +
-          `${databaseCpu.toFixed(2).padStart(6)}  ${(statements / requests).toFixed(2).padStart(5)}   ` +
+          `${String(result.latency.p99).padStart(5)}  ${String(bad).padStart(6)}  ${cost.serviceCpuMs.toFixed(2).padStart(7)}  ` +
+          `${cost.databaseCpuMs.toFixed(2).padStart(6)}  ${cost.transactions.toFixed(2).padStart(5)}   ` +
           `${met ? 'met' : 'MISSED'} (${goal})`,
       );
       console.log(rows[rows.length - 1]);

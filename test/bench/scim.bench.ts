@@ -104,16 +104,41 @@ interface Row {
   result: autocannon.Result;
   minRps: number;
   maxP99Ms?: number;
-  cost?: CostPerRequest;
+  /** CPU ms per request of the service and of PostgreSQL (all its processes), and its transactions per request. */
+  cost: CostPerRequest;
 }
 
 async function load(options: autocannon.Options, seconds: number): Promise<autocannon.Result> {
   return autocannon({ connections: CONNECTIONS, duration: seconds, ...options });
 }
 
-const costLine = (cost: CostPerRequest) =>
-  `CPU ms ${cost.serviceCpuMs.toFixed(2)} service, ${cost.databaseCpuMs.toFixed(2)} database; ` +
-  `${cost.transactions.toFixed(2)} database transactions`;
+/**
+ * An initial cycle of CYCLE_USERS users newly assigned to the app (nobody else in scope) pushed by the emulator's
+ * provisioning simulator with CYCLE_CONCURRENCY requests in flight, after its Test Connection.
+ */
+async function initialCycle(
+  emulator: Awaited<ReturnType<typeof startEntraEmulator>>,
+  tenantUrl: string,
+  token: string,
+) {
+  const store = emulator.store;
+  for (const a of store.assignmentsOf(DEMO.tenants.contoso.id, DEMO.client.clientId)) {
+    store.unassignFromApp(a.tenantId, a.clientId, a.principalId);
+  }
+  for (const id of store.generateUsers(DEMO.tenants.contoso.id, CYCLE_USERS)) {
+    store.assignToApp({ tenantId: DEMO.tenants.contoso.id, clientId: DEMO.client.clientId, principalId: id });
+  }
+  const job = emulator.provisioning.createJob({
+    tenantId: DEMO.tenants.contoso.id,
+    clientId: DEMO.client.clientId,
+    tenantUrl,
+    token,
+    concurrency: CYCLE_CONCURRENCY,
+  });
+  const test = await emulator.provisioning.testConnection(job.id);
+  if (!test.ok) throw new Error(`Test Connection failed: ${test.error}`);
+  return emulator.provisioning.runCycle(job.id);
+}
 
 async function main(): Promise<void> {
   const count = Number(process.argv[2] ?? 100_000);
@@ -130,6 +155,7 @@ async function main(): Promise<void> {
   const sql = new pg.Client({ connectionString: database.url });
   let service: ChildProcess | undefined;
   try {
+    // BENCH_PROFILE=<dir>: the service writes a V8 CPU profile there when it stops.
     const profile = process.env.BENCH_PROFILE
       ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`]
       : [];
@@ -243,73 +269,51 @@ async function main(): Promise<void> {
     };
 
     const rows: Row[] = [];
-    const only = process.env.BENCH_ONLY?.split(',');
+    // BENCH_ONLY=get,post,patch,cycle: only the parts whose name contains one of these words (any case).
+    const only = process.env.BENCH_ONLY?.toLowerCase().split(',');
+    const wanted = (name: string) => !only || only.some((word) => name.toLowerCase().includes(word));
     const measure = async (
       name: string,
       options: () => autocannon.Options,
       minRps: number,
       maxP99Ms?: number,
     ) => {
-      if (only && !only.some((word) => name.includes(word))) return;
+      if (!wanted(name)) return;
       await load(options(), WARMUP_S);
-      const result = await load(options(), DURATION_S);
-      rows.push({ name, result, minRps, maxP99Ms });
-      console.log(
-        `${name}: ${result.requests.average.toFixed(0)} req/s, p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms`,
-      );
-    };
-    const queryName = 'GET /Users?filter=userName eq "…"';
-    if (!only || only.some((word) => queryName.includes(word))) {
-      await load(queryOptions, WARMUP_S);
       const { cost, result } = await costPerRequest(
-        service.pid!,
+        service!.pid!,
         join(dir, 'postgres'),
         database.url,
         async () => {
-          const result = await load(queryOptions, DURATION_S);
-          return { requests: result.requests.total, result };
+          const result = await load(options(), DURATION_S);
+          return { requests: Math.max(1, result.requests.total), result };
         },
       );
-      rows.push({ name: queryName, result, minRps: 1000, maxP99Ms: 50, cost });
+      rows.push({ name, result, minRps, maxP99Ms, cost });
       console.log(
-        `${queryName}: ${result.requests.average.toFixed(0)} req/s, p50 ${result.latency.p50} ms, ` +
-          `p99 ${result.latency.p99} ms; per request: ${costLine(cost)}`,
+        `${name}: ${result.requests.average.toFixed(0)} req/s, p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, ` +
+          `CPU ms/req API ${cost.serviceCpuMs.toFixed(2)} db ${cost.databaseCpuMs.toFixed(2)}, ` +
+          `${cost.transactions.toFixed(2)} db xact/req`,
       );
-    }
+    };
+    await measure('GET /Users?filter=userName eq "…"', () => queryOptions, 1000, 50);
     await measure('POST /Users', postOptions, 300);
     await measure('PATCH /Users/{id} active', () => patchOptions, 300);
 
     // The provisioning simulator: an initial cycle of CYCLE_USERS assigned users, nobody else in scope.
-    const store = emulator.store;
-    for (const a of store.assignmentsOf(DEMO.tenants.contoso.id, DEMO.client.clientId)) {
-      store.unassignFromApp(a.tenantId, a.clientId, a.principalId);
-    }
-    for (const id of store.generateUsers(DEMO.tenants.contoso.id, CYCLE_USERS)) {
-      store.assignToApp({
-        tenantId: DEMO.tenants.contoso.id,
-        clientId: DEMO.client.clientId,
-        principalId: id,
-      });
-    }
-    const job = emulator.provisioning.createJob({
-      tenantId: DEMO.tenants.contoso.id,
-      clientId: DEMO.client.clientId,
-      tenantUrl,
-      token,
-      concurrency: CYCLE_CONCURRENCY,
-    });
-    const test = await emulator.provisioning.testConnection(job.id);
-    if (!test.ok) throw new Error(`Test Connection failed: ${test.error}`);
-    const cycle = await emulator.provisioning.runCycle(job.id);
+    const cycle = wanted('cycle') ? await initialCycle(emulator, tenantUrl, token) : null;
+    const cycleLoad = loadavg();
 
-    console.log(`\n${'request'.padEnd(36)}   req/s  p50ms  p99ms  errors   target`);
+    console.log(
+      `\n${'request'.padEnd(36)}   req/s  p50ms  p99ms  errors  CPU ms/req: API    db  db xact/req  target`,
+    );
     console.log(
       `(load average while measuring: ${loadavg()
         .map((l) => l.toFixed(1))
         .join(' ')})`,
     );
     let failed = false;
-    for (const { name, result, minRps, maxP99Ms } of rows) {
+    for (const { name, result, minRps, maxP99Ms, cost } of rows) {
       const bad = result.non2xx + result.errors + result.timeouts;
       const rps = result.requests.average;
       const met = bad === 0 && rps >= minRps && (maxP99Ms === undefined || result.latency.p99 <= maxP99Ms);
@@ -317,18 +321,21 @@ async function main(): Promise<void> {
       const goal = `≥ ${minRps} req/s${maxP99Ms ? `, p99 ≤ ${maxP99Ms} ms` : ''}`;
       console.log(
         `${name.padEnd(36)} ${rps.toFixed(0).padStart(7)}  ${String(result.latency.p50).padStart(5)}  ` +
-          `${String(result.latency.p99).padStart(5)}  ${String(bad).padStart(6)}   ${met ? 'met' : 'MISSED'} (${goal})`,
+          `${String(result.latency.p99).padStart(5)}  ${String(bad).padStart(6)}  ${cost.serviceCpuMs.toFixed(2).padStart(7)}  ` +
+          `${cost.databaseCpuMs.toFixed(2).padStart(6)}  ${cost.transactions.toFixed(2).padStart(5)}   ${met ? 'met' : 'MISSED'} (${goal})`,
       );
     }
-    for (const { name, cost } of rows) if (cost) console.log(`${name} per request: ${costLine(cost)}`);
-    const cycleOk = cycle.failed === 0 && cycle.usersCreated === CYCLE_USERS;
-    failed ||= !cycleOk;
-    console.log(
-      `\ninitial cycle of ${CYCLE_USERS.toLocaleString('en')} users through the provisioning simulator ` +
-        `(concurrency ${CYCLE_CONCURRENCY}): ${(cycle.durationMs / 1000).toFixed(1)} s, ${cycle.requests} requests ` +
-        `(${((cycle.requests / cycle.durationMs) * 1000).toFixed(0)} req/s), ${cycle.usersCreated} created, ` +
-        `${cycle.failed} failed${cycleOk ? '' : '  MISSED'}`,
-    );
+    if (cycle) {
+      const cycleOk = cycle.failed === 0 && cycle.usersCreated === CYCLE_USERS;
+      failed ||= !cycleOk;
+      console.log(
+        `\ninitial cycle of ${CYCLE_USERS.toLocaleString('en')} users through the provisioning simulator ` +
+          `(concurrency ${CYCLE_CONCURRENCY}): ${(cycle.durationMs / 1000).toFixed(1)} s, ${cycle.requests} requests ` +
+          `(${((cycle.requests / cycle.durationMs) * 1000).toFixed(0)} req/s), ${cycle.usersCreated} created, ` +
+          `${cycle.failed} failed${cycleOk ? '' : '  MISSED'} (load average after it: ` +
+          `${cycleLoad.map((l) => l.toFixed(1)).join(' ')})`,
+      );
+    }
     if (failed) process.exitCode = 1;
   } finally {
     if (service && service.exitCode === null) {

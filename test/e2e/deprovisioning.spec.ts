@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { SYSTEM_ACTOR } from '../../src/audit/audit.service.js';
 import { DeprovisioningRepository } from '../../src/deprovisioning/deprovisioning.repository.js';
@@ -10,6 +10,7 @@ import { connectedOrganization, linkedUser, type TestOwner } from '../support/fa
 import { bearer, connectTenant, signIn } from '../support/sign-in.js';
 import { outcomesOf, syncNow, waitForRun } from '../support/sync.js';
 import { createTestContext, type TestContext } from '../support/test-app.js';
+import { seatCountDrift } from '../support/seat-counts.js';
 
 const contoso = DEMO.tenants.contoso;
 
@@ -28,6 +29,8 @@ describe('directory sync (auto-deprovisioning)', () => {
     org = await connectedOrganization(ctx, DEMO.users.adele.upn, { autoDeprovisionSync: true });
   });
   afterAll(() => ctx?.close());
+  // Every status change keeps the organization's seat counts exact.
+  afterEach(async () => expect(await seatCountDrift(ctx.sql)).toEqual([]));
 
   it('deactivates a user whose Entra account is disabled: sessions end, nothing is deleted', async () => {
     const alice = await linkedUser(ctx, org, 'alice@contoso.com');
@@ -377,6 +380,8 @@ describe('directory sync failures and edges', () => {
     org = await connectedOrganization(ctx, DEMO.users.adele.upn, { autoDeprovisionSync: true });
   });
   afterAll(() => ctx?.close());
+  // Every status change keeps the organization's seat counts exact.
+  afterEach(async () => expect(await seatCountDrift(ctx.sql)).toEqual([]));
 
   it('a refresh token Microsoft rejects fails the run with ENTRA_REAUTHORIZATION_REQUIRED and deactivates nobody', async () => {
     const kim = await linkedUser(ctx, org, 'kim@contoso.com');
@@ -455,6 +460,8 @@ describe('directory sync under timeouts and shutdowns', () => {
     org = await connectedOrganization(ctx, DEMO.users.adele.upn, { autoDeprovisionSync: true });
   });
   afterAll(() => ctx?.close());
+  // Every status change keeps the organization's seat counts exact.
+  afterEach(async () => expect(await seatCountDrift(ctx.sql)).toEqual([]));
 
   it('gives up on a Graph request that never answers, fails the run and deactivates nobody', async () => {
     const lena = await linkedUser(ctx, org, 'lena@contoso.com');
@@ -513,6 +520,8 @@ describe('approving a held-back plan goes through the queue', () => {
       .expect(200);
   });
   afterAll(() => ctx?.close());
+  // Every status change keeps the organization's seat counts exact.
+  afterEach(async () => expect(await seatCountDrift(ctx.sql)).toEqual([]));
 
   /** Linked users, disabled in Entra after a first sync, and the run that holds their deactivation back. */
   async function heldBackRun(upns: string[]) {

@@ -1,5 +1,5 @@
 import type { Response } from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { DEMO } from '@entra-integration/entra-emulator';
 import { TransactionHost } from '@nestjs-cls/transactional';
@@ -7,6 +7,7 @@ import { InvitationNoLongerPendingError } from '../../src/users/invitations.erro
 import { InvitationsService } from '../../src/users/invitations.service.js';
 import { bearer, callCallback, followAuthorize, signIn, startSignIn } from '../support/sign-in.js';
 import { APP_UI_URL, createTestContext, type TestContext } from '../support/test-app.js';
+import { seatCountDrift } from '../support/seat-counts.js';
 
 const CHOICE_COOKIE = 'invitation_choice';
 
@@ -81,6 +82,8 @@ describe('choosing among several inviting organizations', () => {
     ]);
   });
   afterAll(() => ctx?.close());
+  // Every status change keeps the organization's seat counts exact.
+  afterEach(async () => expect(await seatCountDrift(ctx.sql)).toEqual([]));
 
   it('ends the callback on the choice page with a browser-bound cookie, creating nobody', async () => {
     const { address, fromFirst, fromSecond } = await invitedTwice('pat@fabrikam.com');
@@ -299,6 +302,8 @@ describe('the organization choice over https', () => {
     ctx.emulator.store.clients[0].redirectUris.push(`${base}/auth/microsoft/callback`);
   });
   afterAll(() => ctx?.close());
+  // Every status change keeps the organization's seat counts exact.
+  afterEach(async () => expect(await seatCountDrift(ctx.sql)).toEqual([]));
 
   it('binds the choice with a __Host- cookie (Secure, Path=/, no Domain) and reads only that name', async () => {
     const address = ctx.emulator.store.addUser({
@@ -342,6 +347,8 @@ describe('the organization choice under the sign-in limits', () => {
     ctx = await createTestContext({ TRUST_PROXY: '1', SIGN_IN_FAILURES_PER_ADDRESS: '3' });
   });
   afterAll(() => ctx?.close());
+  // Every status change keeps the organization's seat counts exact.
+  afterEach(async () => expect(await seatCountDrift(ctx.sql)).toEqual([]));
 
   it('counts forged choice cookies as failures of the address and then answers 429 with Retry-After', async () => {
     const forged = (address: string) =>

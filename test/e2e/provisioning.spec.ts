@@ -1,10 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SYSTEM_ACTOR } from '../../src/audit/audit.service.js';
 import { OrganizationsService } from '../../src/organizations/organizations.service.js';
 import { DEMO } from '@entra-integration/entra-emulator';
 import { directoryUser, ownerOf, type TestOwner } from '../support/factory.js';
 import { bearer, connectTenant, signIn } from '../support/sign-in.js';
 import { createTestContext, type TestContext } from '../support/test-app.js';
+import { seatCountDrift } from '../support/seat-counts.js';
 
 const contoso = DEMO.tenants.contoso;
 
@@ -29,6 +30,8 @@ describe('auto-provisioning into the connected organization', () => {
     await ctx.sql.query('UPDATE organizations SET seat_limit = 50 WHERE id = $1', [owner.organizationId]);
   });
   afterAll(() => ctx?.close());
+  // Every status change keeps the organization's seat counts exact.
+  afterEach(async () => expect(await seatCountDrift(ctx.sql)).toEqual([]));
 
   it('lets a member of a verified domain join as Employee, without an invitation', async () => {
     await settings({ autoProvisionUsers: true });
@@ -228,6 +231,8 @@ describe('invitations', () => {
     owner = await ownerOf(ctx, DEMO.users.diego.upn);
   });
   afterAll(() => ctx?.close());
+  // Every status change keeps the organization's seat counts exact.
+  afterEach(async () => expect(await seatCountDrift(ctx.sql)).toEqual([]));
 
   it('admits the invitee of an unconnected organization at their first Microsoft sign-in', async () => {
     await invite(owner.token, { email: DEMO.users.lee.upn, role: 'admin' }).expect(201);

@@ -1,9 +1,10 @@
 import { DEMO } from '@entra-integration/entra-emulator';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ScimRequestLogService } from '../../src/scim/access/scim-request-log.service.js';
 import { connectedOrganization, linkedUser, ownerOf, type TestOwner } from '../support/factory.js';
 import { bearer } from '../support/sign-in.js';
 import { createTestContext, type TestContext } from '../support/test-app.js';
+import { seatCountDrift } from '../support/seat-counts.js';
 
 const GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group';
 const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
@@ -79,6 +80,8 @@ describe('SCIM Groups (/scim/v2/Groups)', () => {
     stranger = other.userId;
   });
   afterAll(() => ctx?.close());
+  // Every status change keeps the organization's seat counts exact.
+  afterEach(async () => expect(await seatCountDrift(ctx.sql)).toEqual([]));
 
   it('creates a group with no members: 201, Location, ETag and an empty member list', async () => {
     const created = await createGroup({

@@ -1,5 +1,5 @@
 import { DEMO } from '@entra-integration/entra-emulator';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SYSTEM_ACTOR } from '../../src/audit/audit.service.js';
 import { OrganizationsService } from '../../src/organizations/organizations.service.js';
 import { compileFilter, SCHEMAS, ScimError } from '../../src/scim/protocol/index.js';
@@ -7,6 +7,7 @@ import { ScimUsersService, USER_FILTER_ATTRIBUTES } from '../../src/scim/users/s
 import { connectedOrganization, directoryUser, ownerOf, type TestOwner } from '../support/factory.js';
 import { bearer, signIn } from '../support/sign-in.js';
 import { createTestContext, type TestContext } from '../support/test-app.js';
+import { seatCountDrift } from '../support/seat-counts.js';
 
 /**
  * The SCIM Users service against the real database (no HTTP): what each request does to the product. The
@@ -75,6 +76,8 @@ describe('SCIM users: the product effects', () => {
     lee = await ownerOf(ctx, DEMO.users.lee.upn, { plan: 'enterprise', seatLimit: 2 });
   });
   afterAll(() => ctx?.close());
+  // Every status change keeps the organization's seat counts exact.
+  afterEach(async () => expect(await seatCountDrift(ctx.sql)).toEqual([]));
 
   it('creates an active employee with the work email and records user.created from scim', async () => {
     const created = await scim.create(

@@ -1,8 +1,9 @@
 import { DEMO } from '@entra-integration/entra-emulator';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { connectedOrganization, directoryUser, ownerOf, type TestOwner } from '../support/factory.js';
 import { bearer, signIn } from '../support/sign-in.js';
 import { createTestContext, type TestContext } from '../support/test-app.js';
+import { seatCountDrift } from '../support/seat-counts.js';
 
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
 const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
@@ -57,6 +58,8 @@ describe('SCIM /Users over HTTP', () => {
     otherToken = await mint(other);
   });
   afterAll(() => ctx?.close());
+  // Every status change keeps the organization's seat counts exact.
+  afterEach(async () => expect(await seatCountDrift(ctx.sql)).toEqual([]));
 
   it("answers Entra's Test Connection with 200 and an empty list, on /users too", async () => {
     for (const path of ['/Users', '/users']) {

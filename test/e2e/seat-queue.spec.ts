@@ -1,5 +1,5 @@
 import { DEMO } from '@entra-integration/entra-emulator';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SYSTEM_ACTOR } from '../../src/audit/audit.service.js';
 import { EVENT_DATA_SCHEMA } from '../../src/events/dto/event.dto.js';
 import type { EventType } from '../../src/events/event-types.js';
@@ -9,6 +9,7 @@ import { committedDocument, schemaViolations } from '../support/schema-check.js'
 import { bearer, signIn } from '../support/sign-in.js';
 import { syncNow } from '../support/sync.js';
 import { createTestContext, type TestContext } from '../support/test-app.js';
+import { seatCountDrift } from '../support/seat-counts.js';
 
 interface UserRow {
   id: string;
@@ -71,6 +72,8 @@ describe('the seat queue of auto-provisioned users', () => {
     organizations = ctx.app.get(OrganizationsService);
   });
   afterAll(() => ctx?.close());
+  // Every status change keeps the organization's seat counts exact.
+  afterEach(async () => expect(await seatCountDrift(ctx.sql)).toEqual([]));
 
   it('queues arrivals first in, first out once the seats are taken; queued users hold no seat', async () => {
     expect((await arrive('first')).result.error).toBeNull();

@@ -1,9 +1,10 @@
 import type { Response } from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { JWKS_REFETCH_COOLDOWN_MS } from '../../src/microsoft/microsoft-identity.client.js';
 import { DEMO } from '@entra-integration/entra-emulator';
 import { bearer, callCallback, followAuthorize, signIn, startSignIn } from '../support/sign-in.js';
 import { APP_UI_URL, createTestContext, type TestContext } from '../support/test-app.js';
+import { seatCountDrift } from '../support/seat-counts.js';
 
 const { megan, adele, alex, diego } = DEMO.users;
 
@@ -27,6 +28,8 @@ describe('Continue with Microsoft', () => {
     ctx = await createTestContext();
   });
   afterAll(() => ctx?.close());
+  // Every status change keeps the organization's seat counts exact.
+  afterEach(async () => expect(await seatCountDrift(ctx.sql)).toEqual([]));
 
   it('redirects to the organizations authorize endpoint with state, nonce, PKCE and the hints', async () => {
     const { authorizeUrl, flowCookie } = await startSignIn(ctx, {
@@ -274,6 +277,8 @@ describe('over https', () => {
     ctx.emulator.store.clients[0].redirectUris.push(`${base}/auth/microsoft/callback`);
   });
   afterAll(() => ctx?.close());
+  // Every status change keeps the organization's seat counts exact.
+  afterEach(async () => expect(await seatCountDrift(ctx.sql)).toEqual([]));
 
   it('uses __Host- cookies (Secure, Path=/, no Domain) and reads the session from __Host-session', async () => {
     const login = await ctx.http().get('/auth/microsoft/login').query({ login_hint: megan.upn }).expect(302);

@@ -1,5 +1,5 @@
 import { DEMO, MSA_TENANT_ID, ROLE } from '@entra-integration/entra-emulator';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SYSTEM_ACTOR } from '../../src/audit/audit.service.js';
 import type { Plan } from '../../src/common/access.js';
 import { OrganizationsService } from '../../src/organizations/organizations.service.js';
@@ -13,12 +13,15 @@ import {
   verifyTenantAssignment,
 } from '../support/tenant-assignment.js';
 import { createTestContext, type TestContext } from '../support/test-app.js';
+import { seatCountDrift } from '../support/seat-counts.js';
 
 let ctx: TestContext;
 beforeAll(async () => {
   ctx = await createTestContext();
 });
 afterAll(() => ctx?.close());
+// Every status change keeps the organization's seat counts exact.
+afterEach(async () => expect(await seatCountDrift(ctx.sql)).toEqual([]));
 
 let tenantCount = 0;
 

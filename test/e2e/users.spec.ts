@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { sha256 } from '../../src/common/tokens.js';
 import { DEMO } from '@entra-integration/entra-emulator';
 import { addMember } from '../support/seed.js';
 import { bearer, signIn } from '../support/sign-in.js';
 import { createTestContext, type TestContext } from '../support/test-app.js';
+import { seatCountDrift } from '../support/seat-counts.js';
 
 const { adele, megan, diego, lee } = DEMO.users;
 const contoso = DEMO.tenants.contoso.id;
@@ -28,6 +29,8 @@ describe('users, roles and deactivation', () => {
     await ctx.sql.query('UPDATE organizations SET seat_limit = 10 WHERE id = $1', [organizationId]);
   });
   afterAll(() => ctx?.close());
+  // Every status change keeps the organization's seat counts exact.
+  afterEach(async () => expect(await seatCountDrift(ctx.sql)).toEqual([]));
 
   it('lists the organization’s users with filters and cursor pagination', async () => {
     const all = await ctx.http().get('/api/v1/users').set(bearer(owner)).expect(200);

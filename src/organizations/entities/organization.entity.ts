@@ -19,6 +19,17 @@ export class OrganizationEntity {
   @Column({ name: 'seat_limit', type: 'integer', default: 5 })
   seatLimit: number;
 
+  /**
+   * Active users, each holding a seat. Kept by the `users_seat_counts` trigger in the transaction of every
+   * status change (migration 1796700000000), never written by the service; read it under the organization lock.
+   */
+  @Column({ name: 'seats_used', type: 'integer', default: 0, insert: false, update: false })
+  seatsUsed: number;
+
+  /** Users waiting in the seat queue (pending `awaiting_seat`), kept like `seatsUsed`. */
+  @Column({ name: 'seat_queue_length', type: 'integer', default: 0, insert: false, update: false })
+  seatQueueLength: number;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 

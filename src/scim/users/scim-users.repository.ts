@@ -121,23 +121,31 @@ export class ScimUsersRepository {
 
   /** 409 uniqueness when the organization has the `userName` already, even under races. */
   insert(organizationId: string, userId: string, columns: ScimUserColumns): Promise<ScimUserEntity> {
-    return translate(this.users.create(organizationId, { userId, ...columns, version: 1, deletedAt: null }));
+    return translate(
+      this.users.insertOne(organizationId, { userId, ...columns, version: 1, deletedAt: null }),
+    );
   }
 
   /** Writes new columns (and visibility) and the next version; 409 uniqueness on a `userName` clash. */
   update(row: ScimUserEntity, columns: ScimUserColumns, deleted = false): Promise<ScimUserEntity> {
-    Object.assign(row, columns, {
-      version: row.version + 1,
-      deletedAt: deleted ? (row.deletedAt ?? new Date()) : null,
-    });
-    return translate(this.users.save(row.organizationId, row));
+    return translate(
+      this.users.updateLoaded(
+        row.organizationId,
+        row,
+        { userId: row.userId },
+        { ...columns, version: row.version + 1, deletedAt: deleted ? (row.deletedAt ?? new Date()) : null },
+      ),
+    );
   }
 
   /** Hides the row from SCIM (a SCIM DELETE); its userName stays taken, for the same person to come back. */
-  async markDeleted(row: ScimUserEntity): Promise<ScimUserEntity> {
-    row.deletedAt = new Date();
-    row.version += 1;
-    return this.users.save(row.organizationId, row);
+  markDeleted(row: ScimUserEntity): Promise<ScimUserEntity> {
+    return this.users.updateLoaded(
+      row.organizationId,
+      row,
+      { userId: row.userId },
+      { deletedAt: new Date(), version: row.version + 1 },
+    );
   }
 
   /**

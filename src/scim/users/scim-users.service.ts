@@ -1,6 +1,7 @@
 import { TransactionHost } from '@nestjs-cls/transactional';
 import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import { ActivationService } from '../../activation/activation.service.js';
 import { AuditService, SYSTEM_ACTOR } from '../../audit/audit.service.js';
 import { isUuid } from '../../common/uuid.js';
@@ -150,18 +151,21 @@ export class ScimUsersService {
       if (existing && !existing.deletedAt) throw uniqueness();
       if (existing) {
         const row = await this.repository.update(existing, columns);
-        await this.applyToProduct(organizationId, row.userId, user, notes);
-        return this.view(organizationId, row, notes);
+        return this.viewOf(row, await this.applyToProduct(organizationId, row.userId, user, notes), notes);
       }
       const adoptee = await this.adoptee(organizationId, user.userName);
       if (adoptee) {
         const row = await this.repository.insert(organizationId, adoptee.id, columns);
         await this.recordAdoption(organizationId, adoptee.id, user.userName, notes);
-        await this.applyToProduct(organizationId, row.userId, user, notes);
-        return this.view(organizationId, row, notes);
+        return this.viewOf(row, await this.applyToProduct(organizationId, row.userId, user, notes), notes);
       }
+      // Everything that needs no seat first: the SCIM row under the user's new id (a userName clash answers
+      // 409 here; its reference to the user is checked at commit), then the organization lock, last.
+      const id = randomUUID();
+      const row = await this.repository.insert(organizationId, id, columns);
       const { user: created } = await this.activation.admit(organizationId, SCIM_ARRIVAL, (placement) =>
         this.users.createProvisioned({
+          id,
           organizationId,
           placement,
           email: user.email,
@@ -169,9 +173,8 @@ export class ScimUsersService {
           source: 'scim',
         }),
       );
-      const row = await this.repository.insert(organizationId, created.id, columns);
-      if (!user.active) await this.applyActive(organizationId, created.id, false, notes);
-      return this.view(organizationId, row, notes);
+      const product = user.active ? created : await this.applyActive(created, false, notes);
+      return this.viewOf(row, product, notes);
     });
   }
 
@@ -182,8 +185,7 @@ export class ScimUsersService {
     return this.txHost.withTransaction(async () => {
       const current = await this.lockForWrite(organizationId, id, ifMatch);
       const row = await this.repository.update(current, columnsOf(user, body));
-      await this.applyToProduct(organizationId, row.userId, user, notes);
-      return this.view(organizationId, row, notes);
+      return this.viewOf(row, await this.applyToProduct(organizationId, row.userId, user, notes), notes);
     });
   }
 
@@ -195,9 +197,8 @@ export class ScimUsersService {
       const current = await this.lockForWrite(organizationId, id, ifMatch);
       const patched = applyPatch(patchableResource(current), operations);
       const user = normalizeUser(patched);
-      const row = await this.repository.update(current, { ...columnsOf(user, body) });
-      await this.applyToProduct(organizationId, row.userId, user, notes);
-      return this.view(organizationId, row, notes);
+      const row = await this.repository.update(current, columnsOf(user, body));
+      return this.viewOf(row, await this.applyToProduct(organizationId, row.userId, user, notes), notes);
     });
   }
 
@@ -207,7 +208,7 @@ export class ScimUsersService {
     await this.txHost.withTransaction(async () => {
       const row = await this.lockForWrite(organizationId, id, ifMatch);
       await this.repository.markDeleted(row);
-      await this.deactivate(organizationId, row.userId, 'scim_deleted', notes);
+      await this.deactivate(await this.users.get(organizationId, row.userId), 'scim_deleted', notes);
     });
     return { notes };
   }
@@ -243,55 +244,51 @@ export class ScimUsersService {
     return row;
   }
 
-  /** The directory's word on the product user: their address and name, and whether they may work. */
+  /**
+   * The directory's word on the product user: their address and name, and whether they may work. Read without
+   * a lock (the SCIM row, locked, serialises the directory's writes to this user); the organization lock is
+   * taken only by a change of status, after everything else. Returns the user as it now is.
+   */
   private async applyToProduct(
     organizationId: string,
     userId: string,
     user: NormalizedUser,
     notes: string[],
-  ): Promise<void> {
-    await this.users.updateProfile(
-      organizationId,
-      userId,
-      { email: user.email, displayName: user.displayName },
-      'scim',
-    );
-    await this.applyActive(organizationId, userId, user.active, notes);
+  ): Promise<User> {
+    let current = await this.users.get(organizationId, userId);
+    if (current.email !== user.email.toLowerCase() || current.displayName !== user.displayName)
+      current = await this.users.updateProfile(
+        organizationId,
+        userId,
+        { email: user.email, displayName: user.displayName },
+        'scim',
+      );
+    return this.applyActive(current, user.active, notes);
   }
 
-  private async applyActive(
-    organizationId: string,
-    userId: string,
-    active: boolean,
-    notes: string[],
-  ): Promise<void> {
-    const current = await this.users.get(organizationId, userId);
+  private async applyActive(current: User, active: boolean, notes: string[]): Promise<User> {
     if (!active && current.status !== 'deactivated')
-      await this.deactivate(organizationId, userId, 'scim_deactivated', notes);
-    else if (active && current.status === 'deactivated')
-      await this.activation.readmit(organizationId, userId, SCIM_ARRIVAL, 'scim');
+      return this.deactivate(current, 'scim_deactivated', notes);
+    if (active && current.status === 'deactivated')
+      return this.activation.readmit(current.organizationId, current.id, SCIM_ARRIVAL, 'scim');
+    return current;
   }
 
   /**
    * Deactivates as the directory sync does: the directory is the source of truth, so even the last active
    * owner (a leaver must lose access) — audited and logged loudly.
    */
-  private async deactivate(
-    organizationId: string,
-    userId: string,
-    reason: string,
-    notes: string[],
-  ): Promise<void> {
-    const current = await this.users.get(organizationId, userId);
-    if (current.status === 'deactivated') return;
-    const { lastOwnerDeactivated } = await this.users.deactivateAndTell(
+  private async deactivate(current: User, reason: string, notes: string[]): Promise<User> {
+    if (current.status === 'deactivated') return current;
+    const { organizationId, id: userId } = current;
+    const { user, lastOwnerDeactivated } = await this.users.deactivateAndTell(
       organizationId,
       userId,
       reason,
       SYSTEM_ACTOR,
       { source: 'scim', mayDeactivateLastOwner: true },
     );
-    if (!lastOwnerDeactivated) return;
+    if (!lastOwnerDeactivated) return user;
     notes.push(`deactivated the last active owner of the organization (${reason})`);
     this.logger.error(
       `SCIM DEACTIVATED THE LAST ACTIVE OWNER (${userId}) of organization ${organizationId} (${reason}): nobody ` +
@@ -304,6 +301,7 @@ export class ScimUsersService {
       target: { type: 'user', id: userId },
       after: { reason },
     });
+    return user;
   }
 
   /**
@@ -374,7 +372,11 @@ export class ScimUsersService {
     row: ScimUserEntity,
     notes: string[] = [],
   ): Promise<ScimUserView> {
-    const user = await this.users.get(organizationId, row.userId);
+    return this.viewOf(row, await this.users.get(organizationId, row.userId), notes);
+  }
+
+  /** The resource of a SCIM row and its product user as they now are. */
+  private viewOf(row: ScimUserEntity, user: User, notes: string[] = []): ScimUserView {
     return {
       id: row.userId,
       version: row.version,

@@ -36,7 +36,8 @@ export class ScimUserEntity {
   userId: string;
 
   // A SCIM DELETE hides the row and deactivates the user; nothing is ever deleted.
-  @ManyToOne(() => UserEntity, { onDelete: 'RESTRICT' })
+  // Checked at commit: a POST writes this row before the product user (migration 1796700000001).
+  @ManyToOne(() => UserEntity, { onDelete: 'RESTRICT', deferrable: 'INITIALLY DEFERRED' })
   @JoinColumn({ name: 'user_id' })
   user?: Relation<UserEntity>;
 
