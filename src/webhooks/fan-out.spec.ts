@@ -10,7 +10,11 @@ describe('deliveriesToEnqueue', () => {
       { id: 'b2', endpointId: 'b', seq: '100' },
       { id: 'c1', endpointId: 'c', seq: '11' },
     ]);
-    expect(jobs.sort()).toEqual(['a1', 'b1', 'c1']);
+    expect(jobs.sort((x, y) => x.deliveryId.localeCompare(y.deliveryId))).toEqual([
+      { deliveryId: 'a1', endpointId: 'a' },
+      { deliveryId: 'b1', endpointId: 'b' },
+      { deliveryId: 'c1', endpointId: 'c' },
+    ]);
   });
 
   it('compares creation order as numbers, not as text', () => {
@@ -19,7 +23,7 @@ describe('deliveriesToEnqueue', () => {
         { id: 'ninth', endpointId: 'a', seq: '9' },
         { id: 'tenth', endpointId: 'a', seq: '10' },
       ]),
-    ).toEqual(['ninth']);
+    ).toEqual([{ deliveryId: 'ninth', endpointId: 'a' }]);
   });
 
   it('sends no job when nothing was written', () => {

@@ -14,6 +14,8 @@ const BATCH = 10;
 
 export interface DeliveryJob {
   deliveryId: string;
+  /** The delivery's endpoint (absent from jobs sent before it was added). */
+  endpointId?: string;
 }
 
 /**
@@ -78,18 +80,18 @@ export class WebhookQueue implements OnModuleInit, OnApplicationShutdown {
   }
 
   /** Enqueues an attempt, inside the current transaction when there is one. */
-  async enqueue(deliveryId: string, startAfterSeconds = 0): Promise<void> {
-    await this.boss.send(DELIVERY_QUEUE, { deliveryId } satisfies DeliveryJob, {
+  async enqueue(job: DeliveryJob, startAfterSeconds = 0): Promise<void> {
+    await this.boss.send(DELIVERY_QUEUE, job, {
       startAfter: startAfterSeconds,
       ...this.inTransaction(),
     });
   }
 
   /** Enqueues the jobs of one transaction's deliveries in one statement, inside that transaction. */
-  async enqueueMany(deliveryIds: string[]): Promise<void> {
-    if (deliveryIds.length === 0) return;
+  async enqueueMany(jobs: DeliveryJob[]): Promise<void> {
+    if (jobs.length === 0) return;
     await this.boss.insert(
-      deliveryIds.map((deliveryId) => ({ name: DELIVERY_QUEUE, data: { deliveryId } satisfies DeliveryJob })),
+      jobs.map((job) => ({ name: DELIVERY_QUEUE, data: job })),
       this.inTransaction(),
     );
   }
@@ -100,7 +102,7 @@ export class WebhookQueue implements OnModuleInit, OnApplicationShutdown {
    * endpoint's later deliveries to this job once the attempt counts as lost.
    */
   async watch(endpointId: string, deliveryId: string, seconds: number): Promise<void> {
-    await this.boss.send(DELIVERY_QUEUE, { deliveryId } satisfies DeliveryJob, {
+    await this.boss.send(DELIVERY_QUEUE, { deliveryId, endpointId } satisfies DeliveryJob, {
       startAfter: seconds,
       singletonKey: `endpoint:${endpointId}`,
       singletonSeconds: seconds,

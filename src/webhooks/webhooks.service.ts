@@ -17,7 +17,7 @@ import type { WebhookDeliveryEntity } from './entities/webhook-delivery.entity.j
 import type { WebhookEndpointEntity } from './entities/webhook-endpoint.entity.js';
 import { deliveriesToEnqueue } from './fan-out.js';
 import { postWebhook } from './webhook-sender.js';
-import { WebhookQueue } from './webhook-queue.service.js';
+import { type DeliveryJob, WebhookQueue } from './webhook-queue.service.js';
 import {
   WebhookDeliveryNotFoundError,
   WebhookDeliveryPendingError,
@@ -40,6 +40,9 @@ const newSecret = () => `whsec_${randomBytes(24).toString('base64')}`;
 @Injectable()
 export class WebhooksService implements OnApplicationBootstrap {
   private readonly logger = new Logger(WebhooksService.name);
+  /** Endpoints this replica is walking (how many walks), and those a job poked meanwhile (see `deliver`). */
+  private readonly walking = new Map<string, number>();
+  private readonly poked = new Set<string>();
   /** The period of the last watch job this replica sent, per endpoint (see `watch`). */
   private readonly watched = new Map<string, number>();
 
@@ -56,7 +59,7 @@ export class WebhooksService implements OnApplicationBootstrap {
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    if (this.config.webhooks.workerEnabled) await this.queue.work((job) => this.deliver(job.deliveryId));
+    if (this.config.webhooks.workerEnabled) await this.queue.work((job) => this.deliver(job));
   }
 
   async create(
@@ -164,7 +167,7 @@ export class WebhooksService implements OnApplicationBootstrap {
       if (!delivery) throw new WebhookDeliveryNotFoundError();
       if (delivery.status === 'pending') throw new WebhookDeliveryPendingError();
       await this.repository.recordOutcome(delivery.id, { status: 'pending', nextAttemptAt: new Date() });
-      await this.queue.enqueue(delivery.id);
+      await this.queue.enqueue({ deliveryId: delivery.id, endpointId: id });
       await this.audited(principal, 'webhook.delivery_retried', id, null, { deliveryId });
       return { ...delivery, status: 'pending', nextAttemptAt: new Date() };
     });
@@ -188,7 +191,7 @@ export class WebhooksService implements OnApplicationBootstrap {
         payload,
         nextAttemptAt: new Date(),
       });
-      await this.queue.enqueue(delivery.id);
+      await this.queue.enqueue({ deliveryId: delivery.id, endpointId: endpoint.id });
       return delivery;
     });
   }
@@ -227,42 +230,68 @@ export class WebhooksService implements OnApplicationBootstrap {
    * lost, in case its worker died), or after `CHAIN_BUDGET_MS`, well within the queue's expiry, handing on to a
    * job of its own. A job whose own delivery went out meanwhile just finds nothing due.
    */
-  async deliver(deliveryId: string): Promise<void> {
-    const started = Date.now();
-    const stale = this.staleSeconds();
-    // The first claim names the job's delivery; only a claimed attempt reads the endpoint.
-    let next = await this.repository.claimNext({ deliveryId }, stale);
-    let endpoint: WebhookEndpointEntity | null = null;
-    let sign: Signer | null = null;
-    for (let i = 1; ; i += 1) {
-      if (next.state === 'waiting') await this.watch(next.endpointId, deliveryId);
-      if (next.state !== 'claimed') return;
-      // A person may disable or change the endpoint meanwhile: read it again now and then.
-      if (!endpoint || i % 10 === 0) {
-        endpoint = await this.repository.findEndpointAcrossOrganizations(next.delivery.endpointId);
-        if (!endpoint) return;
-        sign = this.signer(endpoint);
+  async deliver(job: DeliveryJob): Promise<void> {
+    // This replica walks the endpoint already: that walk reaches the job's delivery (it was committed before
+    // its job could be fetched); the poke makes the walk look once more before it ends.
+    if (job.endpointId && this.walking.has(job.endpointId)) {
+      this.poked.add(job.endpointId);
+      return;
+    }
+    let walked = job.endpointId;
+    if (walked) this.walking.set(walked, (this.walking.get(walked) ?? 0) + 1);
+    try {
+      const started = Date.now();
+      const stale = this.staleSeconds();
+      // The first claim names the job's delivery; only a claimed attempt reads the endpoint.
+      let next = await this.repository.claimNext({ deliveryId: job.deliveryId }, stale);
+      let endpoint: WebhookEndpointEntity | null = null;
+      let sign: Signer | null = null;
+      for (let i = 1; ; i += 1) {
+        if (next.state !== 'claimed') {
+          if (walked && this.poked.delete(walked)) {
+            next = await this.repository.claimNext({ endpointId: walked }, stale);
+            continue;
+          }
+          if (next.state === 'waiting') await this.watch(next.endpointId, job.deliveryId);
+          return;
+        }
+        if (!walked) {
+          walked = next.delivery.endpointId;
+          this.walking.set(walked, (this.walking.get(walked) ?? 0) + 1);
+        }
+        // A person may disable or change the endpoint meanwhile: read it again now and then.
+        if (!endpoint || i % 10 === 0) {
+          endpoint = await this.repository.findEndpointAcrossOrganizations(next.delivery.endpointId);
+          if (!endpoint) return;
+          sign = this.signer(endpoint);
+        }
+        if (!endpoint.enabled || !sign) {
+          await this.repository.recordOutcome(next.delivery.id, {
+            status: 'failed',
+            error: 'endpoint_disabled',
+            attempts: next.delivery.attempts - 1,
+          });
+          await this.repository.failDue(endpoint.id, stale, 'endpoint_disabled');
+          return;
+        }
+        if ((await this.attempt(next.delivery, endpoint, sign)) === 'stopped') {
+          // Disabled: what else is due fails now, what waits out a back-off when its retry comes.
+          await this.repository.failDue(endpoint.id, stale, 'endpoint_disabled');
+          return;
+        }
+        if (i >= CHAIN_LIMIT || Date.now() - started > CHAIN_BUDGET_MS) {
+          // Handed on to a job of its own, which walks on from there (after this walk has ended).
+          await this.queue.enqueue({ deliveryId: next.delivery.id, endpointId: endpoint.id });
+          return;
+        }
+        next = await this.repository.claimNext({ endpointId: endpoint.id }, stale);
       }
-      if (!endpoint.enabled || !sign) {
-        await this.repository.recordOutcome(next.delivery.id, {
-          status: 'failed',
-          error: 'endpoint_disabled',
-          attempts: next.delivery.attempts - 1,
-        });
-        await this.repository.failDue(endpoint.id, stale, 'endpoint_disabled');
-        return;
+    } finally {
+      if (walked) {
+        const left = (this.walking.get(walked) ?? 1) - 1;
+        if (left > 0) this.walking.set(walked, left);
+        else this.walking.delete(walked);
       }
-      if ((await this.attempt(next.delivery, endpoint, sign)) === 'stopped') {
-        // Disabled: what else is due fails now, what waits out a back-off when its retry comes.
-        await this.repository.failDue(endpoint.id, stale, 'endpoint_disabled');
-        return;
-      }
-      if (i >= CHAIN_LIMIT || Date.now() - started > CHAIN_BUDGET_MS) {
-        // Handed on to a job of its own, which walks on from there.
-        await this.queue.enqueue(next.delivery.id);
-        return;
-      }
-      next = await this.repository.claimNext({ endpointId: endpoint.id }, stale);
     }
   }
 
@@ -323,7 +352,7 @@ export class WebhooksService implements OnApplicationBootstrap {
           ...outcome,
           nextAttemptAt: new Date(Date.now() + delay * 1000),
         });
-        await this.queue.enqueue(delivery.id, delay);
+        await this.queue.enqueue({ deliveryId: delivery.id, endpointId: endpoint.id }, delay);
       });
       return settled;
     }

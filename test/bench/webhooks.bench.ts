@@ -238,7 +238,7 @@ async function runCase(endpointCount: number, inFlightTarget: number): Promise<b
           rows.map((row) => ({ id: row.id, endpointId: row.endpoint_id, seq: row.seq })),
         );
         await jobs.insert(
-          enqueue.map((deliveryId) => ({ name: DELIVERY_QUEUE, data: { deliveryId } })),
+          enqueue.map((job) => ({ name: DELIVERY_QUEUE, data: job })),
           { db: { executeSql: (text: string, values: unknown[]) => sql.query(text, values) } },
         );
         await sql.query('COMMIT');
