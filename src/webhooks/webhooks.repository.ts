@@ -139,24 +139,36 @@ export class WebhooksRepository {
    * earliest pending delivery that is due (never tried, its retry time come, or stale after `staleSeconds`),
    * provided no earlier pending delivery of the endpoint is in flight, by attempt number, so exactly one caller
    * gets it. A delivery waiting out a back-off does not hold up later ones. Deliveries that succeed therefore go
-   * out one at a time, in `seq` order.
+   * out one at a time, in `seq` order. `succeeded` records the success of the attempt before (one statement
+   * per delivery while a walk succeeds).
    */
   async claimNext(
     of: { endpointId: string } | { deliveryId: string },
     staleSeconds: number,
+    succeeded?: { id: string; responseStatus: number; responseBody: string | null; durationMs: number },
   ): Promise<NextClaim> {
+    // With `succeeded`, the same statement first records that attempt's success (`settled`); the rest of the
+    // statement still sees that delivery in flight, so it is left out of `next` and `blocked` by id.
     const rows = (await this.txHost.tx.query(
-      `WITH target AS (
+      `WITH settled AS (
+         UPDATE webhook_deliveries
+            SET status = 'succeeded', next_attempt_at = NULL, response_status = $5, response_body = $6,
+                duration_ms = $7, error = NULL
+          WHERE id = $4::uuid AND status = 'pending'
+          RETURNING id),
+       target AS (
          SELECT COALESCE($1::uuid, (SELECT x.endpoint_id FROM webhook_deliveries x WHERE x.id = $3::uuid))
                 AS endpoint_id),
        next AS (
          SELECT d.id, d.seq, d.attempts FROM webhook_deliveries d, target t
           WHERE d.endpoint_id = t.endpoint_id AND d.status = 'pending' AND ${due('$2')}
+            AND d.id IS DISTINCT FROM $4::uuid
           ORDER BY d.seq LIMIT 1),
        blocked AS (
          SELECT EXISTS (
            SELECT 1 FROM webhook_deliveries e, next n, target t
             WHERE e.endpoint_id = t.endpoint_id AND e.status = 'pending' AND e.seq < n.seq
+              AND e.id IS DISTINCT FROM $4::uuid
               AND (e.next_attempt_at IS NULL OR e.next_attempt_at <= now())) AS yes),
        claimed AS (
          UPDATE webhook_deliveries d
@@ -165,9 +177,17 @@ export class WebhooksRepository {
           WHERE d.id = n.id AND NOT b.yes AND d.status = 'pending' AND d.attempts = n.attempts
           RETURNING d.id, d.organization_id, d.message_id, d.attempts, d.payload::text AS body, d.created_at)
        SELECT (SELECT count(*) FROM next)::int AS due, (SELECT yes FROM blocked) AS blocked,
-              (SELECT endpoint_id FROM target) AS endpoint_id, c.*
+              (SELECT endpoint_id FROM target) AS endpoint_id, (SELECT count(*) FROM settled)::int AS settled, c.*
          FROM (SELECT 1) AS one LEFT JOIN claimed c ON true`,
-      ['endpointId' in of ? of.endpointId : null, staleSeconds, 'deliveryId' in of ? of.deliveryId : null],
+      [
+        'endpointId' in of ? of.endpointId : null,
+        staleSeconds,
+        'deliveryId' in of ? of.deliveryId : null,
+        succeeded?.id ?? null,
+        succeeded?.responseStatus ?? null,
+        succeeded?.responseBody ?? null,
+        succeeded?.durationMs ?? null,
+      ],
     )) as {
       due: number;
       blocked: boolean;

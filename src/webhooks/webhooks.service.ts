@@ -274,17 +274,28 @@ export class WebhooksService implements OnApplicationBootstrap {
           await this.repository.failDue(endpoint.id, stale, 'endpoint_disabled');
           return;
         }
-        if ((await this.attempt(next.delivery, endpoint, sign)) === 'stopped') {
+        const outcome = await this.attempt(next.delivery, endpoint, sign);
+        if (outcome === 'stopped') {
           // Disabled: what else is due fails now, what waits out a back-off when its retry comes.
           await this.repository.failDue(endpoint.id, stale, 'endpoint_disabled');
           return;
         }
+        const succeeded = outcome === 'settled' ? undefined : { id: next.delivery.id, ...outcome.succeeded };
         if (i >= CHAIN_LIMIT || Date.now() - started > CHAIN_BUDGET_MS) {
+          if (succeeded) {
+            const { id, ...recorded } = succeeded;
+            await this.repository.recordOutcome(id, {
+              ...recorded,
+              status: 'succeeded',
+              error: null,
+              nextAttemptAt: null,
+            });
+          }
           // Handed on to a job of its own, which walks on from there (after this walk has ended).
           await this.queue.enqueue({ deliveryId: next.delivery.id, endpointId: endpoint.id });
           return;
         }
-        next = await this.repository.claimNext({ endpointId: endpoint.id }, stale);
+        next = await this.repository.claimNext({ endpointId: endpoint.id }, stale, succeeded);
       }
     } finally {
       if (walked) {
@@ -310,14 +321,19 @@ export class WebhooksService implements OnApplicationBootstrap {
   }
 
   /**
-   * One claimed attempt: sent, and its outcome recorded. A failure schedules the next attempt as a job with
-   * the same delivery; `stopped` when this attempt gave up and disabled the endpoint (nothing more goes to it).
+   * One claimed attempt, sent. A success is returned for the caller to record (with its next claim); a failure
+   * is recorded and schedules the next attempt as a job with the same delivery (`settled`); `stopped` when this
+   * attempt gave up and disabled the endpoint (nothing more goes to it).
    */
   async attempt(
     delivery: ClaimedDelivery,
     endpoint: WebhookEndpointEntity,
     sign: Signer,
-  ): Promise<'settled' | 'stopped'> {
+  ): Promise<
+    | { succeeded: { responseStatus: number; responseBody: string | null; durationMs: number } }
+    | 'settled'
+    | 'stopped'
+  > {
     const settled = 'settled' as const;
     const attempts = delivery.attempts;
     const body = delivery.body;
@@ -334,14 +350,14 @@ export class WebhooksService implements OnApplicationBootstrap {
       durationMs: result.durationMs,
       error: result.error,
     };
-    if (result.status !== null && result.status >= 200 && result.status < 300) {
-      await this.repository.recordOutcome(delivery.id, {
-        ...outcome,
-        status: 'succeeded',
-        nextAttemptAt: null,
-      });
-      return settled;
-    }
+    if (result.status !== null && result.status >= 200 && result.status < 300)
+      return {
+        succeeded: {
+          responseStatus: result.status,
+          responseBody: result.body,
+          durationMs: result.durationMs,
+        },
+      };
     const delays = this.config.webhooks.retryDelaysSeconds;
     const delay = delays[attempts - 1];
     const givingUp =
