@@ -26,7 +26,8 @@
  * service's CPU ms and PostgreSQL's CPU ms per delivery and PostgreSQL transactions per delivery (the
  * benchmark's own transactions taken off); per-endpoint order violations; the service's RSS before → peak,
  * sampled every 50 ms, and whether it is flat (the peak of the last third of the run is within 3 % of the
- * peak of the middle third).
+ * peak of the middle third); beside it the live heap after each full collection (`--trace-gc`), which tells
+ * memory the service keeps from garbage not yet collected.
  *
  * How changes are produced: the benchmark writes them the way the service's outbox fans them out, in one
  * transaction per batch (up to 100 events, as a directory sync's `recordMany` does): the `events` rows (with
@@ -47,7 +48,16 @@ import { Webhook } from 'standardwebhooks';
 import { DEMO, ensureCertificates, startEntraEmulator } from '@entra-integration/entra-emulator';
 import { freePort, startEmbeddedPostgres } from '../../src/database/embedded-postgres.js';
 import { deliveriesToEnqueue } from '../../src/webhooks/fan-out.js';
-import { cpuMs, memoryOf, postmasterOf, relaunch, resetPeak, signIn, startService } from './bench-support.js';
+import {
+  cpuMs,
+  HeapTrace,
+  memoryOf,
+  postmasterOf,
+  relaunch,
+  resetPeak,
+  signIn,
+  startService,
+} from './bench-support.js';
 
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 30);
 const ENDPOINTS = Number(process.env.BENCH_ENDPOINTS ?? 100);
@@ -156,6 +166,7 @@ async function runCase(endpointCount: number, inFlightTarget: number): Promise<b
   const stats = new pg.Client({ connectionString: database.url });
   let boss: PgBoss | undefined;
   let service: ChildProcess | undefined;
+  const heap = new HeapTrace();
   try {
     service = await startService(
       {
@@ -173,6 +184,7 @@ async function runCase(endpointCount: number, inFlightTarget: number): Promise<b
         LOG_LEVEL: 'error',
       },
       baseUrl,
+      heap,
     );
     const pid = service.pid!;
     const postmaster = postmasterOf(join(caseDir, 'postgres'));
@@ -286,6 +298,10 @@ async function runCase(endpointCount: number, inFlightTarget: number): Promise<b
           .map((s) => s.rss),
       ),
     );
+    // What the service keeps (live heap after each full collection), as opposed to garbage not yet collected.
+    const liveThirds = [0, 1, 2].map((i) =>
+      heap.liveBetween(started + (i * windowMs) / 3, started + ((i + 1) * windowMs) / 3),
+    );
     const flat = thirds[2] <= thirds[1] * 1.03;
     const backlog = produced - delivered;
     const delays = [...receiver.delays].sort((a, b) => a - b);
@@ -341,6 +357,10 @@ async function runCase(endpointCount: number, inFlightTarget: number): Promise<b
     row(
       'RSS peak per third of the run',
       `${thirds.map((t) => Math.round(t)).join(' → ')} MB (${flat ? 'flat' : 'GROWING'})`,
+    );
+    row(
+      'live heap after full GCs, per third',
+      liveThirds.map((l) => (l ? `${l.maxMb.toFixed(1)} MB (${l.count})` : 'no full GC')).join(' → '),
     );
     return receiver.badSignatures === 0 && receiver.outOfOrder === 0 && delivered > 0 && flat;
   } finally {
