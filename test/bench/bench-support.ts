@@ -28,16 +28,19 @@ export async function relaunch(prefix: string): Promise<never> {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   // As root, the embedded PostgreSQL runs as `postgres`, which must be able to enter the directory.
   chmodSync(dir, 0o755);
+  let status = 1;
   try {
     const certificates = await ensureCertificates(join(dir, 'certs'));
     const result = spawnSync(process.execPath, process.argv.slice(1), {
       stdio: 'inherit',
       env: { ...process.env, NODE_EXTRA_CA_CERTS: certificates.caPath, BENCH_DIR: dir },
     });
-    process.exit(result.status ?? 1);
+    status = result.status ?? 1;
   } finally {
+    // Before exiting: process.exit() inside the try would skip this and leave the directory behind.
     rmSync(dir, { recursive: true, force: true });
   }
+  process.exit(status);
 }
 
 export function cookie(response: Response, name: string): string | null {
