@@ -233,13 +233,16 @@ export class WebhooksService implements OnApplicationBootstrap {
   async deliver(job: DeliveryJob): Promise<void> {
     // This replica walks the endpoint already: that walk reaches the job's delivery (it was committed before
     // its job could be fetched); the poke makes the walk look once more before it ends.
+    // Either way, should this replica die mid-walk, the endpoint's watch job takes the walk up again.
     if (job.endpointId && this.walking.has(job.endpointId)) {
       this.poked.add(job.endpointId);
+      await this.watch(job.endpointId, job.deliveryId);
       return;
     }
     let walked = job.endpointId;
     if (walked) this.walking.set(walked, (this.walking.get(walked) ?? 0) + 1);
     try {
+      if (walked) await this.watch(walked, job.deliveryId);
       const started = Date.now();
       const stale = this.staleSeconds();
       // The first claim names the job's delivery; only a claimed attempt reads the endpoint.
