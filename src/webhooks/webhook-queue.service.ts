@@ -14,6 +14,8 @@ const BATCH = 10;
 
 export interface DeliveryJob {
   deliveryId: string;
+  /** The delivery's endpoint (absent from jobs sent before it was added). */
+  endpointId?: string;
 }
 
 /**
@@ -78,21 +80,47 @@ export class WebhookQueue implements OnModuleInit, OnApplicationShutdown {
   }
 
   /** Enqueues an attempt, inside the current transaction when there is one. */
-  async enqueue(deliveryId: string, startAfterSeconds = 0): Promise<void> {
-    const manager = this.txHost.tx;
-    const runner = manager.queryRunner;
-    const db =
-      runner && runner.isTransactionActive
-        ? {
-            executeSql: async (text: string, values: unknown[]) => ({
-              rows: (await runner.query(text, values, true)).records as unknown[],
-            }),
-          }
-        : undefined;
-    await this.boss.send(DELIVERY_QUEUE, { deliveryId } satisfies DeliveryJob, {
+  async enqueue(job: DeliveryJob, startAfterSeconds = 0): Promise<void> {
+    await this.boss.send(DELIVERY_QUEUE, job, {
       startAfter: startAfterSeconds,
-      ...(db ? { db } : {}),
+      ...this.inTransaction(),
     });
+  }
+
+  /** Enqueues the jobs of one transaction's deliveries in one statement, inside that transaction. */
+  async enqueueMany(jobs: DeliveryJob[]): Promise<void> {
+    if (jobs.length === 0) return;
+    await this.boss.insert(
+      jobs.map((job) => ({ name: DELIVERY_QUEUE, data: job })),
+      this.inTransaction(),
+    );
+  }
+
+  /**
+   * A job that looks at an endpoint again after `seconds`, at most one per endpoint in each such slot (pg-boss
+   * throttling by `singletonKey`): the watch on an attempt in flight, whose worker, should it die, leaves the
+   * endpoint's later deliveries to this job once the attempt counts as lost.
+   */
+  async watch(endpointId: string, deliveryId: string, seconds: number): Promise<void> {
+    await this.boss.send(DELIVERY_QUEUE, { deliveryId, endpointId } satisfies DeliveryJob, {
+      startAfter: seconds,
+      singletonKey: `endpoint:${endpointId}`,
+      singletonSeconds: seconds,
+    });
+  }
+
+  private inTransaction(): {
+    db?: { executeSql(text: string, values: unknown[]): Promise<{ rows: unknown[] }> };
+  } {
+    const runner = this.txHost.tx.queryRunner;
+    if (!runner || !runner.isTransactionActive) return {};
+    return {
+      db: {
+        executeSql: async (text: string, values: unknown[]) => ({
+          rows: (await runner.query(text, values, true)).records as unknown[],
+        }),
+      },
+    };
   }
 
   async onApplicationShutdown(): Promise<void> {

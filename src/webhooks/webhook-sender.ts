@@ -36,8 +36,28 @@ function guardedLookup(allowPrivate: boolean): LookupFunction {
 }
 
 /**
+ * Connections are kept open between deliveries (one endpoint receives one delivery after another): no new TCP
+ * and TLS handshake for each, on either side. Idle sockets close after 4 s, before the 5 s after which common
+ * servers (Node's included) drop an idle keep-alive connection. One pool per address policy, so a socket
+ * opened while private addresses were allowed is never reused under the stricter policy.
+ */
+const agents = new Map<string, http.Agent>();
+function agentFor(protocol: string, allowPrivate: boolean): http.Agent {
+  const key = `${protocol}${allowPrivate}`;
+  let agent = agents.get(key);
+  if (!agent) {
+    const options = { keepAlive: true, timeout: 4_000, scheduling: 'lifo' as const };
+    agent = protocol === 'https:' ? new https.Agent(options) : new http.Agent(options);
+    agents.set(key, agent);
+  }
+  return agent;
+}
+
+/**
  * One POST to a webhook endpoint: no redirects followed, at most `timeoutMs` for the whole exchange, the
- * first kilobyte of the response kept.
+ * first kilobyte of the response kept. A kept-open connection that the receiver closed just before it was
+ * reused fails before any response; the request is then sent once more on a new connection, within the same
+ * time limit.
  */
 export function postWebhook(
   url: string,
@@ -50,60 +70,71 @@ export function postWebhook(
   const literal = target.hostname.replace(/^\[|\]$/g, '');
   return new Promise((resolve) => {
     let settled = false;
+    let request: http.ClientRequest | undefined;
     const finish = (result: Omit<SendResult, 'durationMs'>) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       resolve({ ...result, durationMs: Date.now() - started });
     };
+    const timer = setTimeout(() => {
+      finish({ status: null, body: null, error: 'timeout' });
+      request?.destroy();
+    }, options.timeoutMs);
     // A literal address is never looked up: check it here.
     if (!options.allowPrivate && /^[\d.]+$|:/.test(literal) && !isPublicAddress(literal)) {
       finish({ status: null, body: null, error: 'address_refused' });
       return;
     }
     const client = target.protocol === 'https:' ? https : http;
-    const request = client.request(
-      target,
-      {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'user-agent': 'entra-directory-webhooks/1',
-          ...headers,
+    const send = (fresh: boolean) => {
+      let answered = false;
+      const current = client.request(
+        target,
+        {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            'user-agent': 'entra-directory-webhooks/1',
+            ...headers,
+          },
+          lookup: guardedLookup(options.allowPrivate),
+          agent: fresh ? false : agentFor(target.protocol, options.allowPrivate),
         },
-        lookup: guardedLookup(options.allowPrivate),
-        agent: false,
-      },
-      (response) => {
-        const chunks: Buffer[] = [];
-        let kept = 0;
-        response.on('data', (chunk: Buffer) => {
-          if (kept < RESPONSE_BYTES_KEPT) {
-            chunks.push(chunk.subarray(0, RESPONSE_BYTES_KEPT - kept));
-            kept += Math.min(chunk.length, RESPONSE_BYTES_KEPT - kept);
-          }
-        });
-        const done = () =>
-          finish({
-            status: response.statusCode ?? null,
-            body: Buffer.concat(chunks).toString('utf8'),
-            error: null,
+        (response) => {
+          answered = true;
+          const chunks: Buffer[] = [];
+          let kept = 0;
+          response.on('data', (chunk: Buffer) => {
+            if (kept < RESPONSE_BYTES_KEPT) {
+              chunks.push(chunk.subarray(0, RESPONSE_BYTES_KEPT - kept));
+              kept += Math.min(chunk.length, RESPONSE_BYTES_KEPT - kept);
+            }
           });
-        response.on('end', done);
-        response.on('error', done);
-      },
-    );
-    const timer = setTimeout(() => {
-      finish({ status: null, body: null, error: 'timeout' });
-      request.destroy();
-    }, options.timeoutMs);
-    request.on('error', (error) =>
-      finish({
-        status: null,
-        body: null,
-        error: error instanceof AddressRefusedError ? 'address_refused' : 'connection_failed',
-      }),
-    );
-    request.end(body);
+          const done = () =>
+            finish({
+              status: response.statusCode ?? null,
+              body: Buffer.concat(chunks).toString('utf8'),
+              error: null,
+            });
+          response.on('end', done);
+          response.on('error', done);
+        },
+      );
+      request = current;
+      current.on('error', (error: NodeJS.ErrnoException) => {
+        if (!fresh && !answered && !settled && current.reusedSocket && error.code === 'ECONNRESET') {
+          send(true);
+          return;
+        }
+        finish({
+          status: null,
+          body: null,
+          error: error instanceof AddressRefusedError ? 'address_refused' : 'connection_failed',
+        });
+      });
+      current.end(body);
+    };
+    send(false);
   });
 }

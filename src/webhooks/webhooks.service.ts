@@ -15,15 +15,16 @@ import type { TokenCipher } from '../integrations/token-cipher.js';
 import { urlProblem } from './address-policy.js';
 import type { WebhookDeliveryEntity } from './entities/webhook-delivery.entity.js';
 import type { WebhookEndpointEntity } from './entities/webhook-endpoint.entity.js';
+import { deliveriesToEnqueue } from './fan-out.js';
 import { postWebhook } from './webhook-sender.js';
-import { WebhookQueue } from './webhook-queue.service.js';
+import { type DeliveryJob, WebhookQueue } from './webhook-queue.service.js';
 import {
   WebhookDeliveryNotFoundError,
   WebhookDeliveryPendingError,
   WebhookNotFoundError,
   WebhookUrlRefusedError,
 } from './webhooks.errors.js';
-import { WebhooksRepository } from './webhooks.repository.js';
+import { type ClaimedDelivery, WebhooksRepository } from './webhooks.repository.js';
 
 export const WEBHOOK_SECRET_CIPHER = Symbol('webhook-secret-cipher');
 const GIVE_UP_AFTER_MS = 3 * 86_400_000;
@@ -31,11 +32,19 @@ const GIVE_UP_AFTER_MS = 3 * 86_400_000;
 const CHAIN_LIMIT = 1000;
 const CHAIN_BUDGET_MS = 20_000;
 
+/** Signs one body for one message id: the Standard Webhooks headers. */
+type Signer = (messageId: string, body: string) => Record<string, string>;
+
 const newSecret = () => `whsec_${randomBytes(24).toString('base64')}`;
 
 @Injectable()
 export class WebhooksService implements OnApplicationBootstrap {
   private readonly logger = new Logger(WebhooksService.name);
+  /** Endpoints this replica is walking (how many walks), and those a job poked meanwhile (see `deliver`). */
+  private readonly walking = new Map<string, number>();
+  private readonly poked = new Set<string>();
+  /** The period of the last watch job this replica sent, per endpoint (see `watch`). */
+  private readonly watched = new Map<string, number>();
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -50,7 +59,7 @@ export class WebhooksService implements OnApplicationBootstrap {
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    if (this.config.webhooks.workerEnabled) await this.queue.work((job) => this.deliver(job.deliveryId));
+    if (this.config.webhooks.workerEnabled) await this.queue.work((job) => this.deliver(job));
   }
 
   async create(
@@ -158,7 +167,7 @@ export class WebhooksService implements OnApplicationBootstrap {
       if (!delivery) throw new WebhookDeliveryNotFoundError();
       if (delivery.status === 'pending') throw new WebhookDeliveryPendingError();
       await this.repository.recordOutcome(delivery.id, { status: 'pending', nextAttemptAt: new Date() });
-      await this.queue.enqueue(delivery.id);
+      await this.queue.enqueue({ deliveryId: delivery.id, endpointId: id });
       await this.audited(principal, 'webhook.delivery_retried', id, null, { deliveryId });
       return { ...delivery, status: 'pending', nextAttemptAt: new Date() };
     });
@@ -175,21 +184,22 @@ export class WebhooksService implements OnApplicationBootstrap {
         timestamp: new Date().toISOString(),
         data: { webhookId: endpoint.id },
       };
-      const [delivery] = await this.repository.insertDeliveries(principal.organizationId, [
-        {
-          endpointId: endpoint.id,
-          messageId,
-          eventType: PING_EVENT_TYPE,
-          payload,
-          nextAttemptAt: new Date(),
-        },
-      ]);
-      await this.queue.enqueue(delivery.id);
+      const delivery = await this.repository.createDelivery(principal.organizationId, {
+        endpointId: endpoint.id,
+        messageId,
+        eventType: PING_EVENT_TYPE,
+        payload,
+        nextAttemptAt: new Date(),
+      });
+      await this.queue.enqueue({ deliveryId: delivery.id, endpointId: endpoint.id });
       return delivery;
     });
   }
 
-  /** In the transaction that records the events: one delivery (and its job) per matching enabled endpoint. */
+  /**
+   * In the transaction that records the events: one delivery per event and matching enabled endpoint, written
+   * in one statement, and one job per endpoint (`deliveriesToEnqueue`), sent in one statement too.
+   */
   private async fanOut(events: RecordedEvent[]): Promise<void> {
     if (events.length === 0) return;
     const organizationId = events[0].organizationId;
@@ -204,74 +214,136 @@ export class WebhooksService implements OnApplicationBootstrap {
           endpointId: endpoint.id,
           messageId: event.envelope.id,
           eventType: event.envelope.type,
-          payload: event.envelope as unknown as Record<string, unknown>,
-          nextAttemptAt: new Date(),
+          payload: event.envelope,
         })),
     );
     const deliveries = await this.repository.insertDeliveries(organizationId, rows);
-    for (const delivery of deliveries) await this.queue.enqueue(delivery.id);
+    await this.queue.enqueueMany(deliveriesToEnqueue(deliveries));
   }
 
   /**
-   * What a job of the queue runs: an attempt of its delivery, then, in order, of the endpoint's next due
-   * deliveries for as long as each one settles (succeeded, given up, or scheduled for a retry), so the next
-   * delivery goes out as soon as the previous one settled, without waiting for the queue's next poll. The same
-   * walk picks up an attempt whose worker died. Bounded so the job ends well within the queue's expiry, then
-   * handed on to a job for the next delivery.
+   * What a job of the queue runs: a walk of its delivery's endpoint. The walk claims the endpoint's next due
+   * delivery (the earliest, once nothing earlier is in flight), attempts it, and goes on to the next as soon as
+   * it settled (succeeded, given up, or scheduled for a retry), so one endpoint is drained at the receiver's
+   * pace, without waiting for the queue's next poll. It ends when nothing is due, when another worker holds the
+   * endpoint (an attempt in flight: then a throttled watch job looks again once such an attempt would count as
+   * lost, in case its worker died), or after `CHAIN_BUDGET_MS`, well within the queue's expiry, handing on to a
+   * job of its own. A job whose own delivery went out meanwhile just finds nothing due.
    */
-  async deliver(deliveryId: string): Promise<void> {
-    const started = Date.now();
-    const delivery = await this.repository.findDeliveryAcrossOrganizations(deliveryId);
-    if (!delivery) return;
-    const endpoint = await this.repository.findEndpointAcrossOrganizations(delivery.endpointId);
-    if (!endpoint) return;
-    const own = delivery.status === 'pending' ? await this.attempt(delivery, endpoint) : 'gone';
-    // Behind an earlier delivery of its endpoint, whose attempt goes on to this one when it settles. Should
-    // that worker die, this job comes back once the attempt counts as lost, and the walk below takes it up.
-    if (own === 'waiting') await this.queue.enqueue(deliveryId, this.staleSeconds());
-    if (own === 'stopped') return;
-    let current = endpoint;
-    for (let i = 1; i <= CHAIN_LIMIT; i += 1) {
-      const next = await this.repository.nextDueDelivery(current.id, this.staleSeconds());
-      if (!next) return;
-      if (Date.now() - started > CHAIN_BUDGET_MS) {
-        // Handed on to a job of its own, which walks on from there.
-        await this.queue.enqueue(next.id);
-        return;
+  async deliver(job: DeliveryJob): Promise<void> {
+    // This replica walks the endpoint already: that walk reaches the job's delivery (it was committed before
+    // its job could be fetched); the poke makes the walk look once more before it ends.
+    // Either way, should this replica die mid-walk, the endpoint's watch job takes the walk up again.
+    if (job.endpointId && this.walking.has(job.endpointId)) {
+      this.poked.add(job.endpointId);
+      await this.watch(job.endpointId, job.deliveryId);
+      return;
+    }
+    let walked = job.endpointId;
+    if (walked) this.walking.set(walked, (this.walking.get(walked) ?? 0) + 1);
+    try {
+      if (walked) await this.watch(walked, job.deliveryId);
+      const started = Date.now();
+      const stale = this.staleSeconds();
+      // The first claim names the job's delivery; only a claimed attempt reads the endpoint.
+      let next = await this.repository.claimNext({ deliveryId: job.deliveryId }, stale);
+      let endpoint: WebhookEndpointEntity | null = null;
+      let sign: Signer | null = null;
+      for (let i = 1; ; i += 1) {
+        if (next.state !== 'claimed') {
+          if (walked && this.poked.delete(walked)) {
+            next = await this.repository.claimNext({ endpointId: walked }, stale);
+            continue;
+          }
+          if (next.state === 'waiting') await this.watch(next.endpointId, job.deliveryId);
+          return;
+        }
+        if (!walked) {
+          walked = next.delivery.endpointId;
+          this.walking.set(walked, (this.walking.get(walked) ?? 0) + 1);
+        }
+        // A person may disable or change the endpoint meanwhile: read it again now and then.
+        if (!endpoint || i % 10 === 0) {
+          endpoint = await this.repository.findEndpointAcrossOrganizations(next.delivery.endpointId);
+          if (!endpoint) return;
+          sign = this.signer(endpoint);
+        }
+        if (!endpoint.enabled || !sign) {
+          await this.repository.recordOutcome(next.delivery.id, {
+            status: 'failed',
+            error: 'endpoint_disabled',
+            attempts: next.delivery.attempts - 1,
+          });
+          await this.repository.failDue(endpoint.id, stale, 'endpoint_disabled');
+          return;
+        }
+        const outcome = await this.attempt(next.delivery, endpoint, sign);
+        if (outcome === 'stopped') {
+          // Disabled: what else is due fails now, what waits out a back-off when its retry comes.
+          await this.repository.failDue(endpoint.id, stale, 'endpoint_disabled');
+          return;
+        }
+        const succeeded = outcome === 'settled' ? undefined : { id: next.delivery.id, ...outcome.succeeded };
+        if (i >= CHAIN_LIMIT || Date.now() - started > CHAIN_BUDGET_MS) {
+          if (succeeded) {
+            const { id, ...recorded } = succeeded;
+            await this.repository.recordOutcome(id, {
+              ...recorded,
+              status: 'succeeded',
+              error: null,
+              nextAttemptAt: null,
+            });
+          }
+          // Handed on to a job of its own, which walks on from there (after this walk has ended).
+          await this.queue.enqueue({ deliveryId: next.delivery.id, endpointId: endpoint.id });
+          return;
+        }
+        next = await this.repository.claimNext({ endpointId: endpoint.id }, stale, succeeded);
       }
-      // A person may disable or change the endpoint meanwhile: read it again now and then.
-      if (i % 10 === 0) {
-        const fresh = await this.repository.findEndpointAcrossOrganizations(current.id);
-        if (!fresh) return;
-        current = fresh;
+    } finally {
+      if (walked) {
+        const left = (this.walking.get(walked) ?? 1) - 1;
+        if (left > 0) this.walking.set(walked, left);
+        else this.walking.delete(walked);
       }
-      if ((await this.attempt(next, current)) !== 'settled') return;
     }
   }
 
   /**
-   * One attempt. Idempotent: an attempt is claimed by its number, so a job handed out twice makes one attempt;
-   * a failure schedules the next attempt as a new job with the same delivery. `waiting` when an earlier
-   * delivery of its endpoint must go first; `gone` when there is nothing to attempt now; `stopped` when this
+   * Has a job look at the endpoint again once an attempt in flight would count as lost, in case its worker
+   * died. At most one such job per endpoint and period (the queue's throttling); this replica also skips
+   * sending one it already sent for the current period.
+   */
+  private async watch(endpointId: string, deliveryId: string): Promise<void> {
+    const seconds = this.staleSeconds();
+    const period = Math.floor(Date.now() / 1000 / seconds);
+    if (this.watched.get(endpointId) === period) return;
+    if (this.watched.size > 10_000) this.watched.clear();
+    this.watched.set(endpointId, period);
+    await this.queue.watch(endpointId, deliveryId, seconds);
+  }
+
+  /**
+   * One claimed attempt, sent. A success is returned for the caller to record (with its next claim); a failure
+   * is recorded and schedules the next attempt as a job with the same delivery (`settled`); `stopped` when this
    * attempt gave up and disabled the endpoint (nothing more goes to it).
    */
   async attempt(
-    delivery: WebhookDeliveryEntity,
+    delivery: ClaimedDelivery,
     endpoint: WebhookEndpointEntity,
-  ): Promise<'settled' | 'waiting' | 'gone' | 'stopped'> {
+    sign: Signer,
+  ): Promise<
+    | { succeeded: { responseStatus: number; responseBody: string | null; durationMs: number } }
+    | 'settled'
+    | 'stopped'
+  > {
     const settled = 'settled' as const;
-    if (!endpoint.enabled) {
-      await this.repository.recordOutcome(delivery.id, { status: 'failed', error: 'endpoint_disabled' });
-      return settled;
-    }
-    const claim = await this.repository.claimAttempt(delivery.id, delivery.attempts, this.staleSeconds());
-    if (claim !== 'claimed') return claim;
-    const attempts = delivery.attempts + 1;
-    const body = JSON.stringify(delivery.payload);
+    const attempts = delivery.attempts;
+    const body = delivery.body;
     const problem = urlProblem(endpoint.url, this.config.webhooks.allowPrivateUrls);
     const result = problem
       ? { status: null, body: null, durationMs: 0, error: 'address_refused' }
-      : await postWebhook(endpoint.url, body, this.sign(endpoint, delivery.messageId, body), {
+      : await postWebhook(endpoint.url, body, sign(delivery.messageId, body), {
           timeoutMs: this.config.webhooks.timeoutMs,
           allowPrivate: this.config.webhooks.allowPrivateUrls,
         });
@@ -281,14 +353,14 @@ export class WebhooksService implements OnApplicationBootstrap {
       durationMs: result.durationMs,
       error: result.error,
     };
-    if (result.status !== null && result.status >= 200 && result.status < 300) {
-      await this.repository.recordOutcome(delivery.id, {
-        ...outcome,
-        status: 'succeeded',
-        nextAttemptAt: null,
-      });
-      return settled;
-    }
+    if (result.status !== null && result.status >= 200 && result.status < 300)
+      return {
+        succeeded: {
+          responseStatus: result.status,
+          responseBody: result.body,
+          durationMs: result.durationMs,
+        },
+      };
     const delays = this.config.webhooks.retryDelaysSeconds;
     const delay = delays[attempts - 1];
     const givingUp =
@@ -299,7 +371,7 @@ export class WebhooksService implements OnApplicationBootstrap {
           ...outcome,
           nextAttemptAt: new Date(Date.now() + delay * 1000),
         });
-        await this.queue.enqueue(delivery.id, delay);
+        await this.queue.enqueue({ deliveryId: delivery.id, endpointId: endpoint.id }, delay);
       });
       return settled;
     }
@@ -331,8 +403,11 @@ export class WebhooksService implements OnApplicationBootstrap {
     return Math.ceil(this.config.webhooks.timeoutMs / 1000) + 10;
   }
 
-  /** Standard Webhooks headers; while a rolled secret overlaps, both secrets sign. */
-  private sign(endpoint: WebhookEndpointEntity, messageId: string, body: string): Record<string, string> {
+  /**
+   * Standard Webhooks headers for the endpoint as read; while a rolled secret overlaps, both secrets sign. The
+   * secrets are decrypted once per read of the endpoint, not once per attempt.
+   */
+  private signer(endpoint: WebhookEndpointEntity): Signer {
     const now = new Date();
     const secrets = [this.cipher.decrypt(endpoint.secretCiphertext, this.associatedData(endpoint))];
     if (
@@ -341,10 +416,14 @@ export class WebhooksService implements OnApplicationBootstrap {
       endpoint.previousSecretExpiresAt > now
     )
       secrets.push(this.cipher.decrypt(endpoint.previousSecretCiphertext, this.associatedData(endpoint)));
-    return {
-      'webhook-id': messageId,
-      'webhook-timestamp': String(Math.floor(now.getTime() / 1000)),
-      'webhook-signature': secrets.map((secret) => new Webhook(secret).sign(messageId, now, body)).join(' '),
+    const signers = secrets.map((secret) => new Webhook(secret));
+    return (messageId, body) => {
+      const at = new Date();
+      return {
+        'webhook-id': messageId,
+        'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
+        'webhook-signature': signers.map((signer) => signer.sign(messageId, at, body)).join(' '),
+      };
     };
   }
 
