@@ -82,26 +82,6 @@ export function resetPeak(pid: number): boolean {
   }
 }
 
-/** CPU time (user + system) a process and, with `children`, its direct children have used so far, in ms. */
-export function cpuMs(pid: number, children = false): number {
-  const stat = (p: number | string) => {
-    try {
-      // Fields after the command name (which may hold spaces): state is [0], ppid [1], utime [11], stime [12].
-      const fields = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ');
-      return { ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) };
-    } catch {
-      return { ppid: 0, ticks: 0 };
-    }
-  };
-  let ticks = stat(pid).ticks;
-  if (children)
-    for (const entry of readdirSync('/proc').filter((e) => /^\d+$/.test(e))) {
-      const s = stat(entry);
-      if (s.ppid === pid) ticks += s.ticks;
-    }
-  return ticks * 10; // USER_HZ is 100 on Linux
-}
-
 /** The postmaster's pid of an embedded cluster in `dir` (its children are the backends). */
 export function postmasterOf(dir: string): number {
   return Number(readFileSync(join(dir, 'postmaster.pid'), 'utf8').split('\n')[0]);
@@ -260,7 +240,7 @@ export async function costPerRequest<T>(
   databaseUrl: string,
   run: () => Promise<{ requests: number; result: T }>,
 ): Promise<{ cost: CostPerRequest; result: T }> {
-  const postmaster = Number(readFileSync(join(databaseDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  const postmaster = postmasterOf(databaseDir);
   const xactsBefore = await databaseTransactions(databaseUrl);
   const before = { service: cpuMsOf(servicePid), database: cpuMsOf(postmaster, true) };
   const { requests, result } = await run();

@@ -49,7 +49,7 @@ import { DEMO, ensureCertificates, startEntraEmulator } from '@entra-integration
 import { freePort, startEmbeddedPostgres } from '../../src/database/embedded-postgres.js';
 import { deliveriesToEnqueue } from '../../src/webhooks/fan-out.js';
 import {
-  cpuMs,
+  cpuMsOf,
   HeapTrace,
   memoryOf,
   postmasterOf,
@@ -262,7 +262,7 @@ async function runCase(endpointCount: number, inFlightTarget: number): Promise<b
     };
 
     const xactsBefore = await transactions(stats);
-    const cpuBefore = { service: cpuMs(pid), database: cpuMs(postmaster, true) };
+    const cpuBefore = { service: cpuMsOf(pid), database: cpuMsOf(postmaster, true) };
     const rssBefore = memoryOf(pid).rss;
     const kernelPeak = resetPeak(pid);
     const rssSamples: { at: number; rss: number }[] = [];
@@ -288,8 +288,8 @@ async function runCase(endpointCount: number, inFlightTarget: number): Promise<b
     // Costs cover the window and the 1.5 s the statistics need to arrive; the deliveries of those 1.5 s count.
     const xacts = (await transactions(stats)) - xactsBefore - ownTransactions - 1;
     const deliveredForCost = receiver.seen.size;
-    const serviceCpu = (cpuMs(pid) - cpuBefore.service) / deliveredForCost;
-    const databaseCpu = (cpuMs(postmaster, true) - cpuBefore.database) / deliveredForCost;
+    const serviceCpu = (cpuMsOf(pid) - cpuBefore.service) / deliveredForCost;
+    const databaseCpu = (cpuMsOf(postmaster, true) - cpuBefore.database) / deliveredForCost;
     const peak = Math.max(...rssSamples.map((s) => s.rss), kernelPeak ? memoryOf(pid).hwm : 0);
     const thirds = [0, 1, 2].map((i) =>
       Math.max(
