@@ -246,6 +246,43 @@ describe('SCIM users: the product effects', () => {
     expect(back.resource[PRODUCT]).toMatchObject({ status: 'active' });
   });
 
+  it('a PATCH that renames and deactivates takes the organization lock before the user row, so a seat-queue promotion holding it cannot deadlock with it', async () => {
+    const user = await scim.create(org, body());
+    // What a promotion of the seat queue does: the organization's lock first, then the users it seats.
+    const promotion = await ctx.sql.connect();
+    try {
+      await promotion.query('BEGIN');
+      await promotion.query('SELECT id FROM organizations WHERE id = $1 FOR NO KEY UPDATE', [org]);
+      const patch = scim.patch(org, user.id, {
+        schemas: [SCHEMAS.PATCH_OP],
+        Operations: [
+          { op: 'Replace', path: 'displayName', value: 'Renamed On The Way Out' },
+          { op: 'Replace', path: 'active', value: 'False' },
+        ],
+      });
+      // The PATCH now waits for the organization (PostgreSQL says so)...
+      for (;;) {
+        const { rows } = await ctx.sql.query(
+          "SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database() AND query ILIKE '%organizations%'",
+        );
+        if (rows[0].n > 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      // ...without holding the user's row: the promotion writes it at once (a deadlock would abort one side).
+      await promotion.query('UPDATE users SET updated_at = now() WHERE id = $1', [user.id]);
+      await promotion.query('COMMIT');
+      const done = await patch;
+      expect(done.resource).toMatchObject({ active: false, displayName: 'Renamed On The Way Out' });
+    } finally {
+      promotion.release();
+    }
+    expect(await product(user.id)).toMatchObject({
+      display_name: 'Renamed On The Way Out',
+      status: 'deactivated',
+      deactivation_reason: 'scim_deactivated',
+    });
+  });
+
   it('PUT replaces and never creates', async () => {
     const user = await scim.create(org, body(undefined, { title: 'Engineer' }));
     const put = await scim.replace(org, user.id, body('renamed@contoso.com', { displayName: 'Renamed' }));

@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { ActivationService } from '../../activation/activation.service.js';
 import { AuditService, SYSTEM_ACTOR } from '../../audit/audit.service.js';
 import { isUuid } from '../../common/uuid.js';
+import { OrganizationsService } from '../../organizations/organizations.service.js';
 import { APP_CONFIG } from '../../config/config.module.js';
 import type { AppConfig } from '../../config/config.js';
 import type { User } from '../../users/user-records.js';
@@ -97,6 +98,7 @@ export class ScimUsersService {
     private readonly repository: ScimUsersRepository,
     private readonly users: UsersService,
     private readonly activation: ActivationService,
+    private readonly organizations: OrganizationsService,
     private readonly audit: AuditService,
     private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -256,22 +258,30 @@ export class ScimUsersService {
     notes: string[],
   ): Promise<User> {
     let current = await this.users.get(organizationId, userId);
-    if (current.email !== user.email.toLowerCase() || current.displayName !== user.displayName)
+    if (current.email !== user.email.toLowerCase() || current.displayName !== user.displayName) {
+      // A status change takes the organization's lock, and every status change takes it before any user row
+      // (a seat-queue promotion locks the organization, then the users it seats). Updating the profile first
+      // would lock this user before the organization: that order deadlocks with a promotion of this user.
+      if (this.changesStatus(current, user.active)) await this.organizations.lock(organizationId);
       current = await this.users.updateProfile(
         organizationId,
         userId,
         { email: user.email, displayName: user.displayName },
         'scim',
       );
+    }
     return this.applyActive(current, user.active, notes);
   }
 
+  /** Whether the directory's `active` changes the product user's status (deactivates or readmits them). */
+  private changesStatus(current: User, active: boolean): boolean {
+    return active ? current.status === 'deactivated' : current.status !== 'deactivated';
+  }
+
   private async applyActive(current: User, active: boolean, notes: string[]): Promise<User> {
-    if (!active && current.status !== 'deactivated')
-      return this.deactivate(current, 'scim_deactivated', notes);
-    if (active && current.status === 'deactivated')
-      return this.activation.readmit(current.organizationId, current.id, SCIM_ARRIVAL, 'scim');
-    return current;
+    if (!this.changesStatus(current, active)) return current;
+    if (!active) return this.deactivate(current, 'scim_deactivated', notes);
+    return this.activation.readmit(current.organizationId, current.id, SCIM_ARRIVAL, 'scim');
   }
 
   /**
