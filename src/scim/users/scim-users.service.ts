@@ -331,6 +331,8 @@ export class ScimUsersService {
 
   /** Adopts the user a `userName eq` query names (see `list`); false when there is none. */
   private async adoptByUserName(organizationId: string, userName: string): Promise<boolean> {
+    // Nearly always nobody (Test Connection, every new user of a first cycle): one read, no transaction.
+    if (!(await this.adoptee(organizationId, userName))) return false;
     try {
       return await this.txHost.withTransaction(async () => {
         const adoptee = await this.adoptee(organizationId, userName);
