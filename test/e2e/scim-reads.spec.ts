@@ -57,6 +57,31 @@ describe('SCIM reads: one statement each, the index, last use, and a log that lo
       )
     ).rows;
 
+  /** A provisioning-log entry as the SCIM edge records one. */
+  const logEntry = (
+    organizationId: string,
+    path: string,
+    method = 'GET',
+    status = 200,
+    createdAt = new Date(),
+  ): ScimRequestRow => ({
+    organizationId,
+    tokenId: null,
+    method,
+    path,
+    query: null,
+    status,
+    scimType: null,
+    detail: null,
+    resourceType: null,
+    resourceId: null,
+    durationMs: 1,
+    requestBody: null,
+    notes: [],
+    clientAddress: null,
+    createdAt,
+  });
+
   beforeAll(async () => {
     ctx = await createTestContext();
     contoso = await ownerOf(ctx, adele.upn, { plan: 'enterprise', seatLimit: 5000 });
@@ -215,25 +240,8 @@ describe('SCIM reads: one statement each, the index, last use, and a log that lo
 
   it('drops only the entry the database can never take, not the batch it came with', async () => {
     await log().flush();
-    const entry = (organizationId: string, path: string): ScimRequestRow => ({
-      organizationId,
-      tokenId: null,
-      method: 'GET',
-      path,
-      query: null,
-      status: 200,
-      scimType: null,
-      detail: null,
-      resourceType: null,
-      resourceId: null,
-      durationMs: 1,
-      requestBody: null,
-      notes: [],
-      clientAddress: null,
-      createdAt: new Date(),
-    });
     // An organization deleted meanwhile: its entry breaks the foreign key.
-    log().record(entry(randomUUID(), '/Users/of-a-deleted-organization'));
+    log().record(logEntry(randomUUID(), '/Users/of-a-deleted-organization'));
     await scim('get', '/Users/after-the-bad-one').expect(404);
     await log().flush();
     const logged = await loggedPaths(contoso.organizationId);
@@ -247,23 +255,8 @@ describe('SCIM reads: one statement each, the index, last use, and a log that lo
   it('when more than 5,000 entries wait, gives up successful reads first and keeps failures and writes', async () => {
     await log().flush();
     let at = Date.now();
-    const entry = (path: string, method: string, status: number): ScimRequestRow => ({
-      organizationId: fabrikam.organizationId,
-      tokenId: null,
-      method,
-      path,
-      query: null,
-      status,
-      scimType: null,
-      detail: null,
-      resourceType: null,
-      resourceId: null,
-      durationMs: 1,
-      requestBody: null,
-      notes: [],
-      clientAddress: null,
-      createdAt: new Date(at++),
-    });
+    const entry = (path: string, method: string, status: number) =>
+      logEntry(fabrikam.organizationId, path, method, status, new Date(at++));
     await ctx.sql.query('ALTER TABLE scim_requests RENAME TO scim_requests_away');
     try {
       log().record(entry('/Users/failed', 'GET', 500));
