@@ -7,20 +7,19 @@
  * 10 connections and a Bearer session token obtained through the real sign-in with the Entra emulator.
  * Prints req/s, p50 and p99 for `GET /api/v1/me`, the users list's first page, a deep cursor page and searches.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { loadavg } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { DEMO, ensureCertificates, startEntraEmulator } from '@entra-integration/entra-emulator';
 import { encodeCursor } from '../../src/common/pagination.js';
 import { freePort, startEmbeddedPostgres } from '../../src/database/embedded-postgres.js';
-import { costPerRequest, relaunch, signInBehindProxy, waitUntilReady } from './bench-support.js';
+import { costPerRequest, relaunch, signInBehindProxy, startDeployedService } from './bench-support.js';
 
 const CONNECTIONS = 10;
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
 const WARMUP_S = 3;
-const ROOT = resolve(import.meta.dirname, '../../..');
 
 interface Target {
   name: string;
@@ -119,34 +118,13 @@ async function main(): Promise<void> {
   });
   let service: ChildProcess | undefined;
   try {
-    // BENCH_PROFILE=<dir>: the service writes a V8 CPU profile there when it stops.
-    const profile = process.env.BENCH_PROFILE
-      ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`]
-      : [];
-    // BENCH_SERVICE=<main.js>: another build of the service (an earlier commit's), to compare back to back.
-    const main = process.env.BENCH_SERVICE
-      ? resolve(process.env.BENCH_SERVICE)
-      : join(ROOT, 'dist/src/main.js');
-    service = spawn(process.execPath, [...profile, main], {
-      // Its JSON log lines go where a deployment's collector would read them; errors are shown.
-      stdio: ['ignore', 'ignore', 'inherit'],
-      env: {
-        PATH: process.env.PATH,
-        NODE_EXTRA_CA_CERTS: process.env.NODE_EXTRA_CA_CERTS,
-        NODE_ENV: 'production',
-        PORT: String(port),
-        APP_BASE_URL: publicUrl,
-        // Behind the TLS proxy the benchmark stands in for (one hop on loopback), which passes the public host on.
-        TRUST_PROXY: '1',
-        DATABASE_URL: database.url,
-        ENTRA_CLIENT_ID: DEMO.client.clientId,
-        ENTRA_CLIENT_SECRET: DEMO.client.clientSecret,
-        ENTRA_AUTHORITY_HOST: emulator.url,
-        GRAPH_BASE_URL: emulator.url,
-        TOKEN_ENCRYPTION_KEYS: `bench:${Buffer.alloc(32, 7).toString('base64')}`,
-      },
+    service = await startDeployedService({
+      port,
+      publicUrl,
+      databaseUrl: database.url,
+      emulatorUrl: emulator.url,
+      encryptionKeySeed: 7,
     });
-    await waitUntilReady(localUrl, service);
     const token = await signInBehindProxy(localUrl, publicUrl, DEMO.users.adele.upn);
     const me = (await (
       await fetch(`${localUrl}/api/v1/me`, { headers: { authorization: `Bearer ${token}` } })

@@ -15,7 +15,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
-import { ensureCertificates } from '@entra-integration/entra-emulator';
+import { DEMO, ensureCertificates } from '@entra-integration/entra-emulator';
 
 export const REPO = resolve(import.meta.dirname, '../../..');
 export const SERVICE = join(REPO, 'dist/src/main.js');
@@ -185,6 +185,44 @@ export async function waitUntilReady(url: string, service: ChildProcess): Promis
     await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error('the service did not become ready within 60 s');
+}
+
+/**
+ * The built service as deployed behind a TLS proxy (`NODE_ENV=production`, one trusted hop passing the public
+ * host on), on `databaseUrl`, reaching the emulator for Microsoft, ready when this resolves. Its JSON log lines go
+ * where a deployment's collector would read them; errors are shown. BENCH_PROFILE=<dir>: it writes a V8 CPU
+ * profile there when it stops. BENCH_SERVICE=<main.js>: another build (an earlier commit's), to compare back to back.
+ */
+export async function startDeployedService(options: {
+  port: number;
+  publicUrl: string;
+  databaseUrl: string;
+  emulatorUrl: string;
+  encryptionKeySeed: number;
+}): Promise<ChildProcess> {
+  const profile = process.env.BENCH_PROFILE
+    ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`]
+    : [];
+  const main = process.env.BENCH_SERVICE ? resolve(process.env.BENCH_SERVICE) : SERVICE;
+  const service = spawn(process.execPath, [...profile, main], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: {
+      PATH: process.env.PATH,
+      NODE_EXTRA_CA_CERTS: process.env.NODE_EXTRA_CA_CERTS,
+      NODE_ENV: 'production',
+      PORT: String(options.port),
+      APP_BASE_URL: options.publicUrl,
+      TRUST_PROXY: '1',
+      DATABASE_URL: options.databaseUrl,
+      ENTRA_CLIENT_ID: DEMO.client.clientId,
+      ENTRA_CLIENT_SECRET: DEMO.client.clientSecret,
+      ENTRA_AUTHORITY_HOST: options.emulatorUrl,
+      GRAPH_BASE_URL: options.emulatorUrl,
+      TOKEN_ENCRYPTION_KEYS: `bench:${Buffer.alloc(32, options.encryptionKeySeed).toString('base64')}`,
+    },
+  });
+  await waitUntilReady(`http://127.0.0.1:${options.port}`, service);
+  return service;
 }
 
 /** Transactions PostgreSQL has committed in the database so far (each statement outside a transaction is one). */

@@ -14,8 +14,8 @@
  * build of the service (an earlier commit's), to compare back to back. BENCH_ONLY=GET,POST: only the requests whose
  * name contains one of these words (BENCH_CYCLE_USERS=0 leaves out the cycle).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { join, resolve } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
 import { loadavg } from 'node:os';
 import autocannon from 'autocannon';
 import pg from 'pg';
@@ -25,9 +25,8 @@ import {
   type CostPerRequest,
   costPerRequest,
   relaunch,
-  SERVICE,
+  startDeployedService,
   signInBehindProxy,
-  waitUntilReady,
 } from './bench-support.js';
 import { createScimToken } from './scim-support.js';
 
@@ -155,29 +154,13 @@ async function main(): Promise<void> {
   const sql = new pg.Client({ connectionString: database.url });
   let service: ChildProcess | undefined;
   try {
-    // BENCH_PROFILE=<dir>: the service writes a V8 CPU profile there when it stops.
-    const profile = process.env.BENCH_PROFILE
-      ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`]
-      : [];
-    const serviceMain = process.env.BENCH_SERVICE ? resolve(process.env.BENCH_SERVICE) : SERVICE;
-    service = spawn(process.execPath, [...profile, serviceMain], {
-      stdio: ['ignore', 'ignore', 'inherit'],
-      env: {
-        PATH: process.env.PATH,
-        NODE_EXTRA_CA_CERTS: process.env.NODE_EXTRA_CA_CERTS,
-        NODE_ENV: 'production',
-        PORT: String(port),
-        APP_BASE_URL: publicUrl,
-        TRUST_PROXY: '1',
-        DATABASE_URL: database.url,
-        ENTRA_CLIENT_ID: DEMO.client.clientId,
-        ENTRA_CLIENT_SECRET: DEMO.client.clientSecret,
-        ENTRA_AUTHORITY_HOST: emulator.url,
-        GRAPH_BASE_URL: emulator.url,
-        TOKEN_ENCRYPTION_KEYS: `bench:${Buffer.alloc(32, 9).toString('base64')}`,
-      },
+    service = await startDeployedService({
+      port,
+      publicUrl,
+      databaseUrl: database.url,
+      emulatorUrl: emulator.url,
+      encryptionKeySeed: 9,
     });
-    await waitUntilReady(localUrl, service);
     const session = await signInBehindProxy(localUrl, publicUrl, DEMO.users.adele.upn);
     const me = (await (
       await fetch(`${localUrl}/api/v1/me`, { headers: { authorization: `Bearer ${session}` } })
