@@ -56,6 +56,13 @@ describe('sendJson', () => {
     }
   });
 
+  it('completes a media type set without charset (as @Header sets it) as Express does', async () => {
+    const app = appOf((res) => res.setHeader('Content-Type', 'application/scim+json'), small);
+    const direct = await wire(app, '/direct');
+    expect(direct).toEqual(await wire(app, '/express'));
+    expect(direct.lines).toContain('Content-Type: application/scim+json; charset=utf-8');
+  });
+
   it('keeps a media type set before (the SCIM endpoint’s) in its place', async () => {
     const app = appOf((res) => {
       res.setHeader('Content-Type', 'application/scim+json; charset=utf-8');
@@ -98,7 +105,7 @@ describe('sendJson', () => {
       '/x',
     );
     await wire(
-      probe((res) => res.type('application/problem+json')),
+      probe((res) => res.setHeader('Content-Type', 'Application/JSON; charset=UTF-8')),
       '/x',
     );
     await wire(

@@ -2,8 +2,11 @@ import { StreamableFile } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { Response } from 'express';
 
-/** A Content-Type that Express's `send` would leave as it is: a lower-case media type with `charset=utf-8`. */
-const PLAIN_UTF8_TYPE = /^[a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+; charset=utf-8$/;
+/**
+ * A Content-Type Express's `send` only completes: a lower-case media type (as `@Header` sets it), to which it adds
+ * `; charset=utf-8`, or one that already says so, which it leaves as it is.
+ */
+const PLAIN_TYPE = /^[a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+(; charset=utf-8)?$/;
 const JSON_TYPE = 'application/json; charset=utf-8';
 
 /**
@@ -24,11 +27,17 @@ export function sendJson(response: Response, body: object): boolean {
   )
     return false;
   const type = response.getHeader('content-type');
-  if (type !== undefined && !(typeof type === 'string' && PLAIN_UTF8_TYPE.test(type))) return false;
+  let contentType = JSON_TYPE;
+  if (type !== undefined) {
+    if (typeof type !== 'string') return false;
+    const plain = PLAIN_TYPE.exec(type);
+    if (!plain) return false;
+    contentType = plain[1] ? type : `${type}; charset=utf-8`;
+  }
   const json = JSON.stringify(body) as string | undefined;
   if (json === undefined) return false;
   // The order Express sets them in (Content-Type keeps its place when the handler or an edge set it).
-  response.setHeader('Content-Type', type ?? JSON_TYPE);
+  response.setHeader('Content-Type', contentType);
   response.setHeader('Content-Length', Buffer.byteLength(json));
   response.end(json, 'utf8');
   return true;
