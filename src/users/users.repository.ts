@@ -15,6 +15,7 @@ import { MicrosoftIdentityAlreadyLinkedError } from './users.errors.js';
 import type { CallerProfileQuery } from '../common/principal.js';
 import { preparedQuery } from '../database/prepared-statements.js';
 import { CallerProfile, type IdentitySummary } from './caller-profile.js';
+import type { UserRow } from './dto/user.dto.js';
 
 export interface LinkedUser {
   userId: string;
@@ -113,6 +114,31 @@ function matches(where: ListConditions, term: string): string {
   return `${where.sql()} AND (strpos(u.email, ${t}) > 0 OR strpos(lower(u.display_name), ${t}) > 0)`;
 }
 
+/** `column` (a timestamptz) as `Date#toISOString` writes it: UTC, milliseconds truncated as node-postgres' Date did. */
+const isoInstant = (column: string) =>
+  `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
+/**
+ * The users list's select list over alias `u`: a `UserRow` per row, named as the answer names the fields, every
+ * value text (or null), so node-postgres hands each over as it arrives — no Date parsing, no entity to hydrate.
+ */
+const LIST_COLUMNS = [
+  'u.id',
+  'u.organization_id AS "organizationId"',
+  'u.email',
+  'u.display_name AS "displayName"',
+  'u.role',
+  'u.role_source AS "roleSource"',
+  'u.role_source_group_id AS "roleSourceGroupId"',
+  'u.role_source_group_name AS "roleSourceGroupName"',
+  'u.status',
+  'u.pending_reason AS "pendingReason"',
+  'u.deactivation_reason AS "deactivationReason"',
+  `${isoInstant('u.deactivated_at')} AS "deactivatedAt"`,
+  `${isoInstant('u.last_sign_in_at')} AS "lastSignInAt"`,
+  `${isoInstant('u.created_at')} AS "createdAt"`,
+].join(', ');
+
 export interface UserListFilter {
   status?: UserStatus;
   role?: Role;
@@ -155,15 +181,16 @@ export class UsersRepository {
   /**
    * A page of the organization's users in `(created_at, id)` order, after `cursor`. Without a search this is one
    * walk of `users_organization_created_at_id_idx` (or its status twin) reading `take` rows, however deep the
-   * cursor. Written as SQL with the entity's own column mapping: this is the hot read of the API, and building
-   * and hydrating it through the query builder cost more CPU than PostgreSQL spends answering it.
+   * cursor. Written as SQL that reads `UserRow`s as text (see LIST_COLUMNS): this is the hot read of the API, and
+   * building and hydrating entities for it (and parsing their timestamps) cost more CPU than PostgreSQL spends
+   * answering it.
    */
   async list(
     organizationId: string,
     filter: UserListFilter,
     cursor: Cursor | null,
     take: number,
-  ): Promise<UserEntity[]> {
+  ): Promise<UserRow[]> {
     if (typeof organizationId !== 'string' || organizationId.length === 0)
       throw new UnscopedQueryError('An organization id is required for organization-owned rows.');
     // Each statement numbers its own parameters.
@@ -172,14 +199,14 @@ export class UsersRepository {
     if (term === undefined) {
       // Prepared: a page's plan never depends on the values (always the walk of the order's index).
       const all = where();
-      return this.selectUsers(all.sql(), all.params, take, 'users u', true);
+      return this.selectRows(all.sql(), all.params, take, 'users u', true);
     }
     // The service refuses shorter terms; no trigram could serve one.
     if (term.length >= 3) {
       // First the next rows of the order: a common term fills its page there.
       const size = take * SEARCH_WINDOW_PER_ROW;
       const window = where();
-      const head = await this.selectUsers(
+      const head = await this.selectRows(
         `${matches(window, term)}`,
         window.params,
         take,
@@ -192,7 +219,7 @@ export class UsersRepository {
         return ids.length === 0
           ? head
           : head.concat(
-              await this.selectUsers(
+              await this.selectRows(
                 'u.organization_id = $1 AND u.id = ANY($2::uuid[])',
                 [organizationId, ids],
                 take,
@@ -201,7 +228,7 @@ export class UsersRepository {
     }
     // A term that is neither common enough for the window nor rare enough for the indexes: walk the order.
     const walk = where();
-    return this.selectUsers(matches(walk, term), walk.params, take);
+    return this.selectRows(matches(walk, term), walk.params, take);
   }
 
   /**
@@ -307,23 +334,21 @@ export class UsersRepository {
   }
 
   /**
-   * Users matching `where` (over alias `u`, organization first) in list order, hydrated as TypeORM would; `from`
-   * is the table or an ordered subquery of it named `u`; `prepared` runs it as a named prepared statement.
+   * Users matching `where` (over alias `u`, organization first) in list order, as `UserRow`s; `from` is the table
+   * or an ordered subquery of it named `u`; `prepared` runs it as a named prepared statement.
    */
-  private async selectUsers(
+  private async selectRows(
     where: string,
     params: unknown[],
     take: number,
     from = 'users u',
     prepared = false,
-  ): Promise<UserEntity[]> {
-    const columns = this.txHost.tx.connection.getMetadata(UserEntity).columns;
-    const text = `SELECT ${columns.map((c) => `u.${c.databaseName}`).join(', ')} FROM ${from}
+  ): Promise<UserRow[]> {
+    const text = `SELECT ${LIST_COLUMNS} FROM ${from}
         WHERE ${where} ORDER BY u.created_at, u.id LIMIT ${Number(take)}`;
-    const rows = prepared
-      ? await preparedQuery<Record<string, unknown>>(this.txHost.tx, text, params)
-      : ((await this.txHost.tx.query(text, params)) as Record<string, unknown>[]);
-    return rows.map((row) => this.hydrate(new UserEntity(), columns, row));
+    return prepared
+      ? preparedQuery<UserRow>(this.txHost.tx, text, params)
+      : ((await this.txHost.tx.query(text, params)) as UserRow[]);
   }
 
   /** Users of the organization linked to these directory objects of the tenant. */
