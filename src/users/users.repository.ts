@@ -39,6 +39,14 @@ const SEARCH_PROBE = 1000;
 const SEARCH_WINDOW_PER_ROW = 50;
 
 /**
+ * The first rows of that window, per row of the page, tested before it: a sample of the organization where the
+ * caller is reading. A term none of them matches is likely rare (at 2 % a sample of 102 rows misses it 1 time in
+ * 8, and then only costs more), and a rare term costs less through the trigram indexes than the window costs to
+ * walk (a term matching nobody reads an empty bitmap, where the walk would test all 2,550 rows).
+ */
+const SEARCH_SAMPLE_PER_ROW = 2;
+
+/**
  * The users list's conditions as SQL with numbered parameters, the organization always first. They render over
  * any alias with the same placeholders, so a subquery over the same rows reuses the statement's parameters.
  */
@@ -105,13 +113,16 @@ function columnReaders(
 }
 
 /**
- * `where`'s conditions and a case-insensitive substring match of `term` (lower-case) in the email or the display
- * name, over alias `u`. strpos is the test the trigram path's LIKE makes, written so that the planner cannot trade
- * a walk of the order for the trigram indexes.
+ * A case-insensitive substring match of the term (lower-case, placeholder `t`) in the email or the display name of
+ * alias `a`. strpos is the test the trigram path's LIKE makes, written so that the planner cannot trade a walk of
+ * the order for the trigram indexes.
  */
+const termTest = (a: string, t: string) =>
+  `(strpos(${a}.email, ${t}) > 0 OR strpos(lower(${a}.display_name), ${t}) > 0)`;
+
+/** `where`'s conditions and the term's match, over alias `u`. */
 function matches(where: ListConditions, term: string): string {
-  const t = where.add(term);
-  return `${where.sql()} AND (strpos(u.email, ${t}) > 0 OR strpos(lower(u.display_name), ${t}) > 0)`;
+  return `${where.sql()} AND ${termTest('u', where.add(term))}`;
 }
 
 /** `column` (a timestamptz) as `Date#toISOString` writes it: UTC, milliseconds truncated as node-postgres' Date did. */
@@ -203,46 +214,53 @@ export class UsersRepository {
     }
     // The service refuses shorter terms; no trigram could serve one.
     if (term.length >= 3) {
-      // First the next rows of the order: a common term fills its page there.
-      const size = take * SEARCH_WINDOW_PER_ROW;
-      const window = where();
-      const head = await this.selectRows(
-        `${matches(window, term)}`,
-        window.params,
-        take,
-        `(SELECT * FROM users u WHERE ${window.sql()} ORDER BY u.created_at, u.id LIMIT ${Number(size)}) u`,
-      );
-      if (head.length === take) return head;
-      // A rarer term: the rest of its matches (after the window) through the trigram indexes.
-      const ids = await this.searchByTrigrams(where(), term, take - head.length, size);
-      if (ids)
-        return ids.length === 0
-          ? head
-          : head.concat(
-              await this.selectRows(
-                'u.organization_id = $1 AND u.id = ANY($2::uuid[])',
-                [organizationId, ids],
-                take,
-              ),
-            );
+      // First the next rows of the order, if their first rows hold a match: a common term fills its page there.
+      const found = await this.windowMatches(where(), term, take);
+      if (found.length === take) return found;
+      // A rarer term: the rest of its matches (after the rows tested) through the trigram indexes.
+      const tested = take * (found.length > 0 ? SEARCH_WINDOW_PER_ROW : SEARCH_SAMPLE_PER_ROW);
+      const rest = await this.searchByTrigrams(where(), term, take - found.length, tested);
+      if (rest) return found.concat(rest);
     }
     // A term that is neither common enough for the window nor rare enough for the indexes: walk the order.
     const walk = where();
-    return this.selectRows(matches(walk, term), walk.params, take);
+    return this.selectRows(matches(walk, term), walk.params, take, 'users u', true);
   }
 
   /**
-   * The ids of the page's matches after the first `skip` rows of the order, found through the trigram indexes
-   * (`users_email_trgm_idx`, `users_display_name_trgm_idx`), or null when the term matches more than
-   * SEARCH_PROBE users there: sorting that many matches would cost more than walking the order to the first
-   * `take` of them.
+   * The first `take` users matching `term` among the next SEARCH_WINDOW_PER_ROW rows of the order per row of the
+   * page, or none when the first SEARCH_SAMPLE_PER_ROW rows per row match nobody (then the window is never read:
+   * a one-time filter). Either way one statement: a match in the sample is a match in the window, so no rows
+   * means only the sample was tested. Prepared: its plan never depends on the values.
+   */
+  private windowMatches(where: ListConditions, term: string, take: number): Promise<UserRow[]> {
+    const next = (alias: string, size: number) =>
+      `(SELECT * FROM users ${alias} WHERE ${where.sql(alias)} ORDER BY ${alias}.created_at, ${alias}.id
+         LIMIT ${Number(size)}) ${alias}`;
+    const sql = matches(where, term);
+    const t = `$${where.params.length}`;
+    const sampled = `EXISTS (SELECT FROM ${next('s', take * SEARCH_SAMPLE_PER_ROW)} WHERE ${termTest('s', t)})`;
+    return this.selectRows(
+      `${sql} AND ${sampled}`,
+      where.params,
+      take,
+      next('u', take * SEARCH_WINDOW_PER_ROW),
+      true,
+    );
+  }
+
+  /**
+   * The page's matches after the first `skip` rows of the order, found through the trigram indexes
+   * (`users_email_trgm_idx`, `users_display_name_trgm_idx`) and read in the same statement, or null when the term
+   * matches more than SEARCH_PROBE users there: sorting that many matches would cost more than walking the order
+   * to the first `take` of them.
    */
   private async searchByTrigrams(
     where: ListConditions,
     term: string,
     take: number,
     skip: number,
-  ): Promise<string[] | null> {
+  ): Promise<UserRow[] | null> {
     // Past the `skip`-th row (none if there are fewer rows: the comparison with NULL excludes every row).
     const skipped = `(u.created_at, u.id) > (SELECT w.created_at, w.id FROM users w WHERE ${where.sql('w')}
                         ORDER BY w.created_at, w.id OFFSET ${Number(skip) - 1} LIMIT 1)`;
@@ -253,11 +271,13 @@ export class UsersRepository {
          SELECT u.id, u.created_at FROM users u
           WHERE ${where.sql()} AND ${skipped} AND (u.email LIKE ${p} OR lower(u.display_name) LIKE ${p})
           LIMIT ${SEARCH_PROBE + 1})
-       SELECT id, (SELECT count(*) FROM m)::int AS matched FROM m ORDER BY created_at, id LIMIT ${Number(take)}`,
+       SELECT (SELECT count(*) FROM m)::int AS matched, ${LIST_COLUMNS} FROM users u
+        WHERE u.organization_id = $1 AND u.id IN (SELECT m.id FROM m ORDER BY m.created_at, m.id LIMIT ${Number(take)})
+        ORDER BY u.created_at, u.id`,
       where.params,
-    )) as { id: string; matched: number }[];
+    )) as (UserRow & { matched: number })[];
     if (rows.length > 0 && rows[0].matched > SEARCH_PROBE) return null;
-    return rows.map((row) => row.id);
+    return rows;
   }
 
   /** A user of the organization with its Microsoft identities (oldest first), in one statement. */
