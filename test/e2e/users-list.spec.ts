@@ -235,6 +235,7 @@ describe('the users list at scale', () => {
         { limit: 50 },
         { limit: 50, cursor: deepCursor },
         { limit: 50, status: 'active' },
+        { limit: 50, search: 'contoso' }, // the window of a search, and its sample
       ];
       for (const query of queries) {
         const [statement] = await statementsOf(query);
