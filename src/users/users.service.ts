@@ -131,7 +131,10 @@ export class UsersService {
   }
 
   /** Each of these users' place in the seat queue (1 = next to get a seat); users not queued are absent. */
-  queuePositions(organizationId: string, users: UserEntity[]): Promise<Map<string, number>> {
+  queuePositions(
+    organizationId: string,
+    users: Pick<UserEntity, 'id' | 'status' | 'pendingReason'>[],
+  ): Promise<Map<string, number>> {
     const queued = users.filter((u) => u.status === 'pending' && u.pendingReason === 'awaiting_seat');
     return this.repository.queuePositions(
       organizationId,
@@ -412,8 +415,11 @@ export class UsersService {
     return this.repository.findLinkedByObjectIds(organizationId, tenantId, objectIds);
   }
 
-  /** Marks accounts as listed by the full directory round `roundId` (in its seen set, off the identity rows). */
-  markSeenInDirectory(roundId: string, objectIds: string[]): Promise<void> {
+  /**
+   * Marks accounts (object ids, comma-separated) as listed by the full directory round `roundId` (in its seen
+   * set, off the identity rows).
+   */
+  markSeenInDirectory(roundId: string, objectIds: string): Promise<void> {
     return this.repository.markSeenInDirectory(roundId, objectIds);
   }
 
