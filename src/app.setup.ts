@@ -10,10 +10,13 @@ import {
   canonicalHost,
   onceAtBoot,
   cookieOriginCheck,
+  inSequence,
+  mountedAt,
   noStoreForAuthenticated,
   refuseFormBodies,
 } from './common/http-edge.js';
 import { logAccess } from './common/app-logger.js';
+import { useDirectJsonReplies } from './common/json-reply.js';
 import { runWithRequestContext } from './common/request-context.js';
 import { createValidationPipe } from './common/validation.js';
 import { COMMON_ERRORS, type ErrorDefinition, registeredErrors } from './common/domain-error.js';
@@ -46,35 +49,41 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): vo
   app.set('etag', false);
   // Over plain http (local development) HSTS and upgrade-insecure-requests would only break the page.
   const https = new URL(config.appBaseUrl).protocol === 'https:';
+  // One Express layer for the whole edge: each `app.use` is a router layer that every request walks through
+  // (path match, `next` bookkeeping), and these ran on every request of the API.
   app.use(
-    onceAtBoot(
-      helmet({
-        // Swagger UI as served by @nestjs/swagger loads its scripts (init included) from files: no inline
-        // script is allowed anywhere. Its inline styles stay allowed by helmet's default style-src.
-        contentSecurityPolicy: {
-          directives: {
-            'script-src': ["'self'"],
-            'img-src': ["'self'", 'data:'],
-            'upgrade-insecure-requests': https ? [] : null,
+    inSequence(
+      onceAtBoot(
+        helmet({
+          // Swagger UI as served by @nestjs/swagger loads its scripts (init included) from files: no inline
+          // script is allowed anywhere. Its inline styles stay allowed by helmet's default style-src.
+          contentSecurityPolicy: {
+            directives: {
+              'script-src': ["'self'"],
+              'img-src': ["'self'", 'data:'],
+              'upgrade-insecure-requests': https ? [] : null,
+            },
           },
-        },
-        strictTransportSecurity: https ? { maxAge: 31_536_000, includeSubDomains: true } : false,
-      }),
+          strictTransportSecurity: https ? { maxAge: 31_536_000, includeSubDomains: true } : false,
+        }),
+      ),
+      cookieParser(),
+      // Before the body parsers (Nest adds them at init), so a refused body is never read.
+      requestContext(),
+      noStoreForAuthenticated(sessionCookieName(config)),
+      cookieOriginCheck(config.trustedOrigins, [
+        sessionCookieName(config),
+        invitationChoiceCookieName(config),
+      ]),
+      mountedAt('/api', refuseFormBodies()),
+      mountedAt('/auth/microsoft/login', canonicalHost(config.appBaseUrl)),
     ),
   );
-  app.use(cookieParser());
-  // Before the body parsers (Nest adds them at init), so a refused body is never read.
-  app.use(requestContext());
-  app.use(noStoreForAuthenticated(sessionCookieName(config)));
-  app.use(
-    cookieOriginCheck(config.trustedOrigins, [sessionCookieName(config), invitationChoiceCookieName(config)]),
-  );
-  app.use('/api', refuseFormBodies());
-  app.use('/auth/microsoft/login', canonicalHost(config.appBaseUrl));
   // The SPA may live on another origin: let it call the API with its session cookie, and nobody else.
   const uiOrigin = new URL(config.appUiUrl).origin;
   if (uiOrigin !== new URL(config.appBaseUrl).origin) app.enableCors({ origin: uiOrigin, credentials: true });
   app.useGlobalPipes(createValidationPipe());
+  useDirectJsonReplies(app);
   // No enableShutdownHooks(): main.ts owns SIGINT/SIGTERM (drain, close, stop the embedded database, exit 0).
   // Nest's hook re-raises the signal once the app is closed, which killed the process before the embedded
   // PostgreSQL was stopped and its owner record released, and made every Ctrl-C of `npm start` an exit 1.

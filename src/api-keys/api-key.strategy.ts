@@ -1,8 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { PassportStrategy } from '@nestjs/passport';
 import type { Request } from 'express';
-import { Strategy } from 'passport-custom';
-import { API_KEY_PREFIX, API_KEY_STRATEGY, bearerToken } from '../common/guards.js';
+import { registerAuthenticator, type RequestAuthenticator } from '../common/authenticators.js';
+import { API_KEY_PREFIX, bearerToken } from '../common/guards.js';
 import type { Principal } from '../common/principal.js';
 import { ApiKeyLimitsService, type RateLimitState } from '../rate-limits/api-key-limits.service.js';
 import { ApiKeyRateLimitedError } from '../rate-limits/rate-limits.errors.js';
@@ -13,12 +12,12 @@ import { ApiKeysService } from './api-keys.service.js';
  * the client where it stands (`RateLimit`, `RateLimit-Policy`; `Retry-After` once it is spent).
  */
 @Injectable()
-export class ApiKeyStrategy extends PassportStrategy(Strategy, API_KEY_STRATEGY) {
+export class ApiKeyStrategy implements RequestAuthenticator {
   constructor(
     private readonly keys: ApiKeysService,
     private readonly limits: ApiKeyLimitsService,
   ) {
-    super();
+    registerAuthenticator('api_key', this);
   }
 
   async validate(request: Request): Promise<Principal | false> {

@@ -1,5 +1,4 @@
 import { Module } from '@nestjs/common';
-import { PassportModule } from '@nestjs/passport';
 import { AuditModule } from '../audit/audit.module.js';
 import { OrganizationsModule } from '../organizations/organizations.module.js';
 import { RateLimitsModule } from '../rate-limits/rate-limits.module.js';
@@ -10,7 +9,7 @@ import { ApiKeysService } from './api-keys.service.js';
 
 /** Organizations' API keys: management (people only) and the `api_key` strategy of the global guard. */
 @Module({
-  imports: [PassportModule, AuditModule, OrganizationsModule, RateLimitsModule],
+  imports: [AuditModule, OrganizationsModule, RateLimitsModule],
   controllers: [ApiKeysController],
   providers: [ApiKeysRepository, ApiKeysService, ApiKeyStrategy],
 })

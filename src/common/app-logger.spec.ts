@@ -74,6 +74,30 @@ describe('AppLogger', () => {
     expect(JSON.parse(String(write.mock.calls[2][0])).message).toBe('after /c');
   });
 
+  it('writes an access line exactly as JSON.stringify of the record would, also for a path that needs escaping', async () => {
+    const write = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    vi.spyOn(Date, 'now').mockReturnValue(1_767_000_000_000);
+    const record = {
+      message: 'request',
+      requestId: 'req-1',
+      method: 'DELETE',
+      path: '/api/v1/users/"quoted"\\back\u2028é\n',
+      status: 404,
+      durationMs: 12,
+    } as const;
+    new AppLogger('log').access(record);
+    await new Promise((resolve) => setImmediate(resolve));
+    const expected = JSON.stringify({
+      level: 'log',
+      pid: process.pid,
+      timestamp: 1_767_000_000_000,
+      message: record,
+      context: 'HTTP',
+      requestId: 'req-1',
+    });
+    expect(String(write.mock.calls[0][0])).toBe(`${expected}\n`);
+  });
+
   it('writes no access log below the log level', async () => {
     const write = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
     new AppLogger('warn').access({

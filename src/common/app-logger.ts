@@ -79,15 +79,13 @@ export class AppLogger extends ConsoleLogger {
    */
   access(record: AccessRecord): void {
     if (!this.isLevelEnabled('log')) return;
+    // What JSON.stringify of `{level, pid, timestamp, message: record, context, requestId}` writes, assembled
+    // directly: only the path can need escaping (the request id is checked at the edge, the method is a token).
+    const id = JSON.stringify(record.requestId);
     this.pending.push(
-      JSON.stringify({
-        level: 'log',
-        pid: process.pid,
-        timestamp: Date.now(),
-        message: record,
-        context: 'HTTP',
-        requestId: record.requestId,
-      }),
+      `{"level":"log","pid":${process.pid},"timestamp":${Date.now()},"message":{"message":"request","requestId":${id},` +
+        `"method":${JSON.stringify(record.method)},"path":${JSON.stringify(record.path)},"status":${record.status},` +
+        `"durationMs":${record.durationMs}},"context":"HTTP","requestId":${id}}`,
     );
     if (!this.flushScheduled) {
       this.flushScheduled = true;

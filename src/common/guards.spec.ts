@@ -1,10 +1,8 @@
 import type { ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { PassportStrategy } from '@nestjs/passport';
-import passport from 'passport';
-import { Strategy as CustomStrategy } from 'passport-custom';
 import { describe, expect, it } from 'vitest';
 import { Auth, RequiresPlan, Roles, Scopes } from './auth.decorators.js';
+import { type CredentialKind, registerAuthenticator } from './authenticators.js';
 import { COMMON_ERRORS, DomainError } from './domain-error.js';
 import { AuthKindGuard, PlanGuard, RolesGuard, ScopesGuard } from './guards.js';
 import type { Principal } from './principal.js';
@@ -85,19 +83,17 @@ describe('the auth-kind guard', () => {
   });
 });
 
-describe('the auth-kind guard and its strategies', () => {
+describe('the auth-kind guard and its authenticators', () => {
   const guard = new AuthKindGuard(new Reflector());
   const alice = { kind: 'session', userId: 'alice' } as Principal;
   const key = { kind: 'api_key', apiKeyId: 'k1' } as Principal;
 
-  /** Registers `validate` as passport strategy `name`, the way the session and API-key strategies are. */
-  function strategy(name: string, validate: (request: { token?: string }) => Promise<Principal | false>) {
-    class Registered extends PassportStrategy(CustomStrategy, name) {
-      validate(request: { token?: string }) {
-        return validate(request);
-      }
-    }
-    return new Registered();
+  /** Registers `validate` for `kind`, the way the session, API-key and SCIM-token strategies do. */
+  function strategy(
+    kind: CredentialKind,
+    validate: (request: { token?: string }) => Promise<Principal | false>,
+  ) {
+    registerAuthenticator(kind, { validate: (request) => validate(request as { token?: string }) });
   }
 
   function request(handler: keyof Routes, token?: string) {
@@ -120,7 +116,7 @@ describe('the auth-kind guard and its strategies', () => {
     expect(refused.req.user).toBeUndefined();
   });
 
-  it('tries the kinds in turn (the first that accepts wins) and stops at an error, as passport does', async () => {
+  it('tries the kinds in turn (the first that accepts wins) and stops at an error', async () => {
     const tried: string[] = [];
     strategy('session', async () => (tried.push('session'), false));
     strategy('api_key', async (r) => {
@@ -143,22 +139,6 @@ describe('the auth-kind guard and its strategies', () => {
     await expect(guard.canActivate(context)).resolves.toBe(true);
     strategy('session', async () => false);
     await expect(guard.canActivate(context)).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
-  });
-
-  it('still runs a passport strategy of another shape through passport', async () => {
-    class Classic extends passport.Strategy {
-      authenticate(this: passport.StrategyCreated<this>, req: { token?: string }) {
-        if (req.token === 'good') this.success(alice);
-        else this.fail(401);
-      }
-    }
-    passport.use('session', new Classic());
-    const accepted = request('signedIn', 'good');
-    await expect(guard.canActivate(accepted.context)).resolves.toBe(true);
-    expect(accepted.req.user).toBe(alice);
-    await expect(guard.canActivate(request('signedIn', 'bad').context)).rejects.toMatchObject({
-      code: 'UNAUTHENTICATED',
-    });
   });
 });
 

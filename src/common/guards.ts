@@ -1,9 +1,6 @@
 import { type CanActivate, type ExecutionContext, Injectable, Logger } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { AuthGuard } from '@nestjs/passport';
 import type { Request } from 'express';
-import passport from 'passport';
-import { Strategy as CustomStrategy } from 'passport-custom';
 import { type Plan, PLANS, planIncludes, type Role } from './access.js';
 import {
   AUTH_KIND,
@@ -13,23 +10,14 @@ import {
   REQUIRED_ROLES,
   REQUIRED_SCOPES,
 } from './auth.decorators.js';
+import { authenticatorOf, type CredentialKind } from './authenticators.js';
 import { COMMON_ERRORS, DomainError } from './domain-error.js';
 import { type Principal, wantCallerProfile } from './principal.js';
 
-export const SESSION_STRATEGY = 'session';
-export const API_KEY_STRATEGY = 'api_key';
 /** Every API key starts with it, so secret scanners recognize a leaked one and no session is mistaken for one. */
 export const API_KEY_PREFIX = 'edk_';
-export const SCIM_TOKEN_STRATEGY = 'scim_token';
 /** Every SCIM token starts with it: secret scanners recognize a leaked one, and no other kind accepts one. */
 export const SCIM_TOKEN_PREFIX = 'scim_';
-
-/** The passport strategy behind each credential-bearing kind; a kind without one is refused. */
-const STRATEGY_OF: Partial<Record<AuthKind, string>> = {
-  session: SESSION_STRATEGY,
-  api_key: API_KEY_STRATEGY,
-  scim_token: SCIM_TOKEN_STRATEGY,
-};
 
 /** The Bearer token of the request, if it has one. */
 export function bearerToken(request: Request): string | undefined {
@@ -40,83 +28,66 @@ export function bearerToken(request: Request): string | undefined {
 
 const unauthenticated = () => new DomainError(COMMON_ERRORS.UNAUTHENTICATED);
 
-/** Runs passport with the given strategies (the first that accepts wins) and renders a refusal as a 401. */
-function passportGuard(strategies: string[]): CanActivate {
-  class StrategyGuard extends AuthGuard(strategies) {
-    override handleRequest<T>(error: unknown, principal: T | false): T {
-      if (error) throw error;
-      if (!principal) throw unauthenticated();
-      return principal;
-    }
+/** What a route's decorators require, read once per route (decorator metadata does not change at run time). */
+export interface RouteRules {
+  /** The kinds of `@Auth(...)` (or `@Scopes`), handler over controller; empty: the route declared none. */
+  kinds: AuthKind[];
+  /** The kinds that carry a credential, in the order declared: each one's authenticator is tried in turn. */
+  credentials: CredentialKind[];
+  callerProfile: boolean;
+  roles: Role[];
+  plan: Plan | undefined;
+  scopes: string[];
+}
+
+const rulesByHandler = new WeakMap<object, Map<object, RouteRules>>();
+
+/** The rules of the route `context` runs, read through `reflector` the first time that route is asked for. */
+export function routeRules(reflector: Reflector, context: ExecutionContext): RouteRules {
+  const handler = context.getHandler();
+  const controller = context.getClass();
+  let byController = rulesByHandler.get(handler);
+  if (!byController) rulesByHandler.set(handler, (byController = new Map()));
+  let rules = byController.get(controller);
+  if (!rules) {
+    const targets = [handler, controller];
+    const kinds = reflector.getAllAndOverride<AuthKind[] | undefined>(AUTH_KIND, targets) ?? [];
+    rules = {
+      kinds,
+      credentials: kinds.filter((kind): kind is CredentialKind => kind !== 'public'),
+      callerProfile: reflector.get<boolean | undefined>(CALLER_PROFILE, handler) === true,
+      roles: reflector.getAllAndOverride<Role[] | undefined>(REQUIRED_ROLES, targets) ?? [],
+      plan: reflector.getAllAndOverride<Plan | undefined>(REQUIRED_PLAN, targets),
+      scopes: reflector.getAllAndOverride<string[] | undefined>(REQUIRED_SCOPES, targets) ?? [],
+    };
+    byController.set(controller, rules);
   }
-  return new StrategyGuard();
-}
-
-/** A request strategy (`passport-custom` under `@nestjs/passport`'s `PassportStrategy`): `validate(request)`. */
-type RequestStrategy = InstanceType<typeof CustomStrategy> & {
-  validate(request: Request): Promise<Principal | false>;
-};
-
-function requestStrategy(name: string): RequestStrategy | undefined {
-  const strategy = (passport as unknown as { _strategy(name: string): unknown })._strategy(name);
-  return strategy instanceof CustomStrategy &&
-    typeof (strategy as Partial<RequestStrategy>).validate === 'function'
-    ? (strategy as RequestStrategy)
-    : undefined;
+  return rules;
 }
 
 /**
- * The same decision as `passportGuard` (the first strategy that accepts wins, an error stops the search, each
- * strategy looked up in passport's registry by name), made by calling each strategy's `validate(request)`
- * directly. Every authenticated request passes here, and passport's round trip (a promise, a derived strategy
- * object and a set of callbacks per request and strategy, then `req.logIn`) cost more CPU than the checks
- * themselves. A strategy of another shape goes through passport.
- */
-function directGuard(names: string[]): CanActivate {
-  const viaPassport = passportGuard(names);
-  return {
-    async canActivate(context: ExecutionContext): Promise<boolean> {
-      const strategies = names.map(requestStrategy);
-      if (strategies.some((s) => s === undefined)) return (await viaPassport.canActivate(context)) as boolean;
-      const request = context.switchToHttp().getRequest<Request & { user?: Principal }>();
-      for (const strategy of strategies as RequestStrategy[]) {
-        const principal = await strategy.validate(request);
-        if (principal) {
-          request.user = principal;
-          return true;
-        }
-      }
-      throw unauthenticated();
-    },
-  };
-}
-
-/**
- * Global and default-deny: authenticates every route by the kind its `@Auth(...)` names. A route that names no
- * kind is refused (and logged), so forgetting the decorator can never open a route.
+ * Global and default-deny: authenticates every route by the kind its `@Auth(...)` names, asking the
+ * authenticator registered for each kind in turn (the first that accepts wins; an error ends the search). A
+ * route that names no kind is refused (and logged), so forgetting the decorator can never open a route.
  */
 @Injectable()
 export class AuthKindGuard implements CanActivate {
   private readonly logger = new Logger(AuthKindGuard.name);
-  private readonly guards = new Map<string, CanActivate>();
 
   constructor(private readonly reflector: Reflector) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const kinds = this.reflector.getAllAndOverride<AuthKind[] | undefined>(AUTH_KIND, [
-      context.getHandler(),
-      context.getClass(),
-    ]);
-    if (!kinds?.length) {
+    const rules = routeRules(this.reflector, context);
+    const { kinds } = rules;
+    if (!kinds.length) {
       this.logger.error(
         `${context.getClass().name}.${context.getHandler().name} declares no @Auth kind: refused`,
       );
       throw unauthenticated();
     }
     if (kinds.includes('public')) return true;
-    const request = context.switchToHttp().getRequest<Request>();
-    if (this.reflector.get<boolean | undefined>(CALLER_PROFILE, context.getHandler()))
-      wantCallerProfile(request);
+    const request = context.switchToHttp().getRequest<Request & { user?: object }>();
+    if (rules.callerProfile) wantCallerProfile(request);
     const token = bearerToken(request);
     // A SCIM token opens the SCIM endpoint only, and the SCIM endpoint takes nothing else.
     const scimToken = token?.startsWith(SCIM_TOKEN_PREFIX) ?? false;
@@ -124,15 +95,15 @@ export class AuthKindGuard implements CanActivate {
     // A key on a route that does not take one: say so, rather than an ambiguous 401.
     if (token?.startsWith(API_KEY_PREFIX) && !kinds.includes('api_key'))
       throw new DomainError(COMMON_ERRORS.API_KEY_NOT_ACCEPTED);
-    const strategies = kinds.flatMap((kind) => STRATEGY_OF[kind] ?? []);
-    if (!strategies.length) throw unauthenticated();
-    const key = strategies.join(',');
-    let guard = this.guards.get(key);
-    if (!guard) {
-      guard = directGuard(strategies);
-      this.guards.set(key, guard);
+    for (const kind of rules.credentials) {
+      // Looked up now, not at boot: the registration in force decides.
+      const caller = await authenticatorOf(kind)?.validate(request);
+      if (caller) {
+        request.user = caller;
+        return true;
+      }
     }
-    return (await guard.canActivate(context)) as boolean;
+    throw unauthenticated();
   }
 }
 
@@ -145,11 +116,8 @@ export class RolesGuard implements CanActivate {
   constructor(private readonly reflector: Reflector) {}
 
   canActivate(context: ExecutionContext): boolean {
-    const roles = this.reflector.getAllAndOverride<Role[]>(REQUIRED_ROLES, [
-      context.getHandler(),
-      context.getClass(),
-    ]);
-    if (!roles?.length) return true;
+    const { roles } = routeRules(this.reflector, context);
+    if (!roles.length) return true;
     const principal = principalOf(context);
     if (principal && roles.includes(principal.role)) return true;
     throw new DomainError(
@@ -167,10 +135,7 @@ export class PlanGuard implements CanActivate {
   constructor(private readonly reflector: Reflector) {}
 
   canActivate(context: ExecutionContext): boolean {
-    const plan = this.reflector.getAllAndOverride<Plan>(REQUIRED_PLAN, [
-      context.getHandler(),
-      context.getClass(),
-    ]);
+    const { plan } = routeRules(this.reflector, context);
     if (!plan) return true;
     const principal = principalOf(context);
     if (principal && planIncludes(principal.plan, plan)) return true;
@@ -190,11 +155,7 @@ export class ScopesGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean {
     const principal = principalOf(context);
     if (principal?.kind !== 'api_key') return true;
-    const required =
-      this.reflector.getAllAndOverride<string[] | undefined>(REQUIRED_SCOPES, [
-        context.getHandler(),
-        context.getClass(),
-      ]) ?? [];
+    const required = routeRules(this.reflector, context).scopes;
     // Defence in depth: the auth guard already refuses a key on a route without scopes.
     if (required.length === 0) throw new DomainError(COMMON_ERRORS.API_KEY_NOT_ACCEPTED);
     const missing = required.filter((scope) => !principal.scopes?.includes(scope));

@@ -149,3 +149,33 @@ export function onceAtBoot(
     next();
   };
 }
+
+type Middleware = (request: Request, response: Response, next: (error?: unknown) => void) => void;
+
+/**
+ * Runs `steps` one after the other as one middleware, as `app.use` of each in turn would (a step that answers
+ * ends the sequence; an error skips the rest and goes to Express). One router layer instead of one per step:
+ * Express walks every layer for every request, matching its path.
+ */
+export function inSequence(...steps: Middleware[]): Middleware {
+  return (request, response, done) => {
+    let index = 0;
+    const next = (error?: unknown): void => {
+      if (error !== undefined && error !== null) return done(error);
+      const step = steps[index++];
+      if (step) step(request, response, next);
+      else done();
+    };
+    next();
+  };
+}
+
+/**
+ * `step` for requests under `prefix` only, matched as `app.use(prefix, step)` matches: case-insensitively, at a
+ * segment boundary. Unlike a mounted middleware, `step` sees the full `request.url` (the steps here read
+ * `originalUrl` anyway).
+ */
+export function mountedAt(prefix: string, step: Middleware): Middleware {
+  const under = new RegExp(`^${prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?:/|$)`, 'i');
+  return (request, response, next) => (under.test(request.path) ? step(request, response, next) : next());
+}

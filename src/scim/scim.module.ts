@@ -1,6 +1,5 @@
 import { type MiddlewareConsumer, Module, type NestModule, RequestMethod } from '@nestjs/common';
 import { APP_FILTER, DiscoveryModule } from '@nestjs/core';
-import { PassportModule } from '@nestjs/passport';
 import { AuditModule } from '../audit/audit.module.js';
 import { EventsModule } from '../events/events.module.js';
 import { OrganizationsModule } from '../organizations/organizations.module.js';
@@ -31,7 +30,6 @@ import { ScimUsersModule } from './users/scim-users.module.js';
  */
 @Module({
   imports: [
-    PassportModule,
     DiscoveryModule,
     AuditModule,
     EventsModule,

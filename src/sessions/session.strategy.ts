@@ -1,8 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { PassportStrategy } from '@nestjs/passport';
 import type { Request } from 'express';
-import { Strategy } from 'passport-custom';
-import { API_KEY_PREFIX, bearerToken, SESSION_STRATEGY } from '../common/guards.js';
+import { registerAuthenticator, type RequestAuthenticator } from '../common/authenticators.js';
+import { API_KEY_PREFIX, bearerToken } from '../common/guards.js';
 import { callerProfileWanted, type Principal } from '../common/principal.js';
 import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../config/config.module.js';
@@ -16,13 +15,13 @@ import { SessionsService } from './sessions.service.js';
  * a deactivation, a role or a plan change applies to the very next request.
  */
 @Injectable()
-export class SessionStrategy extends PassportStrategy(Strategy, SESSION_STRATEGY) {
+export class SessionStrategy implements RequestAuthenticator {
   constructor(
     private readonly sessions: SessionsService,
     private readonly users: UsersService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
-    super();
+    registerAuthenticator('session', this);
   }
 
   async validate(request: Request): Promise<Principal | false> {

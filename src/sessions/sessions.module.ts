@@ -1,5 +1,4 @@
 import { Module } from '@nestjs/common';
-import { PassportModule } from '@nestjs/passport';
 import { AuditModule } from '../audit/audit.module.js';
 import { UsersModule } from '../users/users.module.js';
 import { SessionStrategy } from './session.strategy.js';
@@ -9,7 +8,7 @@ import { SessionsService } from './sessions.service.js';
 
 /** The API's own sessions: opaque tokens stored hashed, the session strategy of the global guard, cookies. */
 @Module({
-  imports: [PassportModule, AuditModule, UsersModule],
+  imports: [AuditModule, UsersModule],
   controllers: [SessionsController],
   providers: [SessionsRepository, SessionsService, SessionStrategy],
   exports: [SessionsService],

@@ -14,6 +14,13 @@ describe('the SCIM edge', () => {
     // An id keeps its case; an unknown endpoint stays as sent (and answers 404).
     expect(canonicalScimUrl('/scim/v2/Users/AbC-1')).toBe('/scim/v2/Users/AbC-1');
     expect(canonicalScimUrl('/scim/v2/devices')).toBe('/scim/v2/devices');
+    // Empty query pairs go, also from an otherwise canonical URL; a canonical one comes back as it is.
+    expect(canonicalScimUrl('/scim/v2/Users?filter=a&&count=1&')).toBe('/scim/v2/Users?filter=a&count=1');
+    expect(canonicalScimUrl('/scim/v2/Users?')).toBe('/scim/v2/Users');
+    expect(canonicalScimUrl('/scim/v2/Users?count=1&AadOptScim062020')).toBe('/scim/v2/Users?count=1');
+    expect(canonicalScimUrl('/SCIM/V2/Users/AbC?x=1')).toBe('/scim/v2/Users/AbC?x=1');
+    expect(canonicalScimUrl('/scim/v2/.search')).toBe('/scim/v2/.search');
+    expect(canonicalScimUrl('/scim/v2/Users?filter=a%20eq%20b')).toBe('/scim/v2/Users?filter=a%20eq%20b');
   });
 
   it('names the resource a path addresses', () => {

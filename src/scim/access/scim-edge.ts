@@ -37,8 +37,29 @@ export function sendScimError(
     .send(JSON.stringify(scimErrorBody(status, detail, scimType)));
 }
 
+/** A path whose endpoint name is already canonical (what Entra sends once it is configured). */
+const CANONICAL_PATH = new RegExp(
+  `^(?:${SCIM_BASE_PATH})?/(?:${[...CANONICAL_SEGMENTS.values()].map((n) => n.replace('.', '\\.')).join('|')})(?:/|$)`,
+);
+
+/** Whether `canonicalScimUrl` would give `url` back as it is: checked first, as most requests need nothing. */
+function isCanonicalScimUrl(url: string): boolean {
+  const mark = url.indexOf('?');
+  if (!CANONICAL_PATH.test(mark < 0 ? url : url.slice(0, mark))) return false;
+  if (mark < 0) return true;
+  const query = url.slice(mark + 1);
+  return (
+    query !== '' &&
+    !query.startsWith('&') &&
+    !query.endsWith('&') &&
+    !query.includes('&&') &&
+    !query.toLowerCase().includes(ENTRA_COMPLIANCE_FLAG)
+  );
+}
+
 /** The path below the Tenant URL with its first segment in canonical case, and the query without Entra's flag. */
 export function canonicalScimUrl(url: string): string {
+  if (isCanonicalScimUrl(url)) return url;
   const [pathname, query = ''] = url.split(/\?(.*)/s, 2);
   const path = pathname.replace(
     /^(\/scim\/v2)?\/([^/]+)/i,
@@ -94,6 +115,18 @@ export function scimEdge(log: ScimRequestLogService, identify: IdentifyScimToken
   };
 }
 
+/** The id of the resource a POST created, from the `Location` it answered with (`…/Users/{id}`). */
+function createdId(response: Response): string | null {
+  const location = response.getHeader('location');
+  if (typeof location !== 'string') return null;
+  const id = location.slice(location.lastIndexOf('/') + 1);
+  try {
+    return id ? decodeURIComponent(id) : null;
+  } catch {
+    return null;
+  }
+}
+
 /** The organization and token a presented secret names, in any state; for requests refused before auth. */
 export type IdentifyScimToken = (
   secret: string,
@@ -110,12 +143,6 @@ export function trackScimRequest(
   identify: IdentifyScimToken,
   state: ScimLogState = startScimLog(request),
 ): ScimLogState {
-  const json = response.json.bind(response);
-  response.json = (body: unknown) => {
-    const id = (body as { id?: unknown } | null)?.id;
-    if (typeof id === 'string') state.responseId = id;
-    return json(body);
-  };
   const started = new Date();
   const entry = (): ScimRequestRow => {
     const path = `${request.baseUrl}${request.path}`;
@@ -133,7 +160,7 @@ export function trackScimRequest(
       scimType: state.scimType ?? null,
       detail: state.detail?.slice(0, 2_000) ?? null,
       resourceType: resource?.type ?? null,
-      resourceId: resource?.id ?? (resource ? (state.responseId ?? null) : null),
+      resourceId: resource?.id ?? (resource ? createdId(response) : null),
       durationMs: Number((process.hrtime.bigint() - state.started) / 1_000_000n),
       requestBody: withoutSecrets(request.body),
       notes: state.notes,

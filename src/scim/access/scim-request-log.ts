@@ -8,8 +8,6 @@ export interface ScimLogState {
   tokenId?: string;
   scimType?: string;
   detail?: string;
-  /** The `id` of the resource the response carried (a POST's new user or group). */
-  responseId?: string;
   notes: string[];
 }
 

@@ -1,8 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { PassportStrategy } from '@nestjs/passport';
 import type { Request } from 'express';
-import { Strategy } from 'passport-custom';
-import { bearerToken, SCIM_TOKEN_STRATEGY } from '../../common/guards.js';
+import { registerAuthenticator, type RequestAuthenticator } from '../../common/authenticators.js';
+import { bearerToken } from '../../common/guards.js';
 import { ScimAccessService } from './scim-access.service.js';
 import type { ScimCaller } from './scim-caller.js';
 import { scimLogState } from './scim-request-log.js';
@@ -13,9 +12,9 @@ import { scimLogState } from './scim-request-log.js';
  * that names an organization still lands in that organization's provisioning log.
  */
 @Injectable()
-export class ScimTokenStrategy extends PassportStrategy(Strategy, SCIM_TOKEN_STRATEGY) {
+export class ScimTokenStrategy implements RequestAuthenticator {
   constructor(private readonly access: ScimAccessService) {
-    super();
+    registerAuthenticator('scim_token', this);
   }
 
   async validate(request: Request): Promise<ScimCaller | false> {
