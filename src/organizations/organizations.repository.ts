@@ -1,7 +1,23 @@
 import { Injectable } from '@nestjs/common';
 import { TransactionHost } from '@nestjs-cls/transactional';
 import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
-import { OrganizationEntity } from './entities/organization.entity.js';
+import { preparedQuery } from '../database/prepared-statements.js';
+import { OrganizationEntity, type Plan } from './entities/organization.entity.js';
+
+/** The lock statement: every status change of the organization's users runs it, as a prepared statement. */
+const LOCK = `SELECT id, name, plan, seat_limit, seats_used, seat_queue_length, created_at, updated_at
+                FROM organizations WHERE id = $1 FOR NO KEY UPDATE`;
+
+interface OrganizationRow {
+  id: string;
+  name: string;
+  plan: Plan;
+  seat_limit: number;
+  seats_used: number;
+  seat_queue_length: number;
+  created_at: Date;
+  updated_at: Date;
+}
 
 @Injectable()
 export class OrganizationsRepository {
@@ -22,12 +38,19 @@ export class OrganizationsRepository {
    * seat-count triggers' updates) but not the key-share locks that inserts referencing the organization take,
    * so a transaction that wrote such a row first (a SCIM row before its user) cannot deadlock with another.
    */
-  lock(id: string): Promise<OrganizationEntity | null> {
-    return this.repo()
-      .createQueryBuilder('o')
-      .setLock('for_no_key_update')
-      .where('o.id = :id', { id })
-      .getOne();
+  async lock(id: string): Promise<OrganizationEntity | null> {
+    const [row] = await preparedQuery<OrganizationRow>(this.txHost.tx, LOCK, [id]);
+    if (!row) return null;
+    return Object.assign(new OrganizationEntity(), {
+      id: row.id,
+      name: row.name,
+      plan: row.plan,
+      seatLimit: row.seat_limit,
+      seatsUsed: row.seats_used,
+      seatQueueLength: row.seat_queue_length,
+      createdAt: row.created_at,
+      updatedAt: row.updated_at,
+    });
   }
 
   create(
