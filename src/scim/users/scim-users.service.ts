@@ -149,6 +149,14 @@ export class ScimUsersService {
     const columns = columnsOf(user, body);
     const notes: string[] = [];
     return this.txHost.withTransaction(async () => {
+      // Nearly always a new person: their SCIM row under the user's new id, written in the statement that finds
+      // the userName free and nobody to adopt (a userName clash answers 409 here; its reference to the user is
+      // checked at commit); then the organization lock, last.
+      const id = randomUUID();
+      const fresh = await this.repository.insertIfFree(organizationId, id, columns, (organization, address) =>
+        this.users.holdersOfAddressQuery(organization, address),
+      );
+      if (fresh.inserted) return this.admitNew(organizationId, fresh.inserted, user, notes);
       const existing = await this.repository.lockByUserName(organizationId, user.userNameLower);
       if (existing && !existing.deletedAt) throw uniqueness();
       if (existing) {
@@ -161,23 +169,35 @@ export class ScimUsersService {
         await this.recordAdoption(organizationId, adoptee.id, user.userName, notes);
         return this.viewOf(row, await this.applyToProduct(organizationId, row.userId, user, notes), notes);
       }
-      // Everything that needs no seat first: the SCIM row under the user's new id (a userName clash answers
-      // 409 here; its reference to the user is checked at commit), then the organization lock, last.
-      const id = randomUUID();
-      const row = await this.repository.insert(organizationId, id, columns);
-      const { user: created } = await this.activation.admit(organizationId, SCIM_ARRIVAL, (placement) =>
-        this.users.createProvisioned({
-          id,
-          organizationId,
-          placement,
-          email: user.email,
-          displayName: user.displayName,
-          source: 'scim',
-        }),
+      // Everyone holding the userName as an address is managed by SCIM already: a new person after all.
+      return this.admitNew(
+        organizationId,
+        await this.repository.insert(organizationId, id, columns),
+        user,
+        notes,
       );
-      const product = user.active ? created : await this.applyActive(created, false, notes);
-      return this.viewOf(row, product, notes);
     });
+  }
+
+  /** The product user of a new SCIM row, admitted through the activation policy under the organization lock. */
+  private async admitNew(
+    organizationId: string,
+    row: ScimUserEntity,
+    user: NormalizedUser,
+    notes: string[],
+  ): Promise<ScimUserView> {
+    const { user: created } = await this.activation.admit(organizationId, SCIM_ARRIVAL, (placement) =>
+      this.users.createProvisioned({
+        id: row.userId,
+        organizationId,
+        placement,
+        email: user.email,
+        displayName: user.displayName,
+        source: 'scim',
+      }),
+    );
+    const product = user.active ? created : await this.applyActive(created, false, notes);
+    return this.viewOf(row, product, notes);
   }
 
   /** PUT: replaces the resource (never creates: 404). */
