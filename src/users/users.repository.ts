@@ -179,6 +179,18 @@ export class UsersRepository {
   }
 
   /**
+   * The user row `u` as select-list items (columns prefixed `u_`), for another module's statement to read along
+   * (SCIM's write paths read the product user with their locked SCIM row); and the reader of such a row.
+   */
+  userColumnsQuery(): { columns: string; read(row: Record<string, unknown>): UserEntity } {
+    const columns = this.columns();
+    return {
+      columns: columns.map((c) => `u.${c.databaseName} AS "u_${c.databaseName}"`).join(', '),
+      read: (row) => this.hydrate(new UserEntity(), columns, row, 'u_'),
+    };
+  }
+
+  /**
    * A SELECT of the ids of the organization's users holding an address (lower-cased) as their email or as the
    * UPN of a linked Microsoft account, over the placeholders given: two index look-ups
    * (`users_organization_email_idx`, `microsoft_identities_upn_lower_idx`), the same as `findByEmailOrUpn`, for

@@ -377,6 +377,14 @@ export class UsersService {
   }
 
   /**
+   * The user row `u` as select-list items, and their reader: for SCIM to read a product user along with its own
+   * row, in one statement (the users module keeps the mapping).
+   */
+  userColumnsQuery(): { columns: string; read(row: Record<string, unknown>): UserEntity } {
+    return this.repository.userColumnsQuery();
+  }
+
+  /**
    * The SQL of "the organization's users holding this address as their email or a linked account's UPN" over
    * the given placeholders (the organization, the lower-cased address), for SCIM's create to test in its own
    * statement; `findByEmailOrUpn` is the same rule as a read.

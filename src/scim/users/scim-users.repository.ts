@@ -173,6 +173,28 @@ export class ScimUsersRepository {
   }
 
   /**
+   * `lockVisible` with the product user read along (`product`: the users module's select-list over `u` and its
+   * reader), in one prepared statement: what a PATCH, PUT or DELETE starts from. Only the SCIM row is locked.
+   */
+  async lockVisibleWithUser<U>(
+    organizationId: string,
+    userId: string,
+    product: { columns: string; read(row: Record<string, unknown>): U },
+  ): Promise<{ row: ScimUserEntity; user: U } | null> {
+    assertOrganization(organizationId);
+    const [row] = await preparedQuery<ScimUserRow & Record<string, unknown>>(
+      this.txHost.tx,
+      `SELECT ${COLUMNS.split(',')
+        .map((c) => `su.${c.trim()}`)
+        .join(', ')}, ${product.columns}
+         FROM scim_users su JOIN users u ON u.id = su.user_id AND u.organization_id = su.organization_id
+        WHERE su.organization_id = $1 AND su.user_id = $2 AND su.deleted_at IS NULL FOR UPDATE OF su`,
+      [organizationId, userId],
+    );
+    return row ? { row: entityOf(row), user: product.read(row) } : null;
+  }
+
+  /**
    * A POST's row for a new product user, in one prepared statement, written only when the `userName` is free
    * in the organization (no row at all, visible or deleted: else that row is locked) and no user of the
    * organization holds the `userName` as an address (`holders`: the users module's query over the given
