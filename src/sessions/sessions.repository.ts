@@ -86,11 +86,13 @@ export class SessionsRepository {
     );
   }
 
+  /** Every deactivation runs it, under the organization lock: a prepared statement. */
   async revokeAllOfUser(userId: string, reason: string): Promise<number> {
-    const result = await this.sessions.update(
-      { userId, revokedAt: IsNull() },
-      { revokedAt: new Date(), revokedReason: reason },
+    const rows = await preparedQuery<{ id: string }>(
+      this.txHost.tx,
+      `UPDATE sessions SET revoked_at = $2, revoked_reason = $3 WHERE user_id = $1 AND revoked_at IS NULL RETURNING id`,
+      [userId, new Date(), reason],
     );
-    return result.affected ?? 0;
+    return rows.length;
   }
 }
