@@ -19,6 +19,18 @@ interface OrganizationRow {
   updated_at: Date;
 }
 
+const entityOf = (row: OrganizationRow): OrganizationEntity =>
+  Object.assign(new OrganizationEntity(), {
+    id: row.id,
+    name: row.name,
+    plan: row.plan,
+    seatLimit: row.seat_limit,
+    seatsUsed: row.seats_used,
+    seatQueueLength: row.seat_queue_length,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  });
+
 @Injectable()
 export class OrganizationsRepository {
   constructor(private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>) {}
@@ -40,17 +52,29 @@ export class OrganizationsRepository {
    */
   async lock(id: string): Promise<OrganizationEntity | null> {
     const [row] = await preparedQuery<OrganizationRow>(this.txHost.tx, LOCK, [id]);
-    if (!row) return null;
-    return Object.assign(new OrganizationEntity(), {
-      id: row.id,
-      name: row.name,
-      plan: row.plan,
-      seatLimit: row.seat_limit,
-      seatsUsed: row.seats_used,
-      seatQueueLength: row.seat_queue_length,
-      createdAt: row.created_at,
-      updatedAt: row.updated_at,
-    });
+    return row ? entityOf(row) : null;
+  }
+
+  /**
+   * `lock`, and in the same statement a row of another table that references the organization (`along`: its
+   * FROM item, join condition over `o`, select-list items, the lock clause for it and the reader of its columns;
+   * its own parameters from $2). PostgreSQL locks the rows in the order of the locking clauses: the organization
+   * first, then that row, the order every status change keeps. No row (nothing matched `along`): nothing locked.
+   */
+  async lockAlong<T>(
+    id: string,
+    along: { from: string; on: string; columns: string; lock: string; read(row: Record<string, unknown>): T },
+    values: unknown[],
+  ): Promise<{ organization: OrganizationEntity; row: T } | null> {
+    const [row] = await preparedQuery<OrganizationRow & Record<string, unknown>>(
+      this.txHost.tx,
+      `SELECT o.id, o.name, o.plan, o.seat_limit, o.seats_used, o.seat_queue_length, o.created_at, o.updated_at,
+              ${along.columns}
+         FROM organizations o JOIN ${along.from} ON ${along.on}
+        WHERE o.id = $1 FOR NO KEY UPDATE OF o ${along.lock}`,
+      [id, ...values],
+    );
+    return row ? { organization: entityOf(row), row: along.read(row) } : null;
   }
 
   create(

@@ -179,6 +179,25 @@ export class UsersRepository {
   }
 
   /**
+   * The user `$2` of the organization `o` as the organizations module's `lockAlong` takes it: the organization's
+   * lock and this user's in one statement, organization first.
+   */
+  lockedUserAlong(): {
+    from: string;
+    on: string;
+    columns: string;
+    lock: string;
+    read(row: Record<string, unknown>): UserEntity;
+  } {
+    return {
+      from: 'users u',
+      on: 'u.organization_id = o.id AND u.id = $2',
+      ...this.userColumnsQuery(),
+      lock: 'FOR UPDATE OF u',
+    };
+  }
+
+  /**
    * The user row `u` as select-list items (columns prefixed `u_`), for another module's statement to read along
    * (SCIM's write paths read the product user with their locked SCIM row); and the reader of such a row.
    */

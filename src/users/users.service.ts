@@ -73,6 +73,9 @@ export interface DeactivationOptions {
 
 const actorOf = (principal: Principal): AuditActor => principal.actor;
 
+/** The organization row as its lock read it (seat limit and counts). */
+type LockedOrganization = Awaited<ReturnType<OrganizationsService['lock']>>;
+
 /** Outbox events, as `EventsService.recordMany` takes them. */
 type OutboxEvent = { type: EventType; data: Record<string, unknown> };
 const snapshot = (user: UserEntity) => ({
@@ -602,8 +605,8 @@ export class UsersService {
     let lastOwnerDeactivated = false;
     let seatQueueLength: number | undefined;
     const saved = await this.txHost.withTransaction(async () => {
-      seatQueueLength = (await this.organizations.lock(organizationId)).seatQueueLength;
-      const user = await this.lockUser(organizationId, id);
+      const { organization, user } = await this.lockWithOrganization(organizationId, id);
+      seatQueueLength = organization.seatQueueLength;
       if (user.status === 'deactivated') throw new InvalidUserStateError('The user is already deactivated.');
       if (user.role === 'owner' && user.status === 'active') {
         if (!options.mayDeactivateLastOwner) await this.assertAnotherActiveOwner(organizationId);
@@ -715,6 +718,22 @@ export class UsersService {
    */
   takeSeatQueue(organizationId: string, limit: number): Promise<UserEntity[]> {
     return this.repository.takeSeatQueue(organizationId, limit);
+  }
+
+  /**
+   * The organization's lock, then the user's, in one statement (the order of every status change): what a
+   * status change starts from. USER_NOT_FOUND in another organization.
+   */
+  async lockWithOrganization(
+    organizationId: string,
+    id: string,
+  ): Promise<{ organization: LockedOrganization; user: UserEntity }> {
+    const locked = await this.organizations.lockAlong(organizationId, this.repository.lockedUserAlong(), [
+      id,
+    ]);
+    if (locked) return { organization: locked.organization, user: locked.row };
+    await this.organizations.lock(organizationId); // ORGANIZATION_NOT_FOUND before USER_NOT_FOUND, as ever
+    throw new UserNotFoundError();
   }
 
   /** The user, row-locked for the rest of the caller's transaction; USER_NOT_FOUND in another organization. */

@@ -194,7 +194,7 @@ describe('SCIM writes: few prepared statements, one write under the organization
     expect(rows).toEqual([{ n: 1 }]);
   });
 
-  it('deactivates with PATCH active in six statements, three under the lock, and ends the sessions', async () => {
+  it('deactivates with PATCH active in five statements, two under the lock, and ends the sessions', async () => {
     const created = await scim('post', '/Users')
       .send({ schemas: [SCHEMAS.USER], userName: 'leaver@contoso.com' })
       .expect(201);
@@ -211,17 +211,19 @@ describe('SCIM writes: few prepared statements, one write under the organization
     } finally {
       await endpointEnabled(true);
     }
-    // The SCIM row with its user, the SCIM row's write, the lock; then the user's lock, its write with the
-    // audit and outbox events, and the end of its sessions.
-    expect(sent).toHaveLength(6);
+    // The SCIM row with its user, the SCIM row's write, the organization's lock and the user's (in that order, one
+    // statement); then the user's write with the audit and outbox events, and the end of its sessions.
+    expect(sent).toHaveLength(5);
     expect(prepared(sent)).toBe(true);
+    expect(sent[2].text).toMatch(
+      /FROM organizations o JOIN users u .*FOR NO KEY UPDATE OF o FOR UPDATE OF u/,
+    );
     const locked = underLock(sent);
-    expect(locked).toHaveLength(3);
-    expect(locked[0].text).toMatch(/FROM users u .*FOR UPDATE/);
-    expect(locked[1].text).toMatch(
+    expect(locked).toHaveLength(2);
+    expect(locked[0].text).toMatch(
       /UPDATE users SET .*INSERT INTO audit_events .*INSERT INTO events .*FROM webhook_endpoints/,
     );
-    expect(locked[2].text).toMatch(/UPDATE sessions/);
+    expect(locked[1].text).toMatch(/UPDATE sessions/);
 
     const { rows } = await ctx.sql.query(
       `SELECT u.status, u.deactivation_reason, s.revoked_at IS NOT NULL AS revoked
@@ -236,7 +238,7 @@ describe('SCIM writes: few prepared statements, one write under the organization
     expect(trail.deliveries.map((d) => d.event_type)).toEqual(['user.created']);
   });
 
-  it('brings a user back with PATCH active in five statements, two under the lock, with its delivery', async () => {
+  it('brings a user back with PATCH active in four statements, one under the lock, with its delivery', async () => {
     const created = await scim('post', '/Users')
       .send({ schemas: [SCHEMAS.USER], userName: 'returner@contoso.com' })
       .expect(201);
@@ -245,9 +247,9 @@ describe('SCIM writes: few prepared statements, one write under the organization
     await endpointEnabled(false);
     try {
       const sent = await transactionOf(() => setActive(id, 'True').expect(204));
-      expect(sent).toHaveLength(5);
+      expect(sent).toHaveLength(4);
       expect(prepared(sent)).toBe(true);
-      expect(underLock(sent)).toHaveLength(2);
+      expect(underLock(sent)).toHaveLength(1);
     } finally {
       await endpointEnabled(true);
     }
