@@ -5,6 +5,7 @@ import { In, IsNull } from 'typeorm';
 import type { Plan, Role } from '../common/access.js';
 import type { CallerProfileQuery } from '../common/principal.js';
 import { preparedQuery } from '../database/prepared-statements.js';
+import type { WriteBatch } from '../database/write-batch.js';
 import type { UserStatus } from '../users/users.types.js';
 import { SessionEntity } from './entities/session.entity.js';
 
@@ -86,7 +87,16 @@ export class SessionsRepository {
     );
   }
 
-  /** Every deactivation runs it, under the organization lock: a prepared statement. */
+  /** Adds the end of every live session of the user to a batch of the transaction's writes (a deactivation). */
+  addRevokeAllOfUser(batch: WriteBatch, userId: string, reason: string): void {
+    batch.add(
+      'sessions_revoke',
+      `UPDATE sessions SET revoked_at = now(), revoked_reason = ${batch.param(reason, 'text')}
+        WHERE user_id = ${batch.param(userId, 'uuid')} AND revoked_at IS NULL`,
+    );
+  }
+
+  /** A prepared statement. */
   async revokeAllOfUser(userId: string, reason: string): Promise<number> {
     const rows = await preparedQuery<{ id: string }>(
       this.txHost.tx,

@@ -76,6 +76,12 @@ const actorOf = (principal: Principal): AuditActor => principal.actor;
 /** The organization row as its lock read it (seat limit and counts). */
 type LockedOrganization = Awaited<ReturnType<OrganizationsService['lock']>>;
 
+/**
+ * What another module writes in the very statement that deactivates a user (the sessions module ends their
+ * sessions there): it commits with the deactivation, or not at all, and costs no round trip of its own.
+ */
+export type DeactivationPart = (batch: WriteBatch, deactivated: { userId: string; reason: string }) => void;
+
 /** Outbox events, as `EventsService.recordMany` takes them. */
 type OutboxEvent = { type: EventType; data: Record<string, unknown> };
 const snapshot = (user: UserEntity) => ({
@@ -88,6 +94,8 @@ const snapshot = (user: UserEntity) => ({
 
 @Injectable()
 export class UsersService {
+  private readonly deactivationParts: DeactivationPart[] = [];
+
   constructor(
     private readonly repository: UsersRepository,
     private readonly organizations: OrganizationsService,
@@ -96,6 +104,11 @@ export class UsersService {
     private readonly events: EventEmitter2,
     private readonly outbox: EventsService,
   ) {}
+
+  /** Registers a write of another module that joins the statement of every deactivation of one user. */
+  onDeactivating(part: DeactivationPart): void {
+    this.deactivationParts.push(part);
+  }
 
   /** A user of the caller's organization; another organization's user is reported as not found. */
   async get(organizationId: string, id: string): Promise<UserEntity> {
@@ -293,10 +306,12 @@ export class UsersService {
     changes: Partial<UserEntity>,
     audit: (after: UserEntity) => AuditRecord,
     events: (after: UserEntity) => OutboxEvent[],
+    along: (batch: WriteBatch) => void = () => undefined,
   ): Promise<UserEntity> {
     const after = Object.assign(new UserEntity(), user, changes);
     const batch = new WriteBatch();
     const applied = this.repository.addUpdate(batch, user, changes);
+    along(batch);
     this.audit.addToBatch(batch, [audit(after)]);
     const publish = this.outbox.addToBatch(batch, user.organizationId, events(after));
     return this.txHost.withTransaction(async () => {
@@ -640,6 +655,10 @@ export class UsersService {
             },
           },
         ],
+        // Their sessions end in the same statement: at once, and never without the deactivation.
+        (batch) => {
+          for (const part of this.deactivationParts) part(batch, { userId: id, reason });
+        },
       );
     });
     const event: UserDeactivatedEvent = { userId: id, organizationId, reason, seatQueueLength };
