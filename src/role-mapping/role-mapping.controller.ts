@@ -54,7 +54,8 @@ export class RoleMappingController {
     description:
       'While group mapping is on, a user’s groups decide their role at every Microsoft sign-in: the most ' +
       'privileged matching role wins (admin > manager > employee); with no match, a mapped or default role falls ' +
-      'back to Employee while a role set by hand or by invitation is kept. Owners are never changed.',
+      'back to Employee while a role set by hand or by invitation is kept. Owners are never changed. Members of ' +
+      'the group pushed by SCIM take the role at once; everyone else at their next sign-in.',
   })
   @ApiCreatedResponse({ type: GroupRoleMappingResponseDto, description: 'The new mapping.' })
   @ApiErrors(ValidationFailedError, UnknownGroupError, MappingExistsError, EntraNotConnectedError)
@@ -70,7 +71,9 @@ export class RoleMappingController {
   @ApiOperation({
     operationId: 'updateGroupRoleMapping',
     summary: 'Change a mapping’s group or role',
-    description: 'Points a mapping at another group or role; roles change at each member’s next sign-in.',
+    description:
+      'Points a mapping at another group or role. Members pushed by SCIM (of the old or the new group) take ' +
+      'their new role at once; everyone else at their next sign-in.',
   })
   @ApiOkResponse({ type: GroupRoleMappingResponseDto, description: 'The changed mapping.' })
   @ApiErrors(ValidationFailedError, MappingNotFoundError, UnknownGroupError, MappingExistsError)
@@ -87,9 +90,10 @@ export class RoleMappingController {
   @Scopes('integrations:write')
   @ApiOperation({
     operationId: 'deleteGroupRoleMapping',
-    summary: 'Delete a mapping (roles change at the next sign-in)',
+    summary: 'Delete a mapping',
     description:
-      'Removes a mapping. Users keep their current role until their next sign-in, when the remaining mappings decide.',
+      'Removes a mapping. The remaining mappings decide the role of the group’s members pushed by SCIM at once; ' +
+      'other users keep their current role until their next sign-in, when the remaining mappings decide.',
   })
   @ApiNoContentResponse({ description: 'Deleted.' })
   @ApiErrors(MappingNotFoundError)

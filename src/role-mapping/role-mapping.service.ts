@@ -1,6 +1,7 @@
 import { TransactionHost } from '@nestjs-cls/transactional';
 import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { Injectable, Logger } from '@nestjs/common';
+import { EventEmitter2 } from '@nestjs/event-emitter';
 import { AuditService } from '../audit/audit.service.js';
 import { InvalidCursorError } from '../common/pagination.js';
 import type { Principal } from '../common/principal.js';
@@ -10,6 +11,7 @@ import { GraphRequestError } from '../microsoft/microsoft.errors.js';
 import type { VerifiedIdToken } from '../microsoft/microsoft-identity.client.js';
 import type { GroupRoleMappingEntity } from './entities/group-role-mapping.entity.js';
 import { MappingNotFoundError, UnknownGroupError } from './role-mapping.errors.js';
+import { ROLE_MAPPINGS_CHANGED, type RoleMappingsChangedEvent } from './role-mapping.events.js';
 import { RoleMappingRepository } from './role-mapping.repository.js';
 import { type CurrentRole, type MappableRole, type ResolvedRole, resolveRole } from './resolve-role.js';
 
@@ -30,6 +32,7 @@ export class RoleMappingService {
     private readonly graph: GraphClient,
     private readonly audit: AuditService,
     private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
+    private readonly events: EventEmitter2,
   ) {}
 
   async list(organizationId: string): Promise<GroupRoleMappingEntity[]> {
@@ -50,6 +53,7 @@ export class RoleMappingService {
         createdByUserId: principal.userId,
       });
       await this.record(principal, 'role_mapping.created', mapping, null, snapshot(mapping));
+      await this.changed(principal.organizationId, [mapping.groupId]);
       return mapping;
     });
   }
@@ -69,6 +73,7 @@ export class RoleMappingService {
     return this.txHost.withTransaction(async () => {
       const saved = await this.repository.save(mapping);
       await this.record(principal, 'role_mapping.updated', saved, before, snapshot(saved));
+      await this.changed(principal.organizationId, [before.groupId, saved.groupId]);
       return saved;
     });
   }
@@ -78,6 +83,7 @@ export class RoleMappingService {
     await this.txHost.withTransaction(async () => {
       await this.repository.delete(mapping.organizationId, mapping.id);
       await this.record(principal, 'role_mapping.deleted', mapping, snapshot(mapping), null);
+      await this.changed(principal.organizationId, [mapping.groupId]);
     });
   }
 
@@ -173,6 +179,12 @@ export class RoleMappingService {
     const mapping = await this.repository.findInOrganization(organizationId, id);
     if (!mapping) throw new MappingNotFoundError();
     return mapping;
+  }
+
+  /** Lets the roles that the product can re-resolve at once follow the change, in the same transaction. */
+  private async changed(organizationId: string, groupIds: string[]): Promise<void> {
+    const event: RoleMappingsChangedEvent = { organizationId, groupIds: [...new Set(groupIds)] };
+    await this.events.emitAsync(ROLE_MAPPINGS_CHANGED, event);
   }
 
   private record(

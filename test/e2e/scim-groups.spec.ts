@@ -527,6 +527,60 @@ describe('SCIM Groups (/scim/v2/Groups)', () => {
     );
   });
 
+  it('re-resolves SCIM members at once when a mapping is created, changed or deleted', async () => {
+    const mappings = '/api/v1/integrations/entra/group-role-mappings';
+    const listed = await api().get(mappings).set(bearer(owner.token)).expect(200);
+    const engMapping = (listed.body.items as { id: string; groupId: string }[]).find(
+      (m) => m.groupId === engineering.id,
+    )!;
+    const team = (
+      await createGroup({
+        displayName: 'Engineering (mapping changes)',
+        externalId: engineering.id.toUpperCase(),
+        members: [{ value: lee }, { value: owner.userId }],
+      }).expect(201)
+    ).body;
+    expect(await userOf(lee)).toMatchObject({ role: 'manager', roleSourceGroup: { id: engineering.id } });
+
+    // No SCIM request in between: the mapping change alone moves the members.
+    await api()
+      .put(`${mappings}/${engMapping.id}`)
+      .set(bearer(owner.token))
+      .send({ groupId: engineering.id, role: 'admin' })
+      .expect(200);
+    expect(await userOf(lee)).toMatchObject({ role: 'admin', roleSource: 'group_mapping' });
+    await api().delete(`${mappings}/${engMapping.id}`).set(bearer(owner.token)).expect(204);
+    expect(await userOf(lee)).toMatchObject({
+      role: 'employee',
+      roleSource: 'default',
+      roleSourceGroup: null,
+    });
+    await api()
+      .post(mappings)
+      .set(bearer(owner.token))
+      .send({ groupId: engineering.id, role: 'manager' })
+      .expect(201);
+    expect(await userOf(lee)).toMatchObject({ role: 'manager', roleSourceGroup: { id: engineering.id } });
+    expect(await userOf(owner.userId)).toMatchObject({ role: 'owner' });
+    // A mapping of another organization's group changes nothing here.
+    expect(await userOf(joy)).toMatchObject({ role: 'employee' });
+
+    const audit = await api()
+      .get(`/api/v1/audit-events?action=user.role_changed_by_group_mapping&targetId=${lee}`)
+      .set(bearer(owner.token))
+      .expect(200);
+    expect(
+      (audit.body.items as { before: { role: string }; after: { role: string } }[])
+        .slice(0, 3)
+        .map((e) => [e.before.role, e.after.role]),
+    ).toEqual([
+      ['employee', 'manager'],
+      ['admin', 'employee'],
+      ['manager', 'admin'],
+    ]);
+    await api().delete(`${groups}/${team.id}`).set(scim).expect(204);
+  });
+
   it('shows another organization nothing of this one', async () => {
     const group = (
       await createGroup({

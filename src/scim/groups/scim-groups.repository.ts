@@ -223,6 +223,19 @@ export class ScimGroupsRepository {
     return byUser;
   }
 
+  /** The members (SCIM-deleted ones included) of the organization's SCIM groups naming these Entra groups. */
+  async memberIdsOfEntraGroups(organizationId: string, entraGroupIds: string[]): Promise<string[]> {
+    assertScoped(organizationId);
+    if (entraGroupIds.length === 0) return [];
+    const rows = await this.query<{ user_id: string }>(
+      `SELECT DISTINCT m.user_id FROM scim_group_members m
+         JOIN scim_groups sg ON sg.id = m.group_id AND sg.organization_id = m.organization_id
+        WHERE m.organization_id = $1 AND lower(sg.external_id) = ANY($2::text[])`,
+      [organizationId, entraGroupIds.map((id) => id.toLowerCase())],
+    );
+    return rows.map((r) => r.user_id);
+  }
+
   /** How many SCIM groups the organization has (the management status shows it). */
   count(organizationId: string): Promise<number> {
     return this.groups.countBy(organizationId);

@@ -1,9 +1,14 @@
 import { TransactionHost } from '@nestjs-cls/transactional';
 import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { Inject, Injectable } from '@nestjs/common';
+import { OnEvent } from '@nestjs/event-emitter';
 import type { AppConfig } from '../../config/config.js';
 import { APP_CONFIG } from '../../config/config.module.js';
 import { ScimResourceCounts } from '../access/scim-resource-counts.js';
+import {
+  ROLE_MAPPINGS_CHANGED,
+  type RoleMappingsChangedEvent,
+} from '../../role-mapping/role-mapping.events.js';
 import { RoleMappingService } from '../../role-mapping/role-mapping.service.js';
 import { UsersService } from '../../users/users.service.js';
 import {
@@ -362,6 +367,17 @@ export class ScimGroupsService {
     const named = unknown.slice(0, NAMED_UNKNOWN_IDS).join(', ');
     const more = unknown.length > NAMED_UNKNOWN_IDS ? ` and ${unknown.length - NAMED_UNKNOWN_IDS} more` : '';
     throw new ScimError(400, `Unknown members (no such user): ${named}${more}.`, 'invalidValue');
+  }
+
+  /**
+   * A mapping was created, changed or deleted: the members of the SCIM groups it concerned (or concerned before
+   * the change) get the role the mappings now give, in the mapping's own transaction. SCIM told us their groups,
+   * so nobody has to wait for a sign-in; users outside SCIM groups resolve at their next sign-in as before.
+   */
+  @OnEvent(ROLE_MAPPINGS_CHANGED, { promisify: true, suppressErrors: false })
+  async onMappingsChanged(event: RoleMappingsChangedEvent): Promise<void> {
+    const members = await this.repository.memberIdsOfEntraGroups(event.organizationId, event.groupIds);
+    await this.resolveRoles(event.organizationId, members);
   }
 
   /**
