@@ -42,10 +42,10 @@ export interface Cursor {
   id: string;
 }
 
-export function encodeCursor(row: { createdAt: Date; id: string }): string {
-  return Buffer.from(JSON.stringify({ createdAt: row.createdAt.toISOString(), id: row.id })).toString(
-    'base64url',
-  );
+/** `createdAt` as a Date, or as the text `Date#toISOString` would make of it (a row read with its timestamps as text). */
+export function encodeCursor(row: { createdAt: Date | string; id: string }): string {
+  const createdAt = typeof row.createdAt === 'string' ? row.createdAt : row.createdAt.toISOString();
+  return Buffer.from(JSON.stringify({ createdAt, id: row.id })).toString('base64url');
 }
 
 // Exactly what `encodeCursor` writes (Date#toISOString within years 0000-9999): anything else could reach
@@ -87,7 +87,7 @@ export function decodeSequenceCursor(cursor: string): string {
 }
 
 /** Given `limit + 1` rows, returns the page and the cursor of the next one. */
-export function toPage<T extends { createdAt: Date; id: string }>(
+export function toPage<T extends { createdAt: Date | string; id: string }>(
   rows: T[],
   limit: number,
 ): { items: T[]; nextCursor: string | null } {

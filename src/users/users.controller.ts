@@ -5,6 +5,7 @@ import type { Principal } from '../common/principal.js';
 import {
   ListUsersQueryDto,
   toUserResponse,
+  toUserRowResponse,
   UpdateUserDto,
   UserPageDto,
   UserResponseDto,
@@ -46,7 +47,7 @@ export class UsersController {
   ): Promise<UserPageDto> {
     const page = await this.users.list(principal.organizationId, query);
     return {
-      items: page.items.map((user) => toUserResponse(user, page.queuePositions.get(user.id) ?? null)),
+      items: page.items.map((user) => toUserRowResponse(user, page.queuePositions.get(user.id) ?? null)),
       nextCursor: page.nextCursor,
     };
   }

@@ -16,6 +16,7 @@ import type { CallerProfileQuery } from '../common/principal.js';
 import { preparedQuery } from '../database/prepared-statements.js';
 import type { WriteBatch } from '../database/write-batch.js';
 import { CallerProfile, type IdentitySummary } from './caller-profile.js';
+import type { UserRow } from './dto/user.dto.js';
 
 export interface LinkedUser {
   userId: string;
@@ -37,6 +38,14 @@ const SEARCH_PROBE = 1000;
  * so a common term is never looked up there first.
  */
 const SEARCH_WINDOW_PER_ROW = 50;
+
+/**
+ * The first rows of that window, per row of the page, tested before it: a sample of the organization where the
+ * caller is reading. A term none of them matches is likely rare (at 2 % a sample of 102 rows misses it 1 time in
+ * 8, and then only costs more), and a rare term costs less through the trigram indexes than the window costs to
+ * walk (a term matching nobody reads an empty bitmap, where the walk would test all 2,550 rows).
+ */
+const SEARCH_SAMPLE_PER_ROW = 2;
 
 /**
  * The users list's conditions as SQL with numbered parameters, the organization always first. They render over
@@ -111,14 +120,42 @@ function columnReaders(
 }
 
 /**
- * `where`'s conditions and a case-insensitive substring match of `term` (lower-case) in the email or the display
- * name, over alias `u`. strpos is the test the trigram path's LIKE makes, written so that the planner cannot trade
- * a walk of the order for the trigram indexes.
+ * A case-insensitive substring match of the term (lower-case, placeholder `t`) in the email or the display name of
+ * alias `a`. strpos is the test the trigram path's LIKE makes, written so that the planner cannot trade a walk of
+ * the order for the trigram indexes.
  */
+const termTest = (a: string, t: string) =>
+  `(strpos(${a}.email, ${t}) > 0 OR strpos(lower(${a}.display_name), ${t}) > 0)`;
+
+/** `where`'s conditions and the term's match, over alias `u`. */
 function matches(where: ListConditions, term: string): string {
-  const t = where.add(term);
-  return `${where.sql()} AND (strpos(u.email, ${t}) > 0 OR strpos(lower(u.display_name), ${t}) > 0)`;
+  return `${where.sql()} AND ${termTest('u', where.add(term))}`;
 }
+
+/** `column` (a timestamptz) as `Date#toISOString` writes it: UTC, milliseconds truncated as node-postgres' Date did. */
+const isoInstant = (column: string) =>
+  `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
+/**
+ * The users list's select list over alias `u`: a `UserRow` per row, named as the answer names the fields, every
+ * value text (or null), so node-postgres hands each over as it arrives — no Date parsing, no entity to hydrate.
+ */
+const LIST_COLUMNS = [
+  'u.id',
+  'u.organization_id AS "organizationId"',
+  'u.email',
+  'u.display_name AS "displayName"',
+  'u.role',
+  'u.role_source AS "roleSource"',
+  'u.role_source_group_id AS "roleSourceGroupId"',
+  'u.role_source_group_name AS "roleSourceGroupName"',
+  'u.status',
+  'u.pending_reason AS "pendingReason"',
+  'u.deactivation_reason AS "deactivationReason"',
+  `${isoInstant('u.deactivated_at')} AS "deactivatedAt"`,
+  `${isoInstant('u.last_sign_in_at')} AS "lastSignInAt"`,
+  `${isoInstant('u.created_at')} AS "createdAt"`,
+].join(', ');
 
 export interface UserListFilter {
   status?: UserStatus;
@@ -152,27 +189,26 @@ export class UsersRepository {
 
   /** A prepared statement: every write path reads its user (SCIM, status changes). */
   async findInOrganization(organizationId: string, id: string): Promise<UserEntity | null> {
-    return (
-      (
-        await this.selectUsers(
-          'u.organization_id = $1 AND u.id = $2',
-          [organizationId, id],
-          1,
-          undefined,
-          true,
-        )
-      )[0] ?? null
-    );
+    return this.oneUser(organizationId, id, '');
   }
 
   /** Locks the row for the rest of the current transaction (a prepared statement). */
-  async lockInOrganization(organizationId: string, id: string): Promise<UserEntity | null> {
+  lockInOrganization(organizationId: string, id: string): Promise<UserEntity | null> {
+    return this.oneUser(organizationId, id, 'FOR UPDATE');
+  }
+
+  /** One user of the organization by id, hydrated as TypeORM would, as a prepared statement. */
+  private async oneUser(
+    organizationId: string,
+    id: string,
+    lock: '' | 'FOR UPDATE',
+  ): Promise<UserEntity | null> {
     this.assertOrganization(organizationId);
     const columns = this.columns();
     const rows = await preparedQuery<Record<string, unknown>>(
       this.txHost.tx,
       `SELECT ${columns.map((c) => `u.${c.databaseName}`).join(', ')} FROM users u
-        WHERE u.organization_id = $1 AND u.id = $2 FOR UPDATE`,
+        WHERE u.organization_id = $1 AND u.id = $2 ${lock}`,
       [organizationId, id],
     );
     return rows[0] ? this.hydrate(new UserEntity(), columns, rows[0]) : null;
@@ -275,15 +311,16 @@ export class UsersRepository {
   /**
    * A page of the organization's users in `(created_at, id)` order, after `cursor`. Without a search this is one
    * walk of `users_organization_created_at_id_idx` (or its status twin) reading `take` rows, however deep the
-   * cursor. Written as SQL with the entity's own column mapping: this is the hot read of the API, and building
-   * and hydrating it through the query builder cost more CPU than PostgreSQL spends answering it.
+   * cursor. Written as SQL that reads `UserRow`s as text (see LIST_COLUMNS): this is the hot read of the API, and
+   * building and hydrating entities for it (and parsing their timestamps) cost more CPU than PostgreSQL spends
+   * answering it.
    */
   async list(
     organizationId: string,
     filter: UserListFilter,
     cursor: Cursor | null,
     take: number,
-  ): Promise<UserEntity[]> {
+  ): Promise<UserRow[]> {
     if (typeof organizationId !== 'string' || organizationId.length === 0)
       throw new UnscopedQueryError('An organization id is required for organization-owned rows.');
     // Each statement numbers its own parameters.
@@ -292,50 +329,57 @@ export class UsersRepository {
     if (term === undefined) {
       // Prepared: a page's plan never depends on the values (always the walk of the order's index).
       const all = where();
-      return this.selectUsers(all.sql(), all.params, take, 'users u', true);
+      return this.selectRows(all.sql(), all.params, take, 'users u', true);
     }
     // The service refuses shorter terms; no trigram could serve one.
     if (term.length >= 3) {
-      // First the next rows of the order: a common term fills its page there.
-      const size = take * SEARCH_WINDOW_PER_ROW;
-      const window = where();
-      const head = await this.selectUsers(
-        `${matches(window, term)}`,
-        window.params,
-        take,
-        `(SELECT * FROM users u WHERE ${window.sql()} ORDER BY u.created_at, u.id LIMIT ${Number(size)}) u`,
-      );
-      if (head.length === take) return head;
-      // A rarer term: the rest of its matches (after the window) through the trigram indexes.
-      const ids = await this.searchByTrigrams(where(), term, take - head.length, size);
-      if (ids)
-        return ids.length === 0
-          ? head
-          : head.concat(
-              await this.selectUsers(
-                'u.organization_id = $1 AND u.id = ANY($2::uuid[])',
-                [organizationId, ids],
-                take,
-              ),
-            );
+      // First the next rows of the order, if their first rows hold a match: a common term fills its page there.
+      const found = await this.windowMatches(where(), term, take);
+      if (found.length === take) return found;
+      // A rarer term: the rest of its matches (after the rows tested) through the trigram indexes.
+      const tested = take * (found.length > 0 ? SEARCH_WINDOW_PER_ROW : SEARCH_SAMPLE_PER_ROW);
+      const rest = await this.searchByTrigrams(where(), term, take - found.length, tested);
+      if (rest) return found.concat(rest);
     }
     // A term that is neither common enough for the window nor rare enough for the indexes: walk the order.
     const walk = where();
-    return this.selectUsers(matches(walk, term), walk.params, take);
+    return this.selectRows(matches(walk, term), walk.params, take, 'users u', true);
   }
 
   /**
-   * The ids of the page's matches after the first `skip` rows of the order, found through the trigram indexes
-   * (`users_email_trgm_idx`, `users_display_name_trgm_idx`), or null when the term matches more than
-   * SEARCH_PROBE users there: sorting that many matches would cost more than walking the order to the first
-   * `take` of them.
+   * The first `take` users matching `term` among the next SEARCH_WINDOW_PER_ROW rows of the order per row of the
+   * page, or none when the first SEARCH_SAMPLE_PER_ROW rows per row match nobody (then the window is never read:
+   * a one-time filter). Either way one statement: a match in the sample is a match in the window, so no rows
+   * means only the sample was tested. Prepared: its plan never depends on the values.
+   */
+  private windowMatches(where: ListConditions, term: string, take: number): Promise<UserRow[]> {
+    const next = (alias: string, size: number) =>
+      `(SELECT * FROM users ${alias} WHERE ${where.sql(alias)} ORDER BY ${alias}.created_at, ${alias}.id
+         LIMIT ${Number(size)}) ${alias}`;
+    const sql = matches(where, term);
+    const t = `$${where.params.length}`;
+    const sampled = `EXISTS (SELECT FROM ${next('s', take * SEARCH_SAMPLE_PER_ROW)} WHERE ${termTest('s', t)})`;
+    return this.selectRows(
+      `${sql} AND ${sampled}`,
+      where.params,
+      take,
+      next('u', take * SEARCH_WINDOW_PER_ROW),
+      true,
+    );
+  }
+
+  /**
+   * The page's matches after the first `skip` rows of the order, found through the trigram indexes
+   * (`users_email_trgm_idx`, `users_display_name_trgm_idx`) and read in the same statement, or null when the term
+   * matches more than SEARCH_PROBE users there: sorting that many matches would cost more than walking the order
+   * to the first `take` of them.
    */
   private async searchByTrigrams(
     where: ListConditions,
     term: string,
     take: number,
     skip: number,
-  ): Promise<string[] | null> {
+  ): Promise<UserRow[] | null> {
     // Past the `skip`-th row (none if there are fewer rows: the comparison with NULL excludes every row).
     const skipped = `(u.created_at, u.id) > (SELECT w.created_at, w.id FROM users w WHERE ${where.sql('w')}
                         ORDER BY w.created_at, w.id OFFSET ${Number(skip) - 1} LIMIT 1)`;
@@ -346,11 +390,13 @@ export class UsersRepository {
          SELECT u.id, u.created_at FROM users u
           WHERE ${where.sql()} AND ${skipped} AND (u.email LIKE ${p} OR lower(u.display_name) LIKE ${p})
           LIMIT ${SEARCH_PROBE + 1})
-       SELECT id, (SELECT count(*) FROM m)::int AS matched FROM m ORDER BY created_at, id LIMIT ${Number(take)}`,
+       SELECT (SELECT count(*) FROM m)::int AS matched, ${LIST_COLUMNS} FROM users u
+        WHERE u.organization_id = $1 AND u.id IN (SELECT m.id FROM m ORDER BY m.created_at, m.id LIMIT ${Number(take)})
+        ORDER BY u.created_at, u.id`,
       where.params,
-    )) as { id: string; matched: number }[];
+    )) as (UserRow & { matched: number })[];
     if (rows.length > 0 && rows[0].matched > SEARCH_PROBE) return null;
-    return rows.map((row) => row.id);
+    return rows;
   }
 
   /** A user of the organization with its Microsoft identities (oldest first), in one statement. */
@@ -427,23 +473,21 @@ export class UsersRepository {
   }
 
   /**
-   * Users matching `where` (over alias `u`, organization first) in list order, hydrated as TypeORM would; `from`
-   * is the table or an ordered subquery of it named `u`; `prepared` runs it as a named prepared statement.
+   * Users matching `where` (over alias `u`, organization first) in list order, as `UserRow`s; `from` is the table
+   * or an ordered subquery of it named `u`; `prepared` runs it as a named prepared statement.
    */
-  private async selectUsers(
+  private async selectRows(
     where: string,
     params: unknown[],
     take: number,
     from = 'users u',
     prepared = false,
-  ): Promise<UserEntity[]> {
-    const columns = this.txHost.tx.connection.getMetadata(UserEntity).columns;
-    const text = `SELECT ${columns.map((c) => `u.${c.databaseName}`).join(', ')} FROM ${from}
+  ): Promise<UserRow[]> {
+    const text = `SELECT ${LIST_COLUMNS} FROM ${from}
         WHERE ${where} ORDER BY u.created_at, u.id LIMIT ${Number(take)}`;
-    const rows = prepared
-      ? await preparedQuery<Record<string, unknown>>(this.txHost.tx, text, params)
-      : ((await this.txHost.tx.query(text, params)) as Record<string, unknown>[]);
-    return rows.map((row) => this.hydrate(new UserEntity(), columns, row));
+    return prepared
+      ? preparedQuery<UserRow>(this.txHost.tx, text, params)
+      : ((await this.txHost.tx.query(text, params)) as UserRow[]);
   }
 
   /** Users of the organization linked to these directory objects of the tenant. */

@@ -152,7 +152,10 @@ export class UsersService {
   }
 
   /** Each of these users' place in the seat queue (1 = next to get a seat); users not queued are absent. */
-  queuePositions(organizationId: string, users: UserEntity[]): Promise<Map<string, number>> {
+  queuePositions(
+    organizationId: string,
+    users: Pick<UserEntity, 'id' | 'status' | 'pendingReason'>[],
+  ): Promise<Map<string, number>> {
     const queued = users.filter((u) => u.status === 'pending' && u.pendingReason === 'awaiting_seat');
     return this.repository.queuePositions(
       organizationId,

@@ -193,6 +193,7 @@ describe('the users list at scale', () => {
       'Node Type': string;
       'Index Name'?: string;
       'Actual Rows'?: number;
+      'Actual Loops'?: number;
       Plans?: PlanNode[];
     }
     const nodes = (plan: PlanNode): PlanNode[] => [plan, ...(plan.Plans ?? []).flatMap(nodes)];
@@ -234,6 +235,7 @@ describe('the users list at scale', () => {
         { limit: 50 },
         { limit: 50, cursor: deepCursor },
         { limit: 50, status: 'active' },
+        { limit: 50, search: 'contoso' }, // the window of a search, and its sample
       ];
       for (const query of queries) {
         const [statement] = await statementsOf(query);
@@ -269,13 +271,33 @@ describe('the users list at scale', () => {
       expect(plan.map((n) => n['Index Name'])).not.toContain('users_email_trgm_idx');
     });
 
-    it('finds a rare search term through the trigram indexes once the next rows of the order lack a page', async () => {
-      // Matches among the first rows (`lee.bowen5…`, `…5xx`) and after the window (`…5xxx`).
-      const statements = await statementsOf({ limit: 50, search: 'lee.bowen5' });
-      expect(statements).toHaveLength(3); // the window of the order, the trigram lookup, the page by id
+    it('walks the window when its first rows match, then turns to the trigram indexes past it', async () => {
+      // `lee.bowen` is in the first rows (`lee.bowen8`…) but too rare to fill a page of 200 in the window.
+      const statements = await statementsOf({ limit: 200, search: 'lee.bowen' });
+      expect(statements).toHaveLength(2); // the window of the order, the trigram lookup with its page
       const [window, search] = statements;
-      expect(window.text).toMatch(/LIMIT 2550\) u\b/); // 50 rows per row of the page (51 with the next)
+      expect(window.text).toMatch(/LIMIT 402\) s\b/); // its sample: 2 rows per row of the page (201 with the next)
+      expect(window.text).toMatch(/LIMIT 10050\) u\b/); // 50 rows per row of the page
       expect(search.text).toMatch(/ LIKE /);
+      expect(search.text).toMatch(/OFFSET 10049 LIMIT 1/); // past the window
+    });
+
+    it('finds a rare search term through the trigram indexes once the first rows of the order match none', async () => {
+      // Matches only past the first rows (`lee.bowen508`, `…5xxx`): 102 rows tested, the window never read.
+      const statements = await statementsOf({ limit: 50, search: 'lee.bowen5' });
+      expect(statements).toHaveLength(2); // the window of the order, the trigram lookup with its page
+      const [window, search] = statements;
+      const walks = (await explain(window)).filter(
+        (n) => n['Index Name'] === 'users_organization_created_at_id_idx',
+      );
+      expect(walks.map((n) => [n['Actual Rows'], n['Actual Loops']])).toEqual(
+        expect.arrayContaining([
+          [102, 1], // the sample: 2 rows per row of the page (51 with the next)
+          [0, 0], // the window: never executed
+        ]),
+      );
+      expect(search.text).toMatch(/ LIKE /);
+      expect(search.text).toMatch(/OFFSET 101 LIMIT 1/); // past the sample
       // At 6,000 rows reading the whole organization costs less than the trigram indexes (at 100,000 the
       // planner picks them on its own: npm run bench:api), so this plan is made in a transaction, rolled back,
       // without the organization's indexes and with sequential scans priced out (not forbidden). Were the

@@ -200,7 +200,29 @@ export class MeResponseDto extends UserResponseDto {
   microsoftIdentities: MicrosoftIdentityDto[];
 }
 
-export function toUserResponse(user: UserEntity, queuePosition: number | null = null): UserResponseDto {
+/**
+ * A user's fields as every user answer shows them, timestamps already as `Date#toISOString` text (UTC, to the
+ * millisecond): what the users list reads straight from SQL, so a page parses no timestamp and builds no entity.
+ */
+export interface UserRow {
+  id: string;
+  organizationId: string;
+  email: string;
+  displayName: string;
+  role: Role;
+  roleSource: RoleSource;
+  roleSourceGroupId: string | null;
+  roleSourceGroupName: string | null;
+  status: UserStatus;
+  pendingReason: PendingReason | null;
+  deactivationReason: string | null;
+  deactivatedAt: string | null;
+  lastSignInAt: string | null;
+  createdAt: string;
+}
+
+/** The one mapping of a user to its answer, for the list's rows and (through `toUserResponse`) for entities. */
+export function toUserRowResponse(user: UserRow, queuePosition: number | null = null): UserResponseDto {
   return {
     id: user.id,
     organizationId: user.organizationId,
@@ -216,10 +238,32 @@ export function toUserResponse(user: UserEntity, queuePosition: number | null = 
     pendingReason: user.status === 'pending' ? user.pendingReason : null,
     queuePosition: user.status === 'pending' && user.pendingReason === 'awaiting_seat' ? queuePosition : null,
     deactivationReason: user.deactivationReason,
-    deactivatedAt: user.deactivatedAt?.toISOString() ?? null,
-    lastSignInAt: user.lastSignInAt?.toISOString() ?? null,
-    createdAt: user.createdAt.toISOString(),
+    deactivatedAt: user.deactivatedAt,
+    lastSignInAt: user.lastSignInAt,
+    createdAt: user.createdAt,
   };
+}
+
+export function toUserResponse(user: UserEntity, queuePosition: number | null = null): UserResponseDto {
+  return toUserRowResponse(
+    {
+      id: user.id,
+      organizationId: user.organizationId,
+      email: user.email,
+      displayName: user.displayName,
+      role: user.role,
+      roleSource: user.roleSource,
+      roleSourceGroupId: user.roleSourceGroupId,
+      roleSourceGroupName: user.roleSourceGroupName,
+      status: user.status,
+      pendingReason: user.pendingReason,
+      deactivationReason: user.deactivationReason,
+      deactivatedAt: user.deactivatedAt?.toISOString() ?? null,
+      lastSignInAt: user.lastSignInAt?.toISOString() ?? null,
+      createdAt: user.createdAt.toISOString(),
+    },
+    queuePosition,
+  );
 }
 
 export function toMeResponse(user: UserEntity, identities: IdentitySummary[]): MeResponseDto {
