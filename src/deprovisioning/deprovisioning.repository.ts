@@ -5,6 +5,7 @@ import { type FindOptionsWhere, In, LessThan } from 'typeorm';
 import { isUniqueViolation } from '../common/database-errors.js';
 import type { Cursor } from '../common/pagination.js';
 import { OrganizationScopedRepository } from '../database/organization-scoped.repository.js';
+import { preparedQuery } from '../database/prepared-statements.js';
 import { DirectorySyncStateEntity } from './entities/directory-sync-state.entity.js';
 import {
   type DeactivationReason,
@@ -143,12 +144,30 @@ export class DeprovisioningRepository {
     }
   }
 
+  /**
+   * Records outcomes of a run, a thousand per statement. Each page of a sync adds a few, so the statement goes
+   * out on the pool (`preparedQuery`) with one array per column, without entity objects per row and a TypeORM
+   * query runner per statement.
+   */
   async addOutcomes(runId: string, outcomes: PlannedOutcome[]): Promise<void> {
     for (let i = 0; i < outcomes.length; i += 1000) {
-      const chunk = outcomes
-        .slice(i, i + 1000)
-        .map((o) => this.outcomes.create({ runId, detail: null, ...o }));
-      await this.outcomes.insert(chunk as never);
+      const chunk = outcomes.slice(i, i + 1000);
+      await preparedQuery(
+        this.txHost.tx,
+        `INSERT INTO sync_run_outcomes (run_id, user_id, object_id, outcome, reason, detail)
+         SELECT $1, o.user_id, o.object_id, o.outcome::sync_outcome, o.reason::deactivation_reason, o.detail
+           FROM unnest($2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[])
+                WITH ORDINALITY AS o(user_id, object_id, outcome, reason, detail, n)
+          ORDER BY o.n`,
+        [
+          runId,
+          chunk.map((o) => o.userId),
+          chunk.map((o) => o.objectId),
+          chunk.map((o) => o.outcome),
+          chunk.map((o) => o.reason),
+          chunk.map((o) => o.detail ?? null),
+        ],
+      );
     }
   }
 

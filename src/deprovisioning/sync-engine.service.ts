@@ -4,7 +4,6 @@ import { EntraConnectionService } from '../integrations/entra-connection.service
 import {
   DeltaLinkUnusableError,
   DirectoryClient,
-  type DeltaUser,
   type DirectoryPage,
   type UserState,
 } from '../microsoft/directory.client.js';
@@ -16,7 +15,6 @@ import type { SyncRunEntity } from './entities/sync-run.entity.js';
 import { deactivationLimit, verdictFor } from './sync-plan.js';
 
 const APPLY_CHUNK = 500;
-const PREFETCH_PAGES = 3;
 const PLAN_CONCURRENCY = 2;
 
 const SCAN_CHUNK = 1000;
@@ -55,7 +53,8 @@ export type RunEnd =
  * One directory sync: read the directory (a full round the first time — `GET /users` at 999 per page, its
  * delta link taken before the read — then changes only, through the delta link), plan deactivations for
  * linked users whose account is disabled or confirmed deleted, check the safety threshold, then apply.
- * Memory stays flat: a bounded number of pages is in flight, the plan lives in the database, and users
+ * What a run holds does not grow with the directory: a bounded number of pages is in flight (each projected to
+ * one string of ids as it arrives), the plan lives in the database, and users
  * missing from a full round are found with a keyset scan against the run's seen set (a side table).
  */
 @Injectable()
@@ -321,8 +320,9 @@ export class SyncEngine {
 
   /**
    * Reads pages until one names no next page, and returns that last page. Pages must be fetched one after
-   * another (each names the next), so fetching runs up to PREFETCH_PAGES ahead of planning: the read costs
-   * about its sequential Graph requests, and at most that many pages are ever held in memory.
+   * another (each names the next), so the next page is requested as soon as a page arrives and fetched while
+   * that one is planned: the read costs about its sequential Graph requests, and no more than one page beyond
+   * those being planned (PLAN_CONCURRENCY) is ever held.
    */
   private async readPages(
     run: SyncRunEntity,
@@ -332,25 +332,20 @@ export class SyncEngine {
     full: boolean,
     shouldStop: () => boolean,
   ): Promise<DirectoryPage> {
-    const ahead: Promise<DirectoryPage | null>[] = [fetchPage(startLink)];
-    ahead[0].catch(() => undefined); // surfaced when awaited below
+    let next: Promise<DirectoryPage> | null = fetchPage(startLink);
+    next.catch(() => undefined); // surfaced when awaited below
     // Pages are independent: plan up to PLAN_CONCURRENCY of them at once, waiting for the oldest beyond that.
     const planning: Promise<void>[] = [];
     let progressAt = 0;
     try {
       for (;;) {
-        while (ahead.length < PREFETCH_PAGES) {
-          const next = ahead[ahead.length - 1].then((prev) =>
-            prev?.nextLink ? fetchPage(prev.nextLink) : null,
-          );
-          next.catch(() => undefined); // surfaced when awaited below; never an unhandled rejection
-          ahead.push(next);
-        }
-        const page = await ahead.shift()!;
+        const page: DirectoryPage = await next;
         if (shouldStop())
           throw new SyncInterrupted('The service shut down during the run; nothing was applied.');
-        if (!page) throw new SyncFailure('GRAPH_INCOMPLETE', 'Graph ended a read without its last page.');
-        const planned = this.planPage(run, page.users, counters, full).then(() => {
+        next = page.nextLink ? fetchPage(page.nextLink) : null;
+        next?.catch(() => undefined); // surfaced when awaited above; never an unhandled rejection
+        if (planning.length >= PLAN_CONCURRENCY) await planning.shift();
+        const planned = this.planPage(run, page, counters, full).then(() => {
           // Progress (and the check that the run is still ours) about once a second, not once a page: a
           // 300-page round would otherwise rewrite its run row 300 times.
           if (Date.now() - progressAt < PROGRESS_EVERY_MS) return;
@@ -363,8 +358,7 @@ export class SyncEngine {
         });
         planned.catch(() => undefined); // surfaced by the awaits below
         planning.push(planned);
-        if (planning.length >= PLAN_CONCURRENCY) await planning.shift();
-        if (!page.nextLink) {
+        if (!next) {
           await Promise.all(planning);
           return page;
         }
@@ -377,34 +371,38 @@ export class SyncEngine {
 
   private async planPage(
     run: SyncRunEntity,
-    page: DeltaUser[],
+    page: DirectoryPage,
     counters: Counters,
     full: boolean,
   ): Promise<void> {
-    counters.checked += page.length;
-    const ids = page.map((u) => u.id);
+    counters.checked += page.count;
+    if (page.count === 0) return;
     let linkedList: LinkedUser[];
     if (full) {
       // A full round (which lists no removals) records every account it listed, to find afterwards the linked
       // users it never listed, and looks up only the disabled ones: an enabled account changes nobody.
-      counters.listed += page.length;
-      const disabled = page.filter((u) => !u.removed && u.accountEnabled === false).map((u) => u.id);
+      counters.listed += page.count;
       [, linkedList] = await Promise.all([
-        this.users.markSeenInDirectory(run.id, ids),
-        this.users.findLinkedByObjectIds(run.organizationId, run.tenantId, disabled),
+        this.users.markSeenInDirectory(run.id, page.ids),
+        this.users.findLinkedByObjectIds(run.organizationId, run.tenantId, page.disabledIds),
       ]);
     } else {
-      linkedList = await this.users.findLinkedByObjectIds(run.organizationId, run.tenantId, ids);
-      counters.notLinked += page.length - linkedList.length;
+      linkedList = await this.users.findLinkedByObjectIds(
+        run.organizationId,
+        run.tenantId,
+        page.ids.split(','),
+      );
+      counters.notLinked += page.count - linkedList.length;
     }
     const linked = new Map(linkedList.map((l) => [l.objectId, l]));
+    const disabled = new Set(page.disabledIds);
+    const removed = new Set(page.removedIds);
     const states = new Map<string, UserState>();
     const toConfirm: string[] = [];
-    for (const user of page) {
-      if (!linked.has(user.id)) continue;
+    for (const objectId of linked.keys()) {
       // A removal is only a candidate until Graph confirms the user is gone (404), never an inference.
-      if (user.removed) toConfirm.push(user.id);
-      else states.set(user.id, user.accountEnabled === false ? 'disabled' : 'enabled');
+      if (removed.has(objectId)) toConfirm.push(objectId);
+      else states.set(objectId, disabled.has(objectId) ? 'disabled' : 'enabled');
     }
     for (const [id, state] of await this.userStates(run.organizationId, toConfirm)) states.set(id, state);
     await this.plan(run, [...linked.values()], states, counters);

@@ -6,13 +6,20 @@ import { APP_CONFIG } from '../config/config.module.js';
 import { graphClient, toGraphError } from './graph-session.js';
 import { GraphRequestError } from './microsoft.errors.js';
 
-/** A user as the delta query reports it: present (enabled or not), or removed from the directory. */
-export type DeltaUser =
-  { id: string; removed: false; accountEnabled: boolean | null } | { id: string; removed: true };
-
-/** One page of a directory read: the users, and where the read goes on (or, for delta, resumes later). */
+/**
+ * One page of a directory read, projected as soon as it arrives to what the sync decides on. The ids are one
+ * comma-separated string rather than an object per user: a page is held while the database plans it, and one
+ * string per page keeps that cheap for the collector whatever the directory's size.
+ */
 export interface DirectoryPage {
-  users: DeltaUser[];
+  /** How many users the page listed (present or removed). */
+  count: number;
+  /** The object id of every user the page listed, comma-separated (object ids are GUIDs). */
+  ids: string;
+  /** Those listed with `accountEnabled: false`. */
+  disabledIds: string[];
+  /** Those a delta page reports as removed (`@removed`); never set by `GET /users`. */
+  removedIds: string[];
   /** The next page of the same read; null on its last page. */
   nextLink: string | null;
   /** Set on the last page of a delta round: where the next round starts. Always null for `GET /users`. */
@@ -90,7 +97,7 @@ export class DirectoryClient {
     const body = await this.get(
       link ? client.api(link) : client.api('/users').select(SELECT).top(USERS_PAGE_SIZE),
     );
-    return { users: toUsers(body.value), nextLink: body['@odata.nextLink'] ?? null, deltaLink: null };
+    return toPage(body, null);
   }
 
   /** One page of a delta round: the first is the stored delta link, the others its nextLinks. */
@@ -109,11 +116,7 @@ export class DirectoryClient {
       }
       throw toGraphError(error);
     }
-    return {
-      users: toUsers(body.value),
-      nextLink: body['@odata.nextLink'] ?? null,
-      deltaLink: body['@odata.deltaLink'] ?? null,
-    };
+    return toPage(body, body['@odata.deltaLink'] ?? null);
   }
 
   private async get(request: GraphRequest, raw = false): Promise<GraphCollection> {
@@ -207,16 +210,30 @@ interface GraphCollection {
   '@odata.deltaLink'?: string;
 }
 
-function toUsers(items: Record<string, unknown>[] | undefined): DeltaUser[] {
-  return (items ?? []).map((item): DeltaUser => {
+/**
+ * Projects a parsed page at once, before anything is awaited: the parsed objects die young, and only the
+ * projection (one string of ids, the few disabled or removed ones) is held while the page is planned.
+ */
+function toPage(body: GraphCollection, deltaLink: string | null): DirectoryPage {
+  const items = body.value ?? [];
+  const ids: string[] = new Array<string>(items.length);
+  const disabledIds: string[] = [];
+  const removedIds: string[] = [];
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i];
     const id = String(item.id);
-    if (item['@removed']) return { id, removed: true };
-    return {
-      id,
-      removed: false,
-      accountEnabled: typeof item.accountEnabled === 'boolean' ? item.accountEnabled : null,
-    };
-  });
+    ids[i] = id;
+    if (item['@removed']) removedIds.push(id);
+    else if (item.accountEnabled === false) disabledIds.push(id);
+  }
+  return {
+    count: items.length,
+    ids: ids.join(','),
+    disabledIds,
+    removedIds,
+    nextLink: body['@odata.nextLink'] ?? null,
+    deltaLink,
+  };
 }
 
 function retryAfterMs(headers: Record<string, string> | undefined, attempt: number): number {

@@ -502,8 +502,11 @@ export class UsersService {
     return this.repository.findLinkedByObjectIds(organizationId, tenantId, objectIds);
   }
 
-  /** Marks accounts as listed by the full directory round `roundId` (in its seen set, off the identity rows). */
-  markSeenInDirectory(roundId: string, objectIds: string[]): Promise<void> {
+  /**
+   * Marks accounts (object ids, comma-separated) as listed by the full directory round `roundId` (in its seen
+   * set, off the identity rows).
+   */
+  markSeenInDirectory(roundId: string, objectIds: string): Promise<void> {
     return this.repository.markSeenInDirectory(roundId, objectIds);
   }
 

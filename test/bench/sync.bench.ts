@@ -6,11 +6,13 @@
  * 50 ms of latency per Graph request. The API runs as deployed: the built service (`node dist/src/main.js`,
  * what `npm start` runs) in a process of its own, on its own database, its RSS sampled from /proc while it
  * syncs. Measures the full sync (wall time, Graph requests, the `ceil(N / 999)` × latency floor), then the
- * incremental sync after 100 changes.
+ * incremental sync after 100 changes. At the end, the peak RSS of every size side by side with its growth over
+ * the idle process, and whether that growth is flat across the sizes (see FLAT_WITHIN_MB), with the load
+ * average: on a shared machine the figures mean little without it.
  */
 import { fork, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { freePort, startEmbeddedPostgres } from '../../src/database/embedded-postgres.js';
@@ -30,7 +32,8 @@ async function relaunch(): Promise<void> {
     .slice(2)
     .map(Number)
     .filter((n) => n > 0);
-  const rows: string[] = [];
+  const rows: Row[] = [];
+  const loadAtStart = loadavg();
   // One process per size, so that each peak RSS is that size's own and not what a previous run left.
   if (!existsSync(SERVICE)) throw new Error(`${SERVICE} is missing: run npm run build first`);
   for (const users of sizes.length ? sizes : [10_000, 100_000, 300_000]) {
@@ -44,7 +47,7 @@ async function relaunch(): Promise<void> {
       },
     );
     for (const line of result.stdout.split('\n')) {
-      if (line.startsWith('ROW ')) rows.push(line.slice(4));
+      if (line.startsWith('ROW ')) rows.push(JSON.parse(line.slice(4)) as Row);
       else if (line) console.log(line);
     }
     if (result.status !== 0) process.exit(result.status ?? 1);
@@ -53,7 +56,66 @@ async function relaunch(): Promise<void> {
   console.log(
     '\nusers      full ms   floor ms  ratio  requests  RSS before MB  peak RSS MB  live heap MB  incremental ms  incr. requests',
   );
-  for (const row of rows) console.log(row);
+  for (const r of rows) {
+    console.log(
+      `${String(r.users).padEnd(10)} ${String(r.fullMs).padStart(7)}  ${String(r.floorMs).padStart(8)}  ` +
+        `${(r.fullMs / r.floorMs).toFixed(2).padStart(5)}  ${String(r.requests).padStart(8)}  ${String(r.rssBeforeMb).padStart(13)}  ` +
+        `${String(r.peakRssMb).padStart(11)}  ${(r.liveMb === null ? '–' : r.liveMb.toFixed(1)).padStart(12)}  ` +
+        `${String(r.incrementalMs).padStart(14)}  ${String(r.incrementalRequests).padStart(14)}`,
+    );
+  }
+  console.log(rssVerdict(rows));
+  const load = (l: number[]) => l.map((n) => n.toFixed(2)).join(', ');
+  console.log(
+    `load average (1, 5, 15 min): ${load(loadAtStart)} at the start, ${load(loadavg())} at the end`,
+  );
+}
+
+/** One size's figures, as the per-size child reports them to the parent. */
+interface Row {
+  users: number;
+  fullMs: number;
+  floorMs: number;
+  requests: number;
+  rssBeforeMb: number;
+  peakRssMb: number;
+  liveMb: number | null;
+  incrementalMs: number;
+  incrementalRequests: number;
+}
+
+/**
+ * "Flat" as the target means it: the peak RSS of a full sync varies by at most this much across the sizes
+ * measured (10,000 to 300,000 users by default). The growth over the idle process is shown beside it; it is not
+ * the criterion because the idle RSS itself moves by tens of MB between runs on a busy machine.
+ */
+const FLAT_WITHIN_MB = 20;
+const RSS_TARGET_MB = 300;
+
+/** The peak RSS of each size side by side, its growth over the idle process, and whether it is flat and under target. */
+function rssVerdict(rows: Row[]): string {
+  const lines = ['\nAPI process RSS during the full sync (MB, from /proc):'];
+  lines.push(`  ${'users'.padEnd(10)} ${'idle'.padStart(6)} ${'peak'.padStart(6)} ${'growth'.padStart(7)}`);
+  for (const r of rows)
+    lines.push(
+      `  ${String(r.users).padEnd(10)} ${String(r.rssBeforeMb).padStart(6)} ${String(r.peakRssMb).padStart(6)} ` +
+        `${String(r.peakRssMb - r.rssBeforeMb).padStart(7)}`,
+    );
+  const peaks = rows.map((r) => r.peakRssMb);
+  const peak = Math.max(...peaks);
+  lines.push(
+    `  peak < ${RSS_TARGET_MB} MB at every size: ${peak < RSS_TARGET_MB ? 'yes' : 'NO'} (highest ${peak} MB)`,
+  );
+  if (rows.length < 2) {
+    lines.push('  flat: not judged (it takes two sizes or more)');
+  } else {
+    const spread = peak - Math.min(...peaks);
+    lines.push(
+      `  flat (peak within ${FLAT_WITHIN_MB} MB across ${rows.map((r) => r.users.toLocaleString('en')).join(' / ')} users): ` +
+        `${spread <= FLAT_WITHIN_MB ? 'yes' : 'NO'} (peak ${Math.min(...peaks)} to ${peak} MB, spread ${spread} MB)`,
+    );
+  }
+  return lines.join('\n');
 }
 
 class EmulatorProcess {
@@ -257,11 +319,18 @@ async function main(): Promise<void> {
         ? `max ${r.full.live.maxMb.toFixed(1)} MB over ${r.full.live.count} collection(s)`
         : 'no full collection was needed'),
   );
-  console.log(
-    `ROW ${String(users).padEnd(10)} ${String(r.full.wallMs).padStart(7)}  ${String(r.floorMs).padStart(8)}  ` +
-      `${ratio.toFixed(2).padStart(5)}  ${String(r.full.graphRequests).padStart(8)}  ${String(r.full.rssBeforeMb).padStart(13)}  ` +
-      `${String(r.full.peakRssMb).padStart(11)}  ${(r.full.live ? r.full.live.maxMb.toFixed(1) : '–').padStart(12)}  ${String(r.incremental.wallMs).padStart(14)}  ${String(r.incremental.graphRequests).padStart(14)}`,
-  );
+  const row: Row = {
+    users,
+    fullMs: r.full.wallMs,
+    floorMs: r.floorMs,
+    requests: r.full.graphRequests,
+    rssBeforeMb: r.full.rssBeforeMb,
+    peakRssMb: r.full.peakRssMb,
+    liveMb: r.full.live ? r.full.live.maxMb : null,
+    incrementalMs: r.incremental.wallMs,
+    incrementalRequests: r.incremental.graphRequests,
+  };
+  console.log(`ROW ${JSON.stringify(row)}`);
 }
 
 if (!process.env.NODE_EXTRA_CA_CERTS || !process.env.BENCH_DIR || !Number(process.argv[2])) {
