@@ -101,8 +101,7 @@ export class ActivationService {
    */
   activateByHand(principal: Principal, userId: string): Promise<User> {
     return this.txHost.withTransaction(async () => {
-      const organization = await this.organizations.lock(principal.organizationId);
-      const user = await this.users.lockForUpdate(principal.organizationId, userId);
+      const { organization, user } = await this.users.lockWithOrganization(principal.organizationId, userId);
       if (user.status !== 'pending') throw new InvalidUserStateError('Only a pending user can be activated.');
       this.assertSeatFree(organization);
       return this.users.activatePending(user, principal.actor, 'manual', 'manual');
@@ -112,8 +111,7 @@ export class ActivationService {
   /** An Owner or Admin reactivates a deactivated user, who takes a seat again (SEAT_LIMIT_REACHED without one). */
   reactivate(principal: Principal, userId: string): Promise<User> {
     return this.txHost.withTransaction(async () => {
-      const organization = await this.organizations.lock(principal.organizationId);
-      const user = await this.users.lockForUpdate(principal.organizationId, userId);
+      const { organization, user } = await this.users.lockWithOrganization(principal.organizationId, userId);
       if (user.status !== 'deactivated')
         throw new InvalidUserStateError('Only a deactivated user can be reactivated.');
       if (user.role === 'owner' && principal.role !== 'owner') throw new OwnerRoleReservedError();
@@ -129,8 +127,7 @@ export class ActivationService {
    */
   readmit(organizationId: string, userId: string, arrival: Arrival, source: EventSource): Promise<User> {
     return this.txHost.withTransaction(async () => {
-      const organization = await this.organizations.lock(organizationId);
-      const user = await this.users.lockForUpdate(organizationId, userId);
+      const { organization, user } = await this.users.lockWithOrganization(organizationId, userId);
       if (user.status !== 'deactivated') return user;
       const placement = placeArrival({
         ...arrival,

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { decodeCursor, toPage } from '../common/pagination.js';
 import { currentRequestId } from '../common/request-context.js';
-import { AuditRepository } from './audit.repository.js';
+import type { WriteBatch } from '../database/write-batch.js';
+import { AuditRepository, type AuditRow } from './audit.repository.js';
 import type { ActorType } from './entities/audit-event.entity.js';
 
 export interface AuditActor {
@@ -34,20 +35,15 @@ export class AuditService {
   /** Appends several events in one statement (bulk operations such as a directory sync). */
   async recordMany(events: AuditRecord[]): Promise<void> {
     if (events.length === 0) return;
-    const requestId = currentRequestId();
-    await this.repository.insertManyAcrossOrganizations(
-      events.map((event) => ({
-        organizationId: event.organizationId,
-        actorType: event.actor.type,
-        actorId: event.actor.id,
-        action: event.action,
-        targetType: event.target?.type ?? null,
-        targetId: event.target?.id ?? null,
-        before: event.before ?? null,
-        after: event.after ?? null,
-        requestId,
-      })),
-    );
+    await this.repository.insertManyAcrossOrganizations(rowsOf(events));
+  }
+
+  /**
+   * Appends events as part of a batch of the transaction's writes (the change they describe and its outbox
+   * events, in one statement): they commit with it, exactly like `record`.
+   */
+  addToBatch(batch: WriteBatch, events: AuditRecord[]): void {
+    this.repository.addInserts(batch, rowsOf(events));
   }
 
   async list(
@@ -58,4 +54,19 @@ export class AuditService {
     const rows = await this.repository.list(organizationId, query, decodeCursor(query.cursor), limit + 1);
     return toPage(rows, limit);
   }
+}
+
+function rowsOf(events: AuditRecord[]): AuditRow[] {
+  const requestId = currentRequestId();
+  return events.map((event) => ({
+    organizationId: event.organizationId,
+    actorType: event.actor.type,
+    actorId: event.actor.id,
+    action: event.action,
+    targetType: event.target?.type ?? null,
+    targetId: event.target?.id ?? null,
+    before: event.before ?? null,
+    after: event.after ?? null,
+    requestId: requestId ?? null,
+  }));
 }

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { TransactionHost } from '@nestjs-cls/transactional';
 import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
-import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
 import { OrganizationScopedRepository } from '../database/organization-scoped.repository.js';
+import { WriteBatch } from '../database/write-batch.js';
 import { EventEntity } from './entities/event.entity.js';
 
 @Injectable()
@@ -13,39 +13,48 @@ export class EventsRepository {
     this.events = new OrganizationScopedRepository(EventEntity, () => this.txHost.tx);
   }
 
-  /** Appends events of one organization in the current transaction; returns them with id, seq and time. */
-  async insert(
+  /** A batch of the current transaction's writes, to add the events' insert to. */
+  batch(): WriteBatch {
+    return new WriteBatch();
+  }
+
+  /**
+   * Adds the insert of events of one organization to a batch of the transaction's writes; the returned reader
+   * gives them, once the batch ran, with id, seq and time, in the order given.
+   */
+  addInsert(
+    batch: WriteBatch,
     organizationId: string,
     rows: { type: string; data: Record<string, unknown> }[],
-  ): Promise<EventEntity[]> {
-    if (rows.length === 0) return [];
-    const result = await this.events
-      .acrossOrganizations()
-      .createQueryBuilder()
-      .insert()
-      .values(
-        rows.map((row) => ({
+  ): (result: Record<string, Record<string, unknown>[]>) => EventEntity[] {
+    const organization = batch.param(organizationId, 'uuid');
+    const values = rows.map(
+      (row) =>
+        `((pg_current_xact_id())::text::bigint, ${organization}, ${batch.param(row.type, 'text')}, ` +
+        `${batch.param(JSON.stringify(row.data), 'jsonb')})`,
+    );
+    const name = batch.add(
+      'events',
+      `INSERT INTO events (tx_id, organization_id, type, data) VALUES ${values.join(', ')}
+       RETURNING id, seq::text AS seq, created_at`,
+      true,
+    );
+    return (result) => {
+      // `seq` follows the order of the VALUES list.
+      const inserted = [...(result[name] as { id: string; seq: string; created_at: string }[])].sort(
+        (a, b) => (BigInt(a.seq) < BigInt(b.seq) ? -1 : 1),
+      );
+      return inserted.map((r, i) =>
+        Object.assign(new EventEntity(), {
+          id: r.id,
+          seq: r.seq,
           organizationId,
-          type: row.type,
-          data: row.data,
-          txId: () => '(pg_current_xact_id())::text::bigint',
-        })) as QueryDeepPartialEntity<EventEntity>[],
-      )
-      .returning(['id', 'seq', 'created_at'])
-      .execute();
-    const raw = result.raw as { id: string; seq: string; created_at: Date }[];
-    return raw.map((r, i) => {
-      const event = new EventEntity();
-      Object.assign(event, {
-        id: r.id,
-        seq: String(r.seq),
-        organizationId,
-        type: rows[i].type,
-        data: rows[i].data,
-        createdAt: new Date(r.created_at),
-      });
-      return event;
-    });
+          type: rows[i].type,
+          data: rows[i].data,
+          createdAt: new Date(r.created_at),
+        }),
+      );
+    };
   }
 
   /**

@@ -44,6 +44,19 @@ export class OrganizationsService {
     return organization;
   }
 
+  /**
+   * `lock`, taking in the same statement the lock of one row of another module's table that references the
+   * organization, right after the organization's (see `OrganizationsRepository.lockAlong`): one round trip
+   * where a status change takes both. Null when that row is not there (then nothing is locked).
+   */
+  lockAlong<T>(
+    id: string,
+    along: { from: string; on: string; columns: string; lock: string; read(row: Record<string, unknown>): T },
+    values: unknown[],
+  ): Promise<{ organization: OrganizationEntity; row: T } | null> {
+    return this.repository.lockAlong(id, along, values);
+  }
+
   create(name: string): Promise<OrganizationEntity> {
     return this.repository.create({ name: name.slice(0, 200), plan: 'free' });
   }

@@ -5,6 +5,7 @@ import { In, IsNull } from 'typeorm';
 import type { Plan, Role } from '../common/access.js';
 import type { CallerProfileQuery } from '../common/principal.js';
 import { preparedQuery } from '../database/prepared-statements.js';
+import type { WriteBatch } from '../database/write-batch.js';
 import type { UserStatus } from '../users/users.types.js';
 import { SessionEntity } from './entities/session.entity.js';
 
@@ -86,11 +87,22 @@ export class SessionsRepository {
     );
   }
 
-  async revokeAllOfUser(userId: string, reason: string): Promise<number> {
-    const result = await this.sessions.update(
-      { userId, revokedAt: IsNull() },
-      { revokedAt: new Date(), revokedReason: reason },
+  /** Adds the end of every live session of the user to a batch of the transaction's writes (a deactivation). */
+  addRevokeAllOfUser(batch: WriteBatch, userId: string, reason: string): void {
+    batch.add(
+      'sessions_revoke',
+      `UPDATE sessions SET revoked_at = now(), revoked_reason = ${batch.param(reason, 'text')}
+        WHERE user_id = ${batch.param(userId, 'uuid')} AND revoked_at IS NULL`,
     );
-    return result.affected ?? 0;
+  }
+
+  /** A prepared statement. */
+  async revokeAllOfUser(userId: string, reason: string): Promise<number> {
+    const rows = await preparedQuery<{ id: string }>(
+      this.txHost.tx,
+      `UPDATE sessions SET revoked_at = $2, revoked_reason = $3 WHERE user_id = $1 AND revoked_at IS NULL RETURNING id`,
+      [userId, new Date(), reason],
+    );
+    return rows.length;
   }
 }

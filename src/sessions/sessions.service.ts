@@ -4,12 +4,8 @@ import { AuditService } from '../audit/audit.service.js';
 import { type CallerProfileQuery, type Principal, sessionUser } from '../common/principal.js';
 import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../config/config.module.js';
-import {
-  USER_DEACTIVATED,
-  type UserDeactivatedEvent,
-  USERS_DEACTIVATED,
-  type UsersDeactivatedEvent,
-} from '../users/users.events.js';
+import { USERS_DEACTIVATED, type UsersDeactivatedEvent } from '../users/users.events.js';
+import { UsersService } from '../users/users.service.js';
 import { type SessionCaller, SessionsRepository } from './sessions.repository.js';
 import { randomToken, sha256 } from '../common/tokens.js';
 
@@ -26,7 +22,13 @@ export class SessionsService {
     private readonly repository: SessionsRepository,
     private readonly audit: AuditService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+    users: UsersService,
+  ) {
+    // A deactivated user's sessions end in the statement that deactivates them.
+    users.onDeactivating((batch, { userId, reason }) =>
+      this.repository.addRevokeAllOfUser(batch, userId, `user_deactivated:${reason}`),
+    );
+  }
 
   async issue(userId: string, userAgent: string | undefined): Promise<IssuedSession> {
     const token = randomToken();
@@ -109,10 +111,5 @@ export class SessionsService {
   @OnEvent(USERS_DEACTIVATED, { promisify: true, suppressErrors: false })
   async onUsersDeactivated(event: UsersDeactivatedEvent): Promise<void> {
     await this.repository.revokeAllOfUsers(event.userIds, `user_deactivated:${event.reason}`);
-  }
-
-  @OnEvent(USER_DEACTIVATED, { promisify: true, suppressErrors: false })
-  async onUserDeactivated(event: UserDeactivatedEvent): Promise<void> {
-    await this.repository.revokeAllOfUser(event.userId, `user_deactivated:${event.reason}`);
   }
 }

@@ -14,6 +14,7 @@ import { type Role, UserEntity, type UserStatus } from './entities/user.entity.j
 import { MicrosoftIdentityAlreadyLinkedError } from './users.errors.js';
 import type { CallerProfileQuery } from '../common/principal.js';
 import { preparedQuery } from '../database/prepared-statements.js';
+import type { WriteBatch } from '../database/write-batch.js';
 import { CallerProfile, type IdentitySummary } from './caller-profile.js';
 import type { UserRow } from './dto/user.dto.js';
 
@@ -83,6 +84,12 @@ class ListConditions {
 }
 
 type ColumnReader = (entity: object, row: Record<string, unknown>) => void;
+
+/** The SQL type of a column, for a parameter's cast (a prepared statement's parameter types never vary). */
+function sqlTypeOf(column: ColumnMetadata): string {
+  const type = column.type === 'enum' ? `"${column.enumName}"` : String(column.type);
+  return column.isArray ? `${type}[]` : type;
+}
 
 /** Column types whose raw value from `pg` is already what TypeORM's hydration would make of it. */
 const VERBATIM_TYPES = new Set<unknown>(['uuid', 'text', 'varchar', 'character varying', 'timestamptz']);
@@ -180,13 +187,125 @@ export class UsersRepository {
     return this.users.acrossOrganizations().findOneBy({ id });
   }
 
-  findInOrganization(organizationId: string, id: string): Promise<UserEntity | null> {
-    return this.users.findOneBy(organizationId, { id });
+  /** A prepared statement: every write path reads its user (SCIM, status changes). */
+  async findInOrganization(organizationId: string, id: string): Promise<UserEntity | null> {
+    return this.oneUser(organizationId, id, '');
   }
 
-  /** Locks the row for the rest of the current transaction. */
+  /** Locks the row for the rest of the current transaction (a prepared statement). */
   lockInOrganization(organizationId: string, id: string): Promise<UserEntity | null> {
-    return this.users.lockOneBy(organizationId, { id });
+    return this.oneUser(organizationId, id, 'FOR UPDATE');
+  }
+
+  /** One user of the organization by id, hydrated as TypeORM would, as a prepared statement. */
+  private async oneUser(
+    organizationId: string,
+    id: string,
+    lock: '' | 'FOR UPDATE',
+  ): Promise<UserEntity | null> {
+    this.assertOrganization(organizationId);
+    const columns = this.columns();
+    const rows = await preparedQuery<Record<string, unknown>>(
+      this.txHost.tx,
+      `SELECT ${columns.map((c) => `u.${c.databaseName}`).join(', ')} FROM users u
+        WHERE u.organization_id = $1 AND u.id = $2 ${lock}`,
+      [organizationId, id],
+    );
+    return rows[0] ? this.hydrate(new UserEntity(), columns, rows[0]) : null;
+  }
+
+  /**
+   * The user `$2` of the organization `o` as the organizations module's `lockAlong` takes it: the organization's
+   * lock and this user's in one statement, organization first.
+   */
+  lockedUserAlong(): {
+    from: string;
+    on: string;
+    columns: string;
+    lock: string;
+    read(row: Record<string, unknown>): UserEntity;
+  } {
+    return {
+      from: 'users u',
+      on: 'u.organization_id = o.id AND u.id = $2',
+      ...this.userColumnsQuery(),
+      lock: 'FOR UPDATE OF u',
+    };
+  }
+
+  /**
+   * The user row `u` as select-list items (columns prefixed `u_`), for another module's statement to read along
+   * (SCIM's write paths read the product user with their locked SCIM row); and the reader of such a row.
+   */
+  userColumnsQuery(): { columns: string; read(row: Record<string, unknown>): UserEntity } {
+    const columns = this.columns();
+    return {
+      columns: columns.map((c) => `u.${c.databaseName} AS "u_${c.databaseName}"`).join(', '),
+      read: (row) => this.hydrate(new UserEntity(), columns, row, 'u_'),
+    };
+  }
+
+  /**
+   * A SELECT of the ids of the organization's users holding an address (lower-cased) as their email or as the
+   * UPN of a linked Microsoft account, over the placeholders given: two index look-ups
+   * (`users_organization_email_idx`, `microsoft_identities_upn_lower_idx`), the same as `findByEmailOrUpn`, for
+   * another module's statement to test along (SCIM's create), so the users module keeps the rule's SQL.
+   */
+  holdersOfAddressQuery(organization: string, address: string): string {
+    return `(SELECT e.id FROM users e WHERE e.organization_id = ${organization} AND e.email = ${address} LIMIT 1)
+            UNION ALL
+            (SELECT i.user_id FROM microsoft_identities i JOIN users w ON w.id = i.user_id
+              WHERE w.organization_id = ${organization} AND lower(i.user_principal_name) = ${address} LIMIT 1)`;
+  }
+
+  /** Adds the insert of a new user, every column as the entity has it, to a batch of the transaction's writes. */
+  addInsert(batch: WriteBatch, user: UserEntity): void {
+    this.assertOrganization(user.organizationId);
+    const columns = this.columns();
+    const values = columns.map((c) => batch.param(c.getEntityValue(user) ?? null, sqlTypeOf(c)));
+    batch.add(
+      'user_insert',
+      `INSERT INTO users (${columns.map((c) => c.databaseName).join(', ')}) VALUES (${values.join(', ')})`,
+    );
+  }
+
+  /**
+   * Adds the update of these columns of a locked user to a batch of the transaction's writes; the returned step
+   * applies them, with the new update time, to the entity once the batch ran.
+   */
+  addUpdate(
+    batch: WriteBatch,
+    user: UserEntity,
+    changes: Partial<UserEntity>,
+  ): (result: Record<string, Record<string, unknown>[]>) => UserEntity {
+    this.assertOrganization(user.organizationId);
+    const metadata = this.txHost.tx.connection.getMetadata(UserEntity);
+    const set = Object.keys(changes).map((property) => {
+      const column = metadata.findColumnWithPropertyName(property);
+      if (!column) throw new Error(`users has no column for ${property}`);
+      return `${column.databaseName} = ${batch.param((changes as Record<string, unknown>)[property] ?? null, sqlTypeOf(column))}`;
+    });
+    const name = batch.add(
+      'user_update',
+      `UPDATE users SET ${set.join(', ')}, updated_at = now()
+        WHERE id = ${batch.param(user.id, 'uuid')} AND organization_id = ${batch.param(user.organizationId, 'uuid')}
+       RETURNING updated_at`,
+      true,
+    );
+    return (result) => {
+      const [row] = result[name] as { updated_at: string }[];
+      if (!row) throw new UnscopedQueryError('The row is not in the organization named.');
+      return Object.assign(user, changes, { updatedAt: new Date(row.updated_at) });
+    };
+  }
+
+  private columns(): readonly ColumnMetadata[] {
+    return this.txHost.tx.connection.getMetadata(UserEntity).columns;
+  }
+
+  private assertOrganization(organizationId: string): void {
+    if (typeof organizationId !== 'string' || organizationId.length === 0)
+      throw new UnscopedQueryError('An organization id is required for organization-owned rows.');
   }
 
   /**

@@ -2,16 +2,18 @@ import { TransactionHost } from '@nestjs-cls/transactional';
 import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { Injectable } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
-import { type AuditActor, AuditService, SYSTEM_ACTOR } from '../audit/audit.service.js';
+import { randomUUID } from 'node:crypto';
+import { type AuditActor, type AuditRecord, AuditService, SYSTEM_ACTOR } from '../audit/audit.service.js';
+import { WriteBatch } from '../database/write-batch.js';
 import { decodeCursor, toPage } from '../common/pagination.js';
 import { type CallerProfileQuery, type Principal, sessionUser } from '../common/principal.js';
 import { CallerProfile } from './caller-profile.js';
-import type { EventSource } from '../events/event-types.js';
+import type { EventSource, EventType } from '../events/event-types.js';
 import { EventsService } from '../events/events.service.js';
 import { OrganizationsService } from '../organizations/organizations.service.js';
 import { toUserResponse } from './dto/user.dto.js';
 import type { MicrosoftIdentityEntity } from './entities/microsoft-identity.entity.js';
-import type { PendingReason, Role, RoleSource, UserEntity } from './entities/user.entity.js';
+import { type PendingReason, type Role, type RoleSource, UserEntity } from './entities/user.entity.js';
 import { UserAlreadyExistsError } from './invitations.errors.js';
 import {
   InvalidUserStateError,
@@ -70,6 +72,18 @@ export interface DeactivationOptions {
 }
 
 const actorOf = (principal: Principal): AuditActor => principal.actor;
+
+/** The organization row as its lock read it (seat limit and counts). */
+type LockedOrganization = Awaited<ReturnType<OrganizationsService['lock']>>;
+
+/**
+ * What another module writes in the very statement that deactivates a user (the sessions module ends their
+ * sessions there): it commits with the deactivation, or not at all, and costs no round trip of its own.
+ */
+export type DeactivationPart = (batch: WriteBatch, deactivated: { userId: string; reason: string }) => void;
+
+/** Outbox events, as `EventsService.recordMany` takes them. */
+type OutboxEvent = { type: EventType; data: Record<string, unknown> };
 const snapshot = (user: UserEntity) => ({
   role: user.role,
   roleSource: user.roleSource,
@@ -80,6 +94,8 @@ const snapshot = (user: UserEntity) => ({
 
 @Injectable()
 export class UsersService {
+  private readonly deactivationParts: DeactivationPart[] = [];
+
   constructor(
     private readonly repository: UsersRepository,
     private readonly organizations: OrganizationsService,
@@ -88,6 +104,11 @@ export class UsersService {
     private readonly events: EventEmitter2,
     private readonly outbox: EventsService,
   ) {}
+
+  /** Registers a write of another module that joins the statement of every deactivation of one user. */
+  onDeactivating(part: DeactivationPart): void {
+    this.deactivationParts.push(part);
+  }
 
   /** A user of the caller's organization; another organization's user is reported as not found. */
   async get(organizationId: string, id: string): Promise<UserEntity> {
@@ -219,25 +240,44 @@ export class UsersService {
   async createProvisioned(input: NewProvisionedUser): Promise<UserEntity> {
     const { placement } = input;
     const pending = placement.status === 'pending';
-    const user = await this.repository.insert(input.organizationId, {
-      ...(input.id ? { id: input.id } : {}),
+    const now = new Date();
+    const user = Object.assign(new UserEntity(), {
+      id: input.id ?? randomUUID(),
+      organizationId: input.organizationId,
       email: input.email.toLowerCase(),
       displayName: input.displayName,
       role: 'employee',
       roleSource: 'default',
+      roleSourceGroupId: null,
+      roleSourceGroupName: null,
       status: placement.status,
       pendingReason: pending ? placement.reason : null,
-      pendingSince: pending ? new Date() : null,
+      pendingSince: pending ? now : null,
+      deactivationReason: null,
+      deactivatedAt: null,
       lastSignInAt: null,
-    });
-    await this.audit.record({
-      organizationId: user.organizationId,
-      actor: SYSTEM_ACTOR,
-      action: 'user.created',
-      target: { type: 'user', id: user.id },
-      after: { ...snapshot(user), email: user.email, source: input.source },
-    });
-    await this.announceArrival(user, placement, input.source);
+      createdAt: now,
+      updatedAt: now,
+    } satisfies Omit<UserEntity, 'organization'>);
+    // The user, its audit event and its outbox events: one statement (a SCIM POST runs it under the organization
+    // lock).
+    const batch = new WriteBatch();
+    this.repository.addInsert(batch, user);
+    this.audit.addToBatch(batch, [
+      {
+        organizationId: user.organizationId,
+        actor: SYSTEM_ACTOR,
+        action: 'user.created',
+        target: { type: 'user', id: user.id },
+        after: { ...snapshot(user), email: user.email, source: input.source },
+      },
+    ]);
+    const publish = this.outbox.addToBatch(
+      batch,
+      user.organizationId,
+      this.arrivalEvents(user, placement, input.source),
+    );
+    await this.txHost.withTransaction(async () => publish(await batch.run(this.txHost.tx)));
     return user;
   }
 
@@ -246,13 +286,43 @@ export class UsersService {
    * integrators learn that the user waits for an approval or a seat.
    */
   private async announceArrival(user: UserEntity, placement: Placement, source: EventSource): Promise<void> {
-    await this.outbox.record(user.organizationId, 'user.created', { user: toUserResponse(user), source });
+    await this.outbox.recordMany(user.organizationId, this.arrivalEvents(user, placement, source));
+  }
+
+  private arrivalEvents(user: UserEntity, placement: Placement, source: EventSource): OutboxEvent[] {
+    const events: OutboxEvent[] = [{ type: 'user.created', data: { user: toUserResponse(user), source } }];
     if (placement.status === 'pending')
-      await this.outbox.record(user.organizationId, 'user.pending', {
-        user: toUserResponse(user),
-        reason: placement.reason,
-        source,
+      events.push({
+        type: 'user.pending',
+        data: { user: toUserResponse(user), reason: placement.reason, source },
       });
+    return events;
+  }
+
+  /**
+   * Writes a change of a user locked by the caller, its audit event and its outbox events in one statement
+   * (status changes run under the organization lock: one round trip there), then hands the events to their
+   * consumers, in the caller's transaction. `audit` and `events` describe the user as the change leaves it.
+   */
+  private async writeChange(
+    user: UserEntity,
+    changes: Partial<UserEntity>,
+    audit: (after: UserEntity) => AuditRecord,
+    events: (after: UserEntity) => OutboxEvent[],
+    along: (batch: WriteBatch) => void = () => undefined,
+  ): Promise<UserEntity> {
+    const after = Object.assign(new UserEntity(), user, changes);
+    const batch = new WriteBatch();
+    const applied = this.repository.addUpdate(batch, user, changes);
+    along(batch);
+    this.audit.addToBatch(batch, [audit(after)]);
+    const publish = this.outbox.addToBatch(batch, user.organizationId, events(after));
+    return this.txHost.withTransaction(async () => {
+      const result = await batch.run(this.txHost.tx);
+      const saved = applied(result);
+      await publish(result);
+      return saved;
+    });
   }
 
   /** Changes the address and display name the directory keeps for a user (SCIM), audited; no-op when equal. */
@@ -325,6 +395,23 @@ export class UsersService {
   /** Users of the organization, not deactivated, holding this address (sign-in, invitations, SCIM adoption). */
   findLiveByEmail(organizationId: string, email: string): Promise<UserEntity | null> {
     return this.repository.findLiveByEmail(organizationId, email);
+  }
+
+  /**
+   * The user row `u` as select-list items, and their reader: for SCIM to read a product user along with its own
+   * row, in one statement (the users module keeps the mapping).
+   */
+  userColumnsQuery(): { columns: string; read(row: Record<string, unknown>): UserEntity } {
+    return this.repository.userColumnsQuery();
+  }
+
+  /**
+   * The SQL of "the organization's users holding this address as their email or a linked account's UPN" over
+   * the given placeholders (the organization, the lower-cased address), for SCIM's create to test in its own
+   * statement; `findByEmailOrUpn` is the same rule as a read.
+   */
+  holdersOfAddressQuery(organization: string, address: string): string {
+    return this.repository.holdersOfAddressQuery(organization, address);
   }
 
   /** Users of the organization holding this address as their email or as a linked account's UPN. */
@@ -539,35 +626,46 @@ export class UsersService {
     let lastOwnerDeactivated = false;
     let seatQueueLength: number | undefined;
     const saved = await this.txHost.withTransaction(async () => {
-      seatQueueLength = (await this.organizations.lock(organizationId)).seatQueueLength;
-      const user = await this.lockUser(organizationId, id);
+      const { organization, user } = await this.lockWithOrganization(organizationId, id);
+      seatQueueLength = organization.seatQueueLength;
       if (user.status === 'deactivated') throw new InvalidUserStateError('The user is already deactivated.');
       if (user.role === 'owner' && user.status === 'active') {
         if (!options.mayDeactivateLastOwner) await this.assertAnotherActiveOwner(organizationId);
         else lastOwnerDeactivated = (await this.repository.countActiveOwners(organizationId)) <= 1;
       }
       const before = snapshot(user);
-      const result = await this.repository.update(user, {
-        status: 'deactivated',
-        pendingReason: null,
-        pendingSince: null,
-        deactivationReason: reason,
-        deactivatedAt: new Date(),
-      });
-      await this.audit.record({
-        organizationId,
-        actor,
-        action: 'user.deactivated',
-        target: { type: 'user', id },
-        before,
-        after: snapshot(result),
-      });
-      await this.outbox.record(organizationId, 'user.deactivated', {
-        user: toUserResponse(result),
-        reason,
-        source: options.source ?? (actor.type === 'system' ? 'sync' : 'manual'),
-      });
-      return result;
+      return this.writeChange(
+        user,
+        {
+          status: 'deactivated',
+          pendingReason: null,
+          pendingSince: null,
+          deactivationReason: reason,
+          deactivatedAt: new Date(),
+        },
+        (after) => ({
+          organizationId,
+          actor,
+          action: 'user.deactivated',
+          target: { type: 'user', id },
+          before,
+          after: snapshot(after),
+        }),
+        (after) => [
+          {
+            type: 'user.deactivated',
+            data: {
+              user: toUserResponse(after),
+              reason,
+              source: options.source ?? (actor.type === 'system' ? 'sync' : 'manual'),
+            },
+          },
+        ],
+        // Their sessions end in the same statement: at once, and never without the deactivation.
+        (batch) => {
+          for (const part of this.deactivationParts) part(batch, { userId: id, reason });
+        },
+      );
     });
     const event: UserDeactivatedEvent = { userId: id, organizationId, reason, seatQueueLength };
     await this.events.emitAsync(USER_DEACTIVATED, event);
@@ -582,24 +680,27 @@ export class UsersService {
     if (user.status !== 'deactivated')
       throw new InvalidUserStateError('Only a deactivated user can be reactivated.');
     const before = snapshot(user);
-    const saved = await this.repository.update(user, {
-      status: 'active',
-      deactivationReason: null,
-      deactivatedAt: null,
-    });
-    await this.audit.record({
-      organizationId: user.organizationId,
-      actor,
-      action: 'user.reactivated',
-      target: { type: 'user', id: user.id },
-      before,
-      after: snapshot(saved),
-    });
-    await this.outbox.record(saved.organizationId, 'user.reactivated', {
-      user: toUserResponse(saved),
-      source: source ?? (actor.type === 'system' ? 'sync' : 'manual'),
-    });
-    return saved;
+    return this.writeChange(
+      user,
+      { status: 'active', deactivationReason: null, deactivatedAt: null },
+      (after) => ({
+        organizationId: user.organizationId,
+        actor,
+        action: 'user.reactivated',
+        target: { type: 'user', id: user.id },
+        before,
+        after: snapshot(after),
+      }),
+      (after) => [
+        {
+          type: 'user.reactivated',
+          data: {
+            user: toUserResponse(after),
+            source: source ?? (actor.type === 'system' ? 'sync' : 'manual'),
+          },
+        },
+      ],
+    );
   }
 
   /**
@@ -615,27 +716,25 @@ export class UsersService {
     if (user.status !== 'deactivated')
       throw new InvalidUserStateError('Only a deactivated user can be placed pending again.');
     const before = snapshot(user);
-    const saved = await this.repository.update(user, {
-      status: 'pending',
-      pendingReason: reason,
-      pendingSince: new Date(),
-      deactivationReason: null,
-      deactivatedAt: null,
-    });
-    await this.audit.record({
-      organizationId: user.organizationId,
-      actor,
-      action: 'user.pending',
-      target: { type: 'user', id: user.id },
-      before,
-      after: { ...snapshot(saved), source },
-    });
-    await this.outbox.record(saved.organizationId, 'user.pending', {
-      user: toUserResponse(saved),
-      reason,
-      source,
-    });
-    return saved;
+    return this.writeChange(
+      user,
+      {
+        status: 'pending',
+        pendingReason: reason,
+        pendingSince: new Date(),
+        deactivationReason: null,
+        deactivatedAt: null,
+      },
+      (after) => ({
+        organizationId: user.organizationId,
+        actor,
+        action: 'user.pending',
+        target: { type: 'user', id: user.id },
+        before,
+        after: { ...snapshot(after), source },
+      }),
+      (after) => [{ type: 'user.pending', data: { user: toUserResponse(after), reason, source } }],
+    );
   }
 
   /**
@@ -644,6 +743,22 @@ export class UsersService {
    */
   takeSeatQueue(organizationId: string, limit: number): Promise<UserEntity[]> {
     return this.repository.takeSeatQueue(organizationId, limit);
+  }
+
+  /**
+   * The organization's lock, then the user's, in one statement (the order of every status change): what a
+   * status change starts from. USER_NOT_FOUND in another organization.
+   */
+  async lockWithOrganization(
+    organizationId: string,
+    id: string,
+  ): Promise<{ organization: LockedOrganization; user: UserEntity }> {
+    const locked = await this.organizations.lockAlong(organizationId, this.repository.lockedUserAlong(), [
+      id,
+    ]);
+    if (locked) return { organization: locked.organization, user: locked.row };
+    await this.organizations.lock(organizationId); // ORGANIZATION_NOT_FOUND before USER_NOT_FOUND, as ever
+    throw new UserNotFoundError();
   }
 
   /** The user, row-locked for the rest of the caller's transaction; USER_NOT_FOUND in another organization. */
@@ -664,25 +779,19 @@ export class UsersService {
   ): Promise<UserEntity> {
     if (user.status !== 'pending') throw new InvalidUserStateError('Only a pending user can be activated.');
     const before = { ...snapshot(user), pendingSince: user.pendingSince?.toISOString() ?? null };
-    const saved = await this.repository.update(user, {
-      status: 'active',
-      pendingReason: null,
-      pendingSince: null,
-    });
-    await this.audit.record({
-      organizationId: user.organizationId,
-      actor,
-      action: 'user.activated',
-      target: { type: 'user', id: user.id },
-      before,
-      after: { ...snapshot(saved), cause },
-    });
-    await this.outbox.record(saved.organizationId, 'user.activated', {
-      user: toUserResponse(saved),
-      reason: cause,
-      source,
-    });
-    return saved;
+    return this.writeChange(
+      user,
+      { status: 'active', pendingReason: null, pendingSince: null },
+      (after) => ({
+        organizationId: user.organizationId,
+        actor,
+        action: 'user.activated',
+        target: { type: 'user', id: user.id },
+        before,
+        after: { ...snapshot(after), cause },
+      }),
+      (after) => [{ type: 'user.activated', data: { user: toUserResponse(after), reason: cause, source } }],
+    );
   }
 
   private recordRoleChanged(

@@ -5,6 +5,7 @@ import type { DeepPartial } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
 import type { Cursor } from '../common/pagination.js';
 import { OrganizationScopedRepository } from '../database/organization-scoped.repository.js';
+import type { WriteBatch } from '../database/write-batch.js';
 import { WebhookDeliveryEntity } from './entities/webhook-delivery.entity.js';
 import { WebhookEndpointEntity } from './entities/webhook-endpoint.entity.js';
 import type { NewDelivery } from './fan-out.js';
@@ -25,6 +26,12 @@ export type NextClaim =
   | { state: 'waiting'; endpointId: string }
   /** Another worker claimed it first. */
   | { state: 'raced' };
+
+/** An enabled endpoint as the fan-out routes events to it. */
+export interface EndpointRoute {
+  id: string;
+  eventTypes: string[];
+}
 
 /** A delivery whose attempt number `attempts` was just claimed, with the exact body to send. */
 export interface ClaimedDelivery {
@@ -63,8 +70,17 @@ export class WebhooksRepository {
     return this.endpoints.lockOneBy(organizationId, { id });
   }
 
-  enabledEndpoints(organizationId: string): Promise<WebhookEndpointEntity[]> {
-    return this.endpoints.find(organizationId, { where: { enabled: true } });
+  /**
+   * Adds the read of the organization's enabled endpoints (id and event types: what the fan-out routes by) to a
+   * batch of the transaction's writes, the statement that records events; returns the part's name.
+   */
+  addEnabledEndpointsRead(batch: WriteBatch, organizationId: string): string {
+    return batch.add(
+      'endpoints',
+      `SELECT id, event_types AS "eventTypes" FROM webhook_endpoints
+        WHERE organization_id = ${batch.param(organizationId, 'uuid')} AND enabled`,
+      true,
+    );
   }
 
   saveEndpoint(endpoint: WebhookEndpointEntity): Promise<WebhookEndpointEntity> {

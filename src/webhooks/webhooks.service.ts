@@ -24,7 +24,7 @@ import {
   WebhookNotFoundError,
   WebhookUrlRefusedError,
 } from './webhooks.errors.js';
-import { type ClaimedDelivery, WebhooksRepository } from './webhooks.repository.js';
+import { type ClaimedDelivery, type EndpointRoute, WebhooksRepository } from './webhooks.repository.js';
 
 export const WEBHOOK_SECRET_CIPHER = Symbol('webhook-secret-cipher');
 const GIVE_UP_AFTER_MS = 3 * 86_400_000;
@@ -55,7 +55,10 @@ export class WebhooksService implements OnApplicationBootstrap {
     private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
     events: EventsService,
   ) {
-    events.onRecorded((recorded) => this.fanOut(recorded));
+    events.onRecorded({
+      readAlong: (batch, organizationId) => this.repository.addEnabledEndpointsRead(batch, organizationId),
+      consume: (recorded, endpoints) => this.fanOut(recorded, endpoints as unknown as EndpointRoute[]),
+    });
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -200,11 +203,13 @@ export class WebhooksService implements OnApplicationBootstrap {
    * In the transaction that records the events: one delivery per event and matching enabled endpoint, written
    * in one statement, and one job per endpoint (`deliveriesToEnqueue`), sent in one statement too.
    */
-  private async fanOut(events: RecordedEvent[]): Promise<void> {
-    if (events.length === 0) return;
+  /**
+   * The deliveries of events just recorded, in their transaction: one per enabled endpoint whose event types
+   * match, each endpoint's first one queued. `endpoints` were read by the statement that inserted the events.
+   */
+  private async fanOut(events: RecordedEvent[], endpoints: EndpointRoute[]): Promise<void> {
+    if (events.length === 0 || endpoints.length === 0) return;
     const organizationId = events[0].organizationId;
-    const endpoints = await this.repository.enabledEndpoints(organizationId);
-    if (endpoints.length === 0) return;
     const rows = events.flatMap((event) =>
       endpoints
         .filter((endpoint) =>

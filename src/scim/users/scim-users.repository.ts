@@ -91,6 +91,62 @@ function listStatement(
   return { text, values: [...params, offset, count] };
 }
 
+/** Every column of `scim_users`, as the write paths read a row. */
+const COLUMNS = `user_id, organization_id, user_name, user_name_lower, external_id, display_name_lower, active,
+                 emails_lower, attributes, raw, version, deleted_at, created_at, updated_at`;
+
+interface ScimUserRow {
+  user_id: string;
+  organization_id: string;
+  user_name: string;
+  user_name_lower: string;
+  external_id: string | null;
+  display_name_lower: string | null;
+  active: boolean;
+  emails_lower: string[];
+  attributes: Record<string, unknown>;
+  raw: Record<string, unknown>;
+  version: number;
+  deleted_at: Date | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+const entityOf = (row: ScimUserRow): ScimUserEntity =>
+  Object.assign(new ScimUserEntity(), {
+    userId: row.user_id,
+    organizationId: row.organization_id,
+    userName: row.user_name,
+    userNameLower: row.user_name_lower,
+    externalId: row.external_id,
+    displayNameLower: row.display_name_lower,
+    active: row.active,
+    emailsLower: row.emails_lower,
+    attributes: row.attributes,
+    raw: row.raw,
+    version: row.version,
+    deletedAt: row.deleted_at,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  });
+
+/** The write of a row's columns and its next version (`update`): a prepared statement. */
+const UPDATE = `UPDATE scim_users
+                   SET user_name = $3, user_name_lower = $4, external_id = $5, display_name_lower = $6, active = $7,
+                       emails_lower = $8, attributes = $9, raw = $10, version = $11, deleted_at = $12,
+                       updated_at = CURRENT_TIMESTAMP
+                 WHERE user_id = $1 AND organization_id = $2
+             RETURNING updated_at`;
+
+/** What `insertIfFree` found: the new row, or why there is none (then nothing was written). */
+export type FreshInsert =
+  { inserted: ScimUserEntity } | { inserted: null; userNameHeld: boolean; addressHeld: boolean };
+
+const assertOrganization = (organizationId: string) => {
+  if (typeof organizationId !== 'string' || organizationId.length === 0)
+    throw new UnscopedQueryError('An organization id is required for organization-owned rows.');
+};
+
 @Injectable()
 export class ScimUsersRepository {
   private readonly users: OrganizationScopedRepository<ScimUserEntity>;
@@ -104,9 +160,102 @@ export class ScimUsersRepository {
     return this.users.findOneBy(organizationId, { userId, deletedAt: IsNull() });
   }
 
-  /** A visible user, row-locked for the rest of the transaction. */
-  lockVisible(organizationId: string, userId: string): Promise<ScimUserEntity | null> {
-    return this.users.lockOneBy(organizationId, { userId, deletedAt: IsNull() });
+  /** A visible user, row-locked for the rest of the transaction (a prepared statement: every PATCH runs it). */
+  async lockVisible(organizationId: string, userId: string): Promise<ScimUserEntity | null> {
+    assertOrganization(organizationId);
+    const [row] = await preparedQuery<ScimUserRow>(
+      this.txHost.tx,
+      `SELECT ${COLUMNS} FROM scim_users
+        WHERE organization_id = $1 AND user_id = $2 AND deleted_at IS NULL FOR UPDATE`,
+      [organizationId, userId],
+    );
+    return row ? entityOf(row) : null;
+  }
+
+  /**
+   * `lockVisible` with the product user read along (`product`: the users module's select-list over `u` and its
+   * reader), in one prepared statement: what a PATCH, PUT or DELETE starts from. Only the SCIM row is locked.
+   */
+  async lockVisibleWithUser<U>(
+    organizationId: string,
+    userId: string,
+    product: { columns: string; read(row: Record<string, unknown>): U },
+  ): Promise<{ row: ScimUserEntity; user: U } | null> {
+    assertOrganization(organizationId);
+    const [row] = await preparedQuery<ScimUserRow & Record<string, unknown>>(
+      this.txHost.tx,
+      `SELECT ${COLUMNS.split(',')
+        .map((c) => `su.${c.trim()}`)
+        .join(', ')}, ${product.columns}
+         FROM scim_users su JOIN users u ON u.id = su.user_id AND u.organization_id = su.organization_id
+        WHERE su.organization_id = $1 AND su.user_id = $2 AND su.deleted_at IS NULL FOR UPDATE OF su`,
+      [organizationId, userId],
+    );
+    return row ? { row: entityOf(row), user: product.read(row) } : null;
+  }
+
+  /**
+   * A POST's row for a new product user, in one prepared statement, written only when the `userName` is free
+   * in the organization (no row at all, visible or deleted: else that row is locked) and no user of the
+   * organization holds the `userName` as an address (`holders`: the users module's query over the given
+   * placeholders; then SCIM may adopt that user instead). Otherwise nothing is written and the caller takes the
+   * general path. A parallel insert of the same `userName` still answers 409 uniqueness.
+   */
+  async insertIfFree(
+    organizationId: string,
+    userId: string,
+    columns: ScimUserColumns,
+    holders: (organization: string, address: string) => string,
+  ): Promise<FreshInsert> {
+    assertOrganization(organizationId);
+    const rows = await translate(
+      preparedQuery<{
+        held: boolean;
+        address_held: boolean;
+        created_at: Date | null;
+        updated_at: Date | null;
+      }>(
+        this.txHost.tx,
+        `WITH held AS (
+           SELECT user_id FROM scim_users WHERE user_name_lower = $3::text AND organization_id = $1::uuid FOR UPDATE
+         ), holders AS (${holders('$1', '$3')}),
+         inserted AS (
+           INSERT INTO scim_users (user_id, organization_id, user_name, user_name_lower, external_id,
+                                   display_name_lower, active, emails_lower, attributes, raw, version, deleted_at)
+           SELECT $2::uuid, $1::uuid, $4::text, $3::text, $5::text, $6::text, $7::boolean, $8::text[], $9::jsonb, $10::jsonb, 1, NULL
+            WHERE NOT EXISTS (SELECT 1 FROM held) AND NOT EXISTS (SELECT 1 FROM holders)
+           RETURNING created_at, updated_at
+         )
+         SELECT EXISTS (SELECT 1 FROM held) AS held, EXISTS (SELECT 1 FROM holders) AS address_held,
+                inserted.created_at, inserted.updated_at
+           FROM (SELECT 1) one LEFT JOIN inserted ON true`,
+        [
+          organizationId,
+          userId,
+          columns.userNameLower,
+          columns.userName,
+          columns.externalId,
+          columns.displayNameLower,
+          columns.active,
+          columns.emailsLower,
+          JSON.stringify(columns.attributes),
+          JSON.stringify(columns.raw),
+        ],
+      ),
+    );
+    const [row] = rows;
+    if (!row.created_at) return { inserted: null, userNameHeld: row.held, addressHeld: row.address_held };
+    return {
+      inserted: Object.assign(new ScimUserEntity(), {
+        userId,
+        organizationId,
+        ...columns,
+        version: 1,
+        deletedAt: null,
+        createdAt: row.created_at,
+        updatedAt: row.updated_at!,
+      }),
+    };
   }
 
   /** The row of a product user, visible or deleted (one row per user). */
@@ -127,15 +276,31 @@ export class ScimUsersRepository {
   }
 
   /** Writes new columns (and visibility) and the next version; 409 uniqueness on a `userName` clash. */
-  update(row: ScimUserEntity, columns: ScimUserColumns, deleted = false): Promise<ScimUserEntity> {
-    return translate(
-      this.users.updateLoaded(
+  async update(row: ScimUserEntity, columns: ScimUserColumns, deleted = false): Promise<ScimUserEntity> {
+    assertOrganization(row.organizationId);
+    const changes = {
+      ...columns,
+      version: row.version + 1,
+      deletedAt: deleted ? (row.deletedAt ?? new Date()) : null,
+    };
+    const [written] = await translate(
+      preparedQuery<{ updated_at: Date }>(this.txHost.tx, UPDATE, [
+        row.userId,
         row.organizationId,
-        row,
-        { userId: row.userId },
-        { ...columns, version: row.version + 1, deletedAt: deleted ? (row.deletedAt ?? new Date()) : null },
-      ),
+        changes.userName,
+        changes.userNameLower,
+        changes.externalId,
+        changes.displayNameLower,
+        changes.active,
+        changes.emailsLower,
+        JSON.stringify(changes.attributes),
+        JSON.stringify(changes.raw),
+        changes.version,
+        changes.deletedAt,
+      ]),
     );
+    if (!written) throw new UnscopedQueryError('The row is not in the organization named.');
+    return Object.assign(row, changes, { updatedAt: written.updated_at });
   }
 
   /** Hides the row from SCIM (a SCIM DELETE); its userName stays taken, for the same person to come back. */

@@ -149,35 +149,56 @@ export class ScimUsersService {
     const columns = columnsOf(user, body);
     const notes: string[] = [];
     return this.txHost.withTransaction(async () => {
+      // Nearly always a new person: their SCIM row under the user's new id, written in the statement that finds
+      // the userName free and nobody to adopt (a userName clash answers 409 here; its reference to the user is
+      // checked at commit); then the organization lock, last.
+      const id = randomUUID();
+      const fresh = await this.repository.insertIfFree(organizationId, id, columns, (organization, address) =>
+        this.users.holdersOfAddressQuery(organization, address),
+      );
+      if (fresh.inserted) return this.admitNew(organizationId, fresh.inserted, user, notes);
       const existing = await this.repository.lockByUserName(organizationId, user.userNameLower);
       if (existing && !existing.deletedAt) throw uniqueness();
       if (existing) {
         const row = await this.repository.update(existing, columns);
-        return this.viewOf(row, await this.applyToProduct(organizationId, row.userId, user, notes), notes);
+        const product = await this.users.get(organizationId, row.userId);
+        return this.viewOf(row, await this.applyToProduct(product, user, notes), notes);
       }
       const adoptee = await this.adoptee(organizationId, user.userName);
       if (adoptee) {
         const row = await this.repository.insert(organizationId, adoptee.id, columns);
         await this.recordAdoption(organizationId, adoptee.id, user.userName, notes);
-        return this.viewOf(row, await this.applyToProduct(organizationId, row.userId, user, notes), notes);
+        return this.viewOf(row, await this.applyToProduct(adoptee, user, notes), notes);
       }
-      // Everything that needs no seat first: the SCIM row under the user's new id (a userName clash answers
-      // 409 here; its reference to the user is checked at commit), then the organization lock, last.
-      const id = randomUUID();
-      const row = await this.repository.insert(organizationId, id, columns);
-      const { user: created } = await this.activation.admit(organizationId, SCIM_ARRIVAL, (placement) =>
-        this.users.createProvisioned({
-          id,
-          organizationId,
-          placement,
-          email: user.email,
-          displayName: user.displayName,
-          source: 'scim',
-        }),
+      // Everyone holding the userName as an address is managed by SCIM already: a new person after all.
+      return this.admitNew(
+        organizationId,
+        await this.repository.insert(organizationId, id, columns),
+        user,
+        notes,
       );
-      const product = user.active ? created : await this.applyActive(created, false, notes);
-      return this.viewOf(row, product, notes);
     });
+  }
+
+  /** The product user of a new SCIM row, admitted through the activation policy under the organization lock. */
+  private async admitNew(
+    organizationId: string,
+    row: ScimUserEntity,
+    user: NormalizedUser,
+    notes: string[],
+  ): Promise<ScimUserView> {
+    const { user: created } = await this.activation.admit(organizationId, SCIM_ARRIVAL, (placement) =>
+      this.users.createProvisioned({
+        id: row.userId,
+        organizationId,
+        placement,
+        email: user.email,
+        displayName: user.displayName,
+        source: 'scim',
+      }),
+    );
+    const product = user.active ? created : await this.applyActive(created, false, notes);
+    return this.viewOf(row, product, notes);
   }
 
   /** PUT: replaces the resource (never creates: 404). */
@@ -185,9 +206,9 @@ export class ScimUsersService {
     const user = normalizeUser(body);
     const notes: string[] = [];
     return this.txHost.withTransaction(async () => {
-      const current = await this.lockForWrite(organizationId, id, ifMatch);
+      const { row: current, user: product } = await this.lockForWrite(organizationId, id, ifMatch);
       const row = await this.repository.update(current, columnsOf(user, body));
-      return this.viewOf(row, await this.applyToProduct(organizationId, row.userId, user, notes), notes);
+      return this.viewOf(row, await this.applyToProduct(product, user, notes), notes);
     });
   }
 
@@ -196,11 +217,11 @@ export class ScimUsersService {
     const operations = normalisePatch(body);
     const notes: string[] = [];
     return this.txHost.withTransaction(async () => {
-      const current = await this.lockForWrite(organizationId, id, ifMatch);
+      const { row: current, user: product } = await this.lockForWrite(organizationId, id, ifMatch);
       const patched = applyPatch(patchableResource(current), operations);
       const user = normalizeUser(patched);
       const row = await this.repository.update(current, columnsOf(user, body));
-      return this.viewOf(row, await this.applyToProduct(organizationId, row.userId, user, notes), notes);
+      return this.viewOf(row, await this.applyToProduct(product, user, notes), notes);
     });
   }
 
@@ -208,9 +229,9 @@ export class ScimUsersService {
   async remove(organizationId: string, id: string, ifMatch?: string): Promise<{ notes: string[] }> {
     const notes: string[] = [];
     await this.txHost.withTransaction(async () => {
-      const row = await this.lockForWrite(organizationId, id, ifMatch);
+      const { row, user } = await this.lockForWrite(organizationId, id, ifMatch);
       await this.repository.markDeleted(row);
-      await this.deactivate(await this.users.get(organizationId, row.userId), 'scim_deleted', notes);
+      await this.deactivate(user, 'scim_deleted', notes);
     });
     return { notes };
   }
@@ -237,13 +258,25 @@ export class ScimUsersService {
     );
   }
 
-  private async lockForWrite(organizationId: string, id: string, ifMatch?: string): Promise<ScimUserEntity> {
+  /**
+   * The SCIM row, locked, with its product user as it is (read along, not locked: a status change locks the
+   * organization, then the user). 404 for an unknown or hidden id, 412 when If-Match names another version.
+   */
+  private async lockForWrite(
+    organizationId: string,
+    id: string,
+    ifMatch?: string,
+  ): Promise<{ row: ScimUserEntity; user: User }> {
     if (!isUuid(id)) throw notFound();
-    const row = await this.repository.lockVisible(organizationId, id);
-    if (!row) throw notFound();
-    if (ifMatch !== undefined && !etagMatches(ifMatch, row.version))
+    const found = await this.repository.lockVisibleWithUser(
+      organizationId,
+      id,
+      this.users.userColumnsQuery(),
+    );
+    if (!found) throw notFound();
+    if (ifMatch !== undefined && !etagMatches(ifMatch, found.row.version))
       throw new ScimError(412, 'The resource changed: its version no longer matches If-Match');
-    return row;
+    return found;
   }
 
   /**
@@ -251,13 +284,9 @@ export class ScimUsersService {
    * a lock (the SCIM row, locked, serialises the directory's writes to this user); the organization lock is
    * taken only by a change of status, after everything else. Returns the user as it now is.
    */
-  private async applyToProduct(
-    organizationId: string,
-    userId: string,
-    user: NormalizedUser,
-    notes: string[],
-  ): Promise<User> {
-    let current = await this.users.get(organizationId, userId);
+  private async applyToProduct(product: User, user: NormalizedUser, notes: string[]): Promise<User> {
+    const { organizationId, id: userId } = product;
+    let current = product;
     if (current.email !== user.email.toLowerCase() || current.displayName !== user.displayName) {
       // A status change takes the organization's lock, and every status change takes it before any user row
       // (a seat-queue promotion locks the organization, then the users it seats). Updating the profile first
