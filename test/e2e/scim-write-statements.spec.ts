@@ -5,6 +5,7 @@ import { SCHEMAS } from '../../src/scim/protocol/index.js';
 import { ownerOf, type TestOwner } from '../support/factory.js';
 import { seatCountDrift } from '../support/seat-counts.js';
 import { bearer } from '../support/sign-in.js';
+import { statementsSentDuring } from '../support/statements.js';
 import { createTestContext, type TestContext } from '../support/test-app.js';
 
 const { adele } = DEMO.users;
@@ -22,22 +23,8 @@ interface Sent {
  */
 async function transactionOf(send: () => Promise<unknown>): Promise<Sent[]> {
   const byClient = new Map<pg.Client, Sent[]>();
-  const original = pg.Client.prototype.query;
-  pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-    const config = args[0] as { text?: string; name?: string } | undefined;
-    const text = typeof args[0] === 'string' ? args[0] : config?.text;
-    if (typeof text === 'string') {
-      const seen = byClient.get(this) ?? [];
-      seen.push({ text: text.replace(/\s+/g, ' ').trim(), name: config?.name });
-      byClient.set(this, seen);
-    }
-    return (original as (...a: unknown[]) => unknown).apply(this, args);
-  } as typeof original;
-  try {
-    await send();
-  } finally {
-    pg.Client.prototype.query = original;
-  }
+  for (const { client, text, name } of await statementsSentDuring(send))
+    byClient.set(client, [...(byClient.get(client) ?? []), { text, name }]);
   const transactions = [...byClient.values()].filter((sent) =>
     sent.some((s) => s.text === 'START TRANSACTION'),
   );

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { sha256 } from '../../src/common/tokens.js';
 import { DEMO } from '@entra-integration/entra-emulator';
 import { addMember } from '../support/seed.js';
 import { bearer, signIn } from '../support/sign-in.js';
+import { statementsSentDuring } from '../support/statements.js';
 import { createTestContext, type TestContext } from '../support/test-app.js';
 import { seatCountDrift } from '../support/seat-counts.js';
 
@@ -56,23 +56,9 @@ describe('users, roles and deactivation', () => {
   });
 
   it('answers GET /me with the one statement that authenticates it, reading what changed at once', async () => {
-    /** The statements the service sends to PostgreSQL while answering (text, or a prepared statement's). */
-    const statementsOf = async (send: () => Promise<unknown>) => {
-      const seen: { text: string; name?: string }[] = [];
-      const original = pg.Client.prototype.query;
-      pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-        const config = args[0] as { text?: string; name?: string } | undefined;
-        const text = typeof args[0] === 'string' ? args[0] : config?.text;
-        if (typeof text === 'string') seen.push({ text, name: config?.name });
-        return (original as (...a: unknown[]) => unknown).apply(this, args);
-      } as typeof original;
-      try {
-        await send();
-      } finally {
-        pg.Client.prototype.query = original;
-      }
-      return seen;
-    };
+    /** The statements sent to PostgreSQL while answering, but the job queue's polls (its own schema). */
+    const statementsOf = async (send: () => Promise<unknown>) =>
+      (await statementsSentDuring(send)).filter((s) => !s.text.includes('pgboss.'));
     // Used just now: no once-a-minute write of the last use.
     await ctx.sql.query('UPDATE sessions SET last_seen_at = now() WHERE token_hash = $1', [sha256(owner)]);
     const { rows } = await ctx.sql.query('SELECT display_name FROM users WHERE id = $1', [ownerId]);
