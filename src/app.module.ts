@@ -8,6 +8,7 @@ import { ApiKeysModule } from './api-keys/api-keys.module.js';
 import { AuditModule } from './audit/audit.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { AuthFlowsModule } from './auth-flows/auth-flows.module.js';
+import { AuthenticatorsModule } from './common/authenticators.js';
 import { AuthKindGuard, PlanGuard, RolesGuard, ScopesGuard } from './common/guards.js';
 import { ProblemDetailsFilter } from './common/problem-details.filter.js';
 import type { AppConfig } from './config/config.js';
@@ -40,6 +41,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
+        AuthenticatorsModule,
         TypeOrmModule.forRoot({ ...dataSourceOptions(databaseUrl), retryAttempts: 3, retryDelay: 1000 }),
         TransactionsModule,
         EventEmitterModule.forRoot(),

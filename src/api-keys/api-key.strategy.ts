@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Request } from 'express';
-import { registerAuthenticator, type RequestAuthenticator } from '../common/authenticators.js';
+import { Authenticators, type RequestAuthenticator } from '../common/authenticators.js';
 import { API_KEY_PREFIX, bearerToken } from '../common/guards.js';
 import type { Principal } from '../common/principal.js';
 import { ApiKeyLimitsService, type RateLimitState } from '../rate-limits/api-key-limits.service.js';
@@ -16,8 +16,9 @@ export class ApiKeyStrategy implements RequestAuthenticator {
   constructor(
     private readonly keys: ApiKeysService,
     private readonly limits: ApiKeyLimitsService,
+    authenticators: Authenticators,
   ) {
-    registerAuthenticator('api_key', this);
+    authenticators.register('api_key', this);
   }
 
   async validate(request: Request): Promise<Principal | false> {

@@ -1,3 +1,4 @@
+import { Global, Injectable, Module } from '@nestjs/common';
 import type { Request } from 'express';
 import type { AuthKind } from './auth.decorators.js';
 
@@ -13,17 +14,25 @@ export interface RequestAuthenticator {
   validate(request: Request): Promise<object | false>;
 }
 
-const registered = new Map<CredentialKind, RequestAuthenticator>();
-
 /**
- * Makes `authenticator` the one the global guard asks for `kind`. The module that owns the credential does it
- * when its authenticator is constructed (`common/` imports no feature module); the latest registration wins.
+ * The application's authenticators by kind, one registry per application (two apps in one process never
+ * authenticate through each other's). The module that owns a credential registers its authenticator when it is
+ * constructed (`common/` imports no feature module); the global guard asks it per request.
  */
-export function registerAuthenticator(kind: CredentialKind, authenticator: RequestAuthenticator): void {
-  registered.set(kind, authenticator);
+@Injectable()
+export class Authenticators {
+  private readonly registered = new Map<CredentialKind, RequestAuthenticator>();
+
+  register(kind: CredentialKind, authenticator: RequestAuthenticator): void {
+    this.registered.set(kind, authenticator);
+  }
+
+  /** The authenticator registered for `kind`, if any: a kind nobody registered authenticates nobody. */
+  of(kind: CredentialKind): RequestAuthenticator | undefined {
+    return this.registered.get(kind);
+  }
 }
 
-/** The authenticator registered for `kind`, if any: a kind nobody registered authenticates nobody. */
-export function authenticatorOf(kind: CredentialKind): RequestAuthenticator | undefined {
-  return registered.get(kind);
-}
+@Global()
+@Module({ providers: [Authenticators], exports: [Authenticators] })
+export class AuthenticatorsModule {}

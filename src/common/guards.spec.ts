@@ -2,7 +2,7 @@ import type { ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { describe, expect, it } from 'vitest';
 import { Auth, RequiresPlan, Roles, Scopes } from './auth.decorators.js';
-import { type CredentialKind, registerAuthenticator } from './authenticators.js';
+import { Authenticators, type CredentialKind } from './authenticators.js';
 import { COMMON_ERRORS, DomainError } from './domain-error.js';
 import { AuthKindGuard, PlanGuard, RolesGuard, ScopesGuard } from './guards.js';
 import type { Principal } from './principal.js';
@@ -53,7 +53,7 @@ function codeOf(fn: () => unknown): string | undefined {
 }
 
 describe('the auth-kind guard', () => {
-  const guard = new AuthKindGuard(new Reflector());
+  const guard = new AuthKindGuard(new Reflector(), new Authenticators());
 
   it('lets public routes through without credentials', async () => {
     await expect(guard.canActivate(contextFor('open'))).resolves.toBe(true);
@@ -84,7 +84,8 @@ describe('the auth-kind guard', () => {
 });
 
 describe('the auth-kind guard and its authenticators', () => {
-  const guard = new AuthKindGuard(new Reflector());
+  const authenticators = new Authenticators();
+  const guard = new AuthKindGuard(new Reflector(), authenticators);
   const alice = { kind: 'session', userId: 'alice' } as Principal;
   const key = { kind: 'api_key', apiKeyId: 'k1' } as Principal;
 
@@ -93,7 +94,7 @@ describe('the auth-kind guard and its authenticators', () => {
     kind: CredentialKind,
     validate: (request: { token?: string }) => Promise<Principal | false>,
   ) {
-    registerAuthenticator(kind, { validate: (request) => validate(request as { token?: string }) });
+    authenticators.register(kind, { validate: (request) => validate(request as { token?: string }) });
   }
 
   function request(handler: keyof Routes, token?: string) {

@@ -10,7 +10,7 @@ import {
   REQUIRED_ROLES,
   REQUIRED_SCOPES,
 } from './auth.decorators.js';
-import { authenticatorOf, type CredentialKind } from './authenticators.js';
+import { Authenticators, type CredentialKind } from './authenticators.js';
 import { COMMON_ERRORS, DomainError } from './domain-error.js';
 import { type Principal, wantCallerProfile } from './principal.js';
 
@@ -74,7 +74,10 @@ export function routeRules(reflector: Reflector, context: ExecutionContext): Rou
 export class AuthKindGuard implements CanActivate {
   private readonly logger = new Logger(AuthKindGuard.name);
 
-  constructor(private readonly reflector: Reflector) {}
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly authenticators: Authenticators,
+  ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const rules = routeRules(this.reflector, context);
@@ -97,7 +100,7 @@ export class AuthKindGuard implements CanActivate {
       throw new DomainError(COMMON_ERRORS.API_KEY_NOT_ACCEPTED);
     for (const kind of rules.credentials) {
       // Looked up now, not at boot: the registration in force decides.
-      const caller = await authenticatorOf(kind)?.validate(request);
+      const caller = await this.authenticators.of(kind)?.validate(request);
       if (caller) {
         request.user = caller;
         return true;

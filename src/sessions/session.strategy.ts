@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Request } from 'express';
-import { registerAuthenticator, type RequestAuthenticator } from '../common/authenticators.js';
+import { Authenticators, type RequestAuthenticator } from '../common/authenticators.js';
 import { API_KEY_PREFIX, bearerToken } from '../common/guards.js';
 import { callerProfileWanted, type Principal } from '../common/principal.js';
 import type { AppConfig } from '../config/config.js';
@@ -20,8 +20,9 @@ export class SessionStrategy implements RequestAuthenticator {
     private readonly sessions: SessionsService,
     private readonly users: UsersService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    authenticators: Authenticators,
   ) {
-    registerAuthenticator('session', this);
+    authenticators.register('session', this);
   }
 
   async validate(request: Request): Promise<Principal | false> {

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Request } from 'express';
-import { registerAuthenticator, type RequestAuthenticator } from '../../common/authenticators.js';
+import { Authenticators, type RequestAuthenticator } from '../../common/authenticators.js';
 import { bearerToken } from '../../common/guards.js';
 import { ScimAccessService } from './scim-access.service.js';
 import type { ScimCaller } from './scim-caller.js';
@@ -13,8 +13,11 @@ import { scimLogState } from './scim-request-log.js';
  */
 @Injectable()
 export class ScimTokenStrategy implements RequestAuthenticator {
-  constructor(private readonly access: ScimAccessService) {
-    registerAuthenticator('scim_token', this);
+  constructor(
+    private readonly access: ScimAccessService,
+    authenticators: Authenticators,
+  ) {
+    authenticators.register('scim_token', this);
   }
 
   async validate(request: Request): Promise<ScimCaller | false> {
