@@ -22,7 +22,7 @@ import { createValidationPipe } from './common/validation.js';
 import { COMMON_ERRORS, type ErrorDefinition, registeredErrors } from './common/domain-error.js';
 import { ProblemDocumentDto } from './common/problem.dto.js';
 import type { AppConfig } from './config/config.js';
-import { SWAGGER_SESSION_SCRIPT, SWAGGER_SESSION_SCRIPT_PATH } from './openapi/swagger-session.js';
+import { SWAGGER_SESSION_SCRIPT, SWAGGER_SESSION_SCRIPT_PATH } from './common/swagger-session.js';
 import { invitationChoiceCookieName, sessionCookieName } from './sessions/session-cookie.js';
 
 /**
