@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { loadConfig } from '../config/config.js';
 import { createDataSource } from '../app.data-source.js';
 import { connectOrStartEmbedded, startEmbeddedPostgres, type EmbeddedDatabase } from './embedded-postgres.js';
-import { runMigrations, withMigrationLock } from './migrate.js';
+import { runMigrations, withMigrationLock } from '../app.migrate.js';
 
 /*
  * npm run migration:run | migration:revert | migration:generate -- <Name> | migration:check

@@ -11,7 +11,7 @@ import {
   startEmbeddedPostgres,
   type EmbeddedDatabase,
 } from '../../src/database/embedded-postgres.js';
-import { runMigrations } from '../../src/database/migrate.js';
+import { runMigrations } from '../../src/app.migrate.js';
 import { RELOCATION_ROOT, relocationFor } from '../../src/database/relocated-postgres.js';
 
 interface Outcome {
