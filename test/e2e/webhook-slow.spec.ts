@@ -2,6 +2,7 @@ import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DEMO } from '@entra-integration/entra-emulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config/config.js';
 import { ownerOf, type TestOwner } from '../support/factory.js';
 import { bearer } from '../support/sign-in.js';
 import { createTestContext, type TestContext } from '../support/test-app.js';
@@ -138,4 +139,15 @@ describe('a slow webhook endpoint holds up only its own deliveries', () => {
     expect(receiver.log[gaveUp].path).toMatch(/^\/hang\/b-/);
     expect(receiver.index('arrived', '/fabrikam-2')).toBeGreaterThan(gaveUp);
   }, 90_000);
+
+  it('refuses a WEBHOOK_CONCURRENCY that is not a whole number from 1 to 1000, naming it', () => {
+    expect(loadConfig({}).webhooks.concurrency).toBe(40);
+    for (const value of ['0', '1001', 'many', '2.5'])
+      expect(() => loadConfig({ WEBHOOK_CONCURRENCY: value })).toThrow(
+        expect.objectContaining({
+          constructor: ConfigError,
+          problems: [expect.stringContaining('WEBHOOK_CONCURRENCY')],
+        }),
+      );
+  });
 });
