@@ -387,13 +387,16 @@ async function runCase(endpointCount: number, inFlightTarget: number, slowCount 
     row('service RSS before → peak (/proc)', `${Math.round(rssBefore)} MB → ${Math.round(peak)} MB`);
     row(
       'RSS peak per third of the run',
-      `${thirds.map((t) => Math.round(t)).join(' → ')} MB (${flat ? 'flat' : 'GROWING'})`,
+      `${thirds.map((t) => Math.round(t)).join(' → ')} MB (${flat ? 'flat' : 'GROWING'})` +
+        (slowCount > 0 ? ' — not judged: the slow endpoints pile up a backlog by design' : ''),
     );
     row(
       'live heap after full GCs, per third',
       liveThirds.map((l) => (l ? `${l.maxMb.toFixed(1)} MB (${l.count})` : 'no full GC')).join(' → '),
     );
-    return receiver.badSignatures === 0 && receiver.outOfOrder === 0 && delivered > 0 && flat;
+    return (
+      receiver.badSignatures === 0 && receiver.outOfOrder === 0 && delivered > 0 && (flat || slowCount > 0)
+    );
   } finally {
     await boss?.stop({ graceful: false, wait: true }).catch(() => undefined);
     await sql.end().catch(() => undefined);
