@@ -183,9 +183,8 @@ async function runPrimary(config: AppConfig): Promise<void> {
     }
     const delay = RESTART_DELAYS_MS[Math.min(slot.exitsInARow, RESTART_DELAYS_MS.length - 1)];
     slot.exitsInARow += 1;
-    log.warn(
-      `worker ${worker.process.pid} exited unexpectedly (${how}); starting a replacement in ${delay / 1000} s`,
-    );
+    const what = slot.listeningSince === undefined ? 'failed to start' : 'exited unexpectedly';
+    log.warn(`worker ${worker.process.pid} ${what} (${how}); starting a replacement in ${delay / 1000} s`);
     slot.restart = setTimeout(() => fork(slot), delay);
   });
 
