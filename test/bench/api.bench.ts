@@ -10,7 +10,6 @@
  * CPU per request of the service's processes and of the database's, and a verdict against each target. Fails
  * (exit 1) when no configuration meets every target.
  */
-import type { ChildProcess } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
@@ -19,9 +18,13 @@ import { DEMO, ensureCertificates, startEntraEmulator } from '@entra-integration
 import { encodeCursor } from '../../src/common/pagination.js';
 import { freePort, startEmbeddedPostgres } from '../../src/database/embedded-postgres.js';
 import {
+  configurationName,
   costPerRequest,
   type CostPerRequest,
+  type Deployment,
+  plannedDeployments,
   relaunch,
+  stopDeployments,
   signInBehindProxy,
   startDeployedService,
 } from './bench-support.js';
@@ -114,28 +117,8 @@ async function load(url: string, token: string, seconds: number) {
   });
 }
 
-/** BENCH_WORKERS=1,2 (the default): the WEB_CONCURRENCY values measured side by side. */
-function workerCounts(): number[] {
-  const value = process.env.BENCH_WORKERS ?? '1,2';
-  const counts = value.split(',').map((part) => Number(part.trim()));
-  if (counts.length === 0 || counts.some((n) => !Number.isInteger(n) || n < 1 || n > 32))
-    throw new Error(
-      `BENCH_WORKERS must be a comma-separated list of worker counts from 1 to 32 (got "${value}")`,
-    );
-  return [...new Set(counts)];
-}
-
-const configurationName = (workers: number) => (workers === 1 ? '1 process' : `${workers} workers`);
-
-/** One deployed service per configuration, all on the same database, measured one after the other. */
-interface Deployment {
-  workers: number;
-  port: number;
-  localUrl: string;
-  publicUrl: string;
-  service?: ChildProcess;
-  token?: string;
-}
+/** A deployment of bench-support, with the Bearer session signed in on it. */
+type SignedIn = Deployment & { token?: string };
 
 interface Measurement {
   rps: number;
@@ -150,16 +133,7 @@ async function main(): Promise<void> {
   const users = Number(process.argv[2] ?? 100_000);
   const dir = process.env.BENCH_DIR!;
   const certificates = await ensureCertificates(join(dir, 'certs'));
-  const deployments: Deployment[] = [];
-  for (const workers of workerCounts()) {
-    const port = await freePort();
-    deployments.push({
-      workers,
-      port,
-      localUrl: `http://127.0.0.1:${port}`,
-      publicUrl: `https://localhost:${port}`,
-    });
-  }
+  const deployments: SignedIn[] = await plannedDeployments(freePort);
   const database = await startEmbeddedPostgres({ dir: join(dir, 'postgres'), ephemeral: true });
   const emulator = await startEntraEmulator({
     tls: { cert: certificates.cert, key: certificates.key },
@@ -275,13 +249,7 @@ async function main(): Promise<void> {
     );
     if (meetingAll.length === 0) process.exitCode = 1;
   } finally {
-    for (const { service } of deployments) {
-      if (service && service.exitCode === null) {
-        const exited = new Promise((r) => service.once('exit', r));
-        service.kill('SIGTERM');
-        await exited;
-      }
-    }
+    await stopDeployments(deployments);
     await emulator.close();
     await database.stop();
   }

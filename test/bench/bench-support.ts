@@ -228,6 +228,55 @@ export async function startDeployedService(options: {
   return service;
 }
 
+/** BENCH_WORKERS=1,2 (the default): the WEB_CONCURRENCY values a benchmark measures side by side. */
+export function benchWorkerCounts(): number[] {
+  const value = process.env.BENCH_WORKERS ?? '1,2';
+  const counts = value.split(',').map((part) => Number(part.trim()));
+  if (counts.length === 0 || counts.some((n) => !Number.isInteger(n) || n < 1 || n > 32))
+    throw new Error(
+      `BENCH_WORKERS must be a comma-separated list of worker counts from 1 to 32 (got "${value}")`,
+    );
+  return [...new Set(counts)];
+}
+
+/** How a WEB_CONCURRENCY value is named in the benchmarks' tables. */
+export const configurationName = (workers: number) => (workers === 1 ? '1 process' : `${workers} workers`);
+
+/** One deployed service of a benchmark, at its own port, with its WEB_CONCURRENCY. */
+export interface Deployment {
+  workers: number;
+  port: number;
+  localUrl: string;
+  publicUrl: string;
+  service?: ChildProcess;
+}
+
+/** A port, local and public URLs for each configuration of BENCH_WORKERS (nothing started yet). */
+export async function plannedDeployments(freePort: () => Promise<number>): Promise<Deployment[]> {
+  const deployments: Deployment[] = [];
+  for (const workers of benchWorkerCounts()) {
+    const port = await freePort();
+    deployments.push({
+      workers,
+      port,
+      localUrl: `http://127.0.0.1:${port}`,
+      publicUrl: `https://localhost:${port}`,
+    });
+  }
+  return deployments;
+}
+
+/** Stops each deployment's service (SIGTERM) and waits for it to exit. */
+export async function stopDeployments(deployments: Deployment[]): Promise<void> {
+  for (const { service } of deployments) {
+    if (service && service.exitCode === null) {
+      const exited = new Promise((r) => service.once('exit', r));
+      service.kill('SIGTERM');
+      await exited;
+    }
+  }
+}
+
 /** Transactions PostgreSQL has committed in the database so far (each statement outside a transaction is one). */
 export async function databaseTransactions(databaseUrl: string): Promise<number> {
   // A backend publishes its counts at most once a second while busy, and one that went idle with counts pending
