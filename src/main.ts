@@ -10,7 +10,7 @@ import {
   EmbeddedDatabaseError,
   startEmbeddedPostgres,
 } from './database/embedded-postgres.js';
-import { runMigrations } from './database/migrate.js';
+import { runMigrations } from './app.migrate.js';
 import { resolveKeyring } from './integrations/token-cipher.js';
 
 /** The database this instance uses: the embedded PostgreSQL unless DATABASE_URL, with its migrations applied. */
