@@ -42,6 +42,15 @@ describe('loadConfig', () => {
     expect(problems.join('\n')).toMatch(/DATABASE_URL/);
   });
 
+  it('runs one process unless WEB_CONCURRENCY asks for 1 to 32 workers, and names a bad value', () => {
+    expect(loadConfig({}).webConcurrency).toBe(1);
+    expect(loadConfig({ WEB_CONCURRENCY: '4' }).webConcurrency).toBe(4);
+    for (const value of ['0', '-2', 'two', '1.5', '33'])
+      expect(problemsOf({ WEB_CONCURRENCY: value })).toEqual([
+        `WEB_CONCURRENCY must be an integer between 1 and 32 (got "${value}")`,
+      ]);
+  });
+
   it('reads DATABASE_PREPARED_STATEMENTS as true or false, true by default', () => {
     expect(loadConfig({}).databasePreparedStatements).toBe(true);
     expect(loadConfig({ DATABASE_PREPARED_STATEMENTS: 'false' }).databasePreparedStatements).toBe(false);

@@ -5,6 +5,11 @@ import { resolve } from 'node:path';
 export interface AppConfig {
   nodeEnv: 'development' | 'test' | 'production';
   port: number;
+  /**
+   * How many processes serve HTTP on `port`. 1: this process alone. More: this process becomes a cluster
+   * primary that prepares the database once and runs that many workers, each a full replica.
+   */
+  webConcurrency: number;
   appBaseUrl: string;
   appUiUrl: string;
   /** Undefined means: run the embedded PostgreSQL in `dataDir/postgres`. */
@@ -158,6 +163,12 @@ export class ConfigError extends Error {
 
 type Env = Record<string, string | undefined>;
 
+/**
+ * Each worker holds up to 13 database connections (its pool of 10 and the job queue's 3); 32 workers stay within
+ * a few hundred, and no machine this service runs on has more cores than that to give one instance.
+ */
+export const MAX_WEB_CONCURRENCY = 32;
+
 const LOG_LEVELS = ['error', 'warn', 'log', 'debug', 'verbose'] as const;
 const NODE_ENVS = ['development', 'test', 'production'] as const;
 
@@ -225,6 +236,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
   const nodeEnv = oneOf('NODE_ENV', NODE_ENVS, 'development');
   const production = nodeEnv === 'production';
   const port = integer('PORT', 3000, 0, 65535);
+  const webConcurrency = integer('WEB_CONCURRENCY', 1, 1, MAX_WEB_CONCURRENCY);
   const appBaseUrl = url('APP_BASE_URL', `http://localhost:${port}`, ['http:', 'https:'])!;
   const appUiUrl = url('APP_UI_URL', appBaseUrl, ['http:', 'https:'])!;
   const databaseUrl = url('DATABASE_URL', undefined, ['postgres:', 'postgresql:']);
@@ -296,6 +308,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
   const config: AppConfig = {
     nodeEnv,
     port,
+    webConcurrency,
     appBaseUrl,
     appUiUrl,
     databaseUrl,

@@ -5,9 +5,11 @@
  * NODE_ENV=production, default log level) in its own process on a PostgreSQL of its own, N linked users in one
  * organization (bulk SQL, then VACUUM ANALYZE as autovacuum would after such a load), driven by autocannon with
  * 10 connections and a Bearer session token obtained through the real sign-in with the Entra emulator.
- * Prints req/s, p50 and p99 for `GET /api/v1/me`, the users list's first page, a deep cursor page and searches.
+ * Prints req/s, p50 and p99 for `GET /api/v1/me`, the users list's first page, a deep cursor page and searches,
+ * for each WEB_CONCURRENCY in BENCH_WORKERS (default `1,2`: one process and two workers, side by side), with the
+ * CPU per request of the service's processes and of the database's, and a verdict against each target. Fails
+ * (exit 1) when no configuration meets every target.
  */
-import type { ChildProcess } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
@@ -15,7 +17,17 @@ import pg from 'pg';
 import { DEMO, ensureCertificates, startEntraEmulator } from '@entra-integration/entra-emulator';
 import { encodeCursor } from '../../src/common/pagination.js';
 import { freePort, startEmbeddedPostgres } from '../../src/database/embedded-postgres.js';
-import { costPerRequest, relaunch, signInBehindProxy, startDeployedService } from './bench-support.js';
+import {
+  configurationName,
+  costPerRequest,
+  type CostPerRequest,
+  type Deployment,
+  plannedDeployments,
+  relaunch,
+  stopDeployments,
+  signInBehindProxy,
+  startDeployedService,
+} from './bench-support.js';
 
 const CONNECTIONS = 10;
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
@@ -105,44 +117,64 @@ async function load(url: string, token: string, seconds: number) {
   });
 }
 
+/** A deployment of bench-support, with the Bearer session signed in on it. */
+type SignedIn = Deployment & { token?: string };
+
+interface Measurement {
+  rps: number;
+  p50: number;
+  p99: number;
+  bad: number;
+  cost: CostPerRequest;
+  met: boolean;
+}
+
 async function main(): Promise<void> {
   const users = Number(process.argv[2] ?? 100_000);
   const dir = process.env.BENCH_DIR!;
   const certificates = await ensureCertificates(join(dir, 'certs'));
-  const port = await freePort();
-  const localUrl = `http://127.0.0.1:${port}`;
-  const publicUrl = `https://localhost:${port}`;
+  const deployments: SignedIn[] = await plannedDeployments(freePort);
   const database = await startEmbeddedPostgres({ dir: join(dir, 'postgres'), ephemeral: true });
   const emulator = await startEntraEmulator({
     tls: { cert: certificates.cert, key: certificates.key },
     clients: [
       {
         ...DEMO.client,
-        redirectUris: [
-          `${publicUrl}/auth/microsoft/callback`,
-          `${publicUrl}/auth/microsoft/connect/callback`,
-        ],
+        redirectUris: deployments.flatMap((d) => [
+          `${d.publicUrl}/auth/microsoft/callback`,
+          `${d.publicUrl}/auth/microsoft/connect/callback`,
+        ]),
       },
     ],
   });
-  let service: ChildProcess | undefined;
   try {
-    service = await startDeployedService({
-      port,
-      publicUrl,
-      databaseUrl: database.url,
-      emulatorUrl: emulator.url,
-      encryptionKeySeed: 7,
-    });
-    const token = await signInBehindProxy(localUrl, publicUrl, DEMO.users.adele.upn);
+    // One after the other: the first applies the migrations, the others find the schema up to date.
+    for (const deployment of deployments) {
+      deployment.service = await startDeployedService({
+        port: deployment.port,
+        publicUrl: deployment.publicUrl,
+        databaseUrl: database.url,
+        emulatorUrl: emulator.url,
+        encryptionKeySeed: 7,
+        workers: deployment.workers,
+      });
+      deployment.token = await signInBehindProxy(
+        deployment.localUrl,
+        deployment.publicUrl,
+        DEMO.users.adele.upn,
+      );
+    }
+    const [first] = deployments;
     const me = (await (
-      await fetch(`${localUrl}/api/v1/me`, { headers: { authorization: `Bearer ${token}` } })
+      await fetch(`${first.localUrl}/api/v1/me`, { headers: { authorization: `Bearer ${first.token}` } })
     ).json()) as { organizationId: string };
     const seededMs = await seed(database.url, me.organizationId, users);
     const deep = await cursorAt(database.url, me.organizationId, Math.floor(users * 0.9));
     console.log(
       `\n— ${users.toLocaleString('en')} linked users in one organization (seeded in ${seededMs} ms); ` +
-        `${CONNECTIONS} connections, Bearer, ${DURATION_S} s each after ${WARMUP_S} s of warm-up\n`,
+        `${CONNECTIONS} connections, Bearer, ${DURATION_S} s each after ${WARMUP_S} s of warm-up; ` +
+        `${deployments.map((d) => configurationName(d.workers)).join(' and ')} (WEB_CONCURRENCY), ` +
+        `each target measured on each back to back (load average ${loadAverage()})\n`,
     );
 
     const rare = rareTerm(users);
@@ -164,61 +196,80 @@ async function main(): Promise<void> {
       // 1–2 characters are refused (400 SEARCH_TERM_TOO_SHORT); the shortest term that matches nobody:
       { name: 'users, search=zzz (no match)', path: '/api/v1/users?limit=50&search=zzz', maxP99Ms: 50 },
     ];
-    const rows: string[] = [];
-    let failed = false;
     // BENCH_ONLY=me,first: only the targets whose name contains one of these words.
     const only = process.env.BENCH_ONLY?.split(',');
+    const measured: { target: Target; results: Measurement[] }[] = [];
     for (const target of targets.filter((t) => !only || only.some((word) => t.name.includes(word)))) {
-      const check = await fetch(`${localUrl}${target.path}`, {
-        headers: { authorization: `Bearer ${token}` },
-      });
-      if (!check.ok) throw new Error(`${target.path} answered ${check.status}: ${await check.text()}`);
-      await load(`${localUrl}${target.path}`, token, WARMUP_S);
-      const { cost, result } = await costPerRequest(
-        service.pid!,
-        join(dir, 'postgres'),
-        database.url,
-        async () => {
-          const result = await load(`${localUrl}${target.path}`, token, DURATION_S);
-          return { requests: result.requests.total, result };
-        },
-      );
-      const bad = result.non2xx + result.errors + result.timeouts;
-      const rps = result.requests.average;
-      const met =
-        bad === 0 &&
-        (target.minRps === undefined || rps >= target.minRps) &&
-        result.latency.p99 <= target.maxP99Ms;
-      failed ||= !met;
+      const results: Measurement[] = [];
+      for (const deployment of deployments) {
+        const url = `${deployment.localUrl}${target.path}`;
+        const check = await fetch(url, { headers: { authorization: `Bearer ${deployment.token}` } });
+        if (!check.ok) throw new Error(`${target.path} answered ${check.status}: ${await check.text()}`);
+        await load(url, deployment.token!, WARMUP_S);
+        const { cost, result } = await costPerRequest(
+          deployment.service!.pid!,
+          join(dir, 'postgres'),
+          database.url,
+          async () => {
+            const result = await load(url, deployment.token!, DURATION_S);
+            return { requests: result.requests.total, result };
+          },
+        );
+        const bad = result.non2xx + result.errors + result.timeouts;
+        const rps = result.requests.average;
+        const met =
+          bad === 0 &&
+          (target.minRps === undefined || rps >= target.minRps) &&
+          result.latency.p99 <= target.maxP99Ms;
+        results.push({ rps, p50: result.latency.p50, p99: result.latency.p99, bad, cost, met });
+        console.log(
+          `${target.name.padEnd(42)} ${configurationName(deployment.workers).padEnd(10)} ` +
+            `${cells(results[results.length - 1])}  (load average ${loadAverage()})`,
+        );
+      }
+      measured.push({ target, results });
+    }
+
+    const width = cells(measured[0].results[0]).length;
+    console.log(
+      `\n${''.padEnd(42)} ${deployments.map((d) => `| ${configurationName(d.workers).padEnd(width)} `).join('')}`,
+    );
+    console.log(
+      `${'request'.padEnd(42)} ${deployments.map(() => `| ${CELLS_HEADER.padEnd(width)} `).join('')}| target`,
+    );
+    console.log(`(CPU ms/req: of the service's processes — primary and workers — and of the database's)`);
+    console.log(`(load average at the end: ${loadAverage()})`);
+    for (const { target, results } of measured) {
       const goal = `${target.minRps ? `≥ ${target.minRps} req/s, ` : ''}p99 ≤ ${target.maxP99Ms} ms`;
-      rows.push(
-        `${target.name.padEnd(42)} ${rps.toFixed(0).padStart(7)}  ${String(result.latency.p50).padStart(5)}  ` +
-          `${String(result.latency.p99).padStart(5)}  ${String(bad).padStart(6)}  ${cost.serviceCpuMs.toFixed(2).padStart(7)}  ` +
-          `${cost.databaseCpuMs.toFixed(2).padStart(6)}  ${cost.transactions.toFixed(2).padStart(5)}   ` +
-          `${met ? 'met' : 'MISSED'} (${goal})`,
-      );
-      console.log(rows[rows.length - 1]);
+      console.log(`${target.name.padEnd(42)} ${results.map((r) => `| ${cells(r)} `).join('')}| ${goal}`);
     }
+    const meetingAll = deployments.filter((_, i) => measured.every(({ results }) => results[i].met));
     console.log(
-      `\n${'request'.padEnd(42)}   req/s  p50ms  p99ms  errors  CPU ms/req: API    db  db xact/req  target`,
+      `\nevery target met by: ${meetingAll.map((d) => configurationName(d.workers)).join(', ') || 'no configuration'}`,
     );
-    console.log(
-      `(load average while measuring: ${loadavg()
-        .map((l) => l.toFixed(1))
-        .join(' ')})`,
-    );
-    for (const row of rows) console.log(row);
-    if (failed) process.exitCode = 1;
+    if (meetingAll.length === 0) process.exitCode = 1;
   } finally {
-    if (service && service.exitCode === null) {
-      const exited = new Promise((r) => service!.once('exit', r));
-      service.kill('SIGTERM');
-      await exited;
-    }
+    await stopDeployments(deployments);
     await emulator.close();
     await database.stop();
   }
 }
+
+const CELLS_HEADER = '  req/s  p50ms  p99ms  errors  API ms    db ms  xact  verdict';
+
+function cells(m: Measurement): string {
+  return (
+    `${m.rps.toFixed(0).padStart(7)}  ${String(m.p50).padStart(5)}  ${String(m.p99).padStart(5)}  ` +
+    `${String(m.bad).padStart(6)}  ${m.cost.serviceCpuMs.toFixed(2).padStart(6)}  ` +
+    `${m.cost.databaseCpuMs.toFixed(2).padStart(7)}  ${m.cost.transactions.toFixed(2).padStart(4)}  ` +
+    `${m.met ? 'met' : 'MISSED'}`.padEnd(7)
+  );
+}
+
+const loadAverage = () =>
+  loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ');
 
 if (!process.env.NODE_EXTRA_CA_CERTS || !process.env.BENCH_DIR) {
   void relaunch('bench-api-');

@@ -199,6 +199,8 @@ export async function startDeployedService(options: {
   databaseUrl: string;
   emulatorUrl: string;
   encryptionKeySeed: number;
+  /** WEB_CONCURRENCY: 1 (the default) is one process; more is a cluster primary and that many workers. */
+  workers?: number;
 }): Promise<ChildProcess> {
   const profile = process.env.BENCH_PROFILE
     ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`]
@@ -211,6 +213,7 @@ export async function startDeployedService(options: {
       NODE_EXTRA_CA_CERTS: process.env.NODE_EXTRA_CA_CERTS,
       NODE_ENV: 'production',
       PORT: String(options.port),
+      WEB_CONCURRENCY: String(options.workers ?? 1),
       APP_BASE_URL: options.publicUrl,
       TRUST_PROXY: '1',
       DATABASE_URL: options.databaseUrl,
@@ -225,10 +228,62 @@ export async function startDeployedService(options: {
   return service;
 }
 
+/** BENCH_WORKERS=1,2 (the default): the WEB_CONCURRENCY values a benchmark measures side by side. */
+export function benchWorkerCounts(): number[] {
+  const value = process.env.BENCH_WORKERS ?? '1,2';
+  const counts = value.split(',').map((part) => Number(part.trim()));
+  if (counts.length === 0 || counts.some((n) => !Number.isInteger(n) || n < 1 || n > 32))
+    throw new Error(
+      `BENCH_WORKERS must be a comma-separated list of worker counts from 1 to 32 (got "${value}")`,
+    );
+  return [...new Set(counts)];
+}
+
+/** How a WEB_CONCURRENCY value is named in the benchmarks' tables. */
+export const configurationName = (workers: number) => (workers === 1 ? '1 process' : `${workers} workers`);
+
+/** One deployed service of a benchmark, at its own port, with its WEB_CONCURRENCY. */
+export interface Deployment {
+  workers: number;
+  port: number;
+  localUrl: string;
+  publicUrl: string;
+  service?: ChildProcess;
+}
+
+/** A port, local and public URLs for each configuration of BENCH_WORKERS (nothing started yet). */
+export async function plannedDeployments(freePort: () => Promise<number>): Promise<Deployment[]> {
+  const deployments: Deployment[] = [];
+  for (const workers of benchWorkerCounts()) {
+    const port = await freePort();
+    deployments.push({
+      workers,
+      port,
+      localUrl: `http://127.0.0.1:${port}`,
+      publicUrl: `https://localhost:${port}`,
+    });
+  }
+  return deployments;
+}
+
+/** Stops each deployment's service (SIGTERM) and waits for it to exit. */
+export async function stopDeployments(deployments: Deployment[]): Promise<void> {
+  for (const { service } of deployments) {
+    if (service && service.exitCode === null) {
+      const exited = new Promise((r) => service.once('exit', r));
+      service.kill('SIGTERM');
+      await exited;
+    }
+  }
+}
+
 /** Transactions PostgreSQL has committed in the database so far (each statement outside a transaction is one). */
 export async function databaseTransactions(databaseUrl: string): Promise<number> {
-  // Idle backends publish their counts at most once a second.
-  await new Promise((r) => setTimeout(r, 1_500));
+  // A backend publishes its counts at most once a second while busy, and one that went idle with counts pending
+  // only after PostgreSQL's idle interval (PGSTAT_IDLE_INTERVAL, 10 s): wait that out, else transactions of the
+  // warm-up land in the measured window and some of the window's own are missed (more so with more backends, as
+  // with several workers' pools).
+  await new Promise((r) => setTimeout(r, 11_000));
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {
@@ -241,23 +296,70 @@ export async function databaseTransactions(databaseUrl: string): Promise<number>
   }
 }
 
-/** CPU time (user + system) a process and, with `children`, its direct children have used so far, in ms. */
+/**
+ * CPU time (user + system) a process and, with `children`, its children have used so far, in ms: the live ones
+ * and those that ended (reaped by it: a database backend whose connection closed, a worker that exited), so a
+ * child ending during a measurement takes nothing of what it used with it.
+ */
 export function cpuMsOf(pid: number, children = false): number {
   const stat = (p: number | string) => {
     try {
-      // Fields after the command name (which may hold spaces): state is [0], ppid [1], utime [11], stime [12].
+      // Fields after the command name (which may hold spaces): state is [0], ppid [1], utime [11], stime [12],
+      // cutime [13], cstime [14] (the children it has waited for).
       const fields = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ');
-      return { ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) };
+      return {
+        ppid: Number(fields[1]),
+        ticks: Number(fields[11]) + Number(fields[12]),
+        reaped: Number(fields[13]) + Number(fields[14]),
+      };
     } catch {
-      return { ppid: 0, ticks: 0 };
+      return { ppid: 0, ticks: 0, reaped: 0 };
     }
   };
-  let ticks = stat(pid).ticks;
-  if (children)
+  const own = stat(pid);
+  let ticks = own.ticks;
+  if (children) {
+    ticks += own.reaped;
     for (const entry of readdirSync('/proc').filter((e) => /^\d+$/.test(e))) {
       const s = stat(entry);
       if (s.ppid === pid) ticks += s.ticks;
     }
+  }
+  return ticks * 10; // USER_HZ is 100 on Linux
+}
+
+/**
+ * CPU time (user + system) of a service in ms: the process and every Node process below it — with
+ * WEB_CONCURRENCY > 1 the cluster primary and its workers — and the workers that exited (reaped by the primary).
+ * A live non-Node child is left out (the embedded PostgreSQL a primary may run is the database's share).
+ */
+export function serviceCpuMsOf(pid: number): number {
+  const processes = new Map<number, { ppid: number; node: boolean; ticks: number; reaped: number }>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const command = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      processes.set(Number(entry), {
+        ppid: Number(fields[1]),
+        node: command === 'node' || command.startsWith('node '),
+        ticks: Number(fields[11]) + Number(fields[12]),
+        reaped: Number(fields[13]) + Number(fields[14]),
+      });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const inTree = (p: number): boolean => {
+    for (let current = p, hops = 0; current > 1 && hops < 64; hops++) {
+      if (current === pid) return true;
+      current = processes.get(current)?.ppid ?? 0;
+    }
+    return false;
+  };
+  let ticks = processes.get(pid)?.reaped ?? 0;
+  for (const [p, info] of processes) if (p === pid || (info.node && inTree(p))) ticks += info.ticks;
   return ticks * 10; // USER_HZ is 100 on Linux
 }
 
@@ -269,8 +371,9 @@ export interface CostPerRequest {
 }
 
 /**
- * Measures `run` (which returns how many requests it made) by the CPU the service process and the database's
- * processes (the postmaster's children) used, and the transactions the database committed, per request.
+ * Measures `run` (which returns how many requests it made) by the CPU the service's processes (its primary and
+ * workers, see `serviceCpuMsOf`) and the database's processes (the postmaster's children) used, and the
+ * transactions the database committed, per request.
  */
 export async function costPerRequest<T>(
   servicePid: number,
@@ -280,13 +383,15 @@ export async function costPerRequest<T>(
 ): Promise<{ cost: CostPerRequest; result: T }> {
   const postmaster = postmasterOf(databaseDir);
   const xactsBefore = await databaseTransactions(databaseUrl);
-  const before = { service: cpuMsOf(servicePid), database: cpuMsOf(postmaster, true) };
+  const before = { service: serviceCpuMsOf(servicePid), database: cpuMsOf(postmaster, true) };
   const { requests, result } = await run();
+  // Read at once: the wait for the transaction counts below would add the idle processes' background work.
+  const after = { service: serviceCpuMsOf(servicePid), database: cpuMsOf(postmaster, true) };
   // The statistics collector publishes at transaction end; the two reads of it are not counted.
   const transactions = (await databaseTransactions(databaseUrl)) - xactsBefore - 1;
   const cost = {
-    serviceCpuMs: (cpuMsOf(servicePid) - before.service) / requests,
-    databaseCpuMs: (cpuMsOf(postmaster, true) - before.database) / requests,
+    serviceCpuMs: (after.service - before.service) / requests,
+    databaseCpuMs: (after.database - before.database) / requests,
     transactions: transactions / requests,
   };
   return { cost, result };

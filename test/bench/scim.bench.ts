@@ -9,12 +9,14 @@
  * non-compliant form), then the time of an initial cycle of 10,000 assigned users pushed by the emulator's
  * provisioning simulator. Targets from issue 12: ≥ 1,000 req/s with p99 < 50 ms for the query, ≥ 300/s for the writes.
  * The query's line also says what one request cost: service and database CPU ms, and database transactions.
+ * Each request is measured for every WEB_CONCURRENCY of BENCH_WORKERS (default `1,2`: one process and two workers,
+ * all services on the same database, measured back to back, side by side in the table); the cycle runs once, on
+ * the last of them.
  *
  * BENCH_PROFILE=<dir>: the service writes a V8 CPU profile there when it stops. BENCH_SERVICE=<main.js>: another
  * build of the service (an earlier commit's), to compare back to back. BENCH_ONLY=GET,POST: only the requests whose
  * name contains one of these words (BENCH_CYCLE_USERS=0 leaves out the cycle).
  */
-import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { loadavg } from 'node:os';
 import autocannon from 'autocannon';
@@ -22,11 +24,15 @@ import pg from 'pg';
 import { DEMO, ensureCertificates, startEntraEmulator } from '@entra-integration/entra-emulator';
 import { freePort, startEmbeddedPostgres } from '../../src/database/embedded-postgres.js';
 import {
+  configurationName,
   type CostPerRequest,
   costPerRequest,
+  type Deployment,
+  plannedDeployments,
   relaunch,
   startDeployedService,
   signInBehindProxy,
+  stopDeployments,
 } from './bench-support.js';
 import { createScimToken } from './scim-support.js';
 
@@ -98,13 +104,22 @@ async function seed(sql: pg.Client, tenantUrl: string, token: string, organizati
   return { ms: Date.now() - started, ids: [template, ...rows.map((r) => r.id)] };
 }
 
-interface Row {
-  name: string;
-  result: autocannon.Result;
-  minRps: number;
-  maxP99Ms?: number;
+interface Measurement {
+  rps: number;
+  p50: number;
+  p99: number;
+  bad: number;
   /** CPU ms per request of the service and of PostgreSQL (all its processes), and its transactions per request. */
   cost: CostPerRequest;
+  met: boolean;
+}
+
+/** One request's measurements, one per configuration of BENCH_WORKERS. */
+interface Row {
+  name: string;
+  minRps: number;
+  maxP99Ms?: number;
+  results: Measurement[];
 }
 
 async function load(options: autocannon.Options, seconds: number): Promise<autocannon.Result> {
@@ -143,39 +158,45 @@ async function main(): Promise<void> {
   const count = Number(process.argv[2] ?? 100_000);
   const dir = process.env.BENCH_DIR!;
   const certificates = await ensureCertificates(join(dir, 'certs'));
-  const port = await freePort();
-  const localUrl = `http://127.0.0.1:${port}`;
-  const publicUrl = `https://localhost:${port}`;
+  const deployments = await plannedDeployments(freePort);
   const database = await startEmbeddedPostgres({ dir: join(dir, 'postgres'), ephemeral: true });
   const emulator = await startEntraEmulator({
     tls: { cert: certificates.cert, key: certificates.key },
-    clients: [{ ...DEMO.client, redirectUris: [`${publicUrl}/auth/microsoft/callback`] }],
+    clients: [
+      { ...DEMO.client, redirectUris: deployments.map((d) => `${d.publicUrl}/auth/microsoft/callback`) },
+    ],
   });
   const sql = new pg.Client({ connectionString: database.url });
-  let service: ChildProcess | undefined;
   try {
-    service = await startDeployedService({
-      port,
-      publicUrl,
-      databaseUrl: database.url,
-      emulatorUrl: emulator.url,
-      encryptionKeySeed: 9,
-    });
-    const session = await signInBehindProxy(localUrl, publicUrl, DEMO.users.adele.upn);
+    // One after the other: the first applies the migrations, the others find the schema up to date.
+    for (const deployment of deployments)
+      deployment.service = await startDeployedService({
+        port: deployment.port,
+        publicUrl: deployment.publicUrl,
+        databaseUrl: database.url,
+        emulatorUrl: emulator.url,
+        encryptionKeySeed: 9,
+        workers: deployment.workers,
+      });
+    const [first] = deployments;
+    const session = await signInBehindProxy(first.localUrl, first.publicUrl, DEMO.users.adele.upn);
     const me = (await (
-      await fetch(`${localUrl}/api/v1/me`, { headers: { authorization: `Bearer ${session}` } })
+      await fetch(`${first.localUrl}/api/v1/me`, { headers: { authorization: `Bearer ${session}` } })
     ).json()) as { organizationId: string };
     await sql.connect();
     // What `npm run cli -- orgs:set-plan … enterprise` and `orgs:set-seats` do, straight in SQL.
     await sql.query(`UPDATE organizations SET plan = 'enterprise', seat_limit = 1000000 WHERE id = $1`, [
       me.organizationId,
     ]);
-    const { token } = await createScimToken(localUrl, session, 'bench');
-    const tenantUrl = `${localUrl}/scim/v2`;
-    const seeded = await seed(sql, tenantUrl, token, me.organizationId, count);
+    // The token is the organization's: every deployment (all on the same database) accepts it.
+    const { token } = await createScimToken(first.localUrl, session, 'bench');
+    const tenantUrlOf = (deployment: Deployment) => `${deployment.localUrl}/scim/v2`;
+    const seeded = await seed(sql, tenantUrlOf(first), token, me.organizationId, count);
     console.log(
       `\n— ${count.toLocaleString('en')} SCIM users in one organization (seeded in ${seeded.ms} ms); ` +
-        `${CONNECTIONS} connections, ${DURATION_S} s each after ${WARMUP_S} s of warm-up\n`,
+        `${CONNECTIONS} connections, ${DURATION_S} s each after ${WARMUP_S} s of warm-up; ` +
+        `${deployments.map((d) => configurationName(d.workers)).join(' and ')} (WEB_CONCURRENCY), ` +
+        `each request measured on each back to back\n`,
     );
     const headers = {
       authorization: `Bearer ${token}`,
@@ -183,17 +204,19 @@ async function main(): Promise<void> {
       'content-type': 'application/json',
     };
 
-    const check = await fetch(
-      `${tenantUrl}/Users?filter=${encodeURIComponent(`userName eq "${userName(Math.floor(count / 2))}"`)}`,
-      { headers },
-    );
-    const found = (await check.json()) as { totalResults?: number };
-    if (check.status !== 200 || found.totalResults !== 1) {
-      throw new Error(`the query for a seeded user answered ${check.status} ${JSON.stringify(found)}`);
+    for (const deployment of deployments) {
+      const check = await fetch(
+        `${tenantUrlOf(deployment)}/Users?filter=${encodeURIComponent(`userName eq "${userName(Math.floor(count / 2))}"`)}`,
+        { headers },
+      );
+      const found = (await check.json()) as { totalResults?: number };
+      if (check.status !== 200 || found.totalResults !== 1) {
+        throw new Error(`the query for a seeded user answered ${check.status} ${JSON.stringify(found)}`);
+      }
     }
 
     let query = 0;
-    const queryOptions: autocannon.Options = {
+    const queryOptions = (tenantUrl: string): autocannon.Options => ({
       url: tenantUrl,
       headers,
       requests: [
@@ -205,9 +228,9 @@ async function main(): Promise<void> {
           },
         },
       ],
-    };
+    });
     let created = 0;
-    const postOptions = (): autocannon.Options => ({
+    const postOptions = (tenantUrl: string): autocannon.Options => ({
       url: `${tenantUrl}/Users`,
       method: 'POST',
       headers,
@@ -229,7 +252,7 @@ async function main(): Promise<void> {
       ],
     });
     let patched = 0;
-    const patchOptions: autocannon.Options = {
+    const patchOptions = (tenantUrl: string): autocannon.Options => ({
       url: tenantUrl,
       method: 'PATCH',
       headers,
@@ -249,7 +272,7 @@ async function main(): Promise<void> {
           },
         },
       ],
-    };
+    });
 
     const rows: Row[] = [];
     // BENCH_ONLY=get,post,patch,cycle: only the parts whose name contains one of these words (any case).
@@ -257,80 +280,101 @@ async function main(): Promise<void> {
     const wanted = (name: string) => !only || only.some((word) => name.toLowerCase().includes(word));
     const measure = async (
       name: string,
-      options: () => autocannon.Options,
+      options: (tenantUrl: string) => autocannon.Options,
       minRps: number,
       maxP99Ms?: number,
     ) => {
       if (!wanted(name)) return;
-      await load(options(), WARMUP_S);
-      const { cost, result } = await costPerRequest(
-        service!.pid!,
-        join(dir, 'postgres'),
-        database.url,
-        async () => {
-          const result = await load(options(), DURATION_S);
-          return { requests: Math.max(1, result.requests.total), result };
-        },
-      );
-      rows.push({ name, result, minRps, maxP99Ms, cost });
-      console.log(
-        `${name}: ${result.requests.average.toFixed(0)} req/s, p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, ` +
-          `CPU ms/req API ${cost.serviceCpuMs.toFixed(2)} db ${cost.databaseCpuMs.toFixed(2)}, ` +
-          `${cost.transactions.toFixed(2)} db xact/req`,
-      );
+      const row: Row = { name, minRps, maxP99Ms, results: [] };
+      for (const deployment of deployments) {
+        await load(options(tenantUrlOf(deployment)), WARMUP_S);
+        const { cost, result } = await costPerRequest(
+          deployment.service!.pid!,
+          join(dir, 'postgres'),
+          database.url,
+          async () => {
+            const result = await load(options(tenantUrlOf(deployment)), DURATION_S);
+            return { requests: Math.max(1, result.requests.total), result };
+          },
+        );
+        const bad = result.non2xx + result.errors + result.timeouts;
+        const rps = result.requests.average;
+        const met = bad === 0 && rps >= minRps && (maxP99Ms === undefined || result.latency.p99 <= maxP99Ms);
+        row.results.push({ rps, p50: result.latency.p50, p99: result.latency.p99, bad, cost, met });
+        console.log(
+          `${name} (${configurationName(deployment.workers)}): ${rps.toFixed(0)} req/s, p50 ${result.latency.p50} ms, ` +
+            `p99 ${result.latency.p99} ms, CPU ms/req API ${cost.serviceCpuMs.toFixed(2)} db ${cost.databaseCpuMs.toFixed(2)}, ` +
+            `${cost.transactions.toFixed(2)} db xact/req (load average ${loadAverage()})`,
+        );
+      }
+      rows.push(row);
     };
-    await measure('GET /Users?filter=userName eq "…"', () => queryOptions, 1000, 50);
+    await measure('GET /Users?filter=userName eq "…"', queryOptions, 1000, 50);
     await measure('POST /Users', postOptions, 300);
-    await measure('PATCH /Users/{id} active', () => patchOptions, 300);
+    await measure('PATCH /Users/{id} active', patchOptions, 300);
 
-    // The provisioning simulator: an initial cycle of CYCLE_USERS assigned users, nobody else in scope.
-    const cycle = wanted('cycle') ? await initialCycle(emulator, tenantUrl, token) : null;
-    const cycleLoad = loadavg();
+    // The provisioning simulator: an initial cycle of CYCLE_USERS assigned users, nobody else in scope, pushed to
+    // the last configuration (the most workers, by default).
+    const last = deployments[deployments.length - 1];
+    const cycle = wanted('cycle') ? await initialCycle(emulator, tenantUrlOf(last), token) : null;
+    const cycleLoad = loadAverage();
 
-    console.log(
-      `\n${'request'.padEnd(36)}   req/s  p50ms  p99ms  errors  CPU ms/req: API    db  db xact/req  target`,
-    );
-    console.log(
-      `(load average while measuring: ${loadavg()
-        .map((l) => l.toFixed(1))
-        .join(' ')})`,
-    );
-    let failed = false;
-    for (const { name, result, minRps, maxP99Ms, cost } of rows) {
-      const bad = result.non2xx + result.errors + result.timeouts;
-      const rps = result.requests.average;
-      const met = bad === 0 && rps >= minRps && (maxP99Ms === undefined || result.latency.p99 <= maxP99Ms);
-      failed ||= !met;
-      const goal = `≥ ${minRps} req/s${maxP99Ms ? `, p99 ≤ ${maxP99Ms} ms` : ''}`;
+    if (rows.length > 0) {
+      const width = cells(rows[0].results[0]).length;
       console.log(
-        `${name.padEnd(36)} ${rps.toFixed(0).padStart(7)}  ${String(result.latency.p50).padStart(5)}  ` +
-          `${String(result.latency.p99).padStart(5)}  ${String(bad).padStart(6)}  ${cost.serviceCpuMs.toFixed(2).padStart(7)}  ` +
-          `${cost.databaseCpuMs.toFixed(2).padStart(6)}  ${cost.transactions.toFixed(2).padStart(5)}   ${met ? 'met' : 'MISSED'} (${goal})`,
+        `\n${''.padEnd(36)} ${deployments.map((d) => `| ${configurationName(d.workers).padEnd(width)} `).join('')}`,
       );
+      console.log(
+        `${'request'.padEnd(36)} ${deployments.map(() => `| ${CELLS_HEADER.padEnd(width)} `).join('')}| target`,
+      );
+      console.log(`(CPU ms/req: of the service's processes — primary and workers — and of the database's)`);
+      console.log(`(load average at the end: ${loadAverage()})`);
     }
+    for (const { name, minRps, maxP99Ms, results } of rows) {
+      const goal = `≥ ${minRps} req/s${maxP99Ms ? `, p99 ≤ ${maxP99Ms} ms` : ''}`;
+      console.log(`${name.padEnd(36)} ${results.map((r) => `| ${cells(r)} `).join('')}| ${goal}`);
+    }
+    const meetingAll = deployments.filter((_, i) => rows.every(({ results }) => results[i].met));
+    let failed = rows.length > 0 && meetingAll.length === 0;
+    if (rows.length > 0)
+      console.log(
+        `\nevery request target met by: ${meetingAll.map((d) => configurationName(d.workers)).join(', ') || 'no configuration'}`,
+      );
     if (cycle) {
       const cycleOk = cycle.failed === 0 && cycle.usersCreated === CYCLE_USERS;
       failed ||= !cycleOk;
       console.log(
         `\ninitial cycle of ${CYCLE_USERS.toLocaleString('en')} users through the provisioning simulator ` +
-          `(concurrency ${CYCLE_CONCURRENCY}): ${(cycle.durationMs / 1000).toFixed(1)} s, ${cycle.requests} requests ` +
-          `(${((cycle.requests / cycle.durationMs) * 1000).toFixed(0)} req/s), ${cycle.usersCreated} created, ` +
-          `${cycle.failed} failed${cycleOk ? '' : '  MISSED'} (load average after it: ` +
-          `${cycleLoad.map((l) => l.toFixed(1)).join(' ')})`,
+          `(${configurationName(last.workers)}, concurrency ${CYCLE_CONCURRENCY}): ${(cycle.durationMs / 1000).toFixed(1)} s, ` +
+          `${cycle.requests} requests (${((cycle.requests / cycle.durationMs) * 1000).toFixed(0)} req/s), ` +
+          `${cycle.usersCreated} created, ${cycle.failed} failed${cycleOk ? '' : '  MISSED'} (load average after it: ` +
+          `${cycleLoad})`,
       );
     }
     if (failed) process.exitCode = 1;
   } finally {
-    if (service && service.exitCode === null) {
-      const exited = new Promise((r) => service!.once('exit', r));
-      service.kill('SIGTERM');
-      await exited;
-    }
+    await stopDeployments(deployments);
     await sql.end().catch(() => undefined);
     await emulator.close();
     await database.stop();
   }
 }
+
+const CELLS_HEADER = '  req/s  p50ms  p99ms  errors  API ms    db ms  xact  verdict';
+
+function cells(m: Measurement): string {
+  return (
+    `${m.rps.toFixed(0).padStart(7)}  ${String(m.p50).padStart(5)}  ${String(m.p99).padStart(5)}  ` +
+    `${String(m.bad).padStart(6)}  ${m.cost.serviceCpuMs.toFixed(2).padStart(6)}  ` +
+    `${m.cost.databaseCpuMs.toFixed(2).padStart(7)}  ${m.cost.transactions.toFixed(2).padStart(4)}  ` +
+    `${m.met ? 'met' : 'MISSED'}`.padEnd(7)
+  );
+}
+
+const loadAverage = () =>
+  loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ');
 
 if (!process.env.NODE_EXTRA_CA_CERTS || !process.env.BENCH_DIR) {
   void relaunch('bench-scim-');
