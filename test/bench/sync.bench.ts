@@ -4,8 +4,8 @@
  * A tenant of N users, all linked in one organization, 1 % disabled and 0.2 % deleted, against the emulator
  * as strict as Graph (delta pages capped at 200, `$top` ≤ 999, `$batch` ≤ 20, resource-unit throttling) with
  * 50 ms of latency per Graph request. The API runs as deployed: the built service (`node dist/src/main.js`,
- * what `npm start` runs) in a process of its own, on its own database, its RSS sampled from /proc while it
- * syncs. Measures the full sync (wall time, Graph requests, the `ceil(N / 999)` × latency floor), then the
+ * what `npm start` and the Docker image run) with NODE_ENV=production behind a TLS proxy (one trusted hop passing
+ * the public host on), in a process of its own, on its own database, its RSS sampled from /proc while it syncs. Measures the full sync (wall time, Graph requests, the `ceil(N / 999)` × latency floor), then the
  * incremental sync after 100 changes. At the end, the peak RSS of every size side by side with its growth over
  * the idle process, and whether that growth is flat across the sizes (see FLAT_WITHIN_MB), with the load
  * average: on a shared machine the figures mean little without it.
@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { freePort, startEmbeddedPostgres } from '../../src/database/embedded-postgres.js';
 import { runMigrations } from '../../src/app.migrate.js';
-import { HeapTrace, memoryOf, resetPeak, SERVICE, signIn, startService } from './bench-support.js';
+import { HeapTrace, memoryOf, resetPeak, SERVICE, signInBehindProxy, startService } from './bench-support.js';
 import { DEMO, ensureCertificates } from '@entra-integration/entra-emulator';
 
 const LATENCY_MS = 50;
@@ -138,18 +138,24 @@ class EmulatorProcess {
   }
 }
 
-async function connect(baseUrl: string, token: string, loginHint: string): Promise<void> {
+/**
+ * Connects the organization as an admin would, through the deployed service behind its TLS proxy: the browser
+ * follows the redirects to `publicUrl`, the proxy passes them to `localUrl` with the public host.
+ */
+async function connect(localUrl: string, publicUrl: string, token: string, loginHint: string): Promise<void> {
   const headers = { authorization: `Bearer ${token}` };
-  const started = await fetch(`${baseUrl}/api/v1/integrations/entra/connect`, { method: 'POST', headers });
+  const forwarded = { 'x-forwarded-host': new URL(publicUrl).host, 'x-forwarded-proto': 'https' };
+  const started = await fetch(`${localUrl}/api/v1/integrations/entra/connect`, { method: 'POST', headers });
   const url = new URL(((await started.json()) as { authorizationUrl: string }).authorizationUrl);
   url.searchParams.set('login_hint', loginHint);
   const atMicrosoft = await fetch(url, { redirect: 'manual' });
-  const callback = await fetch(atMicrosoft.headers.get('location')!, {
+  const callback = await fetch(atMicrosoft.headers.get('location')!.replace(publicUrl, localUrl), {
     redirect: 'manual',
-    headers: { cookie: `session=${token}` },
+    headers: { cookie: `__Host-session=${token}`, ...forwarded },
   });
-  if (!callback.headers.get('location')?.includes('status=connected')) throw new Error('connect failed');
-  const settings = await fetch(`${baseUrl}/api/v1/integrations/entra/settings`, {
+  if (!callback.headers.get('location')?.includes('status=connected'))
+    throw new Error(`connect failed: ${callback.status} ${callback.headers.get('location')}`);
+  const settings = await fetch(`${localUrl}/api/v1/integrations/entra/settings`, {
     method: 'PATCH',
     headers: { ...headers, 'content-type': 'application/json' },
     body: JSON.stringify({ autoDeprovisionSync: true }),
@@ -175,6 +181,8 @@ async function benchmark(users: number) {
   const certificates = await ensureCertificates(join(process.env.BENCH_DIR!, 'certs'));
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
+  // As deployed: NODE_ENV=production behind a TLS proxy that passes the public host on.
+  const publicUrl = `https://localhost:${port}`;
   const emulator = new EmulatorProcess(
     fork(join(import.meta.dirname, 'emulator-process.js'), {
       execArgv: ['--max-old-space-size=4096'],
@@ -190,7 +198,7 @@ async function benchmark(users: number) {
       type: 'start',
       cert: certificates.cert,
       key: certificates.key,
-      redirectUris: [`${baseUrl}/auth/microsoft/callback`, `${baseUrl}/auth/microsoft/connect/callback`],
+      redirectUris: [`${publicUrl}/auth/microsoft/callback`, `${publicUrl}/auth/microsoft/connect/callback`],
     });
     const { generatedMs } = await emulator.call<{ generatedMs: number }>({
       type: 'generate',
@@ -203,7 +211,9 @@ async function benchmark(users: number) {
     service = await startService(
       {
         PORT: String(port),
-        APP_BASE_URL: baseUrl,
+        NODE_ENV: 'production',
+        APP_BASE_URL: publicUrl,
+        TRUST_PROXY: '1',
         DATABASE_URL: database.url,
         DATA_DIR: join(dir, 'data'),
         ENTRA_CLIENT_ID: DEMO.client.clientId,
@@ -219,7 +229,7 @@ async function benchmark(users: number) {
       heap,
     );
     const pid = service.pid!;
-    const token = await signIn(baseUrl, DEMO.users.adele.upn);
+    const token = await signInBehindProxy(baseUrl, publicUrl, DEMO.users.adele.upn);
     const headers = { authorization: `Bearer ${token}` };
     const me = (await (await fetch(`${baseUrl}/api/v1/me`, { headers })).json()) as {
       organizationId: string;
@@ -228,7 +238,7 @@ async function benchmark(users: number) {
     await sql.query(`UPDATE organizations SET plan = 'enterprise', seat_limit = 1000000 WHERE id = $1`, [
       me.organizationId,
     ]);
-    await connect(baseUrl, token, DEMO.users.adele.upn);
+    await connect(baseUrl, publicUrl, token, DEMO.users.adele.upn);
     await emulator.call({ type: 'link', databaseUrl: database.url, organizationId: me.organizationId });
     await emulator.call({ type: 'settings', latencyMs: LATENCY_MS });
 
