@@ -167,4 +167,69 @@ describe('directory sync rounds', () => {
     expect(left).toBe(0);
     expect(await syncNow(ctx, org.token)).toMatchObject({ status: 'succeeded' });
   });
+
+  /** `GET /users` itself (the pages of a full round), not `/users/delta` or `/users/{id}`. */
+  const USERS_PAGES = /^\/v1\.0\/users$/;
+
+  it('a full round rides out throttled users pages (429, 503, 504 with Retry-After) and reads every page', async () => {
+    const disabled = await linkedUser(ctx, org, `throttled-${randomUUID().slice(0, 8)}@contoso.com`);
+    await syncNow(ctx, org.token);
+    ctx.emulator.store.updateUser(disabled.entraId, { accountEnabled: false });
+    ctx.emulator.store.expireDeltaTokens();
+    for (const status of [429, 503, 504])
+      ctx.emulator.store.addFault({ path: USERS_PAGES, kind: 'status', status, retryAfter: 0.1, times: 1 });
+    try {
+      const run = await syncNow(ctx, org.token);
+      expect(run, JSON.stringify(run)).toMatchObject({ status: 'succeeded', mode: 'full', errorCode: null });
+      expect(run.counts.checked).toBeGreaterThan(DIRECTORY_SIZE);
+    } finally {
+      ctx.emulator.store.clearFaults();
+    }
+    expect(await statusOf(disabled.userId)).toMatchObject({
+      status: 'deactivated',
+      deactivationReason: 'entra_account_disabled',
+    });
+  });
+
+  it('gives up on a users page after three retries, fails the run and deactivates nobody', async () => {
+    const disabled = await linkedUser(ctx, org, `outage-${randomUUID().slice(0, 8)}@contoso.com`);
+    await syncNow(ctx, org.token);
+    ctx.emulator.store.updateUser(disabled.entraId, { accountEnabled: false });
+    ctx.emulator.store.expireDeltaTokens();
+    ctx.emulator.store.addFault({
+      path: USERS_PAGES,
+      kind: 'status',
+      status: 503,
+      retryAfter: 0.1,
+      times: 4,
+    });
+    try {
+      const run = await syncNow(ctx, org.token);
+      expect(run).toMatchObject({ status: 'failed', errorCode: 'DIRECTORY_UNAVAILABLE' });
+      expect(run.errorMessage).toMatch(/Graph 503/);
+    } finally {
+      ctx.emulator.store.clearFaults();
+    }
+    expect(await statusOf(disabled.userId)).toMatchObject({ status: 'active' });
+    // The outage is over: the next run reads the directory and acts.
+    expect(await syncNow(ctx, org.token)).toMatchObject({ status: 'succeeded', mode: 'full' });
+    expect(await statusOf(disabled.userId)).toMatchObject({ status: 'deactivated' });
+  });
+
+  it('fails at once when Graph asks to wait longer than the request may take, instead of waiting past it', async () => {
+    const disabled = await linkedUser(ctx, org, `slow-${randomUUID().slice(0, 8)}@contoso.com`);
+    await syncNow(ctx, org.token);
+    ctx.emulator.store.updateUser(disabled.entraId, { accountEnabled: false });
+    ctx.emulator.store.expireDeltaTokens();
+    // Twice GRAPH_TIMEOUT_MS (30 s here): sleeping through it would outlast the test's own timeout.
+    ctx.emulator.store.addFault({ path: USERS_PAGES, kind: 'status', status: 429, retryAfter: 60, times: 1 });
+    try {
+      const run = await syncNow(ctx, org.token);
+      expect(run).toMatchObject({ status: 'failed', errorCode: 'DIRECTORY_UNAVAILABLE' });
+      expect(run.errorMessage).toMatch(/Graph 429/);
+    } finally {
+      ctx.emulator.store.clearFaults();
+    }
+    expect(await statusOf(disabled.userId)).toMatchObject({ status: 'active' });
+  });
 });
