@@ -3,7 +3,7 @@ import type { Client, GraphRequest } from '@microsoft/microsoft-graph-client';
 import { GraphError } from '@microsoft/microsoft-graph-client';
 import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../config/config.module.js';
-import { graphClient, toGraphError } from './graph-session.js';
+import { graphClient, toGraphError, withDeadline } from './graph-session.js';
 import { GraphRequestError } from './microsoft.errors.js';
 
 /**
@@ -121,9 +121,7 @@ export class DirectoryClient {
 
   private async get(request: GraphRequest, raw = false): Promise<GraphCollection> {
     try {
-      return (await request
-        .option('signal', AbortSignal.timeout(this.config.entra.graphTimeoutMs))
-        .get()) as GraphCollection;
+      return (await withDeadline(request, this.config.entra.graphTimeoutMs).get()) as GraphCollection;
     } catch (error) {
       if (raw) throw error;
       throw toGraphError(error);
@@ -168,10 +166,9 @@ export class DirectoryClient {
           }[];
         };
         try {
-          body = await client
-            .api('/$batch')
-            .option('signal', AbortSignal.timeout(this.config.entra.graphTimeoutMs))
-            .post({ requests });
+          body = await withDeadline(client.api('/$batch'), this.config.entra.graphTimeoutMs).post({
+            requests,
+          });
         } catch (error) {
           throw toGraphError(error);
         }

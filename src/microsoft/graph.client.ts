@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Client } from '@microsoft/microsoft-graph-client';
 import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../config/config.module.js';
-import { graphClient, toGraphError } from './graph-session.js';
+import { graphClient, toGraphError, withDeadline } from './graph-session.js';
 import { GraphRequestError } from './microsoft.errors.js';
 
 export interface TenantDetails {
@@ -37,11 +37,10 @@ export class GraphClient {
 
   async getOrganization(accessToken: string): Promise<TenantDetails> {
     const body = (await this.call(() =>
-      this.client(accessToken)
-        .api('/organization')
-        .select('id,displayName,verifiedDomains')
-        .option('signal', AbortSignal.timeout(this.config.entra.graphTimeoutMs))
-        .get(),
+      withDeadline(
+        this.client(accessToken).api('/organization').select('id,displayName,verifiedDomains'),
+        this.config.entra.graphTimeoutMs,
+      ).get(),
     )) as { value?: { id: string; displayName?: string; verifiedDomains?: Record<string, unknown>[] }[] };
     const organization = body.value?.[0];
     if (!organization)
@@ -78,9 +77,7 @@ export class GraphClient {
       // in a search stay part of the name, and double quotes (OData's escape) so it stays one literal.
       if (options.search) request = request.filter(encodeURIComponent(startsWithFilter(options.search)));
     }
-    const body = (await this.call(() =>
-      request.option('signal', AbortSignal.timeout(this.config.entra.graphTimeoutMs)).get(),
-    )) as {
+    const body = (await this.call(() => withDeadline(request, this.config.entra.graphTimeoutMs).get())) as {
       value?: { id: string; displayName?: string | null }[];
       '@odata.nextLink'?: string;
     };
@@ -94,11 +91,12 @@ export class GraphClient {
   async getGroup(accessToken: string, groupId: string): Promise<DirectoryGroup | null> {
     try {
       const body = (await this.call(() =>
-        this.client(accessToken)
-          .api(`/groups/${encodeURIComponent(groupId)}`)
-          .select('id,displayName')
-          .option('signal', AbortSignal.timeout(this.config.entra.graphTimeoutMs))
-          .get(),
+        withDeadline(
+          this.client(accessToken)
+            .api(`/groups/${encodeURIComponent(groupId)}`)
+            .select('id,displayName'),
+          this.config.entra.graphTimeoutMs,
+        ).get(),
       )) as { id: string; displayName?: string | null };
       return { id: body.id, displayName: body.displayName ?? '' };
     } catch (error) {
@@ -110,10 +108,10 @@ export class GraphClient {
   /** Every group (transitively) and directory role the user is a member of. */
   async getMemberObjectIds(accessToken: string, userObjectId: string): Promise<string[]> {
     const body = (await this.call(() =>
-      this.client(accessToken)
-        .api(`/users/${encodeURIComponent(userObjectId)}/getMemberObjects`)
-        .option('signal', AbortSignal.timeout(this.config.entra.graphTimeoutMs))
-        .post({ securityEnabledOnly: false }),
+      withDeadline(
+        this.client(accessToken).api(`/users/${encodeURIComponent(userObjectId)}/getMemberObjects`),
+        this.config.entra.graphTimeoutMs,
+      ).post({ securityEnabledOnly: false }),
     )) as { value?: string[] };
     return body.value ?? [];
   }
