@@ -397,9 +397,9 @@ export class UsersRepository {
 
   /**
    * The page's matches after the first `skip` rows of the order, found through the trigram indexes
-   * (`users_email_trgm_idx`, `users_display_name_lower_trgm_idx`) and read in the same statement, or null when the term
-   * matches more than SEARCH_PROBE users there: sorting that many matches would cost more than walking the order
-   * to the first `take` of them.
+   * (`users_email_trgm_idx`, `users_display_name_lower_trgm_idx`) and read by id in the same statement (as
+   * `walkMatches` reads its page), or null when the term matches more than SEARCH_PROBE users there: sorting that
+   * many matches would cost more than walking the order to the first `take` of them.
    */
   private async searchByTrigrams(
     where: ListConditions,
@@ -417,9 +417,10 @@ export class UsersRepository {
          SELECT u.id, u.created_at FROM users u
           WHERE ${where.sql()} AND ${skipped} AND (u.email LIKE ${p} OR u.display_name_lower LIKE ${p})
           LIMIT ${SEARCH_PROBE + 1})
-       SELECT (SELECT count(*) FROM m)::int AS matched, ${LIST_COLUMNS} FROM users u
-        WHERE u.organization_id = $1 AND u.id IN (SELECT m.id FROM m ORDER BY m.created_at, m.id LIMIT ${Number(take)})
-        ORDER BY u.created_at, u.id`,
+       SELECT (SELECT count(*) FROM m)::int AS matched, ${LIST_COLUMNS}
+         FROM (SELECT m.id, m.created_at FROM m ORDER BY m.created_at, m.id LIMIT ${Number(take)}) p,
+              LATERAL (SELECT * FROM users u WHERE u.id = p.id AND u.organization_id = $1 LIMIT 1) u
+        ORDER BY p.created_at, p.id`,
       where.params,
     )) as (UserRow & { matched: number })[];
     if (rows.length > 0 && rows[0].matched > SEARCH_PROBE) return null;
