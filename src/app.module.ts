@@ -13,7 +13,7 @@ import { AuthKindGuard, PlanGuard, RolesGuard, ScopesGuard } from './common/guar
 import { ProblemDetailsFilter } from './common/problem-details.filter.js';
 import type { AppConfig } from './config/config.js';
 import { ConfigModule } from './config/config.module.js';
-import { dataSourceOptions } from './database/data-source.js';
+import { dataSourceOptions } from './app.data-source.js';
 import { usePreparedStatements } from './database/prepared-statements.js';
 import { TransactionsModule } from './database/transactions.module.js';
 import { DomainClaimsModule } from './domain-claims/domain-claims.module.js';

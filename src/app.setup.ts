@@ -22,7 +22,8 @@ import { createValidationPipe } from './common/validation.js';
 import { COMMON_ERRORS, type ErrorDefinition, registeredErrors } from './common/domain-error.js';
 import { ProblemDocumentDto } from './common/problem.dto.js';
 import type { AppConfig } from './config/config.js';
-import { SWAGGER_SESSION_SCRIPT, SWAGGER_SESSION_SCRIPT_PATH } from './openapi/swagger-session.js';
+import { EVENT_DATA_DTOS } from './app.event-data.js';
+import { SWAGGER_SESSION_SCRIPT, SWAGGER_SESSION_SCRIPT_PATH } from './common/swagger-session.js';
 import { invitationChoiceCookieName, sessionCookieName } from './sessions/session-cookie.js';
 
 /**
@@ -187,7 +188,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .build();
   const document = SwaggerModule.createDocument(app, config, {
     operationIdFactory: (_controller, method) => method,
-    extraModels: [ProblemDocumentDto],
+    extraModels: [ProblemDocumentDto, ...EVENT_DATA_DTOS],
   });
   // The closed set of codes a problem can carry: every module's catalog.
   const problem = document.components?.schemas?.ProblemDocumentDto as

@@ -12,7 +12,7 @@ import {
   EmbeddedDatabaseError,
   startEmbeddedPostgres,
 } from './database/embedded-postgres.js';
-import { runMigrations } from './database/migrate.js';
+import { runMigrations } from './app.migrate.js';
 
 /** Starts the API: database (embedded unless DATABASE_URL), pending migrations, then HTTP. */
 async function serve(config: AppConfig): Promise<void> {

@@ -12,7 +12,7 @@ import {
   EmbeddedDatabaseError,
   type EmbeddedDatabase,
 } from '../database/embedded-postgres.js';
-import { runMigrations } from '../database/migrate.js';
+import { runMigrations } from '../app.migrate.js';
 import { TokenVault } from '../integrations/token-vault.service.js';
 import { OrganizationsService } from '../organizations/organizations.service.js';
 

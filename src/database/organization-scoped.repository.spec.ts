@@ -3,7 +3,7 @@ import type { DataSource } from 'typeorm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../../test/support/test-app.js';
 import { GroupRoleMappingEntity } from '../role-mapping/entities/group-role-mapping.entity.js';
-import { createDataSource } from './data-source.js';
+import { createDataSource } from '../app.data-source.js';
 import { OrganizationScopedRepository, UnscopedQueryError } from './organization-scoped.repository.js';
 
 describe('OrganizationScopedRepository (real PostgreSQL)', () => {

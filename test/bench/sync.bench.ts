@@ -16,7 +16,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { freePort, startEmbeddedPostgres } from '../../src/database/embedded-postgres.js';
-import { runMigrations } from '../../src/database/migrate.js';
+import { runMigrations } from '../../src/app.migrate.js';
 import { HeapTrace, memoryOf, resetPeak, SERVICE, signIn, startService } from './bench-support.js';
 import { DEMO, ensureCertificates } from '@entra-integration/entra-emulator';
 

@@ -11,7 +11,7 @@ import {
   startEmbeddedPostgres,
   type EmbeddedDatabase,
 } from '../../src/database/embedded-postgres.js';
-import { runMigrations } from '../../src/database/migrate.js';
+import { runMigrations } from '../../src/app.migrate.js';
 import { RELOCATION_ROOT, relocationFor } from '../../src/database/relocated-postgres.js';
 
 interface Outcome {
@@ -155,7 +155,7 @@ describe('the embedded database shared by the service and the operator CLI', () 
     expect(unknown.stderr).toContain('npm run cli -- orgs:set-plan <organizationId> <free|team|enterprise>');
     expect(unknown.stderr).not.toMatch(STACK_OR_SQL);
     // The migration CLI answers a typo before it starts or reaches any database.
-    const migration = await run(join(build.dir, 'src/database/migration-cli.js'), ['migrate'], {
+    const migration = await run(join(build.dir, 'src/cli/migration-cli.js'), ['migrate'], {
       DATA_DIR: dataDir,
     });
     expect(migration).toMatchObject({

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDataSource } from '../../src/database/data-source.js';
+import { createDataSource } from '../../src/app.data-source.js';
 import { MIGRATIONS } from '../../migrations/index.js';
 import { createTestDatabase } from '../support/test-app.js';
 

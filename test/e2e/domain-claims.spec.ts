@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDataSource } from '../../src/database/data-source.js';
+import { createDataSource } from '../../src/app.data-source.js';
 import { TransactionHost } from '@nestjs-cls/transactional';
 import { DomainsClaimedError } from '../../src/domain-claims/domain-claims.errors.js';
 import { DomainClaimsService } from '../../src/domain-claims/domain-claims.service.js';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SESSION_COOKIE_PLACEHOLDER } from '../../src/openapi/swagger-session.js';
+import { SESSION_COOKIE_PLACEHOLDER } from '../../src/common/swagger-session.js';
 import { createTestContext, type TestContext } from '../support/test-app.js';
 
 describe('Swagger UI, as an admin signed in with the session cookie uses it', () => {

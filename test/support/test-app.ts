@@ -8,7 +8,7 @@ import { inject } from 'vitest';
 import { AppModule } from '../../src/app.module.js';
 import { applyServerTimeouts, configureApp } from '../../src/app.setup.js';
 import { type AppConfig, loadConfig } from '../../src/config/config.js';
-import { runMigrations } from '../../src/database/migrate.js';
+import { runMigrations } from '../../src/app.migrate.js';
 import { DEMO, type EntraEmulator, startEntraEmulator } from '@entra-integration/entra-emulator';
 
 export const APP_BASE_URL = 'http://localhost:3000';

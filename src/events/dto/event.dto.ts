@@ -1,4 +1,4 @@
-import { ApiExtraModels, ApiProperty, ApiPropertyOptional, getSchemaPath } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, getSchemaPath } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import {
   ArrayMaxSize,
@@ -11,16 +11,8 @@ import {
   MaxLength,
   Min,
 } from 'class-validator';
-import { SyncRunResponseDto } from '../../deprovisioning/dto/sync-run.dto.js';
-import { EntraIntegrationResponseDto } from '../../integrations/dto/entra-integration.dto.js';
-import { ScimSettingsResponseDto } from '../../scim/access/dto/scim-status.dto.js';
-import { ScimTokenResponseDto } from '../../scim/access/dto/scim-token.dto.js';
-import { TenantAssignmentResponseDto } from '../../tenant-assignment/dto/tenant-assignment.dto.js';
-import { InvitationResponseDto } from '../../users/dto/invitation.dto.js';
-import { UserResponseDto } from '../../users/dto/user.dto.js';
-import { ROLES } from '../../common/access.js';
 import type { EventEntity } from '../entities/event.entity.js';
-import { EVENT_SOURCES, EVENT_TYPES, type EventType } from '../event-types.js';
+import { EVENT_TYPES, type EventType } from '../event-types.js';
 
 const commaList = ({ value }: { value: unknown }) =>
   typeof value === 'string'
@@ -63,157 +55,30 @@ export class ListEventsQueryDto {
   types?: EventType[];
 }
 
-const SOURCE_DOC =
+/** How every family's `data.source` is described. */
+export const EVENT_SOURCE_DOC =
   'What made the change: `manual` (a person or an API key), `sign_in`, `sync` (the directory sync), `scim`, ' +
   '`assignment` (tenant user assignment) or `system` (the service itself, as a consequence of another change: ' +
   'the seat queue moving when a seat was freed).';
 
-/** `data` of every `user.*` event, version 1. */
-export class UserEventDataDto {
-  @ApiProperty({
-    type: UserResponseDto,
-    description: 'The user after the change, as `GET /api/v1/users/{id}`.',
-  })
-  user: UserResponseDto;
+/**
+ * The schema of `data` of each family, by name. Each module that writes a family documents its `data` next to
+ * its own response DTOs (`UserEventDataDto` in users/, `SyncEventDataDto` in deprovisioning/, ...), and the
+ * composition root registers them with the document (`EVENT_DATA_DTOS`): the events module, which every module
+ * writes to, depends on none of them.
+ */
+export const EVENT_DATA_SCHEMAS = [
+  'UserEventDataDto',
+  'InvitationEventDataDto',
+  'IntegrationEventDataDto',
+  'SyncEventDataDto',
+  'TenantAssignmentEventDataDto',
+  'ScimTokenEventDataDto',
+  'ScimSettingsEventDataDto',
+] as const;
+export type EventDataSchema = (typeof EVENT_DATA_SCHEMAS)[number];
 
-  @ApiProperty({ enum: EVENT_SOURCES, enumName: 'EventSource', description: SOURCE_DOC, example: 'manual' })
-  source: string;
-
-  @ApiPropertyOptional({
-    type: String,
-    nullable: true,
-    description:
-      'Why (`user.deactivated`: `manual`, `entra_account_disabled`, `entra_account_deleted`; `user.pending`: ' +
-      '`awaiting_approval`, `awaiting_seat`; `user.activated`: `manual`, or `seat_freed:<cause>` with source ' +
-      '`system` when the seat queue moved, for example `seat_freed:user_deactivated`).',
-    example: 'entra_account_disabled',
-  })
-  reason?: string | null;
-
-  @ApiPropertyOptional({
-    enum: ROLES,
-    enumName: 'Role',
-    description: 'The role before (`user.role_changed`).',
-    example: 'employee',
-  })
-  previousRole?: string;
-}
-
-/** `data` of every `invitation.*` event, version 1. */
-export class InvitationEventDataDto {
-  @ApiProperty({ type: InvitationResponseDto, description: 'The invitation after the change.' })
-  invitation: InvitationResponseDto;
-
-  @ApiProperty({ enum: EVENT_SOURCES, enumName: 'EventSource', description: SOURCE_DOC, example: 'manual' })
-  source: string;
-}
-
-/** `data` of every `integration.*` event, version 1. */
-export class IntegrationEventDataDto {
-  @ApiProperty({
-    type: EntraIntegrationResponseDto,
-    description:
-      'The integration after the change, as `GET /api/v1/integrations/entra` shows it (after a disconnect: ' +
-      '`status` `not_connected`).',
-  })
-  integration: EntraIntegrationResponseDto;
-
-  @ApiProperty({
-    format: 'uuid',
-    description: 'The Entra tenant connected, disconnected or needing reauthorization.',
-    example: '7b3c9d4e-1a2f-4c5d-8e9f-0a1b2c3d4e5f',
-  })
-  tenantId: string;
-
-  @ApiProperty({
-    enum: ['connected', 'disconnected', 'reauthorization_required'],
-    description: 'What happened to the connection (the event type without its family).',
-    example: 'connected',
-  })
-  status: string;
-
-  @ApiProperty({ enum: EVENT_SOURCES, enumName: 'EventSource', description: SOURCE_DOC, example: 'manual' })
-  source: string;
-}
-
-/** `data` of every `sync.*` event, version 1. */
-export class SyncEventDataDto {
-  @ApiProperty({
-    type: SyncRunResponseDto,
-    description: 'The run as `GET /api/v1/integrations/entra/sync-runs/{id}` shows it.',
-  })
-  run: SyncRunResponseDto;
-
-  @ApiProperty({ enum: EVENT_SOURCES, enumName: 'EventSource', description: SOURCE_DOC, example: 'sync' })
-  source: string;
-}
-
-/** `data` of every `tenant_assignment.*` event, version 1. */
-export class TenantAssignmentEventDataDto {
-  @ApiProperty({
-    type: TenantAssignmentResponseDto,
-    description:
-      'The tenant assignment after the change, as `GET /api/v1/tenant-assignment` shows it (after ' +
-      '`tenant_assignment.disabled`: `status` `disabled`, no domains).',
-  })
-  assignment: TenantAssignmentResponseDto;
-
-  @ApiProperty({
-    type: [String],
-    example: ['eu.acme.com'],
-    description:
-      'The domains the change took off the allowlist and released (`tenant_assignment.updated`, ' +
-      '`tenant_assignment.disabled`; empty when none); `tenant_assignment.verified`: those the new allowlist ' +
-      'no longer lists.',
-  })
-  removedDomains: string[];
-
-  @ApiProperty({
-    enum: EVENT_SOURCES,
-    enumName: 'EventSource',
-    description: `${SOURCE_DOC} \`tenant_assignment.verified\`: \`assignment\` (a tenant administrator's fresh sign-in); updated and disabled: \`manual\`.`,
-    example: 'assignment',
-  })
-  source: string;
-}
-
-/** `data` of `scim.token_created` and `scim.token_revoked`, version 1. */
-export class ScimTokenEventDataDto {
-  @ApiProperty({
-    type: ScimTokenResponseDto,
-    description:
-      'The token as `GET /api/v1/integrations/scim` lists it (never the secret itself); after a revocation, ' +
-      'as it stood when revoked.',
-  })
-  token: ScimTokenResponseDto;
-
-  @ApiProperty({ enum: EVENT_SOURCES, enumName: 'EventSource', description: SOURCE_DOC, example: 'manual' })
-  source: string;
-}
-
-/** `data` of `scim.enabled` and `scim.disabled`, version 1. */
-export class ScimSettingsEventDataDto {
-  @ApiProperty({
-    type: ScimSettingsResponseDto,
-    description: 'The SCIM settings after the change, as `PATCH /api/v1/integrations/scim/settings` answers.',
-  })
-  settings: ScimSettingsResponseDto;
-
-  @ApiProperty({ enum: EVENT_SOURCES, enumName: 'EventSource', description: SOURCE_DOC, example: 'manual' })
-  source: string;
-}
-
-const DATA_SCHEMAS = [
-  UserEventDataDto,
-  InvitationEventDataDto,
-  IntegrationEventDataDto,
-  SyncEventDataDto,
-  TenantAssignmentEventDataDto,
-  ScimTokenEventDataDto,
-  ScimSettingsEventDataDto,
-];
-
-function dataSchemaOf(type: EventType): string {
+function dataSchemaOf(type: EventType): EventDataSchema {
   if (type.startsWith('user.')) return 'UserEventDataDto';
   if (type.startsWith('invitation.')) return 'InvitationEventDataDto';
   if (type.startsWith('integration.')) return 'IntegrationEventDataDto';
@@ -224,14 +89,13 @@ function dataSchemaOf(type: EventType): string {
 }
 
 /** Which `data` schema each type carries (version 1 of each). */
-export const EVENT_DATA_SCHEMA: Record<EventType, string> = Object.fromEntries(
+export const EVENT_DATA_SCHEMA: Record<EventType, EventDataSchema> = Object.fromEntries(
   EVENT_TYPES.map((type) => [type, dataSchemaOf(type)]),
-) as Record<EventType, string>;
+) as Record<EventType, EventDataSchema>;
 
 const TYPE_TABLE = EVENT_TYPES.map((type) => `- \`${type}\` (v1): \`${EVENT_DATA_SCHEMA[type]}\``).join('\n');
 
 /** The envelope of the feed and of every webhook body (the Standard Webhooks payload shape). */
-@ApiExtraModels(...DATA_SCHEMAS)
 export class EventDto {
   @ApiProperty({
     format: 'uuid',
@@ -257,7 +121,7 @@ export class EventDto {
 
   @ApiProperty({
     description: `What changed; the schema depends on \`type\` (schema version 1 of each):\n${TYPE_TABLE}`,
-    oneOf: DATA_SCHEMAS.map((schema) => ({ $ref: getSchemaPath(schema) })),
+    oneOf: EVENT_DATA_SCHEMAS.map((schema) => ({ $ref: getSchemaPath(schema) })),
   })
   data: Record<string, unknown>;
 }

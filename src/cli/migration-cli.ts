@@ -1,9 +1,13 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { loadConfig } from '../config/config.js';
-import { createDataSource } from './data-source.js';
-import { connectOrStartEmbedded, startEmbeddedPostgres, type EmbeddedDatabase } from './embedded-postgres.js';
-import { runMigrations, withMigrationLock } from './migrate.js';
+import { createDataSource } from '../app.data-source.js';
+import {
+  connectOrStartEmbedded,
+  startEmbeddedPostgres,
+  type EmbeddedDatabase,
+} from '../database/embedded-postgres.js';
+import { runMigrations, withMigrationLock } from '../app.migrate.js';
 
 /*
  * npm run migration:run | migration:revert | migration:generate -- <Name> | migration:check

@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import { createDataSource } from './data-source.js';
+import { createDataSource } from './app.data-source.js';
 
 // An arbitrary constant shared by every replica: whoever holds this advisory lock applies the migrations.
 const MIGRATION_LOCK_KEY = 7_242_001;

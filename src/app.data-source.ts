@@ -1,6 +1,6 @@
 import { DataSource, type DataSourceOptions } from 'typeorm';
-import { MIGRATIONS } from '../../migrations/index.js';
-import { ENTITIES } from './entities.js';
+import { MIGRATIONS } from '../migrations/index.js';
+import { ENTITIES } from './app.entities.js';
 
 /** The one set of TypeORM options, shared by the Nest app, the migration CLI and the tests. */
 export function dataSourceOptions(url: string): DataSourceOptions {
