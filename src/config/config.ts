@@ -57,6 +57,8 @@ export interface AppConfig {
     timeoutMs: number;
     /** The waits between attempts of a failing delivery; after the last one it gives up. */
     retryDelaysSeconds: number[];
+    /** Delivery jobs one replica handles side by side (each walks one endpoint). */
+    concurrency: number;
   };
 }
 
@@ -344,6 +346,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
         ) === 'true',
       timeoutMs: integer('WEBHOOK_TIMEOUT_MS', 10_000, 100, 60_000),
       retryDelaysSeconds: secondsList('WEBHOOK_RETRY_DELAYS_SECONDS', DEFAULT_WEBHOOK_RETRY_DELAYS),
+      concurrency: integer('WEBHOOK_CONCURRENCY', 40, 1, 1000),
     },
   };
   if (config.webhooks.allowPrivateUrls && nodeEnv === 'production')

@@ -8,9 +8,8 @@ import { APP_CONFIG } from '../config/config.module.js';
 
 export const DELIVERY_QUEUE = 'webhook-delivery';
 
-/** Workers per replica, and the jobs each fetches per poll (attempted side by side). */
-const WORKERS = 4;
-const BATCH = 10;
+/** How long the fetch loop waits after a fetch that found fewer jobs than there was room for. */
+const POLL_MS = 500;
 
 export interface DeliveryJob {
   deliveryId: string;
@@ -28,6 +27,12 @@ export interface DeliveryJob {
 export class WebhookQueue implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(WebhookQueue.name);
   private readonly boss: PgBoss;
+  /** This replica's jobs being handled, by job id (at most `webhooks.concurrency`). */
+  private readonly inFlight = new Map<string, Promise<void>>();
+  private loop: Promise<void> | undefined;
+  private stopping = false;
+  /** The fetch loop's pause: ended by shutdown, and by a job that finished when `forRoom`. */
+  private pause: { end: () => void; forRoom: boolean } | undefined;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -58,25 +63,74 @@ export class WebhookQueue implements OnModuleInit, OnApplicationShutdown {
   }
 
   /**
-   * Starts this replica's workers (`handler` receives one delivery id at a time). Each worker fetches up to
-   * `BATCH` jobs per poll and attempts them side by side: pg-boss waits out the polling interval after each
-   * fetch, so one job per fetch capped a replica at about 8 deliveries a second (`npm run bench:webhooks`).
-   * A failed job fails its whole batch back to the queue; the others' attempts are already claimed by number,
-   * so handing them out again attempts nothing twice.
+   * Starts this replica's worker (`handler` receives one delivery id at a time): up to
+   * `WEBHOOK_CONCURRENCY` jobs handled side by side, each completed or failed on its own as soon as it settles.
+   * A fetch asks for as many jobs as there is room for, and the next one goes out as soon as a job finishes
+   * (after `POLL_MS` when the last fetch found the queue drained), so a slow endpoint holds up only its own
+   * slot, never the deliveries fetched with it. pg-boss's own `work` waits for a whole fetched batch before
+   * it fetches again; one job per fetch would need as many polling workers as slots.
    */
-  async work(handler: (job: DeliveryJob) => Promise<void>): Promise<void> {
-    const runBatch = async (jobs: { data: DeliveryJob }[]) => {
-      const results = await Promise.allSettled(jobs.map((job) => handler(job.data)));
-      const failed = results.find((result) => result.status === 'rejected');
-      if (failed) throw failed.reason;
-    };
-    // A few workers per replica, so one slow endpoint does not hold up the others.
-    for (let i = 0; i < WORKERS; i += 1)
-      await this.boss.work<DeliveryJob>(
-        DELIVERY_QUEUE,
-        { batchSize: BATCH, pollingIntervalSeconds: 0.5 },
-        runBatch,
-      );
+  work(handler: (job: DeliveryJob) => Promise<void>): void {
+    this.loop ??= this.fetchLoop(handler);
+  }
+
+  /** True once the replica shuts down: a walk finishes its attempt in flight and hands on (see `deliver`). */
+  get draining(): boolean {
+    return this.stopping;
+  }
+
+  private async fetchLoop(handler: (job: DeliveryJob) => Promise<void>): Promise<void> {
+    const limit = this.config.webhooks.concurrency;
+    while (!this.stopping) {
+      const room = limit - this.inFlight.size;
+      if (room <= 0) {
+        await this.wait(null, true);
+        continue;
+      }
+      let jobs: { id: string; data: DeliveryJob }[] = [];
+      try {
+        jobs = await this.boss.fetch<DeliveryJob>(DELIVERY_QUEUE, { batchSize: room });
+      } catch (error) {
+        this.logger.warn(`job queue: fetch failed: ${(error as Error).message}`);
+      }
+      for (const job of jobs) this.handle(job, handler);
+      // A full fetch may have left more behind: fetch again as soon as there is room.
+      if (jobs.length < room && !this.stopping) await this.wait(POLL_MS, false);
+    }
+  }
+
+  /** Handles one job; completes it, or fails it back to the queue (its retries) should the handler throw. */
+  private handle(job: { id: string; data: DeliveryJob }, handler: (job: DeliveryJob) => Promise<void>): void {
+    const settled = (async () => {
+      try {
+        await handler(job.data);
+      } catch (error) {
+        await this.boss
+          .fail(DELIVERY_QUEUE, job.id, { message: (error as Error).message })
+          .catch((failed: Error) => this.logger.warn(`job queue: fail ${job.id}: ${failed.message}`));
+        return;
+      }
+      await this.boss
+        .complete(DELIVERY_QUEUE, job.id)
+        .catch((failed: Error) => this.logger.warn(`job queue: complete ${job.id}: ${failed.message}`));
+    })().finally(() => {
+      this.inFlight.delete(job.id);
+      if (this.pause?.forRoom) this.pause.end();
+    });
+    this.inFlight.set(job.id, settled);
+  }
+
+  /** Waits `ms` (or until woken when null); shutdown always ends the wait, a finished job when `forRoom`. */
+  private wait(ms: number | null, forRoom: boolean): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = ms === null ? undefined : setTimeout(() => end(), ms);
+      const end = () => {
+        clearTimeout(timer);
+        this.pause = undefined;
+        resolve();
+      };
+      this.pause = { end, forRoom };
+    });
   }
 
   /** Enqueues an attempt, inside the current transaction when there is one. */
@@ -124,9 +178,22 @@ export class WebhookQueue implements OnModuleInit, OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    // Not graceful beyond the attempt timeout: an unfinished attempt is handed out again after expiry.
-    await this.boss
-      .stop({ graceful: true, wait: true, timeout: this.config.webhooks.timeoutMs + 1000 })
-      .catch(() => undefined);
+    this.stopping = true;
+    this.pause?.end();
+    await this.loop;
+    // Jobs in flight finish their attempt (walks hand on after it); not beyond the attempt timeout: one still
+    // unfinished then is failed back to the queue, which hands it out again (its retries).
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled(this.inFlight.values()),
+      new Promise((resolve) => (timer = setTimeout(resolve, this.config.webhooks.timeoutMs + 1000))),
+    ]);
+    clearTimeout(timer);
+    await Promise.all(
+      [...this.inFlight.keys()].map((id) =>
+        this.boss.fail(DELIVERY_QUEUE, id, { message: 'shut down while active' }).catch(() => undefined),
+      ),
+    );
+    await this.boss.stop({ graceful: false, wait: true }).catch(() => undefined);
   }
 }

@@ -5,6 +5,7 @@ import type { DeepPartial } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
 import type { Cursor } from '../common/pagination.js';
 import { OrganizationScopedRepository } from '../database/organization-scoped.repository.js';
+import { preparedQuery } from '../database/prepared-statements.js';
 import type { WriteBatch } from '../database/write-batch.js';
 import { WebhookDeliveryEntity } from './entities/webhook-delivery.entity.js';
 import { WebhookEndpointEntity } from './entities/webhook-endpoint.entity.js';
@@ -42,6 +43,54 @@ export interface ClaimedDelivery {
   attempts: number;
   body: string;
   createdAt: Date;
+}
+
+/**
+ * The claim of `claimNext`, a fixed text (its own statement name, prepared once per connection). Parameters:
+ * $1 endpoint id or null, $2 stale seconds, $3 delivery id or null (its endpoint), $4–$7 the success to record
+ * first (id, response status, response body, duration) or nulls.
+ */
+const CLAIM_NEXT = `WITH settled AS (
+         UPDATE webhook_deliveries
+            SET status = 'succeeded', next_attempt_at = NULL, response_status = $5, response_body = $6,
+                duration_ms = $7, error = NULL
+          WHERE id = $4::uuid AND status = 'pending'
+          RETURNING id),
+       target AS (
+         SELECT COALESCE($1::uuid, (SELECT x.endpoint_id FROM webhook_deliveries x WHERE x.id = $3::uuid))
+                AS endpoint_id),
+       next AS (
+         SELECT d.id, d.seq, d.attempts FROM webhook_deliveries d, target t
+          WHERE d.endpoint_id = t.endpoint_id AND d.status = 'pending' AND ${due('$2')}
+            AND d.id IS DISTINCT FROM $4::uuid
+          ORDER BY d.seq LIMIT 1),
+       blocked AS (
+         SELECT EXISTS (
+           SELECT 1 FROM webhook_deliveries e, next n, target t
+            WHERE e.endpoint_id = t.endpoint_id AND e.status = 'pending' AND e.seq < n.seq
+              AND e.id IS DISTINCT FROM $4::uuid
+              AND (e.next_attempt_at IS NULL OR e.next_attempt_at <= now())) AS yes),
+       claimed AS (
+         UPDATE webhook_deliveries d
+            SET attempts = d.attempts + 1, last_attempt_at = now(), next_attempt_at = NULL
+           FROM next n, blocked b
+          WHERE d.id = n.id AND NOT b.yes AND d.status = 'pending' AND d.attempts = n.attempts
+          RETURNING d.id, d.organization_id, d.message_id, d.attempts, d.payload::text AS body, d.created_at)
+       SELECT (SELECT count(*) FROM next)::int AS due, (SELECT yes FROM blocked) AS blocked,
+              (SELECT endpoint_id FROM target) AS endpoint_id, (SELECT count(*) FROM settled)::int AS settled, c.*
+         FROM (SELECT 1) AS one LEFT JOIN claimed c ON true`;
+
+/** One row of `CLAIM_NEXT`: what it found, and the claimed delivery's columns when it claimed one. */
+interface ClaimRow {
+  due: number;
+  blocked: boolean;
+  endpoint_id: string | null;
+  id: string | null;
+  organization_id: string;
+  message_id: string;
+  attempts: number;
+  body: string;
+  created_at: Date;
 }
 
 @Injectable()
@@ -164,57 +213,17 @@ export class WebhooksRepository {
     succeeded?: { id: string; responseStatus: number; responseBody: string | null; durationMs: number },
   ): Promise<NextClaim> {
     // With `succeeded`, the same statement first records that attempt's success (`settled`); the rest of the
-    // statement still sees that delivery in flight, so it is left out of `next` and `blocked` by id.
-    const rows = (await this.txHost.tx.query(
-      `WITH settled AS (
-         UPDATE webhook_deliveries
-            SET status = 'succeeded', next_attempt_at = NULL, response_status = $5, response_body = $6,
-                duration_ms = $7, error = NULL
-          WHERE id = $4::uuid AND status = 'pending'
-          RETURNING id),
-       target AS (
-         SELECT COALESCE($1::uuid, (SELECT x.endpoint_id FROM webhook_deliveries x WHERE x.id = $3::uuid))
-                AS endpoint_id),
-       next AS (
-         SELECT d.id, d.seq, d.attempts FROM webhook_deliveries d, target t
-          WHERE d.endpoint_id = t.endpoint_id AND d.status = 'pending' AND ${due('$2')}
-            AND d.id IS DISTINCT FROM $4::uuid
-          ORDER BY d.seq LIMIT 1),
-       blocked AS (
-         SELECT EXISTS (
-           SELECT 1 FROM webhook_deliveries e, next n, target t
-            WHERE e.endpoint_id = t.endpoint_id AND e.status = 'pending' AND e.seq < n.seq
-              AND e.id IS DISTINCT FROM $4::uuid
-              AND (e.next_attempt_at IS NULL OR e.next_attempt_at <= now())) AS yes),
-       claimed AS (
-         UPDATE webhook_deliveries d
-            SET attempts = d.attempts + 1, last_attempt_at = now(), next_attempt_at = NULL
-           FROM next n, blocked b
-          WHERE d.id = n.id AND NOT b.yes AND d.status = 'pending' AND d.attempts = n.attempts
-          RETURNING d.id, d.organization_id, d.message_id, d.attempts, d.payload::text AS body, d.created_at)
-       SELECT (SELECT count(*) FROM next)::int AS due, (SELECT yes FROM blocked) AS blocked,
-              (SELECT endpoint_id FROM target) AS endpoint_id, (SELECT count(*) FROM settled)::int AS settled, c.*
-         FROM (SELECT 1) AS one LEFT JOIN claimed c ON true`,
-      [
-        'endpointId' in of ? of.endpointId : null,
-        staleSeconds,
-        'deliveryId' in of ? of.deliveryId : null,
-        succeeded?.id ?? null,
-        succeeded?.responseStatus ?? null,
-        succeeded?.responseBody ?? null,
-        succeeded?.durationMs ?? null,
-      ],
-    )) as {
-      due: number;
-      blocked: boolean;
-      endpoint_id: string | null;
-      id: string | null;
-      organization_id: string;
-      message_id: string;
-      attempts: number;
-      body: string;
-      created_at: Date;
-    }[];
+    // statement still sees that delivery in flight, so it is left out of `next` and `blocked` by id. It runs
+    // once per attempt, so it goes out prepared, on the pool (no transaction is open during a walk).
+    const rows = await preparedQuery<ClaimRow>(this.txHost.tx, CLAIM_NEXT, [
+      'endpointId' in of ? of.endpointId : null,
+      staleSeconds,
+      'deliveryId' in of ? of.deliveryId : null,
+      succeeded?.id ?? null,
+      succeeded?.responseStatus ?? null,
+      succeeded?.responseBody ?? null,
+      succeeded?.durationMs ?? null,
+    ]);
     const row = rows[0];
     if (row.id)
       return {

@@ -61,8 +61,8 @@ export class WebhooksService implements OnApplicationBootstrap {
     });
   }
 
-  async onApplicationBootstrap(): Promise<void> {
-    if (this.config.webhooks.workerEnabled) await this.queue.work((job) => this.deliver(job));
+  onApplicationBootstrap(): void {
+    if (this.config.webhooks.workerEnabled) this.queue.work((job) => this.deliver(job));
   }
 
   async create(
@@ -289,7 +289,8 @@ export class WebhooksService implements OnApplicationBootstrap {
           return;
         }
         const succeeded = outcome === 'settled' ? undefined : { id: next.delivery.id, ...outcome.succeeded };
-        if (i >= CHAIN_LIMIT || Date.now() - started > CHAIN_BUDGET_MS) {
+        // Also at shutdown: the walk ends after its attempt, and another replica (or the next start) goes on.
+        if (i >= CHAIN_LIMIT || Date.now() - started > CHAIN_BUDGET_MS || this.queue.draining) {
           if (succeeded) {
             const { id, ...recorded } = succeeded;
             await this.repository.recordOutcome(id, {

@@ -13,6 +13,10 @@
  *   production, a staging and a development receiver, is a few dozen; 100 leaves room above that (Stripe caps
  *   an account at 16 endpoints). Thousands of endpoints are a whole service's worth of organizations, which
  *   shard the same way (one order per endpoint) but do not add a new effect.
+ * - **slow endpoints** (`BENCH_SLOW_ENDPOINTS`, default 50, of which `BENCH_SLOW_COUNT`, default 3, answer
+ *   after `BENCH_SLOW_MS`, default 5 s): a few customers' broken receivers among healthy ones. The N in flight
+ *   are kept for the healthy endpoints only (the slow ones pile up a backlog, as a broken receiver does), and
+ *   the delay and deliveries/s printed are the healthy endpoints': what the slow ones cost everyone else.
  *
  * Each case runs the built service (`node dist/src/main.js`, what `npm start` runs, development configuration
  * so that `WEBHOOK_ALLOW_PRIVATE_URLS` lets it post to a loopback receiver) in its own process on an embedded
@@ -62,17 +66,24 @@ import {
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 30);
 const ENDPOINTS = Number(process.env.BENCH_ENDPOINTS ?? 100);
 const RECEIVER_MS = Number(process.env.BENCH_RECEIVER_MS ?? 0);
-const CASES = (process.env.BENCH_CASES ?? 'one,many').split(',');
+const CASES = (process.env.BENCH_CASES ?? 'one,many,slow').split(',');
+const SLOW_CASE_ENDPOINTS = Number(process.env.BENCH_SLOW_ENDPOINTS ?? 50);
+const SLOW_COUNT = Number(process.env.BENCH_SLOW_COUNT ?? 3);
+const SLOW_MS = Number(process.env.BENCH_SLOW_MS ?? 5000);
 const MAX_BATCH_EVENTS = 100;
 const DELIVERY_QUEUE = 'webhook-delivery';
 
 /**
  * The local receiver of every endpoint (`/hooks/<n>`): verifies each delivery with its endpoint's secret,
  * notes when it arrived, how old its event was, and whether it came after a later event of the same endpoint.
+ * Endpoints numbered below `slowCount` answer after `SLOW_MS`; their deliveries are counted apart.
  */
 class Receiver {
   readonly delays: number[] = [];
   readonly seen = new Set<string>();
+  /** Deliveries to the slow endpoints (distinct), not in `delays` or `seen`. */
+  readonly slowSeen = new Set<string>();
+  constructor(private readonly slowCount = 0) {}
   duplicates = 0;
   badSignatures = 0;
   outOfOrder = 0;
@@ -103,10 +114,14 @@ class Receiver {
         }
         event ??= JSON.parse(body) as Delivered;
         const key = `${endpoint}:${event.id}`;
-        if (this.seen.has(key)) this.duplicates += 1;
+        const slow = endpoint < this.slowCount;
+        if (this.seen.has(key) || this.slowSeen.has(key)) this.duplicates += 1;
         else {
-          this.seen.add(key);
-          this.delays.push(now - Date.parse(event.timestamp));
+          if (slow) this.slowSeen.add(key);
+          else {
+            this.seen.add(key);
+            this.delays.push(now - Date.parse(event.timestamp));
+          }
           if (event.data.benchSeq < (this.lastSeq.get(endpoint) ?? 0)) this.outOfOrder += 1;
           this.lastSeq.set(endpoint, Math.max(event.data.benchSeq, this.lastSeq.get(endpoint) ?? 0));
         }
@@ -114,7 +129,8 @@ class Receiver {
           this.open -= 1;
           res.writeHead(204).end();
         };
-        if (RECEIVER_MS > 0) setTimeout(answer, RECEIVER_MS);
+        const wait = slow ? SLOW_MS : RECEIVER_MS;
+        if (wait > 0) setTimeout(answer, wait);
         else answer();
       });
     });
@@ -149,9 +165,11 @@ async function transactions(sql: pg.Client): Promise<number> {
   return Number(rows[0].n);
 }
 
-async function runCase(endpointCount: number, inFlightTarget: number): Promise<boolean> {
+async function runCase(endpointCount: number, inFlightTarget: number, slowCount = 0): Promise<boolean> {
   const dir = process.env.BENCH_DIR!;
-  const caseDir = join(dir, `case-${endpointCount}`);
+  const caseDir = join(dir, `case-${endpointCount}${slowCount > 0 ? '-slow' : ''}`);
+  /** Deliveries of each event that count towards the target in flight (the healthy endpoints'). */
+  const healthyCount = endpointCount - slowCount;
   const certificates = await ensureCertificates(join(dir, 'certs'));
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
@@ -160,7 +178,7 @@ async function runCase(endpointCount: number, inFlightTarget: number): Promise<b
     tls: { cert: certificates.cert, key: certificates.key },
     clients: [{ ...DEMO.client, redirectUris: [`${baseUrl}/auth/microsoft/callback`] }],
   });
-  const receiver = new Receiver();
+  const receiver = new Receiver(slowCount);
   const receiverUrl = await receiver.listen();
   const sql = new pg.Client({ connectionString: database.url });
   const stats = new pg.Client({ connectionString: database.url });
@@ -267,7 +285,9 @@ async function runCase(endpointCount: number, inFlightTarget: number): Promise<b
     const kernelPeak = resetPeak(pid);
     const rssSamples: { at: number; rss: number }[] = [];
     const inFlight: { total: number; atReceiver: number }[] = [];
+    /** Deliveries recorded for the healthy endpoints, and for the slow ones. */
     let produced = 0;
+    let producedSlow = 0;
     const sampler = setInterval(() => {
       rssSamples.push({ at: Date.now(), rss: memoryOf(pid).rss });
       inFlight.push({ total: produced - receiver.seen.size, atReceiver: receiver.open });
@@ -276,10 +296,11 @@ async function runCase(endpointCount: number, inFlightTarget: number): Promise<b
     const until = started + DURATION_S * 1000;
     while (Date.now() < until) {
       const missing = inFlightTarget - (produced - receiver.seen.size);
-      const events = Math.min(MAX_BATCH_EVENTS, Math.floor(missing / endpointCount));
+      const events = Math.min(MAX_BATCH_EVENTS, Math.floor(missing / healthyCount));
       if (events > 0) {
         await produce(events);
-        produced += events * endpointCount;
+        produced += events * healthyCount;
+        producedSlow += events * slowCount;
       } else await new Promise((r) => setTimeout(r, 10));
     }
     const windowMs = Date.now() - started;
@@ -287,7 +308,7 @@ async function runCase(endpointCount: number, inFlightTarget: number): Promise<b
     clearInterval(sampler);
     // Costs cover the window and the 1.5 s the statistics need to arrive; the deliveries of those 1.5 s count.
     const xacts = (await transactions(stats)) - xactsBefore - ownTransactions - 1;
-    const deliveredForCost = receiver.seen.size;
+    const deliveredForCost = receiver.seen.size + receiver.slowSeen.size;
     const serviceCpu = (cpuMsOf(pid) - cpuBefore.service) / deliveredForCost;
     const databaseCpu = (cpuMsOf(postmaster, true) - cpuBefore.database) / deliveredForCost;
     const peak = Math.max(...rssSamples.map((s) => s.rss), kernelPeak ? memoryOf(pid).hwm : 0);
@@ -318,8 +339,13 @@ async function runCase(endpointCount: number, inFlightTarget: number): Promise<b
       endpointCount === 1
         ? 'one endpoint (user.*)'
         : `${endpointCount} endpoints of one organization, each on user.* (every event → ${endpointCount} deliveries)`;
+    const answering =
+      slowCount > 0
+        ? `${slowCount} of them answering after ${SLOW_MS} ms, the others after ${RECEIVER_MS} ms ` +
+          `(figures below: the healthy endpoints, unless named slow)`
+        : `receiver answering after ${RECEIVER_MS} ms`;
     console.log(
-      `\n— ${title}; loopback receiver answering after ${RECEIVER_MS} ms; ` +
+      `\n— ${title}; loopback ${answering}; ` +
         `${inFlightTarget.toLocaleString('en')} deliveries kept in flight for ${DURATION_S} s; ` +
         `changes fanned out in transactions of up to ${MAX_BATCH_EVENTS} events`,
     );
@@ -331,8 +357,13 @@ async function runCase(endpointCount: number, inFlightTarget: number): Promise<b
     const row = (name: string, value: string) => console.log(`${name.padEnd(44)} ${value}`);
     row('deliveries recorded', produced.toLocaleString('en'));
     row('delivered (distinct event × endpoint)', delivered.toLocaleString('en'));
+    if (slowCount > 0)
+      row(
+        'slow endpoints: delivered / recorded',
+        `${receiver.slowSeen.size.toLocaleString('en')} / ${producedSlow.toLocaleString('en')}`,
+      );
     row('deliveries/s, change → delivery', rate.toFixed(1));
-    row('events/s, change → delivery to every endpoint', (rate / endpointCount).toFixed(1));
+    row('events/s, change → delivery to every endpoint', (rate / healthyCount).toFixed(1));
     row('delay p50 (receiver − event timestamp)', `${percentile(delays, 50)} ms`);
     row('delay p99', `${percentile(delays, 99)} ms`);
     row('delay max', `${delays.at(-1) ?? NaN} ms`);
@@ -356,13 +387,16 @@ async function runCase(endpointCount: number, inFlightTarget: number): Promise<b
     row('service RSS before → peak (/proc)', `${Math.round(rssBefore)} MB → ${Math.round(peak)} MB`);
     row(
       'RSS peak per third of the run',
-      `${thirds.map((t) => Math.round(t)).join(' → ')} MB (${flat ? 'flat' : 'GROWING'})`,
+      `${thirds.map((t) => Math.round(t)).join(' → ')} MB (${flat ? 'flat' : 'GROWING'})` +
+        (slowCount > 0 ? ' — not judged: the slow endpoints pile up a backlog by design' : ''),
     );
     row(
       'live heap after full GCs, per third',
       liveThirds.map((l) => (l ? `${l.maxMb.toFixed(1)} MB (${l.count})` : 'no full GC')).join(' → '),
     );
-    return receiver.badSignatures === 0 && receiver.outOfOrder === 0 && delivered > 0 && flat;
+    return (
+      receiver.badSignatures === 0 && receiver.outOfOrder === 0 && delivered > 0 && (flat || slowCount > 0)
+    );
   } finally {
     await boss?.stop({ graceful: false, wait: true }).catch(() => undefined);
     await sql.end().catch(() => undefined);
@@ -383,6 +417,7 @@ async function main(): Promise<void> {
   let ok = true;
   if (CASES.includes('one')) ok = (await runCase(1, inFlightTarget)) && ok;
   if (CASES.includes('many')) ok = (await runCase(ENDPOINTS, inFlightTarget)) && ok;
+  if (CASES.includes('slow')) ok = (await runCase(SLOW_CASE_ENDPOINTS, inFlightTarget, SLOW_COUNT)) && ok;
   if (!ok) process.exitCode = 1;
 }
 
