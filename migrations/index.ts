@@ -25,6 +25,7 @@ import { ScimGroups1796620000000 } from './1796620000000-scim-groups.js';
 import { ScimGroupMemberDisplay1796620000001 } from './1796620000001-scim-group-member-display.js';
 import { OrganizationSeatCounts1796700000000 } from './1796700000000-organization-seat-counts.js';
 import { ScimUsersUserDeferred1796700000001 } from './1796700000001-scim-users-user-deferred.js';
+import { UsersListSearchColumn1796910000000 } from './1796910000000-users-list-search-column.js';
 
 /** Every migration in order. `npm run migration:generate` appends here. */
 export const MIGRATIONS: (new () => MigrationInterface)[] = [
@@ -54,4 +55,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   ScimGroupMemberDisplay1796620000001,
   OrganizationSeatCounts1796700000000,
   ScimUsersUserDeferred1796700000001,
+  UsersListSearchColumn1796910000000,
 ];

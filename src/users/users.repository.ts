@@ -120,17 +120,16 @@ function columnReaders(
 }
 
 /**
- * A case-insensitive substring match of the term (lower-case, placeholder `t`) in the email or the display name of
- * alias `a`. strpos is the test the trigram path's LIKE makes, written so that the planner cannot trade a walk of
- * the order for the trigram indexes.
+ * A case-insensitive substring match of the term (lower-case, placeholder `t`) in the email (stored lower-case) or
+ * the display name (`display_name_lower`) of alias `a`: columns the order index carries, so a walk of the order
+ * tests them on the index entries. strpos is the test the trigram path's LIKE makes, written so that the planner
+ * cannot trade a walk of the order for the trigram indexes.
  */
 const termTest = (a: string, t: string) =>
-  `(strpos(${a}.email, ${t}) > 0 OR strpos(lower(${a}.display_name), ${t}) > 0)`;
+  `(strpos(${a}.email, ${t}) > 0 OR strpos(${a}.display_name_lower, ${t}) > 0)`;
 
-/** `where`'s conditions and the term's match, over alias `u`. */
-function matches(where: ListConditions, term: string): string {
-  return `${where.sql()} AND ${termTest('u', where.add(term))}`;
-}
+/** What a walk of the order reads of each row it tests: the order index's entries (an index-only scan). */
+const walkColumns = (a: string) => `${a}.id, ${a}.created_at, ${a}.email, ${a}.display_name_lower`;
 
 /** `column` (a timestamptz) as `Date#toISOString` writes it: UTC, milliseconds truncated as node-postgres' Date did. */
 const isoInstant = (column: string) =>
@@ -169,6 +168,7 @@ export class UsersRepository {
   /** Each entity's column readers, made at the first read (the metadata is fixed once the data source is up). */
   private readonly readers = new WeakMap<readonly ColumnMetadata[], Map<string, ColumnReader[]>>();
   private profileQuery?: CallerProfileQuery;
+  private userColumns?: readonly ColumnMetadata[];
 
   constructor(private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>) {
     this.users = new OrganizationScopedRepository(UserEntity, () => this.txHost.tx);
@@ -299,8 +299,15 @@ export class UsersRepository {
     };
   }
 
+  /**
+   * The user's columns the service writes and reads: all but the generated `display_name_lower`, which only the
+   * list's search reads (PostgreSQL refuses a value for it). One array, so the readers made for it are reused.
+   */
   private columns(): readonly ColumnMetadata[] {
-    return this.txHost.tx.connection.getMetadata(UserEntity).columns;
+    this.userColumns ??= this.txHost.tx.connection
+      .getMetadata(UserEntity)
+      .columns.filter((c) => c.generatedType === undefined);
+    return this.userColumns;
   }
 
   private assertOrganization(organizationId: string): void {
@@ -342,37 +349,57 @@ export class UsersRepository {
       if (rest) return found.concat(rest);
     }
     // A term that is neither common enough for the window nor rare enough for the indexes: walk the order.
-    const walk = where();
-    return this.selectRows(matches(walk, term), walk.params, take, 'users u', true);
+    return this.walkMatches(where(), term, take, null);
   }
 
   /**
    * The first `take` users matching `term` among the next SEARCH_WINDOW_PER_ROW rows of the order per row of the
    * page, or none when the first SEARCH_SAMPLE_PER_ROW rows per row match nobody (then the window is never read:
    * a one-time filter). Either way one statement: a match in the sample is a match in the window, so no rows
-   * means only the sample was tested. Prepared: its plan never depends on the values.
+   * means only the sample was tested.
    */
   private windowMatches(where: ListConditions, term: string, take: number): Promise<UserRow[]> {
+    return this.walkMatches(where, term, take, take * SEARCH_WINDOW_PER_ROW, take * SEARCH_SAMPLE_PER_ROW);
+  }
+
+  /**
+   * The first `take` users matching `term` in the order (within its next `window` rows, if given; only if one of
+   * its first `sample` rows matches, if given), in one statement: the walk tests the term on the entries of
+   * `users_organization_created_at_id_idx` (an index-only scan when no filter needs the row), and only the page's
+   * rows are read from the table, each by its id (LATERAL … LIMIT 1: never a hash join that reads the table, which
+   * a generic plan may pick for a small organization). Prepared: its plan never depends on the values.
+   */
+  private walkMatches(
+    where: ListConditions,
+    term: string,
+    take: number,
+    window: number | null,
+    sample?: number,
+  ): Promise<UserRow[]> {
+    const t = where.add(term);
     const next = (alias: string, size: number) =>
-      `(SELECT * FROM users ${alias} WHERE ${where.sql(alias)} ORDER BY ${alias}.created_at, ${alias}.id
-         LIMIT ${Number(size)}) ${alias}`;
-    const sql = matches(where, term);
-    const t = `$${where.params.length}`;
-    const sampled = `EXISTS (SELECT FROM ${next('s', take * SEARCH_SAMPLE_PER_ROW)} WHERE ${termTest('s', t)})`;
-    return this.selectRows(
-      `${sql} AND ${sampled}`,
+      `(SELECT ${walkColumns(alias)} FROM users ${alias} WHERE ${where.sql(alias)}
+         ORDER BY ${alias}.created_at, ${alias}.id LIMIT ${Number(size)}) ${alias}`;
+    const walked = window === null ? `users w WHERE ${where.sql('w')} AND` : `${next('w', window)} WHERE`;
+    const sampled =
+      sample === undefined ? '' : `AND EXISTS (SELECT FROM ${next('s', sample)} WHERE ${termTest('s', t)})`;
+    return preparedQuery<UserRow>(
+      this.txHost.tx,
+      `WITH m AS (
+         SELECT w.id, w.created_at FROM ${walked} ${termTest('w', t)} ${sampled}
+          ORDER BY w.created_at, w.id LIMIT ${Number(take)})
+       SELECT ${LIST_COLUMNS} FROM m,
+              LATERAL (SELECT * FROM users u WHERE u.id = m.id AND u.organization_id = $1 LIMIT 1) u
+        ORDER BY m.created_at, m.id`,
       where.params,
-      take,
-      next('u', take * SEARCH_WINDOW_PER_ROW),
-      true,
     );
   }
 
   /**
    * The page's matches after the first `skip` rows of the order, found through the trigram indexes
-   * (`users_email_trgm_idx`, `users_display_name_trgm_idx`) and read in the same statement, or null when the term
-   * matches more than SEARCH_PROBE users there: sorting that many matches would cost more than walking the order
-   * to the first `take` of them.
+   * (`users_email_trgm_idx`, `users_display_name_lower_trgm_idx`) and read by id in the same statement (as
+   * `walkMatches` reads its page), or null when the term matches more than SEARCH_PROBE users there: sorting that
+   * many matches would cost more than walking the order to the first `take` of them.
    */
   private async searchByTrigrams(
     where: ListConditions,
@@ -388,11 +415,12 @@ export class UsersRepository {
     const rows = (await this.txHost.tx.query(
       `WITH m AS MATERIALIZED (
          SELECT u.id, u.created_at FROM users u
-          WHERE ${where.sql()} AND ${skipped} AND (u.email LIKE ${p} OR lower(u.display_name) LIKE ${p})
+          WHERE ${where.sql()} AND ${skipped} AND (u.email LIKE ${p} OR u.display_name_lower LIKE ${p})
           LIMIT ${SEARCH_PROBE + 1})
-       SELECT (SELECT count(*) FROM m)::int AS matched, ${LIST_COLUMNS} FROM users u
-        WHERE u.organization_id = $1 AND u.id IN (SELECT m.id FROM m ORDER BY m.created_at, m.id LIMIT ${Number(take)})
-        ORDER BY u.created_at, u.id`,
+       SELECT (SELECT count(*) FROM m)::int AS matched, ${LIST_COLUMNS}
+         FROM (SELECT m.id, m.created_at FROM m ORDER BY m.created_at, m.id LIMIT ${Number(take)}) p,
+              LATERAL (SELECT * FROM users u WHERE u.id = p.id AND u.organization_id = $1 LIMIT 1) u
+        ORDER BY p.created_at, p.id`,
       where.params,
     )) as (UserRow & { matched: number })[];
     if (rows.length > 0 && rows[0].matched > SEARCH_PROBE) return null;
@@ -406,9 +434,8 @@ export class UsersRepository {
   ): Promise<{ user: UserEntity; identities: MicrosoftIdentityEntity[] } | null> {
     if (typeof organizationId !== 'string' || organizationId.length === 0)
       throw new UnscopedQueryError('An organization id is required for organization-owned rows.');
-    const connection = this.txHost.tx.connection;
-    const userColumns = connection.getMetadata(UserEntity).columns;
-    const identityColumns = connection.getMetadata(MicrosoftIdentityEntity).columns;
+    const userColumns = this.columns();
+    const identityColumns = this.txHost.tx.connection.getMetadata(MicrosoftIdentityEntity).columns;
     const rows = (await this.txHost.tx.query(
       `SELECT ${userColumns.map((c) => `u.${c.databaseName} AS "u_${c.databaseName}"`).join(', ')},
               ${identityColumns.map((c) => `i.${c.databaseName} AS "i_${c.databaseName}"`).join(', ')}
@@ -433,7 +460,7 @@ export class UsersRepository {
    */
   callerProfileQuery(): CallerProfileQuery {
     if (!this.profileQuery) {
-      const columns = this.txHost.tx.connection.getMetadata(UserEntity).columns;
+      const columns = this.columns();
       this.profileQuery = {
         columns: [
           ...columns.map((c) => `u.${c.databaseName} AS "p_${c.databaseName}"`),

@@ -71,12 +71,21 @@ async function seed(sql: pg.Client, tenantUrl: string, token: string, organizati
     'CREATE TEMP TABLE bench_ids AS SELECT n, gen_random_uuid() AS id FROM generate_series(1, $1) n',
     [count - 1],
   );
+  // Every column but the generated ones, which PostgreSQL computes (and refuses a value for).
+  const {
+    rows: [{ columns }],
+  } = await sql.query<{ columns: string }>(
+    `SELECT string_agg(quote_ident(column_name), ', ' ORDER BY ordinal_position) AS columns
+       FROM information_schema.columns
+      WHERE table_schema = current_schema() AND table_name = 'users' AND is_generated = 'NEVER'`,
+  );
   await sql.query(
-    `INSERT INTO users
-     SELECT (jsonb_populate_record(NULL::users, to_jsonb(u) || jsonb_build_object(
-               'id', b.id, 'email', 'bench.user' || b.n || '@contoso.com', 'display_name', 'Bench User ' || b.n,
-               'created_at', u.created_at - b.n * interval '1 ms'))).*
-       FROM users u, bench_ids b WHERE u.id = $1 AND u.organization_id = $2`,
+    `INSERT INTO users (${columns})
+     SELECT ${columns} FROM (
+       SELECT (jsonb_populate_record(NULL::users, to_jsonb(u) || jsonb_build_object(
+                 'id', b.id, 'email', 'bench.user' || b.n || '@contoso.com', 'display_name', 'Bench User ' || b.n,
+                 'created_at', u.created_at - b.n * interval '1 ms'))).*
+         FROM users u, bench_ids b WHERE u.id = $1 AND u.organization_id = $2) c`,
     [template, organizationId],
   );
   await sql.query(

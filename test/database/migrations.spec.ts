@@ -7,18 +7,21 @@ import { createTestDatabase } from '../support/test-app.js';
 /**
  * Everything a migration can create in the public schema, as comparable text: tables and columns (type,
  * nullability, default), constraints, indexes, enum types and their labels, triggers and functions (not those
- * of extensions, which outlive a down).
+ * of extensions, which outlive a down). TypeORM's own tables are left out: `migrations`, and `typeorm_metadata`,
+ * which its migration runner creates before running or undoing any migration once an entity has a generated column.
  */
 const SCHEMA_SNAPSHOT = `
   SELECT 'column ' || table_name || '.' || column_name || ' ' || data_type || ' ' || udt_name || ' ' ||
          is_nullable || ' ' || coalesce(column_default, '-') AS item
-    FROM information_schema.columns WHERE table_schema = 'public' AND table_name <> 'migrations'
+    FROM information_schema.columns WHERE table_schema = 'public'
+     AND table_name NOT IN ('migrations', 'typeorm_metadata')
   UNION ALL
   SELECT 'constraint ' || conrelid::regclass || ' ' || conname || ' ' || pg_get_constraintdef(oid)
     FROM pg_constraint WHERE connamespace = 'public'::regnamespace AND conrelid <> 0
-      AND conrelid::regclass::text <> 'migrations'
+      AND conrelid::regclass::text NOT IN ('migrations', 'typeorm_metadata')
   UNION ALL
-  SELECT 'index ' || indexdef FROM pg_indexes WHERE schemaname = 'public' AND tablename <> 'migrations'
+  SELECT 'index ' || indexdef FROM pg_indexes WHERE schemaname = 'public'
+     AND tablename NOT IN ('migrations', 'typeorm_metadata')
   UNION ALL
   SELECT 'enum ' || t.typname || ' ' || string_agg(e.enumlabel, ',' ORDER BY e.enumsortorder)
     FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid

@@ -106,11 +106,20 @@ describe('SCIM reads: one statement each, the index, last use, and a log that lo
       .expect(201);
     // 3,000 more SCIM users of the organization, copies of the one the service wrote.
     const ids = `SELECT n, md5('scim-reads-' || n)::uuid AS id FROM generate_series(1, 3000) n`;
+    // Every column but the generated ones, which PostgreSQL computes (and refuses a value for).
+    const {
+      rows: [{ columns }],
+    } = await ctx.sql.query<{ columns: string }>(
+      `SELECT string_agg(quote_ident(column_name), ', ' ORDER BY ordinal_position) AS columns
+         FROM information_schema.columns
+        WHERE table_schema = current_schema() AND table_name = 'users' AND is_generated = 'NEVER'`,
+    );
     await ctx.sql.query(
-      `INSERT INTO users
-       SELECT (jsonb_populate_record(NULL::users, to_jsonb(u) || jsonb_build_object(
-                 'id', n.id, 'email', 'user' || n.n || '@contoso.com'))).*
-         FROM users u, (${ids}) n WHERE u.id = $1`,
+      `INSERT INTO users (${columns})
+       SELECT ${columns} FROM (
+         SELECT (jsonb_populate_record(NULL::users, to_jsonb(u) || jsonb_build_object(
+                   'id', n.id, 'email', 'user' || n.n || '@contoso.com'))).*
+           FROM users u, (${ids}) n WHERE u.id = $1) c`,
       [template.body.id],
     );
     await ctx.sql.query(

@@ -75,7 +75,8 @@ describe('the users list at scale', () => {
          ($2, 'megan.bowen@fabrikam.com', 'Megan Bowen', timestamptz '2026-01-01 00:00:07')`,
       [owner.organizationId, other.organizationId],
     );
-    await ctx.sql.query('ANALYZE users');
+    // As autovacuum would after such a load: the visibility map lets a walk of the order skip the table.
+    await ctx.sql.query('VACUUM ANALYZE users');
   });
   afterAll(() => ctx?.close());
 
@@ -194,6 +195,7 @@ describe('the users list at scale', () => {
       'Index Name'?: string;
       'Actual Rows'?: number;
       'Actual Loops'?: number;
+      'Heap Fetches'?: number;
       Plans?: PlanNode[];
     }
     const nodes = (plan: PlanNode): PlanNode[] => [plan, ...(plan.Plans ?? []).flatMap(nodes)];
@@ -243,7 +245,7 @@ describe('the users list at scale', () => {
           `EXPLAIN (GENERIC_PLAN, FORMAT JSON) ${statement.text}`,
         );
         const plan = nodes(rows[0]['QUERY PLAN'][0].Plan);
-        expect(plan.find((n) => n['Node Type'] === 'Index Scan')?.['Index Name']).toMatch(
+        expect(plan.find((n) => n['Node Type'].startsWith('Index'))?.['Index Name']).toMatch(
           /^users_organization_(status_)?created_at_id_idx$/,
         );
         expect(plan.map((n) => n['Node Type'])).not.toContain('Sort');
@@ -264,11 +266,34 @@ describe('the users list at scale', () => {
       const [statement, ...more] = await statementsOf({ limit: 50, search: 'contoso' });
       expect(more).toEqual([]);
       const plan = await explain(statement);
-      const scan = plan.find((n) => n['Index Name'] === 'users_organization_created_at_id_idx');
-      expect(scan?.['Node Type']).toBe('Index Scan');
-      expect(scan!['Actual Rows']).toBeLessThanOrEqual(51);
+      const walk = plan.filter((n) => n['Index Name'] === 'users_organization_created_at_id_idx');
+      // The window and its sample test the term on the index entries: the table is never read for them.
+      expect(walk.map((n) => n['Node Type'])).toEqual(['Index Only Scan', 'Index Only Scan']);
+      expect(walk.map((n) => n['Heap Fetches'])).toEqual([0, 0]);
+      expect(Math.max(...walk.map((n) => n['Actual Rows']!))).toBeLessThanOrEqual(51);
+      // Only the page's rows are read from the table, one look-up each.
+      const rows = plan.find((n) => n['Node Type'] === 'Index Scan' && n['Index Name']?.startsWith('PK_'));
+      expect([rows?.['Actual Rows'], rows?.['Actual Loops']]).toEqual([1, 51]);
       expect(plan.map((n) => n['Node Type'])).not.toContain('Sort');
       expect(plan.map((n) => n['Index Name'])).not.toContain('users_email_trgm_idx');
+    });
+
+    it('finds a term only a display name holds, in any case, off the index entries alone', async () => {
+      // "Adele Weber", "Chloe Weber", "Lee Weber": 3 % of the users, and no address holds a space.
+      const statements = await statementsOf({ limit: 50, search: 'E WEBER' });
+      expect(statements).toHaveLength(1); // the window's first rows match, and it fills the page
+      const walk = (await explain(statements[0])).filter(
+        (n) => n['Index Name'] === 'users_organization_created_at_id_idx',
+      );
+      expect(walk.map((n) => [n['Node Type'], n['Heap Fetches']])).toEqual([
+        ['Index Only Scan', 0],
+        ['Index Only Scan', 0],
+      ]);
+      const page = await list({ limit: 50, search: 'E WEBER' });
+      expect(page.items.map((u) => u.id)).toEqual(
+        (await expected(owner.organizationId, 'E WEBER')).slice(0, 50),
+      );
+      for (const user of page.items) expect(user.displayName).toMatch(/^(Adele|Chloe|Lee) Weber$/);
     });
 
     it('walks the window when its first rows match, then turns to the trigram indexes past it', async () => {
@@ -277,7 +302,7 @@ describe('the users list at scale', () => {
       expect(statements).toHaveLength(2); // the window of the order, the trigram lookup with its page
       const [window, search] = statements;
       expect(window.text).toMatch(/LIMIT 402\) s\b/); // its sample: 2 rows per row of the page (201 with the next)
-      expect(window.text).toMatch(/LIMIT 10050\) u\b/); // 50 rows per row of the page
+      expect(window.text).toMatch(/LIMIT 10050\) w\b/); // 50 rows per row of the page
       expect(search.text).toMatch(/ LIKE /);
       expect(search.text).toMatch(/OFFSET 10049 LIMIT 1/); // past the window
     });
@@ -311,7 +336,7 @@ describe('the users list at scale', () => {
       ]);
       const used = plan.map((n) => n['Index Name']);
       expect(used).toContain('users_email_trgm_idx');
-      expect(used).toContain('users_display_name_trgm_idx');
+      expect(used).toContain('users_display_name_lower_trgm_idx');
     });
   });
 });

@@ -37,13 +37,15 @@ export {
 // Not unique: an address is contact data, not a key (see README, "Who is who"). Sign-in, invitations and SCIM
 // adoption look users up by it.
 @Index('users_organization_email_idx', ['organizationId', 'email'])
-// The users list's order (and keyset cursor) within an organization, with and without a status filter.
-@Index('users_organization_created_at_id_idx', ['organizationId', 'createdAt', 'id'])
+// The users list's order (and keyset cursor) within an organization, with and without a status filter. The first
+// also carries what `?search=` tests (INCLUDE email, display_name_lower), so a search walks the order without
+// reading the table; TypeORM cannot express INCLUDE, so the migration owns it.
+@Index('users_organization_created_at_id_idx', { synchronize: false })
 @Index('users_organization_status_created_at_id_idx', ['organizationId', 'status', 'createdAt', 'id'])
-// Trigram (pg_trgm GIN) indexes for `?search=`, on `email` and `lower(display_name)` exactly as the list's
-// LIKE predicates are written; TypeORM cannot express them, so the migration owns them.
+// Trigram (pg_trgm GIN) indexes for `?search=`, on `email` and `display_name_lower` exactly as the list's LIKE
+// predicates are written; TypeORM cannot express them, so the migration owns them.
 @Index('users_email_trgm_idx', { synchronize: false })
-@Index('users_display_name_trgm_idx', { synchronize: false })
+@Index('users_display_name_lower_trgm_idx', { synchronize: false })
 // The seat queue is read oldest first, per organization.
 @Index('users_seat_queue_idx', ['organizationId', 'pendingReason', 'pendingSince'])
 export class UserEntity {
@@ -64,6 +66,21 @@ export class UserEntity {
 
   @Column({ name: 'display_name', type: 'text' })
   displayName: string;
+
+  /**
+   * `lower(display_name)`, kept by PostgreSQL: what `?search=` tests, stored so a search reads it from the list's
+   * order index instead of lower-casing every name it walks past. Never written, read or answered by the service.
+   */
+  @Column({
+    name: 'display_name_lower',
+    type: 'text',
+    generatedType: 'STORED',
+    asExpression: 'lower(display_name)',
+    select: false,
+    insert: false,
+    update: false,
+  })
+  displayNameLower?: string;
 
   @Column({ type: 'enum', enum: ROLES, enumName: 'user_role', default: 'employee' })
   role: Role;
