@@ -10,7 +10,6 @@
  * CPU per request of the service's processes and of the database's, and a verdict against each target. Fails
  * (exit 1) when no configuration meets every target.
  */
-import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import pg from 'pg';
@@ -20,8 +19,11 @@ import { freePort, startEmbeddedPostgres } from '../../src/database/embedded-pos
 import {
   configurationName,
   costPerRequest,
-  type CostPerRequest,
   type Deployment,
+  type Measurement,
+  CELLS_HEADER,
+  cells,
+  loadAverage,
   plannedDeployments,
   relaunch,
   stopDeployments,
@@ -119,15 +121,6 @@ async function load(url: string, token: string, seconds: number) {
 
 /** A deployment of bench-support, with the Bearer session signed in on it. */
 type SignedIn = Deployment & { token?: string };
-
-interface Measurement {
-  rps: number;
-  p50: number;
-  p99: number;
-  bad: number;
-  cost: CostPerRequest;
-  met: boolean;
-}
 
 async function main(): Promise<void> {
   const users = Number(process.argv[2] ?? 100_000);
@@ -254,22 +247,6 @@ async function main(): Promise<void> {
     await database.stop();
   }
 }
-
-const CELLS_HEADER = '  req/s  p50ms  p99ms  errors  API ms    db ms  xact  verdict';
-
-function cells(m: Measurement): string {
-  return (
-    `${m.rps.toFixed(0).padStart(7)}  ${String(m.p50).padStart(5)}  ${String(m.p99).padStart(5)}  ` +
-    `${String(m.bad).padStart(6)}  ${m.cost.serviceCpuMs.toFixed(2).padStart(6)}  ` +
-    `${m.cost.databaseCpuMs.toFixed(2).padStart(7)}  ${m.cost.transactions.toFixed(2).padStart(4)}  ` +
-    `${m.met ? 'met' : 'MISSED'}`.padEnd(7)
-  );
-}
-
-const loadAverage = () =>
-  loadavg()
-    .map((l) => l.toFixed(1))
-    .join(' ');
 
 if (!process.env.NODE_EXTRA_CA_CERTS || !process.env.BENCH_DIR) {
   void relaunch('bench-api-');

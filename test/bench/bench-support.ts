@@ -12,7 +12,7 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
 import { DEMO, ensureCertificates } from '@entra-integration/entra-emulator';
@@ -396,3 +396,30 @@ export async function costPerRequest<T>(
   };
   return { cost, result };
 }
+
+/** One request's figures on one configuration of BENCH_WORKERS. */
+export interface Measurement {
+  rps: number;
+  p50: number;
+  p99: number;
+  bad: number;
+  /** CPU ms per request of the service and of PostgreSQL (all its processes), and its transactions per request. */
+  cost: CostPerRequest;
+  met: boolean;
+}
+
+export const CELLS_HEADER = '  req/s  p50ms  p99ms  errors  API ms    db ms  xact  verdict';
+
+export function cells(m: Measurement): string {
+  return (
+    `${m.rps.toFixed(0).padStart(7)}  ${String(m.p50).padStart(5)}  ${String(m.p99).padStart(5)}  ` +
+    `${String(m.bad).padStart(6)}  ${m.cost.serviceCpuMs.toFixed(2).padStart(6)}  ` +
+    `${m.cost.databaseCpuMs.toFixed(2).padStart(7)}  ${m.cost.transactions.toFixed(2).padStart(4)}  ` +
+    `${m.met ? 'met' : 'MISSED'}`.padEnd(7)
+  );
+}
+
+export const loadAverage = () =>
+  loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ');

@@ -18,16 +18,18 @@
  * name contains one of these words (BENCH_CYCLE_USERS=0 leaves out the cycle).
  */
 import { join } from 'node:path';
-import { loadavg } from 'node:os';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { DEMO, ensureCertificates, startEntraEmulator } from '@entra-integration/entra-emulator';
 import { freePort, startEmbeddedPostgres } from '../../src/database/embedded-postgres.js';
 import {
   configurationName,
-  type CostPerRequest,
   costPerRequest,
   type Deployment,
+  type Measurement,
+  CELLS_HEADER,
+  cells,
+  loadAverage,
   plannedDeployments,
   relaunch,
   startDeployedService,
@@ -111,16 +113,6 @@ async function seed(sql: pg.Client, tenantUrl: string, token: string, organizati
   await sql.query('VACUUM ANALYZE scim_users');
   const { rows } = await sql.query<{ id: string }>('SELECT id::text FROM bench_ids ORDER BY n LIMIT 50000');
   return { ms: Date.now() - started, ids: [template, ...rows.map((r) => r.id)] };
-}
-
-interface Measurement {
-  rps: number;
-  p50: number;
-  p99: number;
-  bad: number;
-  /** CPU ms per request of the service and of PostgreSQL (all its processes), and its transactions per request. */
-  cost: CostPerRequest;
-  met: boolean;
 }
 
 /** One request's measurements, one per configuration of BENCH_WORKERS. */
@@ -368,22 +360,6 @@ async function main(): Promise<void> {
     await database.stop();
   }
 }
-
-const CELLS_HEADER = '  req/s  p50ms  p99ms  errors  API ms    db ms  xact  verdict';
-
-function cells(m: Measurement): string {
-  return (
-    `${m.rps.toFixed(0).padStart(7)}  ${String(m.p50).padStart(5)}  ${String(m.p99).padStart(5)}  ` +
-    `${String(m.bad).padStart(6)}  ${m.cost.serviceCpuMs.toFixed(2).padStart(6)}  ` +
-    `${m.cost.databaseCpuMs.toFixed(2).padStart(7)}  ${m.cost.transactions.toFixed(2).padStart(4)}  ` +
-    `${m.met ? 'met' : 'MISSED'}`.padEnd(7)
-  );
-}
-
-const loadAverage = () =>
-  loadavg()
-    .map((l) => l.toFixed(1))
-    .join(' ');
 
 if (!process.env.NODE_EXTRA_CA_CERTS || !process.env.BENCH_DIR) {
   void relaunch('bench-scim-');
