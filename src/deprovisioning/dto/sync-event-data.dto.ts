@@ -1,6 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { EVENT_SOURCE_DOC } from '../../events/dto/event.dto.js';
-import { EVENT_SOURCES } from '../../events/event-types.js';
+import { ApiEventSource } from '../../events/dto/event.dto.js';
 import { SyncRunResponseDto } from './sync-run.dto.js';
 
 /** `data` of every `sync.*` event, version 1. */
@@ -11,11 +10,6 @@ export class SyncEventDataDto {
   })
   run: SyncRunResponseDto;
 
-  @ApiProperty({
-    enum: EVENT_SOURCES,
-    enumName: 'EventSource',
-    description: EVENT_SOURCE_DOC,
-    example: 'sync',
-  })
+  @ApiEventSource('sync')
   source: string;
 }

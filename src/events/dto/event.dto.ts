@@ -12,7 +12,7 @@ import {
   Min,
 } from 'class-validator';
 import type { EventEntity } from '../entities/event.entity.js';
-import { EVENT_TYPES, type EventType } from '../event-types.js';
+import { EVENT_SOURCES, EVENT_TYPES, type EventSource, type EventType } from '../event-types.js';
 
 const commaList = ({ value }: { value: unknown }) =>
   typeof value === 'string'
@@ -56,10 +56,19 @@ export class ListEventsQueryDto {
 }
 
 /** How every family's `data.source` is described. */
-export const EVENT_SOURCE_DOC =
+const EVENT_SOURCE_DOC =
   'What made the change: `manual` (a person or an API key), `sign_in`, `sync` (the directory sync), `scim`, ' +
   '`assignment` (tenant user assignment) or `system` (the service itself, as a consequence of another change: ' +
   'the seat queue moving when a seat was freed).';
+
+/**
+ * Every family's `data.source`: one of EVENT_SOURCES, described once, with this family's `example` and, when it
+ * says more, `more` after the common description.
+ */
+export function ApiEventSource(example: EventSource, more?: string): PropertyDecorator {
+  const description = more ? `${EVENT_SOURCE_DOC} ${more}` : EVENT_SOURCE_DOC;
+  return ApiProperty({ enum: EVENT_SOURCES, enumName: 'EventSource', description, example });
+}
 
 /**
  * The schema of `data` of each family, by name. Each module that writes a family documents its `data` next to

@@ -1,6 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { EVENT_SOURCE_DOC } from '../../events/dto/event.dto.js';
-import { EVENT_SOURCES } from '../../events/event-types.js';
+import { ApiEventSource } from '../../events/dto/event.dto.js';
 import { EntraIntegrationResponseDto } from './entra-integration.dto.js';
 
 /** `data` of every `integration.*` event, version 1. */
@@ -27,11 +26,6 @@ export class IntegrationEventDataDto {
   })
   status: string;
 
-  @ApiProperty({
-    enum: EVENT_SOURCES,
-    enumName: 'EventSource',
-    description: EVENT_SOURCE_DOC,
-    example: 'manual',
-  })
+  @ApiEventSource('manual')
   source: string;
 }

@@ -1,6 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { EVENT_SOURCE_DOC } from '../../events/dto/event.dto.js';
-import { EVENT_SOURCES } from '../../events/event-types.js';
+import { ApiEventSource } from '../../events/dto/event.dto.js';
 import { TenantAssignmentResponseDto } from './tenant-assignment.dto.js';
 
 /** `data` of every `tenant_assignment.*` event, version 1. */
@@ -23,11 +22,9 @@ export class TenantAssignmentEventDataDto {
   })
   removedDomains: string[];
 
-  @ApiProperty({
-    enum: EVENT_SOURCES,
-    enumName: 'EventSource',
-    description: `${EVENT_SOURCE_DOC} \`tenant_assignment.verified\`: \`assignment\` (a tenant administrator's fresh sign-in); updated and disabled: \`manual\`.`,
-    example: 'assignment',
-  })
+  @ApiEventSource(
+    'assignment',
+    "`tenant_assignment.verified`: `assignment` (a tenant administrator's fresh sign-in); updated and disabled: `manual`.",
+  )
   source: string;
 }

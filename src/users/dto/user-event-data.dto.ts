@@ -1,7 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ROLES } from '../../common/access.js';
-import { EVENT_SOURCE_DOC } from '../../events/dto/event.dto.js';
-import { EVENT_SOURCES } from '../../events/event-types.js';
+import { ApiEventSource } from '../../events/dto/event.dto.js';
 import { InvitationResponseDto } from './invitation.dto.js';
 import { UserResponseDto } from './user.dto.js';
 
@@ -13,12 +12,7 @@ export class UserEventDataDto {
   })
   user: UserResponseDto;
 
-  @ApiProperty({
-    enum: EVENT_SOURCES,
-    enumName: 'EventSource',
-    description: EVENT_SOURCE_DOC,
-    example: 'manual',
-  })
+  @ApiEventSource('manual')
   source: string;
 
   @ApiPropertyOptional({
@@ -46,11 +40,6 @@ export class InvitationEventDataDto {
   @ApiProperty({ type: InvitationResponseDto, description: 'The invitation after the change.' })
   invitation: InvitationResponseDto;
 
-  @ApiProperty({
-    enum: EVENT_SOURCES,
-    enumName: 'EventSource',
-    description: EVENT_SOURCE_DOC,
-    example: 'manual',
-  })
+  @ApiEventSource('manual')
   source: string;
 }

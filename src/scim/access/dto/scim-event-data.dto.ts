@@ -1,6 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { EVENT_SOURCE_DOC } from '../../../events/dto/event.dto.js';
-import { EVENT_SOURCES } from '../../../events/event-types.js';
+import { ApiEventSource } from '../../../events/dto/event.dto.js';
 import { ScimSettingsResponseDto } from './scim-status.dto.js';
 import { ScimTokenResponseDto } from './scim-token.dto.js';
 
@@ -14,12 +13,7 @@ export class ScimTokenEventDataDto {
   })
   token: ScimTokenResponseDto;
 
-  @ApiProperty({
-    enum: EVENT_SOURCES,
-    enumName: 'EventSource',
-    description: EVENT_SOURCE_DOC,
-    example: 'manual',
-  })
+  @ApiEventSource('manual')
   source: string;
 }
 
@@ -31,11 +25,6 @@ export class ScimSettingsEventDataDto {
   })
   settings: ScimSettingsResponseDto;
 
-  @ApiProperty({
-    enum: EVENT_SOURCES,
-    enumName: 'EventSource',
-    description: EVENT_SOURCE_DOC,
-    example: 'manual',
-  })
+  @ApiEventSource('manual')
   source: string;
 }
