@@ -8,6 +8,7 @@ import { DEMO } from '@entra-integration/entra-emulator';
 import { freePort } from '../../src/database/embedded-postgres.js';
 import { relocationFor } from '../../src/database/relocated-postgres.js';
 import { builtEmulator, builtService, ROOT, type Built } from '../support/built.js';
+import { cookie, http } from '../support/http-answer.js';
 
 /**
  * `npm start` as an operator runs it — the emulator's development launcher starting the bundled emulator and
@@ -15,36 +16,6 @@ import { builtEmulator, builtService, ROOT, type Built } from '../support/built.
  * stopped and started again between two syncs. Only HTTP, the operator CLI and the emulator's control API
  * touch it, as a person trying it would.
  */
-
-interface Answer {
-  status: number;
-  location: string | null;
-  cookies: string[];
-  body: Record<string, unknown>;
-}
-
-async function http(url: string, init: RequestInit = {}): Promise<Answer> {
-  const response = await fetch(url, { redirect: 'manual', ...init });
-  const text = await response.text();
-  let body: Record<string, unknown> = {};
-  try {
-    body = text ? (JSON.parse(text) as Record<string, unknown>) : {};
-  } catch {
-    body = { text };
-  }
-  return {
-    status: response.status,
-    location: response.headers.get('location'),
-    cookies: response.headers.getSetCookie(),
-    body,
-  };
-}
-
-const cookie = (answer: Answer, name: string) =>
-  answer.cookies
-    .find((c) => c.startsWith(`${name}=`) && !c.startsWith(`${name}=;`))
-    ?.split(';')[0]
-    .slice(name.length + 1);
 
 class NpmStart {
   output = '';

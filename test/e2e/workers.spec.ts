@@ -10,6 +10,7 @@ import { DEMO } from '@entra-integration/entra-emulator';
 import { freePort } from '../../src/database/embedded-postgres.js';
 import { relocationFor } from '../../src/database/relocated-postgres.js';
 import { builtEmulator, builtService, ROOT, type Built } from '../support/built.js';
+import { cookie, http } from '../support/http-answer.js';
 
 /**
  * `npm start` with WEB_CONCURRENCY=2, as an operator runs it: the emulator's launcher, then the built service,
@@ -55,30 +56,6 @@ const isAlive = (pid: number) => {
     return false;
   }
 };
-
-interface Answer {
-  status: number;
-  location: string | null;
-  cookies: string[];
-  body: Record<string, unknown>;
-}
-
-async function http(url: string, init: RequestInit = {}): Promise<Answer> {
-  const response = await fetch(url, { redirect: 'manual', ...init });
-  const text = await response.text();
-  return {
-    status: response.status,
-    location: response.headers.get('location'),
-    cookies: response.headers.getSetCookie(),
-    body: text.startsWith('{') ? (JSON.parse(text) as Record<string, unknown>) : {},
-  };
-}
-
-const cookie = (answer: Answer, name: string) =>
-  answer.cookies
-    .find((c) => c.startsWith(`${name}=`) && !c.startsWith(`${name}=;`))
-    ?.split(';')[0]
-    .slice(name.length + 1);
 
 /**
  * A GET on a connection of its own (no keep-alive pool): the cluster hands each new connection to the next
