@@ -1,7 +1,8 @@
 /**
  * npm run bench:api [-- 100000]
  *
- * The read API of a large organization, as deployed: the built service (`node dist/src/main.js`,
+ * The read API of a large organization, as deployed: the built service (`node dist/src/main.js`, with the Node
+ * options of `npm run start:prod`,
  * NODE_ENV=production, default log level) in its own process on a PostgreSQL of its own, N linked users in one
  * organization (bulk SQL, then VACUUM ANALYZE as autovacuum would after such a load), driven by autocannon with
  * 10 connections and a Bearer session token obtained through the real sign-in with the Entra emulator.
@@ -39,6 +40,7 @@ interface Target {
   name: string;
   path: string;
   minRps?: number;
+  /** p99 must stay below this (strictly). */
   maxP99Ms: number;
 }
 
@@ -213,7 +215,8 @@ async function main(): Promise<void> {
         const met =
           bad === 0 &&
           (target.minRps === undefined || rps >= target.minRps) &&
-          result.latency.p99 <= target.maxP99Ms;
+          // The issue's targets are strict (p99 < 25 ms); autocannon's percentiles are whole milliseconds.
+          result.latency.p99 < target.maxP99Ms;
         results.push({ rps, p50: result.latency.p50, p99: result.latency.p99, bad, cost, met });
         console.log(
           `${target.name.padEnd(42)} ${configurationName(deployment.workers).padEnd(10)} ` +
@@ -230,10 +233,12 @@ async function main(): Promise<void> {
     console.log(
       `${'request'.padEnd(42)} ${deployments.map(() => `| ${CELLS_HEADER.padEnd(width)} `).join('')}| target`,
     );
-    console.log(`(CPU ms/req: of the service's processes — primary and workers — and of the database's)`);
+    console.log(
+      `(CPU ms/req: of the service's processes — primary and workers — and of the database's; steal: the machine's CPU time the hypervisor gave to other guests meanwhile)`,
+    );
     console.log(`(load average at the end: ${loadAverage()})`);
     for (const { target, results } of measured) {
-      const goal = `${target.minRps ? `≥ ${target.minRps} req/s, ` : ''}p99 ≤ ${target.maxP99Ms} ms`;
+      const goal = `${target.minRps ? `≥ ${target.minRps} req/s, ` : ''}p99 < ${target.maxP99Ms} ms`;
       console.log(`${target.name.padEnd(42)} ${results.map((r) => `| ${cells(r)} `).join('')}| ${goal}`);
     }
     const meetingAll = deployments.filter((_, i) => measured.every(({ results }) => results[i].met));

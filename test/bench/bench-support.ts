@@ -21,6 +21,22 @@ export const REPO = resolve(import.meta.dirname, '../../..');
 export const SERVICE = join(REPO, 'dist/src/main.js');
 
 /**
+ * The Node options the service is deployed with: those of `npm run start:prod` (package.json; `npm start` and the
+ * Docker image pass the same), so a benchmark measures the process as it runs. BENCH_NODE_FLAGS="…" measures
+ * other ones instead (empty: none).
+ */
+export function serviceNodeFlags(): string[] {
+  const override = process.env.BENCH_NODE_FLAGS;
+  if (override !== undefined) return override.split(' ').filter(Boolean);
+  const scripts = (
+    JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
+  ).scripts;
+  const match = /^node ((?:--\S+ )*)dist\/src\/main\.js$/.exec(scripts['start:prod']);
+  if (!match) throw new Error(`package.json's start:prod is not "node [--options] dist/src/main.js"`);
+  return match[1].split(' ').filter(Boolean);
+}
+
+/**
  * NODE_EXTRA_CA_CERTS is read at start: make the certificates in a fresh directory (`BENCH_DIR`), then run
  * the benchmark again in a child with it set, and exit with the child's status.
  */
@@ -127,7 +143,7 @@ export async function startService(
   baseUrl: string,
   heap?: HeapTrace,
 ): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [...(heap ? ['--trace-gc'] : []), SERVICE], {
+  const child = spawn(process.execPath, [...serviceNodeFlags(), ...(heap ? ['--trace-gc'] : []), SERVICE], {
     cwd: REPO,
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', heap ? 'pipe' : 'ignore', 'inherit'],
@@ -206,7 +222,7 @@ export async function startDeployedService(options: {
     ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`]
     : [];
   const main = process.env.BENCH_SERVICE ? resolve(process.env.BENCH_SERVICE) : SERVICE;
-  const service = spawn(process.execPath, [...profile, main], {
+  const service = spawn(process.execPath, [...serviceNodeFlags(), ...profile, main], {
     stdio: ['ignore', 'ignore', 'inherit'],
     env: {
       PATH: process.env.PATH,
@@ -368,6 +384,22 @@ export interface CostPerRequest {
   serviceCpuMs: number;
   databaseCpuMs: number;
   transactions: number;
+  /**
+   * The share of the machine's CPU time the hypervisor gave to other guests while it ran (/proc/stat "steal"):
+   * on a shared virtual machine the same code costs more CPU per request when it is high.
+   */
+  stealPercent: number;
+}
+
+/** The machine's CPU time so far (/proc/stat, in clock ticks): all of it, and the part stolen by the hypervisor. */
+function machineTicks(): { total: number; steal: number } {
+  const fields = readFileSync('/proc/stat', 'utf8')
+    .split('\n')[0]
+    .trim()
+    .split(/\s+/)
+    .slice(1, 9)
+    .map(Number);
+  return { total: fields.reduce((a, b) => a + b, 0), steal: fields[7] ?? 0 };
 }
 
 /**
@@ -383,16 +415,27 @@ export async function costPerRequest<T>(
 ): Promise<{ cost: CostPerRequest; result: T }> {
   const postmaster = postmasterOf(databaseDir);
   const xactsBefore = await databaseTransactions(databaseUrl);
-  const before = { service: serviceCpuMsOf(servicePid), database: cpuMsOf(postmaster, true) };
+  const before = {
+    service: serviceCpuMsOf(servicePid),
+    database: cpuMsOf(postmaster, true),
+    machine: machineTicks(),
+  };
   const { requests, result } = await run();
   // Read at once: the wait for the transaction counts below would add the idle processes' background work.
-  const after = { service: serviceCpuMsOf(servicePid), database: cpuMsOf(postmaster, true) };
+  const after = {
+    service: serviceCpuMsOf(servicePid),
+    database: cpuMsOf(postmaster, true),
+    machine: machineTicks(),
+  };
   // The statistics collector publishes at transaction end; the two reads of it are not counted.
   const transactions = (await databaseTransactions(databaseUrl)) - xactsBefore - 1;
   const cost = {
     serviceCpuMs: (after.service - before.service) / requests,
     databaseCpuMs: (after.database - before.database) / requests,
     transactions: transactions / requests,
+    stealPercent:
+      (100 * (after.machine.steal - before.machine.steal)) /
+      Math.max(1, after.machine.total - before.machine.total),
   };
   return { cost, result };
 }
@@ -408,13 +451,14 @@ export interface Measurement {
   met: boolean;
 }
 
-export const CELLS_HEADER = '  req/s  p50ms  p99ms  errors  API ms    db ms  xact  verdict';
+export const CELLS_HEADER = '  req/s  p50ms  p99ms  errors  API ms    db ms  xact  steal  verdict';
 
 export function cells(m: Measurement): string {
   return (
     `${m.rps.toFixed(0).padStart(7)}  ${String(m.p50).padStart(5)}  ${String(m.p99).padStart(5)}  ` +
     `${String(m.bad).padStart(6)}  ${m.cost.serviceCpuMs.toFixed(2).padStart(6)}  ` +
     `${m.cost.databaseCpuMs.toFixed(2).padStart(7)}  ${m.cost.transactions.toFixed(2).padStart(4)}  ` +
+    `${`${m.cost.stealPercent.toFixed(0)}%`.padStart(5)}  ` +
     `${m.met ? 'met' : 'MISSED'}`.padEnd(7)
   );
 }

@@ -3,7 +3,8 @@
  *
  * A tenant of N users, all linked in one organization, 1 % disabled and 0.2 % deleted, against the emulator
  * as strict as Graph (delta pages capped at 200, `$top` ≤ 999, `$batch` ≤ 20, resource-unit throttling) with
- * 50 ms of latency per Graph request. The API runs as deployed: the built service (`node dist/src/main.js`,
+ * 50 ms of latency per Graph request. The API runs as deployed: the built service (`node dist/src/main.js`, with
+ * the Node options of `npm run start:prod`,
  * what `npm start` and the Docker image run) with NODE_ENV=production behind a TLS proxy (one trusted hop passing
  * the public host on), in a process of its own, on its own database, its RSS sampled from /proc while it syncs. Measures the full sync (wall time, Graph requests, the `ceil(N / 999)` × latency floor), then the
  * incremental sync after 100 changes. At the end, the peak RSS of every size side by side with its growth over
@@ -17,7 +18,15 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { freePort, startEmbeddedPostgres } from '../../src/database/embedded-postgres.js';
 import { runMigrations } from '../../src/app.migrate.js';
-import { HeapTrace, memoryOf, resetPeak, SERVICE, signInBehindProxy, startService } from './bench-support.js';
+import {
+  HeapTrace,
+  memoryOf,
+  resetPeak,
+  SERVICE,
+  serviceNodeFlags,
+  signInBehindProxy,
+  startService,
+} from './bench-support.js';
 import { DEMO, ensureCertificates } from '@entra-integration/entra-emulator';
 
 const LATENCY_MS = 50;
@@ -318,7 +327,7 @@ async function main(): Promise<void> {
       `${r.incremental.deactivated} deactivated (${r.incremental.mode}) (target < 1 s + ${LATENCY_MS} ms)`,
   );
   console.log(
-    `  API process RSS (node dist/src/main.js, from /proc): ${r.full.rssBeforeMb} MB before → peak ${r.full.peakRssMb} MB ` +
+    `  API process RSS (${['node', ...serviceNodeFlags(), 'dist/src/main.js'].join(' ')}, from /proc): ${r.full.rssBeforeMb} MB before → peak ${r.full.peakRssMb} MB ` +
       `during the full sync, peak ${r.incremental.peakRssMb} MB during the incremental one (target < 300 MB)`,
   );
   // RSS follows V8's heap sizing, which lets garbage build up longer in a longer run before a full collection;

@@ -18,7 +18,8 @@
  *   are kept for the healthy endpoints only (the slow ones pile up a backlog, as a broken receiver does), and
  *   the delay and deliveries/s printed are the healthy endpoints': what the slow ones cost everyone else.
  *
- * Each case runs the built service (`node dist/src/main.js`, what `npm start` runs, development configuration
+ * Each case runs the built service (`node dist/src/main.js`, with the Node options of `npm run start:prod`, what
+ * `npm start` runs, development configuration
  * so that `WEBHOOK_ALLOW_PRIVATE_URLS` lets it post to a loopback receiver) in its own process on an embedded
  * PostgreSQL of its own, endpoints created through the API, and a local http receiver that verifies every
  * signature and answers after `BENCH_RECEIVER_MS` (default 0: the receiver as fast as loopback allows).

@@ -59,6 +59,28 @@ describe('engines.node', () => {
   });
 });
 
+describe('the start commands', () => {
+  const scripts = (manifest as unknown as { scripts: Record<string, string> }).scripts;
+  const options = (command: string) => /^node ((?:--\S+ )*)/.exec(command)?.[1].trim().split(' ') ?? [];
+
+  it('start the service with the same Node options: npm start, npm run start:prod and the Docker image', () => {
+    const production = options(scripts['start:prod']);
+    // The young generation held at one size: the sync's memory does not depend on the directory's size.
+    expect(production).toEqual(['--min-semi-space-size=16', '--max-semi-space-size=16']);
+    expect(scripts['start:prod']).toBe(`node ${production.join(' ')} dist/src/main.js`);
+    // npm start's launcher starts the service with its own Node options (process.execArgv).
+    expect(scripts.start).toBe(
+      `node ${production.join(' ')} packages/entra-emulator/dist/start-with-emulator.js dist/src/main.js`,
+    );
+    const launcher = readFileSync(join(root, 'packages/entra-emulator/src/start-with-emulator.ts'), 'utf8');
+    expect(launcher).toContain('[...process.execArgv, entry');
+    const dockerfile = readFileSync(join(root, 'docker/Dockerfile'), 'utf8');
+    // The final image's command is the file's last CMD (the emulator's stage has its own).
+    const cmd = [...dockerfile.matchAll(/^CMD (\[.*\])$/gm)].at(-1)?.[1];
+    expect(JSON.parse(cmd ?? 'null')).toEqual(['node', ...production, 'dist/src/main.js']);
+  });
+});
+
 describe('the production dependency tree', () => {
   it('leaves out the embedded PostgreSQL and the Entra emulator', () => {
     // The embedded PostgreSQL and its platform binaries are development dependencies (`--omit=dev` drops them).
