@@ -322,6 +322,17 @@ describe('directory sync (auto-deprovisioning)', () => {
     expect(scheduled).toHaveLength(1);
     await waitForRun(ctx, org.token, scheduled[0].id);
     expect(await runs.enqueueScheduled(slot)).toBe(0); // even once that run has finished
+
+    // Replicas firing at the same instant (each on its own connection): one run, and no replica fails.
+    const sameInstant = '2030-01-03T03:00Z';
+    const fired = await Promise.all(Array.from({ length: 4 }, () => runs.enqueueScheduled(sameInstant)));
+    expect(fired.reduce((a, b) => a + b, 0)).toBe(1);
+    const slotRuns = await ctx.sql.query(
+      'SELECT id FROM sync_runs WHERE organization_id = $1 AND schedule_slot = $2',
+      [org.organizationId, sameInstant],
+    );
+    expect(slotRuns.rows).toHaveLength(1);
+    await waitForRun(ctx, org.token, slotRuns.rows[0].id);
   });
 
   it('stops with the toggle off (reactivating nobody), after a downgrade, and after a disconnect', async () => {
