@@ -23,6 +23,7 @@ import {
   type Deployment,
   type Measurement,
   CELLS_HEADER,
+  CELLS_LEGEND,
   cells,
   loadAverage,
   plannedDeployments,
@@ -233,9 +234,7 @@ async function main(): Promise<void> {
     console.log(
       `${'request'.padEnd(42)} ${deployments.map(() => `| ${CELLS_HEADER.padEnd(width)} `).join('')}| target`,
     );
-    console.log(
-      `(CPU ms/req: of the service's processes — primary and workers — and of the database's; steal: the machine's CPU time the hypervisor gave to other guests meanwhile)`,
-    );
+    console.log(CELLS_LEGEND);
     console.log(`(load average at the end: ${loadAverage()})`);
     for (const { target, results } of measured) {
       const goal = `${target.minRps ? `≥ ${target.minRps} req/s, ` : ''}p99 < ${target.maxP99Ms} ms`;

@@ -452,6 +452,9 @@ export interface Measurement {
 }
 
 export const CELLS_HEADER = '  req/s  p50ms  p99ms  errors  API ms    db ms  xact  steal  verdict';
+export const CELLS_LEGEND =
+  "(CPU ms/req: of the service's processes — primary and workers — and of the database's; " +
+  "steal: the machine's CPU time the hypervisor gave to other guests meanwhile)";
 
 export function cells(m: Measurement): string {
   return (

@@ -29,6 +29,7 @@ import {
   type Deployment,
   type Measurement,
   CELLS_HEADER,
+  CELLS_LEGEND,
   cells,
   loadAverage,
   plannedDeployments,
@@ -329,9 +330,7 @@ async function main(): Promise<void> {
       console.log(
         `${'request'.padEnd(36)} ${deployments.map(() => `| ${CELLS_HEADER.padEnd(width)} `).join('')}| target`,
       );
-      console.log(
-        `(CPU ms/req: of the service's processes — primary and workers — and of the database's; steal: the machine's CPU time the hypervisor gave to other guests meanwhile)`,
-      );
+      console.log(CELLS_LEGEND);
       console.log(`(load average at the end: ${loadAverage()})`);
     }
     for (const { name, minRps, maxP99Ms, results } of rows) {
