@@ -42,7 +42,11 @@ export class AppModule {
       imports: [
         ConfigModule.forRoot(config),
         AuthenticatorsModule,
-        TypeOrmModule.forRoot({ ...dataSourceOptions(databaseUrl), retryAttempts: 3, retryDelay: 1000 }),
+        TypeOrmModule.forRoot({
+          ...dataSourceOptions(databaseUrl, config.databaseTimeouts),
+          retryAttempts: 3,
+          retryDelay: 1000,
+        }),
         TransactionsModule,
         EventEmitterModule.forRoot(),
         ScheduleModule.forRoot(),

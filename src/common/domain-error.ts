@@ -174,11 +174,31 @@ export const COMMON_ERRORS = defineErrors({
       'This operation accepts a signed-in person’s session only, never an API key (browser flows, API key ' +
       'management and owner-only operations).',
   },
+  DATABASE_UNAVAILABLE: {
+    kind: 'unavailable',
+    description:
+      'The database could not be reached or did not answer in time (`DATABASE_STATEMENT_TIMEOUT_MS`); retry ' +
+      'after `Retry-After` seconds.',
+  },
   INTERNAL_ERROR: {
     kind: 'internal',
     description: 'An unexpected error occurred. Quote the request id when reporting it.',
   },
 });
+
+/** How long a client should wait before retrying a request the database could not serve. */
+export const DATABASE_RETRY_AFTER_SECONDS = 5;
+
+/** The database is down, unreachable, out of connections or too slow: an outage, answered as 503. */
+export class DatabaseUnavailableError extends DomainError {
+  static readonly definition = COMMON_ERRORS.DATABASE_UNAVAILABLE;
+  /** @param reason the driver's message, for the log only (never the statement or its values). */
+  constructor(readonly reason: string) {
+    super(COMMON_ERRORS.DATABASE_UNAVAILABLE, COMMON_ERRORS.DATABASE_UNAVAILABLE.description, {
+      retryAfterSeconds: DATABASE_RETRY_AFTER_SECONDS,
+    });
+  }
+}
 
 export class ValidationFailedError extends DomainError {
   static readonly definition = COMMON_ERRORS.VALIDATION_FAILED;

@@ -1,8 +1,10 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { titleOf } from './api-errors.decorator.js';
+import { databaseOutage } from './database-errors.js';
 import {
   COMMON_ERRORS,
+  DatabaseUnavailableError,
   DomainError,
   type ErrorDefinition,
   type FieldError,
@@ -38,8 +40,24 @@ export function problemTypeUri(code: string): string {
   return `urn:problem-type:${code.toLowerCase().replace(/_/g, '-')}`;
 }
 
+/**
+ * What a filter should answer for `error`: a database outage (down, unreachable, out of connections, a statement
+ * past `statement_timeout`) becomes DATABASE_UNAVAILABLE, a 503 a client can retry; anything else is itself.
+ */
+export function knownError(error: unknown): unknown {
+  const outage = error instanceof DomainError ? undefined : databaseOutage(error);
+  return outage ? new DatabaseUnavailableError(outage) : error;
+}
+
+/** Sets `Retry-After` when the problem says when to retry. */
+export function setRetryAfter(response: Response, problem: Record<string, unknown>): void {
+  if (typeof problem.retryAfterSeconds === 'number')
+    response.setHeader('Retry-After', String(problem.retryAfterSeconds));
+}
+
 /** Converts anything thrown into an RFC 9457 `application/problem+json` answer with a stable `code`. */
-export function toProblem(error: unknown): ProblemDocument {
+export function toProblem(thrown: unknown): ProblemDocument {
+  const error = knownError(thrown);
   if (error instanceof DomainError) {
     const status = STATUS_BY_KIND[error.kind];
     return {
@@ -79,25 +97,35 @@ function problemOf(definition: ErrorDefinition, status: number, detail: string):
 export class ProblemDetailsFilter implements ExceptionFilter {
   private readonly logger = new Logger('Errors');
 
-  catch(error: unknown, host: ArgumentsHost): void {
+  catch(thrown: unknown, host: ArgumentsHost): void {
+    const error = knownError(thrown);
     const http = host.switchToHttp();
     const request = http.getRequest<Request>();
     const response = http.getResponse<Response>();
     const problem = toProblem(error);
     problem.instance = request.path;
     problem.requestId = currentRequestId();
-    if (problem.status >= 500 && error instanceof DomainError) {
-      // An expected unavailability (a dependency down): one line, no stack trace, which would only repeat.
-      this.logger.warn({ message: problem.detail, code: problem.code, requestId: problem.requestId });
-    } else if (problem.status >= 500) {
-      // Log the error itself (never the request body or headers, which can carry tokens).
-      this.logger.error({ message: 'unhandled error', requestId: problem.requestId, error: describe(error) });
-    }
+    logServerFailure(this.logger, error, problem.status);
     if (response.headersSent) return;
+    setRetryAfter(response, problem);
     response.status(problem.status).type('application/problem+json').json(problem);
   }
 }
 
-function describe(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}\n${error.stack ?? ''}` : String(error);
+/**
+ * Logs a failure answered with `status`, if it is the server's (5xx): an expected unavailability (a dependency
+ * down, a domain error) as one line with its reason, since a stack trace per request would only repeat; anything
+ * else as the error itself with its stack (never the request body or headers, which can carry tokens).
+ */
+export function logServerFailure(logger: Logger, error: unknown, status: number): void {
+  if (status < 500) return;
+  const requestId = currentRequestId();
+  if (error instanceof DomainError) {
+    const message = error instanceof DatabaseUnavailableError ? error.reason : error.message;
+    logger.warn({ message, code: error.code, requestId });
+  } else {
+    const described =
+      error instanceof Error ? `${error.name}: ${error.message}\n${error.stack ?? ''}` : String(error);
+    logger.error({ message: 'unhandled error', requestId, error: described });
+  }
 }

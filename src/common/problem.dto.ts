@@ -115,7 +115,8 @@ export class ProblemDocumentDto {
   @ApiPropertyOptional({
     type: 'integer',
     example: 60,
-    description: '`RATE_LIMITED`: seconds until a retry can succeed (also the `Retry-After` header).',
+    description:
+      '`RATE_LIMITED`, `DATABASE_UNAVAILABLE`: seconds until a retry can succeed (also the `Retry-After` header).',
   })
   retryAfterSeconds?: number;
 

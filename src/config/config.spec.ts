@@ -51,6 +51,25 @@ describe('loadConfig', () => {
       ]);
   });
 
+  it('bounds the service’s database calls by default, each bound overridable and validated', () => {
+    expect(loadConfig({}).databaseTimeouts).toEqual({
+      statementMs: 60_000,
+      idleInTransactionMs: 60_000,
+      connectMs: 10_000,
+    });
+    expect(
+      loadConfig({
+        DATABASE_STATEMENT_TIMEOUT_MS: '5000',
+        DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: '45000',
+        DATABASE_CONNECT_TIMEOUT_MS: '2000',
+      }).databaseTimeouts,
+    ).toEqual({ statementMs: 5000, idleInTransactionMs: 45_000, connectMs: 2000 });
+    expect(problemsOf({ DATABASE_STATEMENT_TIMEOUT_MS: '0', DATABASE_CONNECT_TIMEOUT_MS: 'soon' })).toEqual([
+      'DATABASE_STATEMENT_TIMEOUT_MS must be an integer between 100 and 3600000 (got "0")',
+      'DATABASE_CONNECT_TIMEOUT_MS must be an integer between 100 and 600000 (got "soon")',
+    ]);
+  });
+
   it('reads DATABASE_PREPARED_STATEMENTS as true or false, true by default', () => {
     expect(loadConfig({}).databasePreparedStatements).toBe(true);
     expect(loadConfig({ DATABASE_PREPARED_STATEMENTS: 'false' }).databasePreparedStatements).toBe(false);

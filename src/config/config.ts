@@ -19,6 +19,8 @@ export interface AppConfig {
    * behind a pooler that cannot carry them, such as PgBouncer in transaction mode before 1.21.
    */
   databasePreparedStatements: boolean;
+  /** Bounds on the service's own database calls (not on migrations or the CLI, which may legitimately run long). */
+  databaseTimeouts: DatabaseTimeouts;
   dataDir: string;
   entra: {
     /** Undefined only outside production, where `npm start` starts the bundled emulator instead. */
@@ -65,6 +67,19 @@ export interface AppConfig {
     /** Delivery jobs one replica handles side by side (each walks one endpoint). */
     concurrency: number;
   };
+}
+
+/** What the service's connection pool asks of PostgreSQL and of itself (see `dataSourceOptions`). */
+export interface DatabaseTimeouts {
+  /** PostgreSQL cancels any one statement (lock waits included) that runs longer (`statement_timeout`). */
+  statementMs: number;
+  /**
+   * PostgreSQL ends a session left idle inside a transaction this long (`idle_in_transaction_session_timeout`),
+   * so its locks are released.
+   */
+  idleInTransactionMs: number;
+  /** A request waits at most this long for a connection of the pool (to open one, or for one to free up). */
+  connectMs: number;
 }
 
 export type TrustProxy = false | number | string[];
@@ -313,6 +328,12 @@ export function loadConfig(env: Env = process.env): AppConfig {
     appUiUrl,
     databaseUrl,
     databasePreparedStatements: oneOf('DATABASE_PREPARED_STATEMENTS', ['true', 'false'], 'true') === 'true',
+    databaseTimeouts: {
+      statementMs: integer('DATABASE_STATEMENT_TIMEOUT_MS', 60_000, 100, 3_600_000),
+      // Above the 30 s a token refresh may take under the connection's lock, the one wait inside a transaction.
+      idleInTransactionMs: integer('DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS', 60_000, 100, 3_600_000),
+      connectMs: integer('DATABASE_CONNECT_TIMEOUT_MS', 10_000, 100, 600_000),
+    },
     dataDir,
     entra: {
       clientId,

@@ -34,7 +34,7 @@ import {
 import type { SyncOutcome } from './entities/sync-run-outcome.entity.js';
 import type { SyncRunEntity } from './entities/sync-run.entity.js';
 import { type RunEnd, SyncEngine, SyncInterrupted } from './sync-engine.service.js';
-import { databaseOutage } from './database-outage.js';
+import { databaseOutage } from '../common/database-errors.js';
 
 /** A run whose worker sent no heartbeat for this long is considered dead. */
 const ABANDONED_AFTER_MS = 2 * 60_000;
@@ -227,7 +227,7 @@ export class SyncRunsService implements OnApplicationBootstrap, BeforeApplicatio
       // PostgreSQL away (down, restarting, cut off): the next poll tries again, so one line says so.
       const outage = databaseOutage(error);
       if (outage)
-        this.logger.warn(`sync worker: the database is unreachable (${outage}); retrying at the next poll`);
+        this.logger.warn(`sync worker: the database is unavailable (${outage}); retrying at the next poll`);
       else
         this.logger.error(
           `sync worker: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,

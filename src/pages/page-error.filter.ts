@@ -1,8 +1,7 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { COMMON_ERRORS, DomainError } from '../common/domain-error.js';
-import { toProblem } from '../common/problem-details.filter.js';
-import { currentRequestId } from '../common/request-context.js';
+import { knownError, logServerFailure, setRetryAfter, toProblem } from '../common/problem-details.filter.js';
 import { PAGE_CSP } from './html.js';
 import { problemPage, resultQuery, ROUTES, signedOutHomePage, signedOutSettingsPage } from './pages.views.js';
 
@@ -36,13 +35,8 @@ export class PageErrorFilter implements ExceptionFilter {
       return sendPage(response, 401, page);
     }
     const problem = toProblem(error);
-    if (problem.status >= 500)
-      this.logger.error({
-        message: 'unhandled error',
-        requestId: currentRequestId(),
-        error:
-          error instanceof Error ? `${error.name}: ${error.message}\n${error.stack ?? ''}` : String(error),
-      });
+    logServerFailure(this.logger, knownError(error), problem.status);
+    setRetryAfter(response, problem);
     sendPage(response, problem.status, problemPage(problem.title, problem.detail));
   }
 }

@@ -12,8 +12,12 @@ import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
 import { DiscoveryService } from '@nestjs/core';
 import type { Request, Response } from 'express';
 import { COMMON_ERRORS, DomainError, STATUS_BY_KIND } from '../../common/domain-error.js';
-import { ProblemDetailsFilter } from '../../common/problem-details.filter.js';
-import { currentRequestId } from '../../common/request-context.js';
+import {
+  knownError,
+  logServerFailure,
+  ProblemDetailsFilter,
+  setRetryAfter,
+} from '../../common/problem-details.filter.js';
 import { ScimAccessService } from './scim-access.service.js';
 import { SCIM_BASE_PATH, SCIM_MAX_PAYLOAD_BYTES, sendScimError, trackScimRequest } from './scim-edge.js';
 import { scimLogState } from './scim-request-log.js';
@@ -43,7 +47,8 @@ function isScimError(error: unknown): error is ScimError {
 }
 
 /** The SCIM rendering of anything thrown while serving `/scim/v2` (never a problem document). */
-export function toScimFailure(error: unknown): ScimFailure {
+export function toScimFailure(thrown: unknown): ScimFailure {
+  const error = knownError(thrown);
   if (isScimError(error)) return { status: error.status, detail: error.message, scimType: error.scimType };
   if (error instanceof DomainError) {
     const status = STATUS_BY_KIND[error.kind];
@@ -120,12 +125,14 @@ export class ScimExceptionFilter implements ExceptionFilter, OnApplicationBootst
     });
   }
 
-  catch(error: unknown, host: ArgumentsHost): void {
+  catch(thrown: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
     const request = http.getRequest<Request>();
     const response = http.getResponse<Response>();
     const path = request.path ?? '';
-    if (!path.toLowerCase().startsWith(SCIM_BASE_PATH.toLowerCase())) return this.problems.catch(error, host);
+    if (!path.toLowerCase().startsWith(SCIM_BASE_PATH.toLowerCase()))
+      return this.problems.catch(thrown, host);
+    const error = knownError(thrown);
     // Nest's JSON parser runs before the edge: a body it refuses (413, malformed) arrives here first.
     if (!scimLogState(request))
       trackScimRequest(request, response, this.log, (secret) => this.access.identify(secret));
@@ -140,13 +147,8 @@ export class ScimExceptionFilter implements ExceptionFilter, OnApplicationBootst
         };
       }
     }
-    if (failure.status >= 500)
-      this.logger.error({
-        message: 'unhandled error',
-        requestId: currentRequestId(),
-        error:
-          error instanceof Error ? `${error.name}: ${error.message}\n${error.stack ?? ''}` : String(error),
-      });
+    logServerFailure(this.logger, error, failure.status);
+    if (!response.headersSent && error instanceof DomainError) setRetryAfter(response, error.extensions);
     if (response.headersSent) return;
     sendScimError(request, response, failure.status, failure.detail, failure.scimType);
   }
