@@ -54,6 +54,18 @@ async function startApp(config: AppConfig, databaseUrl: string, logger: AppLogge
   return app;
 }
 
+/**
+ * Under `npm start`, the launcher runs this process in a process group of its own (so Ctrl-C reaches only the
+ * launcher, which sends SIGTERM) with an IPC channel: when the launcher goes away without a word (killed,
+ * crashed), stop as on SIGTERM rather than serve on, detached from any terminal. A cluster worker's channel is
+ * its primary's, which stops it itself.
+ */
+function stopWhenLauncherGone(stop: () => void): void {
+  if (!process.channel || cluster.isWorker) return;
+  process.channel.unref();
+  process.once('disconnect', stop);
+}
+
 /** WEB_CONCURRENCY=1: one process runs the database (embedded unless DATABASE_URL), the migrations and HTTP. */
 async function serve(config: AppConfig): Promise<void> {
   const logger = new AppLogger(config.logLevel).install();
@@ -64,10 +76,10 @@ async function serve(config: AppConfig): Promise<void> {
   log.log(`listening on ${config.appBaseUrl} (Swagger UI: ${config.appBaseUrl}/docs)`);
 
   let stopping = false;
-  const shutdown = async (signal: string) => {
+  const shutdown = async (why: string) => {
     if (stopping) return;
     stopping = true;
-    log.log(`${signal} received: draining requests, then stopping`);
+    log.log(`${why}: draining requests, then stopping`);
     try {
       await app.close();
       await embedded?.stop();
@@ -75,8 +87,9 @@ async function serve(config: AppConfig): Promise<void> {
       process.exit(0);
     }
   };
-  process.once('SIGINT', () => void shutdown('SIGINT'));
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT received'));
+  process.once('SIGTERM', () => void shutdown('SIGTERM received'));
+  stopWhenLauncherGone(() => void shutdown('the launcher is gone'));
 }
 
 /** Waits between a worker's unexpected exit and its replacement, longer with each exit in a row. */
@@ -190,10 +203,10 @@ async function runPrimary(config: AppConfig): Promise<void> {
 
   for (let i = 0; i < config.webConcurrency; i++) fork();
 
-  const shutdown = async (signal: NodeJS.Signals) => {
+  const shutdown = async (why: string) => {
     if (stopping) return;
     stopping = true;
-    log.log(`${signal} received: draining the workers' requests, then stopping`);
+    log.log(`${why}: draining the workers' requests, then stopping`);
     try {
       // Workers drain on SIGTERM whatever signal stopped the primary (they ignore SIGINT, see serveWorker).
       await stopWorkers('SIGTERM');
@@ -202,8 +215,9 @@ async function runPrimary(config: AppConfig): Promise<void> {
       process.exit(0);
     }
   };
-  process.once('SIGINT', () => void shutdown('SIGINT'));
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT received'));
+  process.once('SIGTERM', () => void shutdown('SIGTERM received'));
+  stopWhenLauncherGone(() => void shutdown('the launcher is gone'));
 }
 
 /** A cluster worker: the app on the primary's database (DATABASE_URL set by the primary), no migrations. */

@@ -31,7 +31,8 @@ class NpmStart {
     const child = spawn(
       process.execPath,
       [join(emulator.dir, 'start-with-emulator.js'), join(service.dir, 'src', 'main.js')],
-      { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] },
+      // A process group of its own, as a terminal runs a command: Ctrl-C signals the whole group.
+      { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
     );
     const started = new NpmStart(child);
     let gone = false;
@@ -49,9 +50,21 @@ class NpmStart {
     throw new Error(`npm start not ready after 60 s:\n${started.output}`);
   }
 
-  /** Ctrl-C's effect: SIGTERM to the launcher, which forwards it and then closes the emulator. */
+  /** SIGTERM to the launcher (a process manager's stop), which forwards it and then closes the emulator. */
   async stop(): Promise<number> {
     this.child.kill('SIGTERM');
+    return this.exited;
+  }
+
+  /** Ctrl-C in the terminal: SIGINT to every process of the command's process group. */
+  async ctrlC(): Promise<number> {
+    process.kill(-this.child.pid!, 'SIGINT');
+    return this.exited;
+  }
+
+  /** The launcher killed outright (SIGKILL): it can tell nobody. */
+  async kill(): Promise<number> {
+    this.child.kill('SIGKILL');
     return this.exited;
   }
 }
@@ -105,11 +118,13 @@ describe('npm start restarted between two syncs', () => {
       if (build?.temporary) await rm(build.dir, { recursive: true, force: true });
   });
 
-  const restart = async () => {
+  const restart = async (stop: 'stop' | 'ctrlC' = 'stop') => {
     if (running) {
       // A clean stop: exit 0, and the embedded PostgreSQL stopped with it (its owner record released).
-      expect(await running.stop(), running.output).toBe(0);
+      expect(await running[stop](), running.output).toBe(0);
       await expect(stat(join(dataDir, 'postgres.json'))).rejects.toMatchObject({ code: 'ENOENT' });
+      // PostgreSQL stopped after the service, not with it: no connection of the service was cut under it.
+      expect(running.output).not.toMatch(/terminating connection due to administrator command/);
     }
     running = undefined;
     running = await NpmStart.start(emulatorBuild, serviceBuild, env, baseUrl);
@@ -185,7 +200,8 @@ describe('npm start restarted between two syncs', () => {
 
     expect(await syncNow(owner)).toMatchObject({ status: 'succeeded', mode: 'full', errorCode: null });
 
-    await restart();
+    // Ctrl-C, as a person in a terminal stops it.
+    await restart('ctrlC');
     expect(await emulatorUrl()).toBe(firstEmulatorUrl);
     expect(running!.output).toContain(`Emulator: ${firstEmulatorUrl}`);
     // Sessions live in the database: the owner is still signed in.
@@ -208,4 +224,27 @@ describe('npm start restarted between two syncs', () => {
     const user = await api(owner, `/api/v1/users/${meganId}`);
     expect(user.body).toMatchObject({ status: 'deactivated', deactivationReason: 'entra_account_disabled' });
   }, 180_000);
+
+  it('stops the service and its database when the launcher is killed, so nothing serves on, orphaned', async () => {
+    await running?.stop();
+    running = await NpmStart.start(emulatorBuild, serviceBuild, env, baseUrl);
+    await running.kill();
+    // The service notices its launcher gone, drains and stops its embedded PostgreSQL: the owner record goes,
+    // which only a clean stop does (a killed owner leaves it behind for the next start to find stale).
+    await expect
+      .poll(
+        () =>
+          stat(join(dataDir, 'postgres.json')).then(
+            () => 'running',
+            (e: NodeJS.ErrnoException) => e.code,
+          ),
+        {
+          timeout: 30_000,
+          interval: 100,
+        },
+      )
+      .toBe('ENOENT');
+    await expect(fetch(`${baseUrl}/health/live`)).rejects.toThrow();
+    running = undefined;
+  }, 60_000);
 });

@@ -63,21 +63,23 @@ async function main(): Promise<void> {
     };
   }
 
+  // A process group of its own: Ctrl-C in a terminal signals the whole foreground group, and would reach the
+  // service's embedded PostgreSQL too, which then ends every connection at once while the service is still
+  // draining its requests. So the terminal's signals reach this launcher only, and it asks the service to stop
+  // (one SIGTERM: a second signal would cut the graceful shutdown short); the service stops its database last.
+  // The IPC channel lets the service notice this launcher going away for any reason (killed, crashed) and stop.
   const child = spawn(process.execPath, [...process.execArgv, entry, ...args], {
-    stdio: 'inherit',
+    stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
     env: childEnv,
+    detached: true,
   });
-  // Ctrl-C reaches the child directly through the terminal's process group; a signal sent to this launcher
-  // alone must reach it too. Forward one SIGTERM only, so the child's graceful shutdown is not cut short by
-  // a second signal.
   let forwarded = false;
   const forward = () => {
     if (forwarded) return;
     forwarded = true;
     child.kill('SIGTERM');
   };
-  process.on('SIGINT', forward);
-  process.on('SIGTERM', forward);
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, forward);
   const code = await new Promise<number>((done) => {
     child.on('error', (error) => {
       console.error(`could not start ${entry}: ${error.message}`);
