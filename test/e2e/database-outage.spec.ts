@@ -3,7 +3,7 @@ import { DEMO } from '@entra-integration/entra-emulator';
 import pg from 'pg';
 import { DataSource } from 'typeorm';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it, type MockInstance, vi } from 'vitest';
-import { ownerOf, type TestOwner } from '../support/factory.js';
+import { ownerOf, scimTokenOf, type TestOwner } from '../support/factory.js';
 import { addMember } from '../support/seed.js';
 import { bearer } from '../support/sign-in.js';
 import { APP_BASE_URL, createTestContext, type TestContext } from '../support/test-app.js';
@@ -152,13 +152,7 @@ describe('database gone: every surface answers its own 503', () => {
     // No separate UI: the service serves its own pages.
     ctx = await createTestContext({ APP_UI_URL: APP_BASE_URL });
     owner = await ownerOf(ctx, adele.upn, { plan: 'enterprise' });
-    const created = await ctx
-      .http()
-      .post('/api/v1/integrations/scim/tokens')
-      .set(bearer(owner.token))
-      .send({ name: 'Entra provisioning' })
-      .expect(201);
-    scimToken = created.body.token as string;
+    ({ token: scimToken } = await scimTokenOf(ctx, owner));
   });
   afterAll(() => ctx?.close());
 

@@ -1,7 +1,13 @@
 import { DEMO } from '@entra-integration/entra-emulator';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ScimRequestLogService } from '../../src/scim/access/scim-request-log.service.js';
-import { connectedOrganization, linkedUser, ownerOf, type TestOwner } from '../support/factory.js';
+import {
+  connectedOrganization,
+  linkedUser,
+  ownerOf,
+  scimTokenOf,
+  type TestOwner,
+} from '../support/factory.js';
 import { bearer } from '../support/sign-in.js';
 import { createTestContext, type TestContext } from '../support/test-app.js';
 import { seatCountDrift } from '../support/seat-counts.js';
@@ -30,12 +36,7 @@ describe('SCIM Groups (/scim/v2/Groups)', () => {
   const patchOf = (...Operations: Body[]) => ({ schemas: [PATCH_OP], Operations });
 
   async function scimTokenFor(org: TestOwner): Promise<{ Authorization: string }> {
-    const created = await api()
-      .post('/api/v1/integrations/scim/tokens')
-      .set(bearer(org.token))
-      .send({ name: 'Entra provisioning' })
-      .expect(201);
-    return { Authorization: `Bearer ${created.body.token as string}` };
+    return { Authorization: `Bearer ${(await scimTokenOf(ctx, org)).token}` };
   }
 
   function createGroup(body: Body, token = scim) {

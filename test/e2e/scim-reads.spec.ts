@@ -5,7 +5,7 @@ import { SCHEMAS } from '../../src/scim/protocol/index.js';
 import { ScimRequestLogService } from '../../src/scim/access/scim-request-log.service.js';
 import type { ScimRequestRow } from '../../src/scim/access/scim-request-log.repository.js';
 import { ScimUsersService } from '../../src/scim/users/scim-users.service.js';
-import { ownerOf, type TestOwner } from '../support/factory.js';
+import { ownerOf, scimTokenOf, type TestOwner } from '../support/factory.js';
 import { bearer } from '../support/sign-in.js';
 import { createTestContext, type TestContext } from '../support/test-app.js';
 
@@ -86,13 +86,7 @@ describe('SCIM reads: one statement each, the index, last use, and a log that lo
     ctx = await createTestContext();
     contoso = await ownerOf(ctx, adele.upn, { plan: 'enterprise', seatLimit: 5000 });
     fabrikam = await ownerOf(ctx, diego.upn, { plan: 'enterprise' });
-    const created = await ctx
-      .http()
-      .post('/api/v1/integrations/scim/tokens')
-      .set(bearer(contoso.token))
-      .send({ name: 'Entra provisioning' })
-      .expect(201);
-    ({ token, id: tokenId } = created.body as { token: string; id: string });
+    ({ token, id: tokenId } = await scimTokenOf(ctx, contoso));
   });
   afterAll(() => ctx?.close());
 

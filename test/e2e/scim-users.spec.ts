@@ -1,6 +1,12 @@
 import { DEMO } from '@entra-integration/entra-emulator';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { connectedOrganization, directoryUser, ownerOf, type TestOwner } from '../support/factory.js';
+import {
+  connectedOrganization,
+  directoryUser,
+  ownerOf,
+  scimTokenOf,
+  type TestOwner,
+} from '../support/factory.js';
 import { bearer, signIn } from '../support/sign-in.js';
 import { createTestContext, type TestContext } from '../support/test-app.js';
 import { seatCountDrift } from '../support/seat-counts.js';
@@ -20,15 +26,7 @@ describe('SCIM /Users over HTTP', () => {
   let otherToken: string;
   let n = 0;
 
-  const mint = async (owner: TestOwner) =>
-    (
-      await ctx
-        .http()
-        .post('/api/v1/integrations/scim/tokens')
-        .set(bearer(owner.token))
-        .send({ name: 'Entra provisioning' })
-        .expect(201)
-    ).body.token as string;
+  const mint = async (owner: TestOwner) => (await scimTokenOf(ctx, owner)).token;
 
   const scim = (method: 'get' | 'post' | 'put' | 'patch' | 'delete', path: string, as = token) =>
     ctx.http()[method](`/scim/v2${path}`).set('Authorization', `Bearer ${as}`);

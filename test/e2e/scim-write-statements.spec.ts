@@ -2,7 +2,7 @@ import pg from 'pg';
 import { DEMO } from '@entra-integration/entra-emulator';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SCHEMAS } from '../../src/scim/protocol/index.js';
-import { ownerOf, type TestOwner } from '../support/factory.js';
+import { ownerOf, scimTokenOf, type TestOwner } from '../support/factory.js';
 import { seatCountDrift } from '../support/seat-counts.js';
 import { bearer } from '../support/sign-in.js';
 import { statementsSentDuring } from '../support/statements.js';
@@ -85,13 +85,7 @@ describe('SCIM writes: few prepared statements, one write under the organization
     // Deliveries are only recorded here: no worker sends them.
     ctx = await createTestContext({ WEBHOOK_WORKER_ENABLED: 'false' });
     contoso = await ownerOf(ctx, adele.upn, { plan: 'enterprise', seatLimit: 100 });
-    const created = await ctx
-      .http()
-      .post('/api/v1/integrations/scim/tokens')
-      .set(bearer(contoso.token))
-      .send({ name: 'Entra provisioning' })
-      .expect(201);
-    token = (created.body as { token: string }).token;
+    ({ token } = await scimTokenOf(ctx, contoso));
     const endpoint = await ctx
       .http()
       .post('/api/v1/webhooks')

@@ -91,3 +91,17 @@ export async function linkedUser(
   );
   return { entraId: entra.id, userId, upn };
 }
+
+/** A SCIM token of the organization, created by its Owner as an admin sets up Entra provisioning. */
+export async function scimTokenOf(
+  ctx: TestContext,
+  owner: TestOwner,
+): Promise<{ token: string; id: string }> {
+  const created = await ctx
+    .http()
+    .post('/api/v1/integrations/scim/tokens')
+    .set(bearer(owner.token))
+    .send({ name: 'Entra provisioning' })
+    .expect(201);
+  return created.body as { token: string; id: string };
+}
