@@ -34,8 +34,9 @@ export class PageErrorFilter implements ExceptionFilter {
           : signedOutSettingsPage(request.path, resultQuery(request.query));
       return sendPage(response, 401, page);
     }
-    const problem = toProblem(error);
-    logServerFailure(this.logger, knownError(error), problem.status);
+    const known = knownError(error);
+    const problem = toProblem(known);
+    logServerFailure(this.logger, known, problem.status);
     setRetryAfter(response, problem);
     sendPage(response, problem.status, problemPage(problem.title, problem.detail));
   }

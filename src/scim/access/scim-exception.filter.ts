@@ -148,8 +148,8 @@ export class ScimExceptionFilter implements ExceptionFilter, OnApplicationBootst
       }
     }
     logServerFailure(this.logger, error, failure.status);
-    if (!response.headersSent && error instanceof DomainError) setRetryAfter(response, error.extensions);
     if (response.headersSent) return;
+    if (error instanceof DomainError) setRetryAfter(response, error.extensions);
     sendScimError(request, response, failure.status, failure.detail, failure.scimType);
   }
 }
